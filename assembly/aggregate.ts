@@ -1,0 +1,164 @@
+// Connection buffers (618) and the aggregation checks 732-741 (twin: bindings/twin/aggregate.ts).
+// Each flow index owns one preallocated buffer holding its pending aggregate: the first segment's
+// whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
+// later segment's payload appended at the IP end.
+import { checksumField, fold, sum16, swap16 } from './checksum';
+import {
+  F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
+  F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, bufferCap, bufferPtr, flowPtr,
+} from './flow';
+import * as P from './parse';
+import {
+  REASON_CAPACITY, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740,
+  REASON_MISMATCH_741, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_MISMATCH_WINDOW,
+} from './reason';
+
+export const FIN: u32 = 0x01;
+export const SYN: u32 = 0x02;
+export const RST: u32 = 0x04;
+export const PSH: u32 = 0x08;
+export const URG: u32 = 0x20;
+export const CWR: u32 = 0x80;
+const PROTO_TCP: u32 = 6;
+/** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
+const BUFFER_SLACK: i32 = 128;
+
+export let maxAggregate: i32 = 65535;
+export let gro: bool = true;
+export let fixChecksums: bool = true;
+
+export function bufferCapacity(maxAgg: i32): i32 {
+  return (maxAgg + BUFFER_SLACK + 7) & ~7;
+}
+
+/**
+ * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
+ * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
+ */
+export function ownFieldsForbid(b: usize): bool {
+  const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? 8 : 7));
+  if (ttl < 1) return true;
+  if ((P.flags & (SYN | RST | URG | CWR)) != 0) return true;
+  if (!gro && P.tcpHdrLen != 20) return true;
+  return P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap;
+}
+
+/** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
+export function mismatch(f: i32, b: usize): i32 {
+  const r = flowPtr(f);
+  const a = bufferPtr(f);
+  const l3 = a + <usize>P.l3;
+  const l4 = a + <usize>P.l4;
+  const firstFlags = <u32>load<u8>(l4, 13);
+  if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_736;
+  if (P.ack != P.be32(l4 + 8)) return REASON_MISMATCH_738;
+  if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_740;
+  if (gro) {
+    const hdr = P.tcpHdrLen;
+    if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) || !sameBytes(l4 + 20, b + <usize>P.l4 + 20, hdr - 20)) {
+      return REASON_MISMATCH_741;
+    }
+    if (P.window != P.be16(l4 + 14)) return REASON_MISMATCH_WINDOW;
+    if (!sameIpFields(l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;
+    if (<u32>P.payloadLen > load<u32>(r, F_MSS)) return REASON_MISMATCH_MSS;
+  }
+  if (<i32>load<u32>(r, F_IP_SIZE) + P.payloadLen > maxAggregate) return REASON_CAPACITY;
+  return 0;
+}
+
+/** TTL / hop limit, TOS / traffic class (ECN included), DF, IPv6 flow label. */
+function sameIpFields(a: usize, n: usize): bool {
+  if (P.ipVersion == 4) {
+    return load<u8>(a, 1) == load<u8>(n, 1) && (load<u8>(a, 6) & 0x40) == (load<u8>(n, 6) & 0x40) &&
+      load<u8>(a, 8) == load<u8>(n, 8);
+  }
+  return load<u32>(a) == load<u32>(n) && load<u8>(a, 7) == load<u8>(n, 7);
+}
+
+function sameBytes(a: usize, b: usize, count: i32): bool {
+  for (let i = 0; i < count; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
+}
+
+/** 743-745: the segment starts flow f's aggregate (the whole frame goes into the buffer). */
+export function aggStart(f: i32, b: usize): void {
+  const r = flowPtr(f);
+  memory.copy(bufferPtr(f), b, <usize>P.frameLen);
+  store<u32>(r, 1, F_SEGMENTS);
+  store<u32>(r, P.seq + <u32>P.payloadLen, F_NEXT_SEQ);
+  store<u32>(r, P.frameLen, F_FRAME_LEN);
+  store<u32>(r, P.ipSize, F_IP_SIZE);
+  store<u32>(r, P.payloadLen, F_MSS);
+  store<u32>(r, P.payloadSum, F_PAY_SUM);
+  store<u32>(r, P.payloadLen, F_PAY_LEN);
+  store<u32>(r, fold(P.addrSum + PROTO_TCP), F_PSEUDO);
+  store<u8>(r, P.l3, F_L3);
+  store<u8>(r, P.l4, F_L4);
+  store<u8>(r, P.tcpHdrLen, F_TCP_HDR_LEN);
+  store<u8>(r, P.ipVersion, F_IP_VERSION);
+  store<u8>(r, P.flags, F_LAST_FLAGS);
+  store<u16>(r, P.window, F_LAST_WINDOW);
+}
+
+/** Offset just past the aggregate's IP packet, relative to its buffer. */
+@inline function ipEndOf(r: usize): u32 {
+  return <u32>load<u8>(r, F_L3) + (load<u8>(r, F_IP_VERSION) == 4 ? 0 : 40) + load<u32>(r, F_IP_SIZE);
+}
+
+/** 745: append the segment's payload at the aggregate's IP end. */
+export function aggAppend(f: i32, b: usize): void {
+  const r = flowPtr(f);
+  const n = <u32>P.payloadLen;
+  memory.copy(bufferPtr(f) + <usize>ipEndOf(r), b + <usize>(P.l4 + P.tcpHdrLen), <usize>n);
+  const len = load<u32>(r, F_PAY_LEN);
+  // A payload placed at an odd offset contributes its sum byte-swapped.
+  const sum = (len & 1) == 0 ? P.payloadSum : swap16(P.payloadSum);
+  store<u32>(r, fold(load<u32>(r, F_PAY_SUM) + sum), F_PAY_SUM);
+  store<u32>(r, len + n, F_PAY_LEN);
+  store<u32>(r, load<u32>(r, F_IP_SIZE) + n, F_IP_SIZE);
+  store<u32>(r, ipEndOf(r), F_FRAME_LEN);
+  store<u32>(r, load<u32>(r, F_SEGMENTS) + 1, F_SEGMENTS);
+  store<u32>(r, load<u32>(r, F_NEXT_SEQ) + n, F_NEXT_SEQ);
+  store<u8>(r, P.flags, F_LAST_FLAGS);
+  store<u16>(r, P.window, F_LAST_WINDOW);
+}
+
+/**
+ * 746 / 764: make the buffer a valid packet and return its length. One segment: untouched.
+ * More: IP length, window and PSH/FIN from the last segment, IPv4 header checksum, and the TCP
+ * checksum from the per-segment payload sums (no second pass over the payload).
+ */
+export function aggFinish(f: i32): i32 {
+  const r = flowPtr(f);
+  if (load<u32>(r, F_SEGMENTS) < 2) return <i32>load<u32>(r, F_FRAME_LEN);
+  const a = bufferPtr(f);
+  const l3 = a + <usize>load<u8>(r, F_L3);
+  const l4 = a + <usize>load<u8>(r, F_L4);
+  const ipSize = load<u32>(r, F_IP_SIZE);
+  const v4 = load<u8>(r, F_IP_VERSION) == 4;
+  if (v4) {
+    put16(l3 + 2, ipSize);
+    if (fixChecksums) {
+      put16(l3 + 10, 0);
+      put16(l3 + 10, checksumField(sum16(l3, 20)));
+    }
+  } else {
+    put16(l3 + 4, ipSize);
+  }
+  put16(l4 + 14, <u32>load<u16>(r, F_LAST_WINDOW));
+  store<u8>(l4, load<u8>(l4, 13) | (load<u8>(r, F_LAST_FLAGS) & <u8>(PSH | FIN)), 13);
+  if (fixChecksums) {
+    const tcpLen = v4 ? ipSize - 20 : ipSize;
+    put16(l4 + 16, 0);
+    const header = sum16(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
+    const pseudo = fold(load<u32>(r, F_PSEUDO) + tcpLen);
+    put16(l4 + 16, checksumField(pseudo + header + load<u32>(r, F_PAY_SUM)));
+  }
+  return <i32>load<u32>(r, F_FRAME_LEN);
+}
+
+@inline function put16(p: usize, v: u32): void {
+  store<u16>(p, bswap<u16>(<u16>v));
+}

@@ -1,0 +1,58 @@
+// RFC 1071 ones-complement arithmetic (twin: bindings/twin/checksum.ts). Sums stay folded to
+// 16 bits between steps; only their value mod 0xffff (and non-zero-ness) matters, so the twin's
+// scalar code and this SIMD kernel write the same checksum bytes.
+
+/** Fold a sum < 2^32 to 16 bits with end-around carry. */
+@inline export function fold(x: u32): u32 {
+  x = (x & 0xffff) + (x >> 16);
+  return (x & 0xffff) + (x >> 16);
+}
+
+/** Byte-swap a folded sum: the sum of the same bytes placed at an odd offset. */
+@inline export function swap16(x: u32): u32 {
+  return ((x & 0xff) << 8) | (x >> 8);
+}
+
+/** The value for a checksum field so that the covered bytes sum to 0xffff. */
+@inline export function checksumField(sum: u32): u32 {
+  return 0xffff - fold(sum);
+}
+
+/**
+ * Ones-complement sum of big-endian 16-bit words of [ptr, ptr+len), folded. Little-endian v128
+ * loads sum byte-swapped words; widening pairwise adds into four i32x4 accumulators cannot
+ * overflow for len < 2^20, and one swap at the end restores network order.
+ */
+export function sum16(ptr: usize, len: i32): u32 {
+  let p = ptr;
+  const end = ptr + <usize>len;
+  let a0 = i32x4.splat(0);
+  let a1 = i32x4.splat(0);
+  let a2 = i32x4.splat(0);
+  let a3 = i32x4.splat(0);
+  while (p + 64 <= end) {
+    a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(p)));
+    a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)));
+    a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)));
+    a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)));
+    p += 64;
+  }
+  while (p + 16 <= end) {
+    a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(p)));
+    p += 16;
+  }
+  a0 = i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
+  let s: u64 = <u64><u32>i32x4.extract_lane(a0, 0) + <u64><u32>i32x4.extract_lane(a0, 1) +
+    <u64><u32>i32x4.extract_lane(a0, 2) + <u64><u32>i32x4.extract_lane(a0, 3);
+  while (p + 4 <= end) {
+    s += <u64>load<u32>(p);
+    p += 4;
+  }
+  if (p + 2 <= end) {
+    s += <u64>load<u16>(p);
+    p += 2;
+  }
+  if (p < end) s += <u64>load<u8>(p); // a lone last byte is the high byte of its network word
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return swap16(<u32>s);
+}

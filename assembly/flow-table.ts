@@ -1,0 +1,106 @@
+// Context database (716-728): a fixed open-addressing table (twin: bindings/twin/flow-table.ts).
+// Linear probing over 2^k slots, at least twice maxFlows, so probing never refuses early and
+// "full" means exactly maxFlows live entries. Deletion shifts back the following run of the
+// cluster (no tombstones), so probe lengths never degrade with churn.
+//
+// slots: u32 × slotCount at slotsBase, each 0 (empty) or flow index + 1.
+// free:  i32 × maxFlows at freeBase, a stack of unused flow indices (lowest on top at start).
+import { KEY_BYTES } from './parse';
+import { F_HASH, flowPtr } from './flow';
+
+export let slotsBase: usize = 0;
+export let freeBase: usize = 0;
+export let slotMask: u32 = 0;
+export let maxFlows: i32 = 0;
+export let active: i32 = 0;
+let freeTop: i32 = 0;
+let seed: u32 = 0;
+
+export function slotCount(flows: i32): i32 {
+  let n = 8;
+  while (n < flows * 2) n *= 2;
+  return n;
+}
+
+export function tableInit(flows: i32, hashSeed: u32): void {
+  maxFlows = flows;
+  seed = hashSeed;
+  const slots = slotCount(flows);
+  slotMask = <u32>slots - 1;
+  memory.fill(slotsBase, 0, <usize>slots << 2);
+  for (let i = 0; i < flows; i++) store<i32>(freeBase + (<usize>i << 2), flows - 1 - i);
+  freeTop = flows;
+  active = 0;
+}
+
+/** Seeded 32-bit hash of the key at k (murmur3 mixing). The seed keeps crafted keys from colliding. */
+export function hashKey(k: usize): u32 {
+  let h: u32 = seed ^ 0x9e3779b9;
+  for (let i: usize = 0; i < <usize>KEY_BYTES; i += 4) {
+    let w = load<u32>(k + i) * 0xcc9e2d51;
+    w = rotl<u32>(w, 15) * 0x1b873593;
+    h ^= w;
+    h = rotl<u32>(h, 13) * 5 + 0xe6546b64;
+  }
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >> 16);
+}
+
+@inline function sameKey(f: i32, k: usize): bool {
+  const p = flowPtr(f);
+  return load<u64>(p) == load<u64>(k) && load<u64>(p, 8) == load<u64>(k, 8) &&
+    load<u64>(p, 16) == load<u64>(k, 16) && load<u64>(p, 24) == load<u64>(k, 24) &&
+    load<u64>(p, 32) == load<u64>(k, 32);
+}
+
+@inline function slotAt(i: u32): usize {
+  return slotsBase + (<usize>i << 2);
+}
+
+/** Flow index of the key at k (718-720), or NONE. */
+export function tableFind(k: usize, h: u32): i32 {
+  for (let i = h & slotMask; ; i = (i + 1) & slotMask) {
+    const s = load<u32>(slotAt(i));
+    if (s == 0) return -1;
+    const f = <i32>s - 1;
+    if (load<u32>(flowPtr(f), F_HASH) == h && sameKey(f, k)) return f;
+  }
+  return -1; // unreachable: the table always has empty slots
+}
+
+/** Add a connection (728). The caller has checked tableFind() = NONE and active < maxFlows. */
+export function tableInsert(k: usize, h: u32): i32 {
+  const f = load<i32>(freeBase + (<usize>(--freeTop) << 2));
+  const p = flowPtr(f);
+  memory.copy(p, k, KEY_BYTES);
+  store<u32>(p, h, F_HASH);
+  let i = h & slotMask;
+  while (load<u32>(slotAt(i)) != 0) i = (i + 1) & slotMask;
+  store<u32>(slotAt(i), <u32>f + 1);
+  active++;
+  return f;
+}
+
+/** Delete a connection (758), shifting the rest of its cluster back. */
+export function tableRemove(f: i32): void {
+  const mask = slotMask;
+  let i = load<u32>(flowPtr(f), F_HASH) & mask;
+  while (load<u32>(slotAt(i)) != <u32>f + 1) i = (i + 1) & mask;
+  for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+    const s = load<u32>(slotAt(j));
+    if (s == 0) break;
+    const home = load<u32>(flowPtr(<i32>s - 1), F_HASH) & mask;
+    // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+    const homeBetween = i <= j ? home > i && home <= j : home > i || home <= j;
+    if (!homeBetween) {
+      store<u32>(slotAt(i), s);
+      i = j;
+    }
+  }
+  store<u32>(slotAt(i), 0);
+  store<i32>(freeBase + (<usize>(freeTop++) << 2), f);
+  active--;
+}

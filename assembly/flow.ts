@@ -1,0 +1,61 @@
+// The context-database entry (FIG. 6, 608-620): one fixed record per flow index, FLOW_SIZE bytes
+// at flowsBase + index * FLOW_SIZE. Twin: the typed arrays of bindings/twin/{flow-table,timers,aggregate}.ts.
+//
+// ┌─────┬──────────────────────────────────────────────────────────────────────────────┐
+// │   0 │ key[40]        flow key (parse.ts layout)                                    │
+// │  40 │ hash u32       seeded hash of the key                                        │
+// │  44 │ segments u32   segments in the pending aggregate; 0 = buffer empty (742)     │
+// │  48 │ agAt f64       AgTimer deadline (616), valid while segments > 0              │
+// │  56 │ delAt f64      DelTimer deadline (614), valid while the entry lives          │
+// │  64 │ agPrev i32     AgTimer list links (timers.ts), NONE at the ends              │
+// │  68 │ agNext i32                                                                   │
+// │  72 │ delPrev i32    DelTimer list links                                           │
+// │  76 │ delNext i32                                                                  │
+// │  80 │ nextSeq u32    740: sequence number the next segment must carry              │
+// │  84 │ frameLen u32   bytes of the pending frame in the connection buffer (620)     │
+// │  88 │ ipSize u32     IP length field as it would be written                        │
+// │  92 │ mss u32        first segment's payload length                                │
+// │  96 │ paySum u32     folded sum of all payload bytes, as placed in the aggregate   │
+// │ 100 │ payLen u32     payload bytes in the aggregate                                │
+// │ 104 │ pseudo u32     folded sum of addresses + protocol (pseudo-header)            │
+// │ 108 │ l3 u8 │ l4 u8 │ tcpHdrLen u8 │ ipVersion u8                                │
+// │ 112 │ lastFlags u8 │ pad u8 │ lastWindow u16   carried from the last segment     │
+// │ 116 │ pad[12]                                                                      │
+// └─────┴──────────────────────────────────────────────────────────────────────────────┘
+export const FLOW_SIZE: usize = 128;
+export const F_HASH: usize = 40;
+export const F_SEGMENTS: usize = 44;
+export const F_AG_AT: usize = 48;
+export const F_DEL_AT: usize = 56;
+export const F_AG_PREV: usize = 64;
+export const F_AG_NEXT: usize = 68;
+export const F_DEL_PREV: usize = 72;
+export const F_DEL_NEXT: usize = 76;
+export const F_NEXT_SEQ: usize = 80;
+export const F_FRAME_LEN: usize = 84;
+export const F_IP_SIZE: usize = 88;
+export const F_MSS: usize = 92;
+export const F_PAY_SUM: usize = 96;
+export const F_PAY_LEN: usize = 100;
+export const F_PSEUDO: usize = 104;
+export const F_L3: usize = 108;
+export const F_L4: usize = 109;
+export const F_TCP_HDR_LEN: usize = 110;
+export const F_IP_VERSION: usize = 111;
+export const F_LAST_FLAGS: usize = 112;
+export const F_LAST_WINDOW: usize = 114;
+
+export const NONE: i32 = -1;
+
+export let flowsBase: usize = 0;
+export let buffersBase: usize = 0;
+/** Bytes per connection buffer (aggregate.ts bufferCapacity). */
+export let bufferCap: usize = 0;
+
+@inline export function flowPtr(f: i32): usize {
+  return flowsBase + <usize>f * FLOW_SIZE;
+}
+
+@inline export function bufferPtr(f: i32): usize {
+  return buffersBase + <usize>f * bufferCap;
+}

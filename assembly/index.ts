@@ -1,0 +1,119 @@
+// The WASM export surface: numbers only. bindings/engine-wasm.ts owns every JS object.
+//
+// Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
+// ┌────────────┬─────────┬────────────┬───────────┬──────────────┬──────────────────┬───────────────┬──────────────┐
+// │ stats      │ key     │ slots      │ free      │ flows        │ buffers          │ stage: desc   │ stage: data  │
+// │ f64 ×31    │ 48 B    │ u32 ×2^k   │ i32 ×N    │ 128 B ×N     │ bufferCap ×N     │ 24 B ×BATCH   │ STAGE_BYTES  │
+// └────────────┴─────────┴────────────┴───────────┴──────────────┴──────────────────┴───────────────┴──────────────┘
+// N = maxFlows; flows: flow.ts; buffers: aggregate.ts; stage: frames staged by the bindings.
+// Batch descriptor (24 B): offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
+import * as A from './aggregate';
+import * as E from './engine';
+import * as F from './flow';
+import * as T from './flow-table';
+import * as P from './parse';
+import * as S from './stats';
+import { timersInit } from './timers';
+
+const MAX_BATCH: i32 = 1024;
+const DESC_SIZE: usize = 24;
+const STAGE_BYTES: i32 = 1 << 20;
+
+let stageDesc: usize = 0;
+let stageData: usize = 0;
+
+@inline function align(p: usize, to: usize): usize {
+  return (p + to - 1) & ~(to - 1);
+}
+
+/** Lay out every region; returns the first byte past the end. */
+function layout(flows: i32, maxAgg: i32): usize {
+  let p = align(__heap_base, 64);
+  S.statsBase = p;
+  p += <usize>S.STAT_COUNT << 3;
+  P.keyScratch = align(p, 16);
+  p = P.keyScratch + 48;
+  T.slotsBase = align(p, 16);
+  p = T.slotsBase + (<usize>T.slotCount(flows) << 2);
+  T.freeBase = align(p, 16);
+  p = T.freeBase + (<usize>flows << 2);
+  F.flowsBase = align(p, 64);
+  p = F.flowsBase + <usize>flows * F.FLOW_SIZE;
+  F.bufferCap = <usize>A.bufferCapacity(maxAgg);
+  F.buffersBase = align(p, 64);
+  p = F.buffersBase + <usize>flows * F.bufferCap;
+  stageDesc = align(p, 64);
+  p = stageDesc + <usize>MAX_BATCH * DESC_SIZE;
+  stageData = align(p, 64);
+  return stageData + <usize>STAGE_BYTES;
+}
+
+/** Bytes of linear memory an engine with these options needs (call before creating it). */
+export function memoryNeeded(flows: i32, maxAgg: i32): f64 {
+  return <f64>layout(flows, maxAgg);
+}
+
+/** Set up an engine in this instance's memory. Returns 0, or 1 if the memory is too small. */
+export function init(flows: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
+  gro: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
+  const end = layout(flows, maxAgg);
+  if (end > (<usize>memory.size() << 16)) return 1;
+  memory.fill(S.statsBase, 0, <usize>S.STAT_COUNT << 3);
+  T.tableInit(flows, seed);
+  timersInit();
+  E.clockReset();
+  A.maxAggregate = maxAgg;
+  A.gro = gro != 0;
+  A.fixChecksums = fix != 0;
+  P.verifyChecksums = verify != 0;
+  P.linkType = linkType;
+  E.threshold = threshold;
+  E.agPeriod = agPeriodUs;
+  E.delPeriod = delPeriodUs;
+  return 0;
+}
+
+export function stageDataPtr(): usize {
+  return stageData;
+}
+
+export function stageDescPtr(): usize {
+  return stageDesc;
+}
+
+export function stageBytes(): i32 {
+  return STAGE_BYTES;
+}
+
+export function maxBatch(): i32 {
+  return MAX_BATCH;
+}
+
+export function statsPtr(): usize {
+  return S.statsBase;
+}
+
+export function flowsActive(): i32 {
+  return T.active;
+}
+
+/** One frame staged at the start of stage data. */
+export function push(staged: i32, length: i32, t: f64): void {
+  E.pushFrame(stageData, staged, length, t, 0);
+}
+
+/** `count` frames described at stage desc, in order. */
+export function pushBatch(count: i32): void {
+  for (let i = 0; i < count; i++) {
+    const d = stageDesc + <usize>i * DESC_SIZE;
+    E.pushFrame(stageData + <usize>load<u32>(d), <i32>load<u32>(d, 4), <i32>load<u32>(d, 8), load<f64>(d, 16), i);
+  }
+}
+
+export function advance(t: f64): void {
+  E.advance(t);
+}
+
+export function flush(reason: i32): void {
+  E.flushAll(reason);
+}

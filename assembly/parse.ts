@@ -1,0 +1,197 @@
+// Header parsing and the candidate check 714 (twin: bindings/twin/parse.ts). The result of the
+// last parse lives in the globals below (one frame at a time, nothing allocated).
+import { fold, sum16 } from './checksum';
+
+export const LINK_ETHERNET: i32 = 1;
+export const LINK_RAW: i32 = 101;
+export const LINK_SLL: i32 = 113;
+export const LINK_SLL2: i32 = 276;
+
+export const CLASS_OTHER: i32 = 0; //     no TCP ports reachable: belongs to nobody
+export const CLASS_KEYED: i32 = 1; //     has a flow key but failed 714
+export const CLASS_CANDIDATE: i32 = 2; // passed 714
+
+/** VLAN key value of an untagged frame (a VLAN id is 12 bits). */
+export const NO_VLAN: u32 = 0x1000;
+
+// Flow key, KEY_BYTES at `keyScratch` (u32 words, host order = little-endian):
+// ┌──────────────────────┬──────────────────┬────────────────┬────────────────┐
+// │ 0: version<<16|vlan  │ 4: ports (raw)   │ 8: src[16]     │ 24: dst[16]    │
+// └──────────────────────┴──────────────────┴────────────────┴────────────────┘
+// IPv4 addresses take the first 4 bytes of their slot; the rest is zero.
+export const KEY_BYTES: i32 = 40;
+export let keyScratch: usize = 0;
+
+const ETH_IPV4: u32 = 0x0800;
+const ETH_IPV6: u32 = 0x86dd;
+const ETH_VLAN: u32 = 0x8100;
+const ETH_QINQ: u32 = 0x88a8;
+const PROTO_TCP: u32 = 6;
+const MAX_IPV6_EXT_HEADERS: i32 = 8;
+
+export let linkType: i32 = LINK_ETHERNET;
+export let verifyChecksums: bool = true;
+
+// Fields of the last parsed frame (offsets are relative to the frame start).
+export let frameLen: i32 = 0;
+export let l3: i32 = 0;
+export let ipVersion: i32 = 0;
+export let ipEnd: i32 = 0;
+export let ipSize: i32 = 0;
+export let l4: i32 = 0;
+export let tcpHdrLen: i32 = 0;
+export let payloadLen: i32 = 0;
+export let seq: u32 = 0;
+export let ack: u32 = 0;
+export let flags: u32 = 0;
+export let window: u32 = 0;
+export let addrSum: u32 = 0;
+export let payloadSum: u32 = 0;
+
+@inline export function be16(p: usize): u32 {
+  return bswap<u16>(load<u16>(p));
+}
+
+@inline export function be32(p: usize): u32 {
+  return bswap<u32>(load<u32>(p));
+}
+
+/** Parse the frame at b (`len` bytes present, `fullLen` its real length) and classify it. */
+export function parse(b: usize, len: i32, fullLen: i32): i32 {
+  frameLen = fullLen;
+  payloadLen = 0;
+  flags = 0;
+  let at: i32 = 0;
+  let etherType: u32 = 0;
+  let vlan: u32 = NO_VLAN;
+  if (linkType == LINK_ETHERNET) {
+    if (len < 14) return CLASS_OTHER;
+    etherType = be16(b + 12);
+    at = 14;
+    if (etherType == ETH_VLAN || etherType == ETH_QINQ) {
+      if (len < 18) return CLASS_OTHER;
+      vlan = be16(b + 14) & 0xfff;
+      etherType = be16(b + 16);
+      at = 18;
+      // Two or more tags: not a candidate (SPEC §1).
+      if (etherType == ETH_VLAN || etherType == ETH_QINQ) return CLASS_OTHER;
+    }
+  } else if (linkType == LINK_SLL) {
+    if (len < 16) return CLASS_OTHER;
+    etherType = be16(b + 14);
+    at = 16;
+  } else if (linkType == LINK_SLL2) {
+    if (len < 20) return CLASS_OTHER;
+    etherType = be16(b);
+    at = 20;
+  } else {
+    if (len < 1) return CLASS_OTHER;
+    const version = load<u8>(b) >> 4;
+    etherType = version == 4 ? ETH_IPV4 : version == 6 ? ETH_IPV6 : 0;
+  }
+  l3 = at;
+  if (etherType == ETH_IPV4) return parseIpv4(b, len, vlan);
+  if (etherType == ETH_IPV6) return parseIpv6(b, len, vlan);
+  return CLASS_OTHER;
+}
+
+function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
+  const ip = b + <usize>l3;
+  if (len < l3 + 20 || (load<u8>(ip) >> 4) != 4) return CLASS_OTHER;
+  const ihl = <i32>(load<u8>(ip) & 15) << 2;
+  const totalLen = <i32>be16(ip + 2);
+  const fragment = be16(ip + 6);
+  if (<u32>load<u8>(ip, 9) != PROTO_TCP || (fragment & 0x1fff) != 0 || ihl < 20) return CLASS_OTHER;
+  const end = l3 + totalLen;
+  const bound = min(len, end);
+  const tcp = l3 + ihl;
+  if (tcp + 4 > bound) return CLASS_OTHER;
+  ipVersion = 4;
+  ipSize = totalLen;
+  ipEnd = end;
+  l4 = tcp;
+  const k = keyScratch;
+  store<u32>(k, (4 << 16) | vlan);
+  store<u32>(k, load<u32>(b + <usize>tcp), 4);
+  store<u64>(k, <u64>load<u32>(ip, 12), 8); // source, zero-padded
+  store<u64>(k, 0, 16);
+  store<u64>(k, <u64>load<u32>(ip, 16), 24); // destination, zero-padded
+  store<u64>(k, 0, 32);
+  readTcp(b, tcp, bound);
+  // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
+  if (ihl != 20 || (fragment & 0x2000) != 0 || end > len || totalLen < 40) return CLASS_KEYED;
+  if (sum16(ip, 20) != 0xffff) return CLASS_KEYED;
+  addrSum = sum16(ip + 12, 8);
+  return checkTcp(b, tcp, end);
+}
+
+function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
+  const ip = b + <usize>l3;
+  if (len < l3 + 40 || (load<u8>(ip) >> 4) != 6) return CLASS_OTHER;
+  const payload = <i32>be16(ip + 4);
+  const end = l3 + 40 + payload;
+  const bound = min(len, end);
+  let next = <u32>load<u8>(ip, 6);
+  let tcp = l3 + 40;
+  let extHeaders = 0;
+  let firstFragment = false;
+  // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
+  while (next == 0 || next == 43 || next == 60 || next == 44 || next == 51) {
+    if (extHeaders == MAX_IPV6_EXT_HEADERS || tcp + 8 > bound) return CLASS_OTHER;
+    const ext = b + <usize>tcp;
+    if (next == 44) {
+      if ((be16(ext + 2) & 0xfff8) != 0) return CLASS_OTHER; // not the first fragment
+      firstFragment = true;
+    }
+    const extLen: i32 = next == 44 ? 8
+      : next == 51 ? (<i32>load<u8>(ext, 1) + 2) << 2
+      : (<i32>load<u8>(ext, 1) + 1) << 3;
+    next = <u32>load<u8>(ext);
+    tcp += extLen;
+    extHeaders++;
+  }
+  if (next != PROTO_TCP || tcp + 4 > bound) return CLASS_OTHER;
+  ipVersion = 6;
+  ipSize = payload;
+  ipEnd = end;
+  l4 = tcp;
+  const k = keyScratch;
+  store<u32>(k, (6 << 16) | vlan);
+  store<u32>(k, load<u32>(b + <usize>tcp), 4);
+  memory.copy(k + 8, ip + 8, 32);
+  readTcp(b, tcp, bound);
+  if (extHeaders != 0 || firstFragment || end > len || payload < 20) return CLASS_KEYED;
+  addrSum = sum16(ip + 8, 32);
+  return checkTcp(b, tcp, end);
+}
+
+/** TCP fields present in the captured bytes (flags may be read from a non-candidate). */
+function readTcp(b: usize, tcp: i32, bound: i32): void {
+  tcpHdrLen = 0;
+  if (tcp + 20 > bound) return;
+  const t = b + <usize>tcp;
+  seq = be32(t + 4);
+  ack = be32(t + 8);
+  flags = <u32>load<u8>(t, 13);
+  window = be16(t + 14);
+  tcpHdrLen = <i32>(load<u8>(t, 12) >> 4) << 2;
+  if (tcpHdrLen >= 20 && tcp + tcpHdrLen <= bound) payloadLen = bound - tcp - tcpHdrLen;
+}
+
+/** The TCP part of 714: header length sane, checksum correct (or not verified). */
+function checkTcp(b: usize, tcp: i32, end: i32): i32 {
+  if (tcpHdrLen < 20 || tcp + tcpHdrLen > end) return CLASS_KEYED;
+  const t = b + <usize>tcp;
+  const pseudo = fold(addrSum + PROTO_TCP + <u32>(end - tcp));
+  const headerSum = sum16(t, tcpHdrLen);
+  if (verifyChecksums) {
+    const sum = sum16(t + <usize>tcpHdrLen, end - tcp - tcpHdrLen);
+    if (fold(pseudo + headerSum + sum) != 0xffff) return CLASS_KEYED;
+    payloadSum = sum;
+  } else {
+    // Derive the payload's sum from the segment's own checksum field, so an error in it is
+    // carried into the aggregate rather than laundered (SPEC §5).
+    payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
+  }
+  return CLASS_CANDIDATE;
+}

@@ -1,0 +1,24 @@
+// Counters (twin: bindings/twin/stats.ts). One f64 slot each at `statsBase`, read by the bindings.
+import { REASON_COUNT } from './reason';
+
+export const STAT_PACKETS_IN: i32 = 0;
+export const STAT_PACKETS_OUT: i32 = 1;
+export const STAT_AGGREGATES: i32 = 2;
+export const STAT_SEGMENTS_AGGREGATED: i32 = 3;
+export const STAT_PASSED_THROUGH: i32 = 4;
+export const STAT_BYTES_IN: i32 = 5;
+export const STAT_BYTES_OUT: i32 = 6;
+export const STAT_FLOWS_CREATED: i32 = 7;
+export const STAT_FLOWS_DELETED: i32 = 8;
+export const STAT_FLOWS_ACTIVE: i32 = 9;
+export const STAT_TABLE_FULL: i32 = 10;
+export const STAT_CLOCK_CLAMPED: i32 = 11;
+export const STAT_REASONS: i32 = 12;
+export const STAT_COUNT: i32 = STAT_REASONS + REASON_COUNT;
+
+export let statsBase: usize = 0;
+
+@inline export function count(stat: i32, by: f64 = 1): void {
+  const at = statsBase + (<usize>stat << 3);
+  store<f64>(at, load<f64>(at) + by);
+}

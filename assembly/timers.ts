@@ -1,0 +1,64 @@
+// AgTimer and DelTimer (743, 724, 780, 790) as deadline-ordered intrusive lists through the flow
+// records (twin: bindings/twin/timers.ts). Each timer has a fixed period and the clock never goes
+// back, so appending at the tail keeps a list sorted by deadline: the head pops next.
+import { F_AG_AT, F_AG_NEXT, F_AG_PREV, NONE, flowPtr } from './flow';
+
+export const AG_TIMER: i32 = 0;
+export const DEL_TIMER: i32 = 1;
+// List l uses the record fields F_AG_* + l * 8 (agAt/delAt, agPrev/delPrev, agNext/delNext).
+export let agHead: i32 = NONE;
+export let delHead: i32 = NONE;
+let agTail: i32 = NONE;
+let delTail: i32 = NONE;
+
+export function timersInit(): void {
+  agHead = NONE;
+  delHead = NONE;
+  agTail = NONE;
+  delTail = NONE;
+}
+
+@inline export function deadlineOf(l: i32, f: i32): f64 {
+  return load<f64>(flowPtr(f) + F_AG_AT + (<usize>l << 3));
+}
+
+@inline function linkPrev(l: i32, f: i32): usize {
+  return flowPtr(f) + F_AG_PREV + (<usize>l << 3);
+}
+
+@inline function linkNext(l: i32, f: i32): usize {
+  return flowPtr(f) + F_AG_NEXT + (<usize>l << 3);
+}
+
+/** Start (or restart) flow f's timer l: it pops at `deadline`, after every timer already set. */
+export function timerSet(l: i32, f: i32, deadline: f64, running: bool): void {
+  if (running) timerStop(l, f);
+  store<f64>(flowPtr(f) + F_AG_AT + (<usize>l << 3), deadline);
+  const tail = l == AG_TIMER ? agTail : delTail;
+  store<i32>(linkPrev(l, f), tail);
+  store<i32>(linkNext(l, f), NONE);
+  if (tail == NONE) setHead(l, f);
+  else store<i32>(linkNext(l, tail), f);
+  setTail(l, f);
+}
+
+export function timerStop(l: i32, f: i32): void {
+  const p = load<i32>(linkPrev(l, f));
+  const n = load<i32>(linkNext(l, f));
+  if (p == NONE) setHead(l, n);
+  else store<i32>(linkNext(l, p), n);
+  if (n == NONE) setTail(l, p);
+  else store<i32>(linkPrev(l, n), p);
+  store<i32>(linkPrev(l, f), NONE);
+  store<i32>(linkNext(l, f), NONE);
+}
+
+@inline function setHead(l: i32, f: i32): void {
+  if (l == AG_TIMER) agHead = f;
+  else delHead = f;
+}
+
+@inline function setTail(l: i32, f: i32): void {
+  if (l == AG_TIMER) agTail = f;
+  else delTail = f;
+}

@@ -1,0 +1,99 @@
+// Chunked synchronous file input: one large buffer refilled with fs.readSync.
+//
+// Parsers look at `buf` between `pos` and `end` through `view`. `ensure(n)` makes n bytes
+// available at `pos`, moving the unread tail to the front of the buffer and refilling it;
+// that move is why record views are only valid until the next record is requested. The
+// buffer grows only when a single record is larger than it, so memory stays at about one
+// chunk however big the file is.
+
+import { closeSync, readSync } from 'node:fs';
+import { fsError } from './errors.js';
+
+export const DEFAULT_CHUNK = 4 << 20;
+
+export class Chunk {
+  buf: Uint8Array;
+  view: DataView;
+  /** Next unread byte in `buf`. */
+  pos = 0;
+  /** End of valid data in `buf`. */
+  end = 0;
+  /** File offset of buf[0]. */
+  base = 0;
+  /** No more bytes in the file. */
+  eof = false;
+  /** How many times the buffer had to grow (diagnostics / tests). */
+  grows = 0;
+  private fd: number;
+
+  constructor(
+    fd: number,
+    readonly file: string,
+    size = DEFAULT_CHUNK,
+  ) {
+    this.fd = fd;
+    this.buf = new Uint8Array(Math.max(64, size));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** File offset of `pos`. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes available at `pos` without reading. */
+  get left(): number {
+    return this.end - this.pos;
+  }
+
+  /**
+   * Make at least n bytes available at `pos`. False when the file ends first; then everything
+   * up to the end of the file is in the buffer and `left` is exactly what remains.
+   */
+  ensure(n: number): boolean {
+    if (this.end - this.pos >= n) return true;
+    if (this.eof) return false;
+    this.compact(n);
+    while (this.end - this.pos < n && !this.eof) this.fill();
+    return this.end - this.pos >= n;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Closing a read-only fd cannot lose data; nothing useful to report.
+      }
+      this.fd = -1;
+    }
+  }
+
+  /** Move unread bytes to the front; grow the buffer when n does not fit. */
+  private compact(n: number): void {
+    const keep = this.end - this.pos;
+    if (n > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(n, this.buf.length * 2));
+      bigger.set(this.buf.subarray(this.pos, this.end));
+      this.buf = bigger;
+      this.view = new DataView(bigger.buffer);
+      this.grows++;
+    } else if (this.pos > 0) {
+      this.buf.copyWithin(0, this.pos, this.end);
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.end = keep;
+  }
+
+  private fill(): void {
+    let got: number;
+    try {
+      got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+    } catch (err) {
+      throw fsError(this.file, 'unreadable', 'read', err, this.base + this.end);
+    }
+    if (got === 0) this.eof = true;
+    this.end += got;
+  }
+}

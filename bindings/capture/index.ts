@@ -1,0 +1,23 @@
+// Capture I/O: streaming pcap / pcapng reader and a same-format writer. See reader.ts
+// (ownership of records, skipBad) and writer.ts (what is copied, temp file and commit).
+
+export { CaptureError, type CaptureErrorCode } from './errors.js';
+export { detectFormat } from './detect.js';
+export { CaptureReader, openCapture, readCapture, probeCapture } from './reader.js';
+export { CaptureWriter, createCaptureWriter, MIN_OUTPUT_SNAPLEN, type WriterOptions } from './writer.js';
+export { copyRecord } from './record.js';
+export {
+  KIND_EPB,
+  KIND_PB,
+  KIND_PCAP,
+  KIND_SPB,
+  type ByteOrder,
+  type CaptureFormat,
+  type CaptureInfo,
+  type CaptureRecord,
+  type HeaderEvent,
+  type HeaderSink,
+  type InterfaceInfo,
+  type ReadOptions,
+  type RecordKind,
+} from './types.js';

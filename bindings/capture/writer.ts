@@ -1,0 +1,167 @@
+// Writing a capture in the same format as its input.
+//
+// The writer attaches to the reader: the pcap header, SHBs, IDBs and other pcapng blocks are
+// copied to the output as the reader passes them (so they stay in place relative to packets),
+// with two edits: snap lengths below `minSnaplen` are raised (aggregates are larger than
+// captured frames), and an SHB's section length becomes -1 (unknown), since the output's differs.
+// Packets are written by the caller, either unchanged (`writeOriginal`) or new (`writeNew`).
+//
+// Output goes to a temporary file next to the destination; `commit()` renames it into place,
+// `abort()` deletes it. Create the writer right after opening the reader, before reading.
+
+import type { CaptureReader } from './reader.js';
+import { OutputFile } from './output.js';
+import { outputPcapHeader, pcapTime, writePcapRecord } from './pcap.js';
+import { BT_EPB, BT_PB, outputIdb, outputShb, writePacketBlock, writeSimplePacketBlock } from './pcapng.js';
+import { TsClock } from './timestamp.js';
+import { KIND_EPB, KIND_PB, KIND_PCAP, KIND_SPB, type CaptureFormat, type CaptureRecord, type HeaderEvent, type InterfaceInfo } from './types.js';
+
+/** Snap length the output advertises at least: room for any aggregate (and then some). */
+export const MIN_OUTPUT_SNAPLEN = 262144;
+
+export interface WriterOptions {
+  /** Snap lengths below this are raised in the output header / IDBs (default 262144). */
+  minSnaplen?: number;
+  /** Output buffer size (default 4 MiB). */
+  bufferSize?: number;
+  /**
+   * pcapng with several sections: called (from inside reader.next()) just before a new SHB is
+   * copied. Write the ending section's pending packets here; after it, records of earlier
+   * sections can no longer be written. Must not call reader.next().
+   */
+  beforeSection?: () => void;
+}
+
+export class CaptureWriter {
+  readonly format: CaptureFormat;
+  /** Packets written (original and new). */
+  records = 0;
+  private readonly out: OutputFile;
+  private readonly minSnaplen: number;
+  private readonly beforeSection?: () => void;
+  private le = true;
+  /** pcap: fraction is ns. */
+  private ns = false;
+  /** pcapng: current section, and interfaces / clocks by global id. */
+  private section = -1;
+  private readonly ifaces: InterfaceInfo[] = [];
+  private readonly clocks: TsClock[] = [];
+
+  /** Use `createCaptureWriter`. */
+  constructor(
+    readonly path: string,
+    reader: CaptureReader,
+    opts: WriterOptions = {},
+  ) {
+    this.format = reader.info.format;
+    this.minSnaplen = opts.minSnaplen ?? MIN_OUTPUT_SNAPLEN;
+    this.beforeSection = opts.beforeSection;
+    this.out = new OutputFile(path, opts.bufferSize);
+    try {
+      reader.onHeaders((ev) => this.header(ev));
+    } catch (err) {
+      this.out.abort();
+      throw err;
+    }
+  }
+
+  /** Temporary file being written (renamed to `path` by commit). */
+  get tempPath(): string {
+    return this.out.tempPath;
+  }
+
+  /** Bytes written so far, buffered ones included. */
+  get bytesWritten(): number {
+    return this.out.size;
+  }
+
+  /** Write a record as read: same timestamp words, lengths, block type and options, byte for byte. */
+  writeOriginal(rec: CaptureRecord): void {
+    if (this.format === 'pcap') {
+      if (rec.kind !== KIND_PCAP) throw new RangeError('writeOriginal: a pcapng record cannot be written to a pcap file');
+      writePcapRecord(this.out, this.le, rec.tsHigh, rec.tsLow, rec.origLen, rec.data);
+    } else {
+      const id = this.localId(rec.interfaceId);
+      const le = this.le;
+      if (rec.kind === KIND_EPB || rec.kind === KIND_PB) {
+        const type = rec.kind === KIND_EPB ? BT_EPB : BT_PB;
+        writePacketBlock(this.out, le, type, id, rec.drops, rec.tsHigh, rec.tsLow, rec.origLen, rec.data, rec.tail);
+      } else if (rec.kind === KIND_SPB) {
+        if (id !== 0) throw new RangeError('writeOriginal: a simple packet block must be on interface 0 of its section');
+        writeSimplePacketBlock(this.out, le, rec.origLen, rec.data, rec.tail);
+      } else {
+        throw new RangeError('writeOriginal: a pcap record cannot be written to a pcapng file');
+      }
+    }
+    this.records++;
+  }
+
+  /**
+   * Write a new packet (e.g. an aggregate) on an interface (global id): an EPB, or a pcap record,
+   * with origLen = caplen = data.length and `timeUs` in the interface's resolution and offset.
+   */
+  writeNew(interfaceId: number, data: Uint8Array, timeUs: number): void {
+    if (this.format === 'pcap') {
+      if (interfaceId !== 0) throw new RangeError(`writeNew: pcap has only interface 0, not ${interfaceId}`);
+      const t = pcapTime(timeUs, this.ns);
+      writePcapRecord(this.out, this.le, t.sec, t.frac, data.length, data);
+    } else {
+      const id = this.localId(interfaceId);
+      const clock = this.clocks[interfaceId];
+      clock.fromUs(timeUs);
+      writePacketBlock(this.out, this.le, BT_EPB, id, 0, clock.hi, clock.lo, data.length, data, null);
+    }
+    this.records++;
+  }
+
+  /** Flush, close and rename the temporary file to the output path. */
+  commit(): void {
+    this.out.commit();
+  }
+
+  /** Close and delete the temporary file (idempotent; a no-op after commit). */
+  abort(): void {
+    this.out.abort();
+  }
+
+  private header(ev: HeaderEvent): void {
+    const out = this.out;
+    switch (ev.kind) {
+      case 'pcap-header':
+        this.le = ev.littleEndian;
+        this.ns = ev.iface!.tsresol === 9;
+        out.put(outputPcapHeader(ev.bytes, ev.littleEndian, this.minSnaplen));
+        break;
+      case 'shb':
+        if (this.section >= 0) this.beforeSection?.();
+        this.section = ev.section;
+        this.le = ev.littleEndian;
+        out.put(outputShb(ev.bytes));
+        break;
+      case 'idb': {
+        const iface = ev.iface!;
+        this.ifaces[iface.id] = iface;
+        this.clocks[iface.id] = new TsClock(iface.tsresol, iface.tsoffset);
+        out.put(outputIdb(ev.bytes, ev.littleEndian, this.minSnaplen));
+        break;
+      }
+      default:
+        out.put(ev.bytes);
+    }
+  }
+
+  /** The id an EPB of the current section uses for a global interface id. */
+  private localId(interfaceId: number): number {
+    const iface = this.ifaces[interfaceId];
+    if (!iface) throw new RangeError(`unknown interface ${interfaceId}`);
+    if (iface.section !== this.section) {
+      throw new RangeError(`interface ${interfaceId} belongs to section ${iface.section}, but section ${this.section} is being written (use beforeSection)`);
+    }
+    return iface.localId;
+  }
+}
+
+/** Start writing `path` in the format of `reader`'s input (throws CaptureError if not writable). */
+export function createCaptureWriter(path: string, reader: CaptureReader, opts?: WriterOptions): CaptureWriter {
+  return new CaptureWriter(path, reader, opts);
+}

@@ -1,0 +1,60 @@
+// What both engines share on the JS side: the packet queue, close(), argument checks.
+import { PacketQueue } from './output.js';
+import { REASON_CLOSE, REASON_FLUSH } from './twin/reason.js';
+import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
+
+export abstract class EngineBase implements Engine {
+  protected readonly queue = new PacketQueue();
+  private closed = false;
+
+  constructor(readonly options: ResolvedOptions) {}
+
+  protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
+  protected abstract pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
+  protected abstract advanceClock(timeUs: number): void;
+  protected abstract flushWith(reason: number): void;
+  abstract stats(): Stats;
+
+  push(frame: Uint8Array, timeUs: number): void {
+    this.checkOpen();
+    if (!(frame instanceof Uint8Array)) throw new TypeError('push(frame, timeUs): frame must be a Uint8Array');
+    this.pushFrame(frame, +timeUs);
+  }
+
+  pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
+    this.checkOpen();
+    if (frames.length !== timesUs.length) throw new RangeError('pushBatch: frames and timesUs differ in length');
+    for (const frame of frames) {
+      if (!(frame instanceof Uint8Array)) throw new TypeError('pushBatch: every frame must be a Uint8Array');
+    }
+    this.pushFrames(frames, timesUs);
+  }
+
+  advance(timeUs: number): void {
+    this.checkOpen();
+    this.advanceClock(+timeUs);
+  }
+
+  flush(): void {
+    this.checkOpen();
+    this.flushWith(REASON_FLUSH);
+  }
+
+  drain(): Packet[] {
+    return this.queue.drain();
+  }
+
+  setSink(sink: PacketSink | null): void {
+    this.queue.sink = sink;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flushWith(REASON_CLOSE);
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('engine is closed');
+  }
+}

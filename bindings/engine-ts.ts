@@ -1,0 +1,41 @@
+// The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
+import { EngineBase } from './engine-base.js';
+import { statsFromCounters } from './stats.js';
+import { TwinCore } from './twin/engine.js';
+import type { ResolvedOptions, Stats } from './types.js';
+
+export class TsEngine extends EngineBase {
+  private readonly core: TwinCore;
+  private current: Uint8Array = new Uint8Array(0);
+
+  constructor(options: ResolvedOptions) {
+    super(options);
+    const queue = this.queue;
+    this.core = new TwinCore(options, {
+      aggregate: (bytes, start, length, segments, mss, reason, timeUs, fixed) =>
+        queue.add(bytes.subarray(start, start + length), timeUs, segments, mss, reason, fixed),
+      input: (mss, reason, timeUs) => queue.add(this.current, timeUs, 1, mss, reason, true),
+    });
+  }
+
+  protected pushFrame(frame: Uint8Array, timeUs: number): void {
+    this.current = frame;
+    this.core.push(frame, timeUs);
+  }
+
+  protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
+    for (let i = 0; i < frames.length; i++) this.pushFrame(frames[i], +timesUs[i]);
+  }
+
+  protected advanceClock(timeUs: number): void {
+    this.core.advance(timeUs);
+  }
+
+  protected flushWith(reason: number): void {
+    this.core.flushAll(reason);
+  }
+
+  stats(): Stats {
+    return statsFromCounters(this.core.counters, this.core.flowsActive());
+  }
+}

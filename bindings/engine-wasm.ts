@@ -1,0 +1,173 @@
+// The WebAssembly engine: the AssemblyScript core (assembly/) behind the Engine interface.
+// One compiled module per process, one instance and one fixed-size memory per engine.
+import { instantiateSync } from '@assemblyscript/loader';
+import { EngineBase } from './engine-base.js';
+import { statsFromCounters } from './stats.js';
+import * as S from './twin/stats.js';
+import type { ResolvedOptions, Stats } from './types.js';
+
+/** Numeric export surface of build/lro.wasm (assembly/index.ts). */
+interface CoreExports {
+  memoryNeeded(flows: number, maxAggregate: number): number;
+  init(flows: number, maxAggregate: number, threshold: number, agPeriodUs: number, delPeriodUs: number,
+    gro: number, verify: number, fix: number, seed: number, linkType: number): number;
+  stageDataPtr(): number;
+  stageDescPtr(): number;
+  stageBytes(): number;
+  maxBatch(): number;
+  statsPtr(): number;
+  flowsActive(): number;
+  push(staged: number, length: number, timeUs: number): void;
+  pushBatch(count: number): void;
+  advance(timeUs: number): void;
+  flush(reason: number): void;
+}
+
+/** Frames are staged up to this many bytes: more than any IP packet plus headers needs. */
+const STAGE_FRAME_MAX = 131072;
+const DESC_SIZE = 24;
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+
+async function wasmBytes(): Promise<ArrayBuffer | Uint8Array> {
+  const url = new URL('../build/lro.wasm', import.meta.url);
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load ${url.href}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
+
+function compileOnce(): Promise<WebAssembly.Module> {
+  compiled ??= wasmBytes().then((bytes) => WebAssembly.compile(bytes as BufferSource));
+  return compiled;
+}
+
+function noImports() {
+  return { env: { memory: new WebAssembly.Memory({ initial: 1 }), emitAggregate() {}, emitInput() {} } };
+}
+
+export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEngine> {
+  const module = await compileOnce();
+  // Ask the core how much memory its layout needs, in a throwaway instance.
+  const probe = instantiateSync<Record<string, unknown>>(module, noImports()).exports as unknown as CoreExports;
+  const bytes = probe.memoryNeeded(options.maxFlows, options.maxAggregate);
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new RangeError(`option maxFlows: ${options.maxFlows} flows × maxAggregate ${options.maxAggregate} need ` +
+      `${(bytes / 2 ** 30).toFixed(1)} GiB, more than a WebAssembly memory holds (4 GiB)`);
+  }
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    throw new RangeError(`option maxFlows: cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory`);
+  }
+  return new WasmEngine(options, module, memory);
+}
+
+export class WasmEngine extends EngineBase {
+  private readonly core: CoreExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly heap: Uint8Array; //  the memory never grows, so this view stays valid
+  private readonly counters: Float64Array;
+  private readonly descF64: Float64Array;
+  private readonly descU32: Uint32Array;
+  private readonly stageData: number;
+  private readonly stageDesc: number;
+  private readonly stageBytes: number;
+  private readonly maxBatch: number;
+  // Frames of the call in progress, for emitInput (pass-through refers to the caller's frame).
+  private inputs: readonly Uint8Array[] = [];
+  private inputBase = 0;
+
+  constructor(options: ResolvedOptions, module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    super(options);
+    this.memory = memory;
+    const queue = this.queue;
+    const imports = {
+      env: {
+        memory,
+        emitAggregate: (ptr: number, length: number, segments: number, mss: number, reason: number,
+          timeUs: number, fixed: number) => {
+          ptr >>>= 0;
+          queue.add(this.heap.subarray(ptr, ptr + length), timeUs, segments, mss, reason, fixed !== 0);
+        },
+        emitInput: (index: number, mss: number, reason: number, timeUs: number) => {
+          queue.add(this.inputs[this.inputBase + index], timeUs, 1, mss, reason, true);
+        },
+      },
+    };
+    this.core = instantiateSync<Record<string, unknown>>(module, imports).exports as unknown as CoreExports;
+    this.heap = new Uint8Array(memory.buffer);
+    const o = options;
+    const status = this.core.init(o.maxFlows, o.maxAggregate, o.threshold, o.aggregateTimeoutUs,
+      o.idleTimeoutMs * 1000, o.preset === 'gro' ? 1 : 0, o.verifyChecksums ? 1 : 0, o.fixChecksums ? 1 : 0,
+      o.hashSeed >>> 0, o.linkType);
+    if (status !== 0) throw new Error('large-receive: WebAssembly memory smaller than the core layout');
+    this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, S.STAT_COUNT);
+    this.stageData = this.core.stageDataPtr() >>> 0;
+    this.stageDesc = this.core.stageDescPtr() >>> 0;
+    this.stageBytes = this.core.stageBytes();
+    this.maxBatch = this.core.maxBatch();
+    this.descF64 = new Float64Array(memory.buffer, this.stageDesc, (this.maxBatch * DESC_SIZE) / 8);
+    this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (this.maxBatch * DESC_SIZE) / 4);
+  }
+
+  /** Bytes of linear memory this engine owns (fixed at creation). */
+  memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  protected pushFrame(frame: Uint8Array, timeUs: number): void {
+    const staged = Math.min(frame.length, STAGE_FRAME_MAX);
+    this.heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData);
+    this.inputs = [frame];
+    this.inputBase = 0;
+    this.core.push(staged, frame.length, timeUs);
+  }
+
+  /** Stage as many frames as fit, one core call per batch. */
+  protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
+    const heap = this.heap;
+    const descU32 = this.descU32;
+    const descF64 = this.descF64;
+    this.inputs = frames;
+    let start = 0;
+    while (start < frames.length) {
+      let used = 0;
+      let n = 0;
+      for (; start + n < frames.length && n < this.maxBatch; n++) {
+        const frame = frames[start + n];
+        const staged = Math.min(frame.length, STAGE_FRAME_MAX);
+        if (used + staged > this.stageBytes) break;
+        heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData + used);
+        const d = (n * DESC_SIZE) >> 2;
+        descU32[d] = used;
+        descU32[d + 1] = staged;
+        descU32[d + 2] = frame.length;
+        descF64[(n * DESC_SIZE + 16) >> 3] = +timesUs[start + n];
+        used += (staged + 7) & ~7;
+      }
+      this.inputBase = start;
+      this.core.pushBatch(n);
+      start += n;
+    }
+  }
+
+  protected advanceClock(timeUs: number): void {
+    this.core.advance(timeUs);
+  }
+
+  protected flushWith(reason: number): void {
+    this.core.flush(reason);
+  }
+
+  stats(): Stats {
+    return statsFromCounters(this.counters, this.core.flowsActive());
+  }
+}

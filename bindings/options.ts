@@ -1,0 +1,67 @@
+// Option defaults and validation (SPEC §4 "Defaults"). Out of range → RangeError naming the option.
+import type { EngineOptions, ResolvedOptions } from './types.js';
+
+export const LINK_ETHERNET = 1;
+export const LINK_RAW = 101;
+export const LINK_SLL = 113;
+export const LINK_SLL2 = 276;
+/** Link types the engine parses itself; the CLI maps 228/229/12/14 to LINK_RAW. */
+export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
+
+const U32_LIMIT = 2 ** 32;
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  }
+  return value as T;
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new RangeError(`option ${name} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+function linkTypeOption(value: unknown): number {
+  if (!ENGINE_LINK_TYPES.includes(value as number)) {
+    throw new RangeError(`option linkType must be one of ${ENGINE_LINK_TYPES.join(', ')}, got ${String(value)}`);
+  }
+  return value as number;
+}
+
+const KNOWN = new Set([
+  'engine', 'preset', 'maxFlows', 'maxAggregate', 'mtu', 'threshold', 'aggregateTimeoutUs',
+  'idleTimeoutMs', 'verifyChecksums', 'fixChecksums', 'hashSeed', 'linkType',
+]);
+
+/** Fill defaults and validate every option. */
+export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key) && (options as Record<string, unknown>)[key] !== undefined) {
+      throw new RangeError(`unknown option ${key}`);
+    }
+  }
+  const mtu = integerIn('mtu', options.mtu ?? 1500, 68, 65535);
+  const maxAggregate = integerIn('maxAggregate', options.maxAggregate ?? 65535, mtu, 65535);
+  return {
+    engine: oneOf('engine', options.engine ?? 'wasm', ['wasm', 'ts'] as const),
+    preset: oneOf('preset', options.preset ?? 'gro', ['gro', 'seed'] as const),
+    maxFlows: integerIn('maxFlows', options.maxFlows ?? 1024, 1, 65536),
+    maxAggregate,
+    mtu,
+    threshold: integerIn('threshold', options.threshold ?? maxAggregate - mtu, 0, maxAggregate),
+    aggregateTimeoutUs: integerIn('aggregateTimeoutUs', options.aggregateTimeoutUs ?? 1000, 1, U32_LIMIT - 1),
+    idleTimeoutMs: integerIn('idleTimeoutMs', options.idleTimeoutMs ?? 10000, 1, U32_LIMIT - 1),
+    verifyChecksums: flag('verifyChecksums', options.verifyChecksums ?? true),
+    fixChecksums: flag('fixChecksums', options.fixChecksums ?? true),
+    hashSeed: integerIn('hashSeed', options.hashSeed ?? Math.floor(Math.random() * U32_LIMIT), 0, U32_LIMIT - 1),
+    linkType: linkTypeOption(options.linkType ?? LINK_ETHERNET),
+  };
+}

@@ -1,0 +1,190 @@
+// Connection buffers (618) and the aggregation checks 732-741 (twin of assembly/aggregate.ts).
+// Each flow index owns one preallocated buffer holding its pending aggregate: the first
+// segment's whole frame (so a one-segment aggregate goes out byte-identical, padding included),
+// then every later segment's payload appended at the IP end.
+import { fold, sum16, swap16, checksumField } from './checksum.js';
+import { Parsed, be32 } from './parse.js';
+import {
+  REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
+  REASON_MISMATCH_WINDOW, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_CAPACITY,
+} from './reason.js';
+
+export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, URG = 0x20, CWR = 0x80;
+const PROTO_TCP = 6;
+/** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
+const BUFFER_SLACK = 128;
+
+export function bufferCapacity(maxAggregate: number): number {
+  return (maxAggregate + BUFFER_SLACK + 7) & ~7;
+}
+
+export class Aggregates {
+  readonly buffers: Uint8Array;
+  readonly capacity: number;
+  // Per flow index; segments = 0 means no pending aggregate (connection buffer empty, 742).
+  readonly segments: Uint32Array;
+  readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
+  readonly frameLen: Uint32Array; //   bytes of the pending frame in the buffer
+  readonly ipSize: Uint32Array; //     IP length field as it would be written
+  readonly mss: Uint32Array; //        first segment's payload length
+  readonly payloadSum: Uint32Array; // folded sum of all payload bytes, as placed in the aggregate
+  readonly payloadLen: Uint32Array;
+  readonly pseudoBase: Uint32Array; // folded sum of addresses + protocol (pseudo-header)
+  readonly l3: Uint8Array;
+  readonly l4: Uint8Array;
+  readonly tcpHdrLen: Uint8Array;
+  readonly ipVersion: Uint8Array;
+  readonly lastFlags: Uint8Array; //  PSH/FIN of the last segment are carried over
+  readonly lastWindow: Uint16Array;
+
+  constructor(
+    maxFlows: number,
+    private readonly maxAggregate: number,
+    private readonly gro: boolean,
+    readonly fixChecksums: boolean,
+  ) {
+    this.capacity = bufferCapacity(maxAggregate);
+    this.buffers = new Uint8Array(maxFlows * this.capacity);
+    this.segments = new Uint32Array(maxFlows);
+    this.nextSeq = new Uint32Array(maxFlows);
+    this.frameLen = new Uint32Array(maxFlows);
+    this.ipSize = new Uint32Array(maxFlows);
+    this.mss = new Uint32Array(maxFlows);
+    this.payloadSum = new Uint32Array(maxFlows);
+    this.payloadLen = new Uint32Array(maxFlows);
+    this.pseudoBase = new Uint32Array(maxFlows);
+    this.l3 = new Uint8Array(maxFlows);
+    this.l4 = new Uint8Array(maxFlows);
+    this.tcpHdrLen = new Uint8Array(maxFlows);
+    this.ipVersion = new Uint8Array(maxFlows);
+    this.lastFlags = new Uint8Array(maxFlows);
+    this.lastWindow = new Uint16Array(maxFlows);
+  }
+
+  /**
+   * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
+   * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
+   */
+  ownFieldsForbid(p: Parsed, b: Uint8Array): boolean {
+    const ttl = p.ipVersion === 4 ? b[p.l3 + 8] : b[p.l3 + 7];
+    if (ttl < 1) return true;
+    if ((p.flags & (SYN | RST | URG | CWR)) !== 0) return true;
+    if (!this.gro && p.tcpHdrLen !== 20) return true;
+    return p.ipSize > this.maxAggregate || p.frameLen > this.capacity;
+  }
+
+  /** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
+  mismatch(f: number, p: Parsed, b: Uint8Array): number {
+    const a = this.buffers;
+    const base = f * this.capacity;
+    const l3 = base + p.l3;
+    const l4 = base + p.l4;
+    const firstFlags = a[l4 + 13];
+    if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_736;
+    if (p.ack !== be32(a, l4 + 8)) return REASON_MISMATCH_738;
+    if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_740;
+    if (this.gro) {
+      const hdr = p.tcpHdrLen;
+      if (hdr !== this.tcpHdrLen[f] || !sameBytes(a, l4 + 20, b, p.l4 + 20, hdr - 20)) return REASON_MISMATCH_741;
+      if (p.window !== ((a[l4 + 14] << 8) | a[l4 + 15])) return REASON_MISMATCH_WINDOW;
+      if (!this.sameIpFields(a, l3, b, p)) return REASON_MISMATCH_IP;
+      if (p.payloadLen > this.mss[f]) return REASON_MISMATCH_MSS;
+    }
+    if (this.ipSize[f] + p.payloadLen > this.maxAggregate) return REASON_CAPACITY;
+    return 0;
+  }
+
+  /** TTL / hop limit, TOS / traffic class (ECN included), DF, IPv6 flow label. */
+  private sameIpFields(a: Uint8Array, l3: number, b: Uint8Array, p: Parsed): boolean {
+    const n = p.l3;
+    if (p.ipVersion === 4) {
+      return a[l3 + 1] === b[n + 1] && (a[l3 + 6] & 0x40) === (b[n + 6] & 0x40) && a[l3 + 8] === b[n + 8];
+    }
+    return sameBytes(a, l3, b, n, 4) && a[l3 + 7] === b[n + 7];
+  }
+
+  /** 743-745: the segment starts flow f's aggregate (the whole frame goes into the buffer). */
+  start(f: number, p: Parsed, b: Uint8Array): void {
+    this.buffers.set(b, f * this.capacity);
+    this.segments[f] = 1;
+    this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
+    this.frameLen[f] = p.frameLen;
+    this.ipSize[f] = p.ipSize;
+    this.mss[f] = p.payloadLen;
+    this.payloadSum[f] = p.payloadSum;
+    this.payloadLen[f] = p.payloadLen;
+    this.pseudoBase[f] = fold(p.addrSum + PROTO_TCP);
+    this.l3[f] = p.l3;
+    this.l4[f] = p.l4;
+    this.tcpHdrLen[f] = p.tcpHdrLen;
+    this.ipVersion[f] = p.ipVersion;
+    this.lastFlags[f] = p.flags;
+    this.lastWindow[f] = p.window;
+  }
+
+  /** 745: append the segment's payload at the aggregate's IP end. */
+  append(f: number, p: Parsed, b: Uint8Array): void {
+    const n = p.payloadLen;
+    const from = p.l4 + p.tcpHdrLen;
+    const end = f * this.capacity + this.ipEnd(f);
+    this.buffers.set(b.subarray(from, from + n), end);
+    // A payload placed at an odd offset contributes its sum byte-swapped.
+    const sum = (this.payloadLen[f] & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
+    this.payloadSum[f] = fold(this.payloadSum[f] + sum);
+    this.payloadLen[f] += n;
+    this.ipSize[f] += n;
+    this.frameLen[f] = this.ipEnd(f);
+    this.segments[f]++;
+    this.nextSeq[f] = (this.nextSeq[f] + n) >>> 0;
+    this.lastFlags[f] = p.flags;
+    this.lastWindow[f] = p.window;
+  }
+
+  /** Offset just past the aggregate's IP packet, relative to the buffer. */
+  private ipEnd(f: number): number {
+    return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : 40) + this.ipSize[f];
+  }
+
+  /**
+   * 746 / 764: make the buffer a valid packet and return its length. One segment: untouched.
+   * More: IP length, window and PSH/FIN from the last segment, IPv4 header checksum, and the
+   * TCP checksum from the per-segment payload sums (no second pass over the payload).
+   */
+  finish(f: number): number {
+    if (this.segments[f] < 2) return this.frameLen[f];
+    const a = this.buffers;
+    const base = f * this.capacity;
+    const l3 = base + this.l3[f];
+    const l4 = base + this.l4[f];
+    const ipSize = this.ipSize[f];
+    if (this.ipVersion[f] === 4) {
+      put16(a, l3 + 2, ipSize);
+      if (this.fixChecksums) {
+        put16(a, l3 + 10, 0);
+        put16(a, l3 + 10, checksumField(sum16(a, l3, l3 + 20)));
+      }
+    } else {
+      put16(a, l3 + 4, ipSize);
+    }
+    put16(a, l4 + 14, this.lastWindow[f]);
+    a[l4 + 13] |= this.lastFlags[f] & (PSH | FIN);
+    if (this.fixChecksums) {
+      const tcpLen = this.ipVersion[f] === 4 ? ipSize - 20 : ipSize;
+      put16(a, l4 + 16, 0);
+      const header = sum16(a, l4, l4 + this.tcpHdrLen[f]);
+      const pseudo = fold(this.pseudoBase[f] + tcpLen);
+      put16(a, l4 + 16, checksumField(pseudo + header + this.payloadSum[f]));
+    }
+    return this.frameLen[f];
+  }
+}
+
+function sameBytes(a: Uint8Array, at: number, b: Uint8Array, bt: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (a[at + i] !== b[bt + i]) return false;
+  return true;
+}
+
+function put16(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >> 8;
+  b[at + 1] = v;
+}

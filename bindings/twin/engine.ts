@@ -1,0 +1,192 @@
+// The LR algorithm of FIG. 7 in plain TypeScript (twin of assembly/engine.ts): the baseline the
+// WASM core is measured against and the oracle it is tested against, decision for decision.
+import type { ResolvedOptions } from '../types.js';
+import { Aggregates, FIN, PSH, RST } from './aggregate.js';
+import { FlowTable } from './flow-table.js';
+import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
+import {
+  REASON_AG_TIMER, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
+  REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
+} from './reason.js';
+import * as S from './stats.js';
+import { NONE, TimerList } from './timers.js';
+
+/** Largest time on the engine clock (µs); deadlines saturate here. */
+export const MAX_TIME = 2 ** 53 - 1;
+
+/** Where sent packets go. `input` means: the frame being pushed, unchanged. */
+export interface Emitter {
+  aggregate(bytes: Uint8Array, start: number, length: number, segments: number, mss: number,
+    reason: number, timeUs: number, checksumsFixed: boolean): void;
+  input(mss: number, reason: number, timeUs: number): void;
+}
+
+export class TwinCore {
+  readonly counters = new Float64Array(S.STAT_COUNT);
+  private now = 0;
+  private readonly parsed: Parsed;
+  private readonly table: FlowTable;
+  private readonly agg: Aggregates;
+  private readonly agTimer: TimerList; //  743: pending aggregates in start order
+  private readonly delTimer: TimerList; // 724: live connections in last-activity order
+  private readonly gro: boolean;
+  private readonly agPeriod: number;
+  private readonly delPeriod: number;
+  private readonly threshold: number;
+
+  constructor(o: ResolvedOptions, private readonly emit: Emitter) {
+    this.parsed = new Parsed(o.linkType, o.verifyChecksums);
+    this.table = new FlowTable(o.maxFlows, o.hashSeed);
+    this.gro = o.preset === 'gro';
+    this.agg = new Aggregates(o.maxFlows, o.maxAggregate, this.gro, o.fixChecksums);
+    this.agTimer = new TimerList(o.maxFlows);
+    this.delTimer = new TimerList(o.maxFlows);
+    this.agPeriod = o.aggregateTimeoutUs;
+    this.delPeriod = o.idleTimeoutMs * 1000;
+    this.threshold = o.threshold;
+  }
+
+  /** 710: a frame arrives at time t. */
+  push(b: Uint8Array, t: number): void {
+    this.advance(t);
+    const now = this.now;
+    const c = this.counters;
+    c[S.STAT_PACKETS_IN]++;
+    c[S.STAT_BYTES_IN] += b.length;
+    const p = this.parsed;
+    const cls = p.parse(b); // 712-714
+    if (cls === CLASS_OTHER) return this.passInput(b.length, 0);
+    const table = this.table;
+    const h = table.hash(p.key); // 716
+    let f = table.find(p.key, h); // 718-722
+    if (cls !== CLASS_CANDIDATE || p.payloadLen === 0) {
+      // Not aggregable, but it may belong to a connection: keep per-connection order.
+      if (f !== NONE) {
+        this.touch(f, now);
+        this.endSegmentRun(f, p.flags, now);
+      }
+      return this.passInput(b.length, p.payloadLen);
+    }
+    if (f === NONE) {
+      if (table.isFull()) { // 726: no room, Simple NIC path
+        c[S.STAT_TABLE_FULL]++;
+        return this.passInput(b.length, p.payloadLen);
+      }
+      f = table.insert(p.key, h); // 728
+      c[S.STAT_FLOWS_CREATED]++;
+      this.delTimer.set(f, deadline(now, this.delPeriod), false); // 724
+    } else {
+      this.touch(f, now); // 724
+    }
+    const agg = this.agg;
+    if (agg.ownFieldsForbid(p, b)) { // 732 and the segment's own flags (FIG. 4, 424-428)
+      this.endSegmentRun(f, p.flags, now);
+      return this.passInput(b.length, p.payloadLen);
+    }
+    if (agg.segments[f] !== 0) {
+      const reason = agg.mismatch(f, p, b); // 736-741
+      if (reason !== 0) this.send(f, reason, now); // 746-750
+    }
+    if (agg.segments[f] === 0) { // 742
+      agg.start(f, p, b); // 743-745
+      this.agTimer.set(f, deadline(now, this.agPeriod), false);
+    } else {
+      agg.append(f, p, b); // 745
+    }
+    if ((p.flags & FIN) !== 0) { // 752: FIN ends the aggregate and the connection (758)
+      this.send(f, REASON_FIN, now);
+      return this.deleteFlow(f);
+    }
+    if (this.gro) {
+      if ((p.flags & PSH) !== 0) return this.send(f, REASON_PSH, now);
+      if (p.payloadLen < agg.mss[f]) return this.send(f, REASON_SHORT, now);
+    }
+    if (agg.ipSize[f] > this.threshold) this.send(f, REASON_THRESHOLD, now); // 754-756
+  }
+
+  /** Move the clock to t (floored, never backwards) and fire every deadline ≤ t in order. */
+  advance(t: number): void {
+    let x = Math.floor(t);
+    if (!(x >= this.now)) {
+      this.counters[S.STAT_CLOCK_CLAMPED]++;
+      x = this.now;
+    }
+    if (x > MAX_TIME) x = MAX_TIME;
+    this.now = x;
+    const ag = this.agTimer;
+    const del = this.delTimer;
+    for (;;) {
+      const a = ag.head;
+      const d = del.head;
+      const agAt = a === NONE ? Infinity : ag.deadline[a];
+      const delAt = d === NONE ? Infinity : del.deadline[d];
+      if (agAt <= delAt) { // equal deadlines: the aggregate that started first goes first
+        if (agAt > x) return;
+        this.send(a, REASON_AG_TIMER, agAt); // 780-784
+      } else {
+        if (delAt > x) return;
+        this.send(d, REASON_DEL_TIMER, delAt); // 790-794
+        this.deleteFlow(d);
+      }
+    }
+  }
+
+  /** Send every pending aggregate in start order (flush / close / end of input). */
+  flushAll(reason: number): void {
+    for (let f = this.agTimer.head; f !== NONE; f = this.agTimer.head) this.send(f, reason, this.now);
+  }
+
+  /** A frame of connection f that cannot join: send its aggregate first; FIN / RST delete it (758). */
+  private endSegmentRun(f: number, flags: number, now: number): void {
+    const reason = (flags & RST) !== 0 ? REASON_RST : (flags & FIN) !== 0 ? REASON_FIN : REASON_NON_CANDIDATE;
+    this.send(f, reason, now);
+    if (reason !== REASON_NON_CANDIDATE) this.deleteFlow(f);
+  }
+
+  /** 724: restart the DelTimer. */
+  private touch(f: number, now: number): void {
+    this.delTimer.set(f, deadline(now, this.delPeriod), true);
+  }
+
+  /** "Sending AgPacket" (760-768): finish flow f's aggregate and hand it out. */
+  private send(f: number, reason: number, time: number): void {
+    const agg = this.agg;
+    const segments = agg.segments[f];
+    if (segments === 0) return; // 762: connection buffer empty
+    const length = agg.finish(f);
+    const c = this.counters;
+    c[S.STAT_PACKETS_OUT]++;
+    c[S.STAT_AGGREGATES]++;
+    c[S.STAT_SEGMENTS_AGGREGATED] += segments;
+    c[S.STAT_BYTES_OUT] += length;
+    c[S.STAT_REASONS + reason]++;
+    agg.segments[f] = 0;
+    this.agTimer.stop(f);
+    this.emit.aggregate(agg.buffers, f * agg.capacity, length, segments, agg.mss[f], reason, time,
+      segments < 2 || this.agg.fixChecksums);
+  }
+
+  private deleteFlow(f: number): void {
+    this.delTimer.stop(f);
+    this.table.remove(f);
+    this.counters[S.STAT_FLOWS_DELETED]++;
+  }
+
+  /** 730, 766: the Simple NIC path. */
+  private passInput(length: number, mss: number): void {
+    const c = this.counters;
+    c[S.STAT_PACKETS_OUT]++;
+    c[S.STAT_PASSED_THROUGH]++;
+    c[S.STAT_BYTES_OUT] += length;
+    c[S.STAT_REASONS + REASON_PASS_THROUGH]++;
+    this.emit.input(mss, REASON_PASS_THROUGH, this.now);
+  }
+
+  flowsActive(): number {
+    return this.table.active;
+  }
+}
+
+function deadline(now: number, period: number): number {
+  return Math.min(now + period, MAX_TIME);
+}

@@ -1,0 +1,108 @@
+// Context database (716-728): a fixed open-addressing table (twin of assembly/flow-table.ts).
+// Linear probing over 2^k slots, at least twice maxFlows, so probing never refuses early and
+// "full" means exactly maxFlows live entries. Deletion shifts back the following run of the
+// cluster (no tombstones), so probe lengths never degrade with churn.
+import { KEY_WORDS } from './parse.js';
+
+const EMPTY = 0; // slot value: 0 = empty, else flow index + 1
+
+/** Seeded 32-bit hash of a flow key (murmur3 mixing). The seed keeps crafted keys from colliding. */
+export function hashKey(key: Uint32Array, at: number, seed: number): number {
+  let h = seed ^ 0x9e3779b9;
+  for (let i = 0; i < KEY_WORDS; i++) {
+    let k = Math.imul(key[at + i], 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export function slotCount(maxFlows: number): number {
+  let n = 8;
+  while (n < maxFlows * 2) n *= 2;
+  return n;
+}
+
+export class FlowTable {
+  readonly slots: Uint32Array;
+  readonly keys: Uint32Array; //   KEY_WORDS per flow index
+  readonly hashes: Uint32Array;
+  private readonly free: Int32Array; // stack of free flow indices
+  private freeTop: number;
+  active = 0;
+  private readonly mask: number;
+
+  constructor(readonly maxFlows: number, private readonly seed: number) {
+    this.slots = new Uint32Array(slotCount(maxFlows));
+    this.mask = this.slots.length - 1;
+    this.keys = new Uint32Array(maxFlows * KEY_WORDS);
+    this.hashes = new Uint32Array(maxFlows);
+    this.free = new Int32Array(maxFlows);
+    // Lowest index first, so both engines hand out the same indices.
+    for (let i = 0; i < maxFlows; i++) this.free[i] = maxFlows - 1 - i;
+    this.freeTop = maxFlows;
+  }
+
+  hash(key: Uint32Array): number {
+    return hashKey(key, 0, this.seed);
+  }
+
+  /** Flow index of `key` (718-720), or -1. */
+  find(key: Uint32Array, h: number): number {
+    const slots = this.slots;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const s = slots[i];
+      if (s === EMPTY) return -1;
+      const f = s - 1;
+      if (this.hashes[f] === h && this.sameKey(f, key)) return f;
+    }
+  }
+
+  isFull(): boolean {
+    return this.active === this.maxFlows;
+  }
+
+  /** Add a connection (728). The caller has checked find() = -1 and !isFull(). */
+  insert(key: Uint32Array, h: number): number {
+    const f = this.free[--this.freeTop];
+    this.keys.set(key, f * KEY_WORDS);
+    this.hashes[f] = h;
+    let i = h & this.mask;
+    while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
+    this.slots[i] = f + 1;
+    this.active++;
+    return f;
+  }
+
+  /** Delete a connection (758), shifting the rest of its cluster back. */
+  remove(f: number): void {
+    const mask = this.mask;
+    const slots = this.slots;
+    let i = this.hashes[f] & mask;
+    while (slots[i] !== f + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.hashes[slots[j] - 1] & mask;
+      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+      const homeBetween = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!homeBetween) {
+        slots[i] = slots[j];
+        i = j;
+      }
+    }
+    slots[i] = EMPTY;
+    this.free[this.freeTop++] = f;
+    this.active--;
+  }
+
+  private sameKey(f: number, key: Uint32Array): boolean {
+    const keys = this.keys;
+    const at = f * KEY_WORDS;
+    for (let w = 0; w < KEY_WORDS; w++) if (keys[at + w] !== key[w]) return false;
+    return true;
+  }
+}

@@ -1,0 +1,200 @@
+// Header parsing and the candidate check 714 (twin of assembly/parse.ts).
+import { fold, sum16 } from './checksum.js';
+
+export const LINK_ETHERNET = 1;
+export const LINK_RAW = 101;
+export const LINK_SLL = 113;
+export const LINK_SLL2 = 276;
+
+/** Frame classes: what the engine may do with a frame. */
+export const CLASS_OTHER = 0; //     no TCP ports reachable: pass-through, belongs to nobody
+export const CLASS_KEYED = 1; //     TCP ports and a key, but not a candidate (714 failed)
+export const CLASS_CANDIDATE = 2; // passed 714: may create an entry and be aggregated
+
+/** VLAN key value of an untagged frame (a VLAN id is 12 bits). */
+export const NO_VLAN = 0x1000;
+/** Words in a flow key: [version<<16 | vlan, ports, src ×4, dst ×4] (IPv4 addresses zero-padded). */
+export const KEY_WORDS = 10;
+
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const ETH_VLAN = 0x8100;
+const ETH_QINQ = 0x88a8;
+const PROTO_TCP = 6;
+const MAX_IPV6_EXT_HEADERS = 8;
+
+/** Everything the engine needs from one frame; reused for every frame (no allocation). */
+export class Parsed {
+  cls = CLASS_OTHER;
+  frameLen = 0;
+  l3 = 0; //          offset of the IP header
+  ipVersion = 0;
+  ipEnd = 0; //       offset just past the IP packet (Ethernet padding follows)
+  ipSize = 0; //      IP length field: IPv4 total length, IPv6 payload length
+  l4 = 0; //          offset of the TCP header
+  tcpHdrLen = 0;
+  payloadLen = 0;
+  seq = 0;
+  ack = 0;
+  flags = 0;
+  window = 0;
+  addrSum = 0; //     folded sum of source and destination addresses (pseudo-header part)
+  payloadSum = 0; //  folded sum of the TCP payload (candidates only)
+  readonly key = new Uint32Array(KEY_WORDS);
+  private readonly keyBytes = new Uint8Array(this.key.buffer);
+
+  constructor(readonly linkType: number, readonly verifyChecksums: boolean) {}
+
+  /** Parse `b` and classify it; fills the fields above. Never throws. */
+  parse(b: Uint8Array): number {
+    const len = b.length;
+    this.cls = CLASS_OTHER;
+    this.frameLen = len;
+    this.payloadLen = 0;
+    this.flags = 0;
+    let l3 = 0;
+    let etherType = 0;
+    let vlan = NO_VLAN;
+    const link = this.linkType;
+    if (link === LINK_ETHERNET) {
+      if (len < 14) return CLASS_OTHER;
+      etherType = be16(b, 12);
+      l3 = 14;
+      if (etherType === ETH_VLAN || etherType === ETH_QINQ) {
+        if (len < 18) return CLASS_OTHER;
+        vlan = be16(b, 14) & 0xfff;
+        etherType = be16(b, 16);
+        l3 = 18;
+        // Two or more tags: not a candidate (SPEC §1).
+        if (etherType === ETH_VLAN || etherType === ETH_QINQ) return CLASS_OTHER;
+      }
+    } else if (link === LINK_SLL) {
+      if (len < 16) return CLASS_OTHER;
+      etherType = be16(b, 14);
+      l3 = 16;
+    } else if (link === LINK_SLL2) {
+      if (len < 20) return CLASS_OTHER;
+      etherType = be16(b, 0);
+      l3 = 20;
+    } else {
+      if (len < 1) return CLASS_OTHER;
+      const version = b[0] >> 4;
+      etherType = version === 4 ? ETH_IPV4 : version === 6 ? ETH_IPV6 : 0;
+    }
+    this.l3 = l3;
+    if (etherType === ETH_IPV4) return (this.cls = this.parseIpv4(b, l3, vlan));
+    if (etherType === ETH_IPV6) return (this.cls = this.parseIpv6(b, l3, vlan));
+    return CLASS_OTHER;
+  }
+
+  private parseIpv4(b: Uint8Array, l3: number, vlan: number): number {
+    const len = b.length;
+    if (len < l3 + 20 || b[l3] >> 4 !== 4) return CLASS_OTHER;
+    const ihl = (b[l3] & 15) << 2;
+    const totalLen = be16(b, l3 + 2);
+    const fragment = be16(b, l3 + 6);
+    if (b[l3 + 9] !== PROTO_TCP || (fragment & 0x1fff) !== 0 || ihl < 20) return CLASS_OTHER;
+    const ipEnd = l3 + totalLen;
+    const bound = Math.min(len, ipEnd);
+    const l4 = l3 + ihl;
+    if (l4 + 4 > bound) return CLASS_OTHER;
+    this.ipVersion = 4;
+    this.ipSize = totalLen;
+    this.ipEnd = ipEnd;
+    this.l4 = l4;
+    this.key.fill(0);
+    this.key[0] = (4 << 16) | vlan;
+    const kb = this.keyBytes;
+    copyBytes(kb, 4, b, l4, 4);
+    copyBytes(kb, 8, b, l3 + 12, 4);
+    copyBytes(kb, 24, b, l3 + 16, 4);
+    this.readTcp(b, l4, bound);
+    // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
+    if (ihl !== 20 || (fragment & 0x2000) !== 0 || ipEnd > len || totalLen < 40) return CLASS_KEYED;
+    if (sum16(b, l3, l3 + 20) !== 0xffff) return CLASS_KEYED;
+    this.addrSum = sum16(b, l3 + 12, l3 + 20);
+    return this.checkTcp(b, l4, ipEnd);
+  }
+
+  private parseIpv6(b: Uint8Array, l3: number, vlan: number): number {
+    const len = b.length;
+    if (len < l3 + 40 || b[l3] >> 4 !== 6) return CLASS_OTHER;
+    const payloadLen = be16(b, l3 + 4);
+    const ipEnd = l3 + 40 + payloadLen;
+    const bound = Math.min(len, ipEnd);
+    let next = b[l3 + 6];
+    let l4 = l3 + 40;
+    let extHeaders = 0;
+    let firstFragment = false;
+    // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
+    while (next === 0 || next === 43 || next === 60 || next === 44 || next === 51) {
+      if (extHeaders === MAX_IPV6_EXT_HEADERS || l4 + 8 > bound) return CLASS_OTHER;
+      if (next === 44) {
+        if ((be16(b, l4 + 2) & 0xfff8) !== 0) return CLASS_OTHER; // not the first fragment
+        firstFragment = true;
+      }
+      const extLen = next === 44 ? 8 : next === 51 ? (b[l4 + 1] + 2) << 2 : (b[l4 + 1] + 1) << 3;
+      next = b[l4];
+      l4 += extLen;
+      extHeaders++;
+    }
+    if (next !== PROTO_TCP || l4 + 4 > bound) return CLASS_OTHER;
+    this.ipVersion = 6;
+    this.ipSize = payloadLen;
+    this.ipEnd = ipEnd;
+    this.l4 = l4;
+    this.key[0] = (6 << 16) | vlan;
+    const kb = this.keyBytes;
+    copyBytes(kb, 4, b, l4, 4);
+    copyBytes(kb, 8, b, l3 + 8, 32);
+    this.readTcp(b, l4, bound);
+    if (extHeaders !== 0 || firstFragment || ipEnd > len || payloadLen < 20) return CLASS_KEYED;
+    this.addrSum = sum16(b, l3 + 8, l3 + 40);
+    return this.checkTcp(b, l4, ipEnd);
+  }
+
+  /** TCP fields present in the captured bytes (flags may be read from a non-candidate). */
+  private readTcp(b: Uint8Array, l4: number, bound: number): void {
+    this.tcpHdrLen = 0;
+    if (l4 + 20 > bound) return;
+    this.seq = be32(b, l4 + 4);
+    this.ack = be32(b, l4 + 8);
+    this.flags = b[l4 + 13];
+    this.window = be16(b, l4 + 14);
+    const tcpHdrLen = (b[l4 + 12] >> 4) << 2;
+    this.tcpHdrLen = tcpHdrLen;
+    if (tcpHdrLen >= 20 && l4 + tcpHdrLen <= bound) this.payloadLen = bound - l4 - tcpHdrLen;
+  }
+
+  /** The TCP part of 714: header length sane, checksum correct (or not verified). */
+  private checkTcp(b: Uint8Array, l4: number, ipEnd: number): number {
+    const tcpHdrLen = this.tcpHdrLen;
+    if (tcpHdrLen < 20 || l4 + tcpHdrLen > ipEnd) return CLASS_KEYED;
+    const tcpLen = ipEnd - l4;
+    const pseudo = fold(this.addrSum + PROTO_TCP + tcpLen);
+    const headerSum = sum16(b, l4, l4 + tcpHdrLen);
+    if (this.verifyChecksums) {
+      const payloadSum = sum16(b, l4 + tcpHdrLen, ipEnd);
+      if (fold(pseudo + headerSum + payloadSum) !== 0xffff) return CLASS_KEYED;
+      this.payloadSum = payloadSum;
+    } else {
+      // Derive the payload's sum from the segment's own checksum field, so an error in it is
+      // carried into the aggregate rather than laundered (SPEC §5).
+      this.payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
+    }
+    return CLASS_CANDIDATE;
+  }
+}
+
+export function be16(b: Uint8Array, at: number): number {
+  return (b[at] << 8) | b[at + 1];
+}
+
+export function be32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/** Byte copy without creating subarray views (no allocation per packet). */
+function copyBytes(to: Uint8Array, at: number, from: Uint8Array, start: number, count: number): void {
+  for (let i = 0; i < count; i++) to[at + i] = from[start + i];
+}

@@ -1,0 +1,21 @@
+// Reason codes (twin of assembly/reason.ts); names in bindings/types.ts REASONS, same order.
+export const REASON_PASS_THROUGH = 0;
+export const REASON_THRESHOLD = 1;
+export const REASON_CAPACITY = 2;
+export const REASON_AG_TIMER = 3;
+export const REASON_DEL_TIMER = 4;
+export const REASON_FIN = 5;
+export const REASON_RST = 6;
+export const REASON_PSH = 7;
+export const REASON_SHORT = 8;
+export const REASON_MISMATCH_736 = 9;
+export const REASON_MISMATCH_738 = 10;
+export const REASON_MISMATCH_740 = 11;
+export const REASON_MISMATCH_741 = 12;
+export const REASON_MISMATCH_WINDOW = 13;
+export const REASON_MISMATCH_IP = 14;
+export const REASON_MISMATCH_MSS = 15;
+export const REASON_NON_CANDIDATE = 16;
+export const REASON_FLUSH = 17;
+export const REASON_CLOSE = 18;
+export const REASON_COUNT = 19;

@@ -1,0 +1,111 @@
+// Public types of the engine surface (SPEC §4, §5, §7). Both engines (WASM core, TS twin)
+// implement `Engine`; `createEngine` in index.ts picks one.
+
+/** Why a packet was sent. The numeric code is `REASONS.indexOf(name)`; assembly/reason.ts mirrors it. */
+export const REASONS = [
+  'pass-through', // 0  not a candidate / could not join: the frame itself, unchanged (730, 766)
+  'threshold', //    1  size > THRESHOLD after appending (754-756)
+  'capacity', //     2  the next segment would exceed maxAggregate
+  'ag-timer', //     3  AgTimer popped (780-784)
+  'del-timer', //    4  DelTimer popped: connection deleted (790-794)
+  'fin', //          5  FIN ended the aggregate / deleted the connection (752, 758)
+  'rst', //          6  RST deleted the connection (758)
+  'psh', //          7  gro: PSH ends the aggregate
+  'short', //        8  gro: payload shorter than the MSS ends the aggregate
+  'mismatch-736', // 9  TCP flags differ
+  'mismatch-738', // 10 ACK number differs
+  'mismatch-740', // 11 sequence number is not the next expected one
+  'mismatch-741', // 12 TCP options differ
+  'mismatch-window', // 13 gro: window differs
+  'mismatch-ip', //  14 gro: TTL / TOS / DF / flow label differ
+  'mismatch-mss', // 15 gro: payload longer than the first segment's
+  'non-candidate', // 16 a frame of the connection that could not join
+  'flush', //        17 flush()
+  'close', //        18 close() / end of input
+] as const;
+
+export type Reason = (typeof REASONS)[number];
+
+export interface Packet {
+  /** Frame bytes (same link layer as the input). The caller owns them. */
+  data: Uint8Array;
+  /** Engine-clock time (µs) at which the packet was sent. */
+  timeUs: number;
+  /** Segments in this packet: 1 for pass-through and one-segment aggregates. */
+  segments: number;
+  /** First segment's TCP payload length; 0 for non-TCP pass-through. */
+  mss: number;
+  reason: Reason;
+  /** False only for a multi-segment aggregate built with `fixChecksums: false`. */
+  checksumsFixed: boolean;
+}
+
+export type Preset = 'gro' | 'seed';
+export type EngineKind = 'wasm' | 'ts';
+
+export interface EngineOptions {
+  /** 'wasm' (default): the AssemblyScript core. 'ts': the pure-TypeScript twin. */
+  engine?: EngineKind;
+  /** 'gro' (default, Linux-compatible checks) or 'seed' (the patent's checks exactly). */
+  preset?: Preset;
+  /** Connections tracked at once (default 1024, range [1, 65536]). */
+  maxFlows?: number;
+  /** MAX_AGREG: largest IP length field of an aggregate (default 65535, range [mtu, 65535]). */
+  maxAggregate?: number;
+  /** Network MTU (default 1500, range [68, 65535]). */
+  mtu?: number;
+  /** THRESHOLD (754): an aggregate larger than this is sent (default maxAggregate − mtu, range [0, maxAggregate]). */
+  threshold?: number;
+  /** AgTimer (743): longest an aggregate waits, in µs (default 1000, range [1, 2^32)). */
+  aggregateTimeoutUs?: number;
+  /** DelTimer (724): idle time before a connection is deleted, in ms (default 10000, range [1, 2^32)). */
+  idleTimeoutMs?: number;
+  /** Verify TCP checksums of candidates (default true). IPv4 header checksums are always verified. */
+  verifyChecksums?: boolean;
+  /** Rewrite IPv4 and TCP checksums of aggregates (default true). */
+  fixChecksums?: boolean;
+  /** Seed of the flow-table hash (u32; default random). Output never depends on it. */
+  hashSeed?: number;
+  /** pcap LINKTYPE of the frames: 1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2, 101 raw IP. */
+  linkType?: number;
+}
+
+export type ResolvedOptions = Required<EngineOptions>;
+
+export interface Stats {
+  packetsIn: number;
+  packetsOut: number;
+  aggregates: number;
+  segmentsAggregated: number;
+  passedThrough: number;
+  bytesIn: number;
+  bytesOut: number;
+  flowsCreated: number;
+  flowsDeleted: number;
+  flowsActive: number;
+  tableFull: number;
+  clockClamped: number;
+  reasons: Record<Reason, number>;
+}
+
+/** Zero-copy sink: `data` is a view valid only during the call; copy what you keep. */
+export type PacketSink = (data: Uint8Array, meta: Omit<Packet, 'data'>) => void;
+
+export interface Engine {
+  readonly options: ResolvedOptions;
+  /** Fire every deadline ≤ timeUs, then process the frame. Never throws on bad bytes. */
+  push(frame: Uint8Array, timeUs: number): void;
+  /** Same as push() for each frame in order; one boundary crossing per batch on the WASM engine. */
+  pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
+  /** Move the clock: fire every deadline ≤ timeUs. */
+  advance(timeUs: number): void;
+  /** Send every pending aggregate now (reason 'flush'). Connections stay. */
+  flush(): void;
+  /** Packets sent since the last drain, in order. The caller owns them. */
+  drain(): Packet[];
+  /** Deliver packets to `sink` as they are sent (zero-copy views) instead of queueing them for drain(). */
+  setSink(sink: PacketSink | null): void;
+  stats(): Stats;
+  /** Send everything pending (reason 'close') and release the engine; drain() still returns them. */
+  close(): void;
+}
