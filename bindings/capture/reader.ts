@@ -6,9 +6,9 @@
 // Reading is a plain fs.readSync loop over one large chunk (4 MiB by default), with no
 // promise or generator hop per record, which keeps throughput in the millions of records/s.
 //
-// Ownership: the reader reuses one record object, and its `data`/`tail` are views into the
-// chunk. Both are valid only until the next record is requested; copy what you keep
-// (`copyRecord`, or `rec.data.slice()`).
+// Ownership: each record is a new small object (its numbers stay valid), but its `data` and
+// `tail` are views into the chunk: their bytes are valid only until the next record is
+// requested. Copy what you keep (`copyRecord`, or `rec.data.slice()`).
 //
 // skipBad: pcapng blocks with consistent lengths but bad content are skipped and counted in
 // `reader.skipped`; a truncated last record or block is skipped too (the read ends there).
@@ -32,7 +32,6 @@ export class CaptureReader implements Iterable<CaptureRecord> {
   private readonly chunk: Chunk;
   private readonly parser: Parser;
   private readonly headers = new HeaderChannel();
-  private readonly rec = blankRecord();
   private done = false;
 
   /** Use `openCapture`. */
@@ -68,24 +67,25 @@ export class CaptureReader implements Iterable<CaptureRecord> {
     }
   }
 
-  /** The next record (the same object each time, see above), or null at the end of the file. */
+  /** The next record (its data valid until the following call, see above), or null at the end. */
   next(): CaptureRecord | null {
     if (this.done) return null;
+    const rec = blankRecord();
     let ok: boolean;
     try {
-      ok = this.parser.next(this.rec);
+      ok = this.parser.next(rec);
     } catch (err) {
       this.close();
       throw err;
     }
-    if (ok) return this.rec;
+    if (ok) return rec;
     this.close();
     return null;
   }
 
   [Symbol.iterator](): Iterator<CaptureRecord> {
-    // One result object, reused like the record itself.
-    const result: IteratorYieldResult<CaptureRecord> = { value: this.rec, done: false };
+    // One result object, reused: for-of and spread read `value` at once.
+    const result: IteratorYieldResult<CaptureRecord> = { value: blankRecord(), done: false };
     const end: IteratorReturnResult<undefined> = { value: undefined, done: true };
     return {
       next: () => {

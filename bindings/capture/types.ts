@@ -55,8 +55,8 @@ export const KIND_SPB = 3;
 export const KIND_EPB = 6;
 
 /**
- * One captured packet. Readers reuse the object and `data`/`tail` are views into the read
- * buffer: everything is valid only until the next record is requested. Use `copyRecord` to keep one.
+ * One captured packet. `data` and `tail` are views into the reader's buffer: their bytes are
+ * valid only until the next record is requested. Use `copyRecord` to keep one.
  */
 export interface CaptureRecord {
   /** Captured bytes (caplen = data.length). */

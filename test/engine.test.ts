@@ -1,0 +1,338 @@
+// Known packet sequences for every patent step and every send reason, both engines, exact output.
+// Expected aggregates are built with the independent frame builder: an aggregate of segments
+// s1..sn must equal one frame carrying their payloads under s1's headers.
+import { describe, expect, it } from 'vitest';
+import {
+  ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, arpFrame, parseFrame, tcpFrame, tcpTimestampOption, udpFrame,
+  type TcpFrameSpec,
+} from '../bindings/frames.js';
+import type { EngineOptions, Packet } from '../bindings/types.js';
+import { runBoth, timed, type Step } from './helpers/engines.js';
+import { checkInvariants } from './helpers/invariants.js';
+
+const MSS = 1448;
+const SEQ0 = 1000;
+
+/** n in-order full segments of one flow starting at SEQ0 (or `from`). */
+function segments(n: number, spec: TcpFrameSpec = {}, from = SEQ0, size = MSS): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) => tcpFrame({ ...spec, seq: from + i * size, payload: size }));
+}
+
+/** The aggregate the engine must produce from `count` segments of `size` at `from`. */
+function aggregateOf(count: number, spec: TcpFrameSpec = {}, from = SEQ0, size = MSS): Uint8Array {
+  return tcpFrame({ ...spec, seq: from, payload: count * size });
+}
+
+const second = (spec: TcpFrameSpec) => tcpFrame({ seq: SEQ0 + MSS, payload: MSS, ...spec });
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+async function run(options: EngineOptions, steps: Step[], expectInvariants = true) {
+  const result = await runBoth(options, steps);
+  if (expectInvariants) checkInvariants(steps, result.packets, { ...options, linkType: options.linkType });
+  return result;
+}
+
+function shape(packets: Packet[]) {
+  return packets.map((p) => `${p.segments}:${p.reason}`);
+}
+
+describe('bulk flow (issue 2 acceptance)', () => {
+  it('1000 in-order 1448-byte segments → aggregates of 45 with valid checksums', async () => {
+    const frames = segments(1000);
+    const { packets, stats } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual([...Array(22).fill('45:threshold'), '10:close']);
+    for (const [i, p] of packets.entries()) {
+      expect(hex(p.data)).toBe(hex(aggregateOf(p.segments, {}, SEQ0 + i * 45 * MSS)));
+      const parsed = parseFrame(p.data)!;
+      expect(parsed.ipChecksumOk && parsed.tcpChecksumOk).toBe(true);
+      expect(p.mss).toBe(MSS);
+    }
+    expect(packets[0].data.length).toBe(14 + 40 + 45 * MSS);
+    expect(stats).toMatchObject({ packetsIn: 1000, packetsOut: 23, aggregates: 23, segmentsAggregated: 1000,
+      passedThrough: 0, flowsCreated: 1, flowsActive: 1 });
+  });
+
+  it('IPv6, VLAN and timestamp options aggregate the same way (gro)', async () => {
+    const ts = tcpTimestampOption(7, 9);
+    for (const spec of [{ ipVersion: 6 as const }, { vlan: 42 }, { options: ts }, { ipVersion: 6 as const, vlan: 7, options: ts }]) {
+      const { packets } = await run({}, timed(segments(90, spec)));
+      expect(shape(packets)).toEqual(['45:threshold', '45:threshold']);
+      expect(hex(packets[1].data)).toBe(hex(aggregateOf(45, spec, SEQ0 + 45 * MSS)));
+    }
+  });
+
+  it('works on every link type the engine parses', async () => {
+    for (const linkType of [113, 276, 101] as const) {
+      const { packets } = await run({ linkType }, timed(segments(50, { linkType })));
+      expect(shape(packets)).toEqual(['45:threshold', '5:close']);
+      expect(hex(packets[1].data)).toBe(hex(aggregateOf(5, { linkType }, SEQ0 + 45 * MSS)));
+    }
+  });
+
+  it('odd payload lengths: sums placed at odd offsets are swapped correctly', async () => {
+    const frames = segments(7, {}, SEQ0, 1001);
+    const { packets } = await run({}, timed(frames));
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(7, {}, SEQ0, 1001)));
+  });
+
+  it('sequence numbers wrap at 2^32', async () => {
+    const from = 2 ** 32 - 3 * MSS + 5;
+    const frames = Array.from({ length: 6 }, (_, i) => tcpFrame({ seq: (from + i * MSS) % 2 ** 32, payload: MSS }));
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['6:close']);
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(6, {}, from)));
+  });
+});
+
+describe('send reasons', () => {
+  it('threshold (754): sent once the size exceeds THRESHOLD', async () => {
+    const { packets } = await run({ threshold: 3000 }, timed(segments(6)));
+    expect(shape(packets)).toEqual(['3:threshold', '3:threshold']);
+  });
+
+  it('capacity: the next segment would exceed maxAggregate', async () => {
+    const { packets } = await run({ maxAggregate: 3000, threshold: 3000 }, timed(segments(5)));
+    expect(shape(packets)).toEqual(['2:capacity', '2:capacity', '1:close']);
+    expect(hex(packets[2].data)).toBe(hex(segments(5)[4]));
+  });
+
+  it('ag-timer (780): sent at its deadline, stamped with the deadline', async () => {
+    const frames = segments(3);
+    const steps: Step[] = [{ frame: frames[0], t: 100 }, { frame: frames[1], t: 600 }, { frame: frames[2], t: 5000 }];
+    const { packets } = await run({ aggregateTimeoutUs: 1000 }, steps);
+    expect(shape(packets)).toEqual(['2:ag-timer', '1:close']);
+    expect(packets[0].timeUs).toBe(1100);
+    const adv = await run({ aggregateTimeoutUs: 1000 }, [{ frame: frames[0], t: 100 }, { advance: 1099 }, { advance: 1100 }]);
+    expect(adv.packets.map((p) => [p.reason, p.timeUs])).toEqual([['ag-timer', 1100]]);
+  });
+
+  it('del-timer (790): an idle connection is deleted and its aggregate sent', async () => {
+    const frames = segments(2);
+    const { packets, stats } = await run({ idleTimeoutMs: 1, aggregateTimeoutUs: 5000 },
+      [{ frame: frames[0], t: 0 }, { frame: frames[1], t: 10 }, { advance: 1010 }]);
+    expect(packets.map((p) => [p.segments, p.reason, p.timeUs])).toEqual([[2, 'del-timer', 1010]]);
+    expect(stats).toMatchObject({ flowsCreated: 1, flowsDeleted: 1, flowsActive: 0 });
+  });
+
+  it('DelTimer restarts on every frame of the connection (724), including non-candidates', async () => {
+    const bad = tcpFrame({ seq: SEQ0 + MSS, payload: 10, badTcpChecksum: true });
+    const { stats } = await run({ idleTimeoutMs: 1 },
+      [{ frame: segments(1)[0], t: 0 }, { frame: bad, t: 900 }, { advance: 1800 }], false);
+    expect(stats.flowsDeleted).toBe(0);
+  });
+
+  it('fin (752, 758), gro: a FIN with payload joins as the last segment and deletes the connection', async () => {
+    const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | FIN })];
+    const { packets, stats } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['3:fin']);
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3, { flags: ACK | FIN })));
+    expect(stats).toMatchObject({ flowsDeleted: 1, flowsActive: 0 });
+  });
+
+  it('fin, seed: the FIN segment differs in flags, so it starts and ends its own aggregate', async () => {
+    const fin = tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | FIN });
+    const { packets } = await run({ preset: 'seed' }, timed([...segments(2), fin]));
+    expect(shape(packets)).toEqual(['2:mismatch-736', '1:fin']);
+    expect(hex(packets[1].data)).toBe(hex(fin));
+  });
+
+  it('bare FIN and RST send the aggregate, pass through and delete the connection', async () => {
+    for (const [flag, reason] of [[FIN | ACK, 'fin'], [RST | ACK, 'rst'], [RST, 'rst']] as const) {
+      const end = tcpFrame({ seq: SEQ0 + 2 * MSS, flags: flag });
+      const { packets, stats } = await run({}, timed([...segments(2), end]));
+      expect(shape(packets)).toEqual([`2:${reason}`, '1:pass-through']);
+      expect(hex(packets[1].data)).toBe(hex(end));
+      expect(stats.flowsActive).toBe(0);
+    }
+  });
+
+  it('psh (gro): PSH ends the aggregate and is carried over', async () => {
+    const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | PSH }), ...segments(2, {}, SEQ0 + 3 * MSS)];
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['3:psh', '2:close']);
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3, { flags: ACK | PSH })));
+  });
+
+  it('psh, seed: flags must be identical, PSH does not end an aggregate', async () => {
+    const psh = (n: number, from: number) => segments(n, { flags: ACK | PSH }, from);
+    const { packets } = await run({ preset: 'seed' }, timed([...segments(2), ...psh(3, SEQ0 + 2 * MSS)]));
+    expect(shape(packets)).toEqual(['2:mismatch-736', '3:close']);
+  });
+
+  it('short (gro): a segment shorter than the MSS ends the aggregate', async () => {
+    const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: 500 })];
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['3:short']);
+    expect(hex(packets[0].data)).toBe(hex(tcpFrame({ seq: SEQ0, payload: 2 * MSS + 500 })));
+    const seed = await run({ preset: 'seed' }, timed([...frames, ...segments(1, {}, SEQ0 + 2 * MSS + 500)]));
+    expect(shape(seed.packets)).toEqual(['4:close']);
+  });
+
+  const mismatches: Array<[string, TcpFrameSpec, string, EngineOptions?]> = [
+    ['flags (736)', { flags: ACK | ECE }, 'mismatch-736'],
+    ['ACK number (738)', { ack: 2 }, 'mismatch-738'],
+    ['sequence gap (740)', { seq: SEQ0 + 3 * MSS }, 'mismatch-740'],
+    ['retransmission (740)', { seq: SEQ0 }, 'mismatch-740'],
+    ['TCP options (741)', { options: tcpTimestampOption(1, 2) }, 'mismatch-741'],
+    ['window', { window: 1000 }, 'mismatch-window'],
+    ['TTL', { ttl: 63 }, 'mismatch-ip'],
+    ['TOS / ECN', { tos: 2 }, 'mismatch-ip'],
+    ['DF', { df: false }, 'mismatch-ip'],
+    ['payload longer than the MSS', { payload: MSS + 10 }, 'mismatch-mss'],
+  ];
+  for (const [what, spec, reason] of mismatches) {
+    it(`${reason}: ${what} differs → the aggregate is sent, the segment starts a new one`, async () => {
+      const frames = [segments(1)[0], second(spec)];
+      const { packets } = await run({}, timed(frames));
+      expect(shape(packets)).toEqual([`1:${reason}`, '1:close']);
+      expect(hex(packets[0].data)).toBe(hex(frames[0]));
+      expect(hex(packets[1].data)).toBe(hex(frames[1]));
+    });
+  }
+
+  it('mismatch-ip: the IPv6 flow label and traffic class must match', async () => {
+    for (const spec of [{ flowLabel: 5 }, { tos: 4 }, { ttl: 9 }]) {
+      const frames = [tcpFrame({ ipVersion: 6, seq: SEQ0, payload: MSS }), second({ ipVersion: 6, ...spec })];
+      const { packets } = await run({}, timed(frames));
+      expect(shape(packets)).toEqual(['1:mismatch-ip', '1:close']);
+    }
+  });
+
+  it('seed ignores window, TTL, TOS and longer segments', async () => {
+    const frames = [segments(1)[0], second({ window: 9, ttl: 3, tos: 4, payload: MSS + 2 })];
+    const { packets } = await run({ preset: 'seed' }, timed(frames));
+    expect(shape(packets)).toEqual(['2:close']);
+    expect(hex(packets[0].data)).toBe(hex(tcpFrame({ seq: SEQ0, payload: 2 * MSS + 2, window: 9 })));
+  });
+
+  it('non-candidate: a frame of the connection that cannot join sends the aggregate first', async () => {
+    const cases: Array<[string, Uint8Array]> = [
+      ['bad TCP checksum', second({ badTcpChecksum: true })],
+      ['bad IPv4 header checksum', second({ badIpChecksum: true })],
+      ['IPv4 options', second({ ipOptions: new Uint8Array([1, 1, 1, 1]) })],
+      ['first fragment', second({ fragment: { mf: true } })],
+      ['pure ACK', tcpFrame({ seq: SEQ0 + MSS })],
+      ['TTL 0 (732)', second({ ttl: 0 })],
+      ['SYN', second({ flags: SYN | ACK })],
+      ['URG', second({ flags: URG | ACK })],
+      ['CWR', second({ flags: CWR | ACK })],
+      ['truncated', segments(2)[1].subarray(0, 100)],
+    ];
+    for (const [what, frame] of cases) {
+      const frames = [...segments(1), frame, ...segments(2, {}, SEQ0 + 2 * MSS)];
+      const { packets } = await run({}, timed(frames));
+      expect(shape(packets), what).toEqual(['1:non-candidate', '1:pass-through', '2:close']);
+      expect(hex(packets[1].data), what).toBe(hex(frame));
+    }
+  });
+
+  it('seed: TCP options make a segment a non-candidate (741)', async () => {
+    const ts = tcpTimestampOption(1, 1);
+    const { packets } = await run({ preset: 'seed' }, timed([...segments(2), ...segments(2, { options: ts }, SEQ0 + 2 * MSS)]));
+    expect(shape(packets)).toEqual(['2:non-candidate', '1:pass-through', '1:pass-through']);
+  });
+
+  it('IPv6 with extension headers belongs to the connection but is not a candidate', async () => {
+    const ext = tcpFrame({ ipVersion: 6, seq: SEQ0 + MSS, payload: MSS, ipv6ExtHeaders: [{ type: 60 }] });
+    const frames = [tcpFrame({ ipVersion: 6, seq: SEQ0, payload: MSS }), ext];
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['1:non-candidate', '1:pass-through']);
+  });
+
+  it('flush and close send pending aggregates in the order they started', async () => {
+    const a = segments(2, { sport: 1 });
+    const b = segments(2, { sport: 2 });
+    const steps: Step[] = [...timed([b[0], a[0], a[1], b[1]]), { flush: true }, ...timed(segments(1, { sport: 3 }), 10)];
+    const { packets } = await run({}, steps);
+    expect(packets.map((p) => `${parseFrame(p.data)!.tcp!.sport}:${p.segments}:${p.reason}`))
+      .toEqual(['2:2:flush', '1:2:flush', '3:1:close']);
+  });
+});
+
+describe('pass-through and the context database', () => {
+  it('non-TCP frames pass through byte-identical, exactly once', async () => {
+    const frames = [arpFrame(), udpFrame({ payload: 100 }), tcpFrame({ vlan: [5, 6], payload: 100 }),
+      new Uint8Array(0), new Uint8Array(13), udpFrame({ ipVersion: 6, payload: 3, padding: 20 })];
+    const { packets, stats } = await run({}, timed(frames));
+    expect(packets.map((p) => hex(p.data))).toEqual(frames.map(hex));
+    expect(packets.every((p) => p.reason === 'pass-through' && p.segments === 1)).toBe(true);
+    expect(stats).toMatchObject({ passedThrough: 6, flowsCreated: 0 });
+  });
+
+  it('VLANs never share an entry (734)', async () => {
+    const frames = [...segments(1, { vlan: 1 }), ...segments(1, { vlan: 2 }), ...segments(1, { vlan: 1 }, SEQ0 + MSS)];
+    const { packets, stats } = await run({}, timed(frames));
+    expect(stats.flowsCreated).toBe(2);
+    expect(shape(packets)).toEqual(['2:close', '1:close']);
+  });
+
+  it('only a candidate with payload creates an entry (728); full table → pass-through', async () => {
+    const frames = [tcpFrame({ sport: 1, flags: SYN }), tcpFrame({ sport: 1 }), ...segments(2, { sport: 1 }),
+      ...segments(2, { sport: 2 }), ...segments(2, { sport: 3 })];
+    const { packets, stats } = await run({ maxFlows: 2 }, timed(frames));
+    expect(stats).toMatchObject({ flowsCreated: 2, tableFull: 2, passedThrough: 4 });
+    expect(shape(packets)).toEqual(['1:pass-through', '1:pass-through', '1:pass-through', '1:pass-through', '2:close', '2:close']);
+  });
+
+  it('table churn: deletion keeps every remaining flow findable', async () => {
+    const steps: Step[] = [];
+    let t = 0;
+    const frame = (sport: number, spec: TcpFrameSpec) => steps.push({ frame: tcpFrame({ sport, ...spec }), t: t++ });
+    for (let round = 0; round < 4; round++) {
+      const ports = Array.from({ length: 60 }, (_, f) => 1000 + f * 13 + round * 7);
+      for (const port of ports) frame(port, { seq: SEQ0, payload: 100 });
+      ports.forEach((port, f) => { if (f % 2 === 0) frame(port, { seq: SEQ0 + 100, flags: ACK | FIN }); });
+      ports.forEach((port, f) => { if (f % 2 === 1) frame(port, { seq: SEQ0 + 100, payload: 100 }); });
+      ports.forEach((port, f) => { if (f % 2 === 1) frame(port, { seq: SEQ0 + 200, flags: RST }); });
+    }
+    const { packets, stats } = await run({ maxFlows: 64, aggregateTimeoutUs: 10 ** 9 }, steps);
+    expect(stats).toMatchObject({ tableFull: 0, flowsCreated: 240, flowsDeleted: 240, flowsActive: 0 });
+    expect(packets.filter((p) => p.reason === 'rst').every((p) => p.segments === 2)).toBe(true);
+  });
+
+  it('a one-segment aggregate keeps its Ethernet padding; a longer one drops it', async () => {
+    const frames = segments(2, { padding: 6 }, SEQ0, 10);
+    const one = await run({}, timed(frames.slice(0, 1)));
+    expect(hex(one.packets[0].data)).toBe(hex(frames[0]));
+    const two = await run({}, timed(frames));
+    expect(hex(two.packets[0].data)).toBe(hex(aggregateOf(2, {}, SEQ0, 10)));
+  });
+});
+
+describe('checksum options', () => {
+  it('verification off: a corrupted segment joins and its error is carried, not laundered', async () => {
+    const frames = [segments(1)[0], second({ badTcpChecksum: true }), ...segments(1, {}, SEQ0 + 2 * MSS)];
+    const { packets } = await run({ verifyChecksums: false }, timed(frames), false);
+    expect(shape(packets)).toEqual(['3:close']);
+    const p = parseFrame(packets[0].data)!;
+    expect(p.ipChecksumOk).toBe(true);
+    expect(p.tcpChecksumOk).toBe(false);
+    const good = await run({ verifyChecksums: false }, timed(segments(3)));
+    expect(hex(good.packets[0].data)).toBe(hex(aggregateOf(3)));
+  });
+
+  it('fix-up off: both checksum fields are the first segment\'s and the packet says so', async () => {
+    const frames = segments(3);
+    const { packets } = await run({ fixChecksums: false }, timed(frames), false);
+    expect(packets[0].checksumsFixed).toBe(false);
+    const out = packets[0].data;
+    const expected = aggregateOf(3);
+    expected.set(frames[0].subarray(24, 26), 24); // IPv4 header checksum
+    expected.set(frames[0].subarray(50, 52), 50); // TCP checksum
+    expect(hex(out)).toBe(hex(expected));
+  });
+});
+
+describe('clock', () => {
+  it('a time earlier than the last is treated as the last and counted', async () => {
+    const frames = segments(3);
+    const { packets, stats } = await run({}, [{ frame: frames[0], t: 500.7 }, { frame: frames[1], t: 100 }, { frame: frames[2], t: Number.NaN }]);
+    expect(stats.clockClamped).toBe(2);
+    expect(packets[0].timeUs).toBe(500);
+  });
+
+  it('deadlines saturate at 2^53 - 1', async () => {
+    const { packets } = await run({}, [{ frame: segments(1)[0], t: 2 ** 53 - 10 }, { advance: 2 ** 53 }]);
+    expect(packets.map((p) => [p.reason, p.timeUs])).toEqual([['ag-timer', 2 ** 53 - 1]]);
+  });
+});
