@@ -119,6 +119,13 @@ export function advance(t: f64): void {
   }
 }
 
+/** The earliest AgTimer or DelTimer deadline, or Infinity. */
+export function nextDeadline(): f64 {
+  const agAt = agHead == NONE ? Infinity : deadlineOf(AG_TIMER, agHead);
+  const delAt = delHead == NONE ? Infinity : deadlineOf(DEL_TIMER, delHead);
+  return min(agAt, delAt);
+}
+
 /** Send every pending aggregate in start order (flush / close / end of input). */
 export function flushAll(reason: i32): void {
   for (let f = agHead; f != NONE; f = agHead) send(f, reason, now);

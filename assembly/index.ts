@@ -26,26 +26,32 @@ let stageData: usize = 0;
   return (p + to - 1) & ~(to - 1);
 }
 
-/** Lay out every region; returns the first byte past the end. */
-function layout(flows: i32, maxAgg: i32): usize {
-  let p = align(__heap_base, 64);
-  S.statsBase = p;
-  p += <usize>S.STAT_COUNT << 3;
-  P.keyScratch = align(p, 16);
-  p = P.keyScratch + 48;
-  T.slotsBase = align(p, 16);
-  p = T.slotsBase + (<usize>T.slotCount(flows) << 2);
-  T.freeBase = align(p, 16);
-  p = T.freeBase + (<usize>flows << 2);
-  F.flowsBase = align(p, 64);
-  p = F.flowsBase + <usize>flows * F.FLOW_SIZE;
+/** Lay out every region; returns the first byte past the end (in u64: it may not fit in 4 GiB). */
+function layout(flows: i32, maxAgg: i32): u64 {
+  let p = <u64>align(__heap_base, 64);
+  S.statsBase = <usize>p;
+  p += <u64>S.STAT_COUNT << 3;
+  p = align64(p, 16);
+  P.keyScratch = <usize>p;
+  p = align64(p + 48, 16);
+  T.slotsBase = <usize>p;
+  p = align64(p + (<u64>T.slotCount(flows) << 2), 16);
+  T.freeBase = <usize>p;
+  p = align64(p + (<u64>flows << 2), 64);
+  F.flowsBase = <usize>p;
+  p += <u64>flows * <u64>F.FLOW_SIZE;
   F.bufferCap = <usize>A.bufferCapacity(maxAgg);
-  F.buffersBase = align(p, 64);
-  p = F.buffersBase + <usize>flows * F.bufferCap;
-  stageDesc = align(p, 64);
-  p = stageDesc + <usize>MAX_BATCH * DESC_SIZE;
-  stageData = align(p, 64);
-  return stageData + <usize>STAGE_BYTES;
+  p = align64(p, 64);
+  F.buffersBase = <usize>p;
+  p = align64(p + <u64>flows * <u64>F.bufferCap, 64);
+  stageDesc = <usize>p;
+  p = align64(p + <u64>MAX_BATCH * <u64>DESC_SIZE, 64);
+  stageData = <usize>p;
+  return p + <u64>STAGE_BYTES;
+}
+
+@inline function align64(p: u64, to: u64): u64 {
+  return (p + to - 1) & ~(to - 1);
 }
 
 /** Bytes of linear memory an engine with these options needs (call before creating it). */
@@ -57,7 +63,7 @@ export function memoryNeeded(flows: i32, maxAgg: i32): f64 {
 export function init(flows: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
   gro: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
   const end = layout(flows, maxAgg);
-  if (end > (<usize>memory.size() << 16)) return 1;
+  if (end > (<u64>memory.size() << 16)) return 1;
   memory.fill(S.statsBase, 0, <usize>S.STAT_COUNT << 3);
   T.tableInit(flows, seed);
   timersInit();
@@ -116,4 +122,8 @@ export function advance(t: f64): void {
 
 export function flush(reason: i32): void {
   E.flushAll(reason);
+}
+
+export function nextDeadline(): f64 {
+  return E.nextDeadline();
 }

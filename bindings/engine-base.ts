@@ -14,6 +14,7 @@ export abstract class EngineBase implements Engine {
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
+  abstract nextDeadline(): number;
 
   push(frame: Uint8Array, timeUs: number): void {
     this.checkOpen();

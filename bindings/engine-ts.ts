@@ -35,6 +35,10 @@ export class TsEngine extends EngineBase {
     this.core.flushAll(reason);
   }
 
+  nextDeadline(): number {
+    return this.core.nextDeadline();
+  }
+
   stats(): Stats {
     return statsFromCounters(this.core.counters, this.core.flowsActive());
   }

@@ -21,6 +21,7 @@ interface CoreExports {
   pushBatch(count: number): void;
   advance(timeUs: number): void;
   flush(reason: number): void;
+  nextDeadline(): number;
 }
 
 /** Frames are staged up to this many bytes: more than any IP packet plus headers needs. */
@@ -165,6 +166,10 @@ export class WasmEngine extends EngineBase {
 
   protected flushWith(reason: number): void {
     this.core.flush(reason);
+  }
+
+  nextDeadline(): number {
+    return this.core.nextDeadline();
   }
 
   stats(): Stats {

@@ -69,6 +69,7 @@ import {
   udpFrame,
   type LinkType,
   type TcpFrameSpec,
+  type UdpFrameSpec,
 } from './frames.js';
 import { Prng } from './prng.js';
 
@@ -365,47 +366,54 @@ export function* generateTraffic(options: GenerateOptions = {}): Generator<Gener
     return new Uint8Array([2, 4, mssOpt >>> 8, mssOpt & 0xff, 1, 1, 4, 2, 1, 3, 3, WSCALE]);
   };
 
+  /**
+   * Every spec handed to tcpFrame / udpFrame has this one shape (all keys, same order), so the
+   * builders' property loads stay monomorphic.
+   */
+  const makeSpec = (
+    v6: boolean,
+    src: Uint8Array,
+    dst: Uint8Array,
+    sport: number,
+    dport: number,
+    seq: number,
+    ack: number,
+    flags: number,
+    window: number,
+    options: Uint8Array | undefined,
+    payload: number,
+    ipId: number,
+    flowLabel: number,
+  ): TcpFrameSpec & UdpFrameSpec => ({
+    linkType,
+    ipVersion: v6 ? 6 : 4,
+    src,
+    dst,
+    sport,
+    dport,
+    seq,
+    ack,
+    flags,
+    window,
+    options,
+    payload,
+    ipId,
+    flowLabel,
+    vlan,
+    badIpChecksum: false,
+    badTcpChecksum: false,
+  });
+
   /** A frame from A (the sender) to B. */
   const fromA = (f: Flow, seq: number, ack: number, flags: number, window: number, payload: number, options: Uint8Array | undefined): Uint8Array => {
-    const spec: TcpFrameSpec = {
-      linkType,
-      ipVersion: f.v6 ? 6 : 4,
-      src: f.a,
-      dst: f.b,
-      sport: f.sport,
-      dport: f.dport,
-      seq,
-      ack,
-      flags,
-      window,
-      options,
-      payload,
-      ipId: f.ipIdA,
-      flowLabel: f.labelA,
-      vlan,
-    };
+    const spec = makeSpec(f.v6, f.a, f.b, f.sport, f.dport, seq, ack, flags, window, options, payload, f.ipIdA, f.labelA);
     f.ipIdA = (f.ipIdA + 1) & 0xffff;
     return padEthernet(tcpFrame(spec));
   };
 
   /** A frame from B (the receiver) to A. */
   const fromB = (f: Flow, seq: number, ack: number, flags: number, window: number, options: Uint8Array | undefined): Uint8Array => {
-    const spec: TcpFrameSpec = {
-      linkType,
-      ipVersion: f.v6 ? 6 : 4,
-      src: f.b,
-      dst: f.a,
-      sport: f.dport,
-      dport: f.sport,
-      seq,
-      ack,
-      flags,
-      window,
-      options,
-      ipId: f.ipIdB,
-      flowLabel: f.labelB,
-      vlan,
-    };
+    const spec = makeSpec(f.v6, f.b, f.a, f.dport, f.sport, seq, ack, flags, window, options, 0, f.ipIdB, f.labelB);
     f.ipIdB = (f.ipIdB + 1) & 0xffff;
     return padEthernet(tcpFrame(spec));
   };
@@ -581,19 +589,29 @@ export function* generateTraffic(options: GenerateOptions = {}): Generator<Gener
     const host = rng.int(1, 253);
     const src = v6 ? new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, host]) : new Uint8Array([192, 0, 2, host]);
     const dst = v6 ? new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 254]) : new Uint8Array([192, 0, 2, 254]);
-    const base = { linkType, ipVersion: (v6 ? 6 : 4) as 4 | 6, src, dst, sport: NOISE_PORT, dport: NOISE_PORT, vlan };
+    const spec = makeSpec(v6, src, dst, NOISE_PORT, NOISE_PORT, rng.next(), 0, ACK, WINDOW_A, undefined, 0, 0, 0);
     switch (kind) {
       case 0:
-        return padEthernet(udpFrame({ ...base, payload: rng.int(0, 200) }));
+        spec.payload = rng.int(0, 200);
+        return padEthernet(udpFrame(spec));
       case 1:
-        if (linkType === 101) return udpFrame({ ...base, payload: rng.int(0, 200) });
+        if (linkType === 101) {
+          spec.payload = rng.int(0, 200);
+          return udpFrame(spec);
+        }
         return padEthernet(arpFrame({ linkType, vlan, senderIp: `192.0.2.${host}`, targetIp: '192.0.2.254' }));
       case 2:
-        return padEthernet(tcpFrame({ ...base, seq: rng.next(), payload: rng.int(0, o.mss), badTcpChecksum: true }));
+        spec.payload = rng.int(0, o.mss);
+        spec.badTcpChecksum = true;
+        return padEthernet(tcpFrame(spec));
       case 3:
-        return padEthernet(tcpFrame({ ...base, seq: rng.next(), payload: rng.int(0, o.mss), badIpChecksum: !v6, badTcpChecksum: v6 }));
+        spec.payload = rng.int(0, o.mss);
+        spec.badIpChecksum = !v6;
+        spec.badTcpChecksum = v6;
+        return padEthernet(tcpFrame(spec));
       default: {
-        const full = tcpFrame({ ...base, seq: rng.next(), payload: rng.int(0, o.mss) });
+        spec.payload = rng.int(0, o.mss);
+        const full = tcpFrame(spec);
         return full.slice(0, rng.int(1, full.length - 1));
       }
     }

@@ -12,3 +12,4 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const resolved = resolveOptions(options);
   return resolved.engine === 'ts' ? new TsEngine(resolved) : createWasmEngine(resolved);
 }
+export { createStream, type StreamOptions, type TimedFrame } from './stream.js';

@@ -106,6 +106,8 @@ export interface Engine {
   /** Deliver packets to `sink` as they are sent (zero-copy views) instead of queueing them for drain(). */
   setSink(sink: PacketSink | null): void;
   stats(): Stats;
+  /** Engine-clock time (µs) of the next AgTimer or DelTimer deadline; Infinity if none is set. */
+  nextDeadline(): number;
   /** Send everything pending (reason 'close') and release the engine; drain() still returns them. */
   close(): void;
 }

@@ -601,6 +601,11 @@ describe('errors', () => {
     const e = captureError(() => openCapture(file(shb.subarray(0, 20), 'pcapng')));
     expect(e).toMatchObject({ code: 'truncated-header', offset: 0 });
     expect(e.message).toMatch(/truncated section header at byte 0 \(header says \d+ bytes, 20 left\)/);
+    for (const n of [4, 10]) {
+      const e0 = captureError(() => openCapture(file(shb.subarray(0, n), 'pcapng'), { skipBad: true }));
+      expect(e0).toMatchObject({ code: 'truncated-header', offset: 0 });
+      expect(e0.message).toMatch(new RegExp(`\\(28 bytes needed, ${n} left\\)$`));
+    }
 
     const { bytes } = withBad(new Uint8Array(0));
     const cut = file(bytes.subarray(0, bytes.length - 10), 'pcapng');

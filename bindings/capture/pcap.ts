@@ -34,7 +34,7 @@
 // A bad caplen leaves no way to find the next record, so pcap errors are never skipped,
 // except a truncated last record with skipBad (nothing follows it anyway).
 
-import { CaptureError } from './errors.js';
+import type { CaptureError } from './errors.js';
 import type { OutputFile } from './output.js';
 import { Parser } from './parser.js';
 import { EMPTY } from './record.js';

@@ -12,7 +12,8 @@
 import type { CaptureReader } from './reader.js';
 import { OutputFile } from './output.js';
 import { outputPcapHeader, pcapTime, writePcapRecord } from './pcap.js';
-import { BT_EPB, BT_PB, outputIdb, outputShb, writePacketBlock, writeSimplePacketBlock } from './pcapng.js';
+import { BT_EPB, BT_PB } from './pcapng.js';
+import { outputIdb, outputShb, writePacketBlock, writeSimplePacketBlock } from './pcapng-encode.js';
 import { TsClock } from './timestamp.js';
 import { KIND_EPB, KIND_PB, KIND_PCAP, KIND_SPB, type CaptureFormat, type CaptureRecord, type HeaderEvent, type InterfaceInfo } from './types.js';
 

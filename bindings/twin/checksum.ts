@@ -13,8 +13,69 @@ export function swap16(x: number): number {
   return ((x & 0xff) << 8) | (x >>> 8);
 }
 
-/** Ones-complement sum of big-endian 16-bit words of bytes[start, end), folded. */
+/** Below this many bytes the byte loop wins (no view lookup, no alignment head). */
+const WORD_PATH_MIN = 64;
+/** Words summed between folds: 8192 × 2 × 0xffff < 2^31 keeps the accumulators small integers. */
+const WORDS_PER_CHUNK = 8192;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// One cached Uint32Array over the last ArrayBuffer seen: frames read from a capture chunk (and
+// the connection buffers) share a buffer, so the view is made once, not per call.
+let viewBuffer: ArrayBufferLike | null = null;
+let view32 = new Uint32Array(0);
+
+function words(buffer: ArrayBufferLike, lastWord: number): Uint32Array {
+  if (buffer !== viewBuffer || lastWord > view32.length) {
+    viewBuffer = buffer;
+    view32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return view32;
+}
+
+/**
+ * Ones-complement sum of big-endian 16-bit words of bytes[start, end), folded.
+ *
+ * Long ranges are read as aligned little-endian u32 words. Mod 0xffff a byte weighs 256 at an
+ * even and 1 at an odd position of the range; the word loop weighs bytes by their *absolute*
+ * address instead (low half = byte 0 + 256 × byte 1, i.e. byte-swapped words), so its sum is
+ * swapped once for an even absolute start and not at all for an odd one (256 × 256 ≡ 1).
+ */
 export function sum16(b: Uint8Array, start: number, end: number): number {
+  if (end - start < WORD_PATH_MIN || !LITTLE_ENDIAN) return sum16Bytes(b, start, end);
+  const base = b.byteOffset;
+  // Head: bytes up to a 4-byte aligned address, weighted by absolute parity (even → high byte).
+  let i = start;
+  let acc = 0;
+  for (; ((base + i) & 3) !== 0; i++) acc += ((base + i) & 1) === 0 ? b[i] << 8 : b[i];
+  const first = (base + i) >>> 2;
+  const last = first + ((end - i) >>> 2);
+  const u = words(b.buffer, last);
+  let total = 0;
+  for (let k = first; k < last;) {
+    const chunkEnd = Math.min(last, k + WORDS_PER_CHUNK);
+    let s0 = 0;
+    let s1 = 0;
+    for (; k + 4 <= chunkEnd; k += 4) {
+      const w0 = u[k], w1 = u[k + 1], w2 = u[k + 2], w3 = u[k + 3];
+      s0 += (w0 & 0xffff) + (w0 >>> 16) + (w1 & 0xffff) + (w1 >>> 16);
+      s1 += (w2 & 0xffff) + (w2 >>> 16) + (w3 & 0xffff) + (w3 >>> 16);
+    }
+    for (; k < chunkEnd; k++) {
+      const w = u[k];
+      s0 += (w & 0xffff) + (w >>> 16);
+    }
+    total = fold(total + fold(s0) + fold(s1));
+  }
+  i += (last - first) << 2;
+  acc = fold(acc) + swap16(total);
+  // Tail: the last 0–3 bytes, weighted like the head.
+  for (; i < end; i++) acc += ((base + i) & 1) === 0 ? b[i] << 8 : b[i];
+  acc = fold(acc);
+  return ((base + start) & 1) === 0 ? acc : swap16(acc);
+}
+
+/** The plain byte loop: short ranges (headers) and big-endian hosts. */
+function sum16Bytes(b: Uint8Array, start: number, end: number): number {
   const even = end - ((end - start) & 1);
   let total = 0;
   let i = start;

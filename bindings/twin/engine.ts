@@ -131,6 +131,13 @@ export class TwinCore {
     }
   }
 
+  /** The earliest AgTimer or DelTimer deadline, or Infinity. */
+  nextDeadline(): number {
+    const ag = this.agTimer.head;
+    const del = this.delTimer.head;
+    return Math.min(ag === NONE ? Infinity : this.agTimer.deadline[ag], del === NONE ? Infinity : this.delTimer.deadline[del]);
+  }
+
   /** Send every pending aggregate in start order (flush / close / end of input). */
   flushAll(reason: number): void {
     for (let f = this.agTimer.head; f !== NONE; f = this.agTimer.head) this.send(f, reason, this.now);

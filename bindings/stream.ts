@@ -1,0 +1,81 @@
+// createStream (SPEC §7): a WHATWG TransformStream of frames → Packets, driven by real timers.
+// Works in Node ≥ 20 and browsers; Node stream interop is in node.ts.
+import { createEngine } from './index.js';
+import type { Engine, EngineOptions, Packet } from './types.js';
+
+export interface StreamOptions extends EngineOptions {
+  /** NAPI behaviour: send everything pending as soon as no more input is queued (default false). */
+  flushWhenIdle?: boolean;
+  /** Engine clock in µs for frames written without a time (default performance.now() × 1000). */
+  clockUs?: () => number;
+}
+
+/** A frame with its own time on the engine clock. */
+export interface TimedFrame {
+  data: Uint8Array;
+  timeUs: number;
+}
+
+/** Frames queued before a writer waits, and packets queued before the engine stops taking frames. */
+const WRITE_QUEUE = 256;
+const READ_QUEUE = 1024;
+
+export function createStream(options: StreamOptions = {}): TransformStream<Uint8Array | TimedFrame, Packet> {
+  const { flushWhenIdle = false, clockUs = () => performance.now() * 1000, ...engineOptions } = options;
+  let engine: Engine;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writes = 0;
+  let lastTime = 0;
+  let closed = false;
+
+  const emit = (controller: TransformStreamDefaultController<Packet>) => {
+    for (const packet of engine.drain()) controller.enqueue(packet);
+  };
+
+  // Wake up at the next AgTimer / DelTimer deadline, measured on the engine clock.
+  const arm = (controller: TransformStreamDefaultController<Packet>) => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const deadline = engine.nextDeadline();
+    if (closed || deadline === Infinity) return;
+    const delayMs = Math.max(0, (deadline - Math.max(clockUs(), lastTime)) / 1000);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (closed) return;
+      lastTime = Math.max(lastTime, clockUs(), deadline);
+      engine.advance(lastTime);
+      emit(controller);
+      arm(controller);
+    }, delayMs);
+  };
+
+  return new TransformStream<Uint8Array | TimedFrame, Packet>({
+    async start() {
+      engine = await createEngine(engineOptions);
+    },
+    transform(chunk, controller) {
+      const frame = chunk instanceof Uint8Array ? chunk : chunk.data;
+      const time = chunk instanceof Uint8Array ? clockUs() : chunk.timeUs;
+      lastTime = Math.max(lastTime, time);
+      engine.push(frame, time);
+      emit(controller);
+      arm(controller);
+      if (flushWhenIdle) {
+        const mine = ++writes;
+        // If no other write arrived by the next macrotask, the input queue is empty: flush.
+        setTimeout(() => {
+          if (closed || mine !== writes) return;
+          engine.flush();
+          emit(controller);
+          arm(controller);
+        }, 0);
+      }
+    },
+    flush(controller) {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      engine.close();
+      emit(controller);
+    },
+  }, { highWaterMark: WRITE_QUEUE }, { highWaterMark: READ_QUEUE });
+}

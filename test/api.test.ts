@@ -1,0 +1,195 @@
+// The library surface (SPEC §7): options, batches, sinks, close, streams.
+import { describe, expect, it } from 'vitest';
+import { createEngine, createStream, type EngineOptions, type Packet } from '../bindings/index.js';
+import { createNodeStream } from '../bindings/node.js';
+import { tcpFrame, udpFrame } from '../bindings/frames.js';
+import { runEngine, summarize, timed, type Step } from './helpers/engines.js';
+import { checkInvariants } from './helpers/invariants.js';
+
+const MSS = 1448;
+const bulk = (n: number, spec = {}) => Array.from({ length: n }, (_, i) => tcpFrame({ ...spec, seq: 1000 + i * MSS, payload: MSS }));
+
+/** Four interleaved flows with losses, pure ACKs and noise, deterministic. */
+function mixedSteps(count: number): Step[] {
+  const steps: Step[] = [];
+  const seq = [1, 2, 3, 4].map(() => 5000);
+  for (let i = 0; i < count; i++) {
+    const f = (i * 7) % 4;
+    let frame: Uint8Array;
+    if (i % 23 === 0) frame = udpFrame({ payload: 50 });
+    else if (i % 17 === 0) frame = tcpFrame({ sport: 4000 + f, seq: seq[f] });
+    else {
+      frame = tcpFrame({ sport: 4000 + f, seq: seq[f], payload: i % 31 === 0 ? 300 : MSS, ipVersion: f === 3 ? 6 : 4 });
+      seq[f] += i % 31 === 0 ? 300 : MSS;
+      if (i % 41 === 0) seq[f] += MSS; // a loss
+    }
+    steps.push({ frame, t: i * 3 });
+  }
+  return steps;
+}
+
+describe('options', () => {
+  const bad: Array<[EngineOptions, string]> = [
+    [{ maxFlows: 0 }, 'maxFlows'], [{ maxFlows: 1.5 }, 'maxFlows'], [{ maxAggregate: 70000 }, 'maxAggregate'],
+    [{ mtu: 2000, maxAggregate: 1500 }, 'maxAggregate'], [{ mtu: 10 }, 'mtu'], [{ threshold: -1 }, 'threshold'],
+    [{ threshold: 70000 }, 'threshold'], [{ aggregateTimeoutUs: 0 }, 'aggregateTimeoutUs'],
+    [{ idleTimeoutMs: 0 }, 'idleTimeoutMs'], [{ preset: 'linux' as never }, 'preset'],
+    [{ engine: 'c' as never }, 'engine'], [{ verifyChecksums: 1 as never }, 'verifyChecksums'],
+    [{ hashSeed: -1 }, 'hashSeed'], [{ linkType: 105 }, 'linkType'], [{ maxFlow: 3 } as never, 'maxFlow'],
+  ];
+  for (const [options, name] of bad) {
+    it(`rejects ${JSON.stringify(options)} with a RangeError naming ${name}`, async () => {
+      await expect(createEngine(options)).rejects.toThrow(RangeError);
+      await expect(createEngine(options)).rejects.toThrow(name);
+    });
+  }
+
+  it('fills documented defaults', async () => {
+    const e = await createEngine({});
+    expect(e.options).toMatchObject({ engine: 'wasm', preset: 'gro', maxFlows: 1024, maxAggregate: 65535, mtu: 1500,
+      threshold: 64035, aggregateTimeoutUs: 1000, idleTimeoutMs: 10000, verifyChecksums: true, fixChecksums: true, linkType: 1 });
+    expect(Number.isInteger(e.options.hashSeed)).toBe(true);
+  });
+
+  it('refuses memory it cannot have', async () => {
+    await expect(createEngine({ maxFlows: 65536 })).rejects.toThrow(/maxFlows/);
+  });
+});
+
+describe('batches and sinks', () => {
+  it('split batches == one batch == one frame at a time, on both engines', async () => {
+    const steps = mixedSteps(3000);
+    const reference = await runEngine('ts', {}, steps);
+    checkInvariants(steps, reference.packets, { aggregateTimeoutUs: 1000 });
+    for (const engine of ['wasm', 'ts'] as const) {
+      for (const batch of [0, 1, 7, 64, 1024, 5000]) {
+        const run = await runEngine(engine, {}, steps, { batch });
+        expect(summarize(run.packets), `${engine} batch ${batch}`).toEqual(summarize(reference.packets));
+        expect(run.packets.map((p) => Buffer.from(p.data).toString('hex'))).toEqual(reference.packets.map((p) => Buffer.from(p.data).toString('hex')));
+      }
+    }
+  });
+
+  it('a batch larger than the staging area (1 MiB) is split transparently', async () => {
+    const frames = bulk(2000);
+    const e = await createEngine({});
+    e.pushBatch(frames, frames.map((_, i) => i));
+    e.close();
+    const packets = e.drain();
+    expect(packets.reduce((n, p) => n + p.segments, 0)).toBe(2000);
+  });
+
+  it('setSink hands out views during the call; drain() then stays empty', async () => {
+    const e = await createEngine({});
+    const seen: Array<[number, string]> = [];
+    e.setSink((data, meta) => seen.push([data.length, meta.reason]));
+    for (const [i, f] of bulk(50).entries()) e.push(f, i);
+    e.close();
+    expect(seen).toEqual([[14 + 40 + 45 * MSS, 'threshold'], [14 + 40 + 5 * MSS, 'close']]);
+    expect(e.drain()).toEqual([]);
+  });
+
+  it('drained packets own their bytes', async () => {
+    const e = await createEngine({});
+    const frames = bulk(3);
+    frames.forEach((f, i) => e.push(f, i));
+    e.flush();
+    const [first] = e.drain();
+    const copy = Buffer.from(first.data);
+    bulk(3, { sport: 9 }).forEach((f, i) => e.push(f, 10 + i));
+    e.flush();
+    e.drain();
+    expect(Buffer.from(first.data).equals(copy)).toBe(true);
+  });
+
+  it('close() sends everything, then the engine refuses more input', async () => {
+    const e = await createEngine({});
+    bulk(3).forEach((f, i) => e.push(f, i));
+    e.close();
+    expect(e.drain().map((p) => p.reason)).toEqual(['close']);
+    expect(() => e.push(bulk(1)[0], 5)).toThrow(/closed/);
+    e.close();
+  });
+
+  it('misuse throws a TypeError, bad bytes never do', async () => {
+    const e = await createEngine({});
+    expect(() => e.push('frame' as never, 0)).toThrow(TypeError);
+    expect(() => e.pushBatch([new Uint8Array(1)], [])).toThrow(RangeError);
+    e.push(new Uint8Array(300_000).fill(0x45), 1);
+    expect(e.drain()).toHaveLength(1);
+  });
+
+  it('the WASM memory never grows', async () => {
+    const e = await createEngine({ maxFlows: 16 });
+    const wasm = e as unknown as { memoryBytes(): number };
+    const before = wasm.memoryBytes();
+    const steps = mixedSteps(5000);
+    for (const s of steps) if ('frame' in s) e.push(s.frame, s.t);
+    e.close();
+    expect(wasm.memoryBytes()).toBe(before);
+  });
+});
+
+async function collect(readable: ReadableStream<Packet>): Promise<Packet[]> {
+  const out: Packet[] = [];
+  for await (const p of readable as unknown as AsyncIterable<Packet>) out.push(p);
+  return out;
+}
+
+describe('streams', () => {
+  it('createStream: timed frames in, packets out, everything on close', async () => {
+    const stream = createStream({ hashSeed: 1 });
+    const writer = stream.writable.getWriter();
+    const done = collect(stream.readable);
+    for (const [i, f] of bulk(100).entries()) await writer.write({ data: f, timeUs: i });
+    await writer.close();
+    const packets = await done;
+    expect(packets.map((p) => `${p.segments}:${p.reason}`)).toEqual(['45:threshold', '45:threshold', '10:close']);
+  });
+
+  it('real timers send an aggregate at its AgTimer deadline', async () => {
+    const stream = createStream({ aggregateTimeoutUs: 20_000 });
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    const start = performance.now();
+    for (const f of bulk(3)) await writer.write(f);
+    const { value } = await reader.read();
+    expect(value!.reason).toBe('ag-timer');
+    expect(value!.segments).toBe(3);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(15);
+    await writer.close();
+  });
+
+  it('flushWhenIdle sends pending aggregates once input stops', async () => {
+    const stream = createStream({ flushWhenIdle: true, aggregateTimeoutUs: 10_000_000 });
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    for (const f of bulk(3)) await writer.write(f);
+    const { value } = await reader.read();
+    expect(value!.reason).toBe('flush');
+    await writer.close();
+  });
+
+  it('Node stream interop', async () => {
+    const duplex = createNodeStream({});
+    const out: Packet[] = [];
+    duplex.on('data', (p: Packet) => out.push(p));
+    const ended = new Promise((resolve) => duplex.on('end', resolve));
+    for (const [i, f] of bulk(50).entries()) duplex.write({ data: f, timeUs: i });
+    duplex.end();
+    await ended;
+    expect(out.reduce((n, p) => n + p.segments, 0)).toBe(50);
+  });
+});
+
+describe('timed helper', () => {
+  it('keeps invariants on mixed traffic with both presets', async () => {
+    for (const preset of ['gro', 'seed'] as const) {
+      const steps = mixedSteps(2000);
+      const run = await runEngine('wasm', { preset }, steps);
+      checkInvariants(steps, run.packets, { aggregateTimeoutUs: 1000 });
+      expect(run.stats.packetsIn).toBe(2000);
+    }
+    expect(timed([new Uint8Array(1)], 5)).toEqual([{ frame: new Uint8Array(1), t: 5 }]);
+  });
+});
