@@ -1,0 +1,442 @@
+// The fuzz oracle (issue 4): one case through both engines, every SPEC §6 invariant checked.
+//
+// Run A pushes one frame at a time and drains after every step; run B, on the other engine and
+// with another hash seed, uses pushBatch with the case's split sizes (and sometimes a zero-copy
+// sink). Both must produce the same bytes, boundaries, times, reasons and stats (§6.4), nothing
+// may throw (§6.6), the WASM memory may not grow (§6.6), and the output must satisfy the
+// invariants of test/helpers/invariants.ts (§6.1-3, 5) plus the bookkeeping below (§6.7).
+// Failures throw an Error whose message says what differs; fast-check shrinks on it.
+import {
+  arpFrame, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame,
+} from '../../bindings/frames.js';
+import { createEngine } from '../../bindings/index.js';
+import { resolveOptions } from '../../bindings/options.js';
+import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/types.js';
+import type { Step } from '../helpers/engines.js';
+import { checkInvariants } from '../helpers/invariants.js';
+import type { FrameSource, FuzzCase, Mutation } from './arbitraries.js';
+
+/** Frames and cases run through the oracle in this process (shrinking included). */
+export const tally = { cases: 0, frames: 0 };
+
+const MAX_TIME = 2 ** 53 - 1;
+
+// ---------------------------------------------------------------------------------------------
+// Building frames
+
+export function buildFrame(src: FrameSource): Uint8Array {
+  if ('tcp' in src) return tcpFrame(src.tcp);
+  if ('udp' in src) return udpFrame(src.udp);
+  if ('arp' in src) return arpFrame(src.arp);
+  return src.bytes.slice();
+}
+
+const TAG_TPIDS = new Set([0x8100, 0x88a8, 0x9100]);
+
+/** Offset of the link layer's protocol field, or -1 (raw IP has none). */
+function etherTypeAt(linkType: number): number {
+  return linkType === 1 ? 12 : linkType === 113 ? 14 : linkType === 276 ? 0 : -1;
+}
+
+/** Offset of the network header, walking VLAN tags (as bindings/frames.ts does), or -1. */
+function l3Of(b: Uint8Array, linkType: number): number {
+  if (linkType === 101) return 0;
+  const typeAt = etherTypeAt(linkType);
+  let off = linkType === 1 ? 14 : linkType === 113 ? 16 : 20;
+  if (b.length < off) return -1;
+  let type = (b[typeAt] << 8) | b[typeAt + 1];
+  while (TAG_TPIDS.has(type)) {
+    if (b.length < off + 4) return -1;
+    type = (b[off + 2] << 8) | b[off + 3];
+    off += 4;
+  }
+  return off;
+}
+
+/** Offset of the TCP/UDP header (first-guess for IPv6 with extension headers), or -1. */
+function l4Of(b: Uint8Array, linkType: number): number {
+  const l3 = l3Of(b, linkType);
+  if (l3 < 0 || l3 >= b.length) return -1;
+  const p = parseFrame(b, linkType);
+  if (p && p.l4Offset >= 0) return p.l4Offset;
+  return b[l3] >> 4 === 6 ? l3 + 40 : l3 + (b[l3] & 15) * 4;
+}
+
+function put16(b: Uint8Array, at: number, v: number): void {
+  if (at < 0 || at + 1 >= b.length) return;
+  b[at] = (v >>> 8) & 0xff;
+  b[at + 1] = v & 0xff;
+}
+
+/** Recompute the IPv4 header checksum and the TCP checksum of whatever the headers now say. */
+function refix(b: Uint8Array, linkType: number): void {
+  const l3 = l3Of(b, linkType);
+  if (l3 < 0 || l3 >= b.length) return;
+  if (b[l3] >> 4 === 4) {
+    const ihl = (b[l3] & 15) * 4;
+    if (ihl >= 20 && l3 + ihl <= b.length) {
+      put16(b, l3 + 10, 0);
+      put16(b, l3 + 10, ~internetChecksum(b, l3, l3 + ihl) & 0xffff);
+    }
+  }
+  const p = parseFrame(b, linkType);
+  if (!p || !p.tcp) return;
+  const end = p.l3Offset + (p.ipVersion === 4 ? 0 : 40) + p.ipLength;
+  const l4 = p.l4Offset;
+  const addrLen = p.ipVersion === 4 ? 4 : 16;
+  const srcAt = p.ipVersion === 4 ? l3 + 12 : l3 + 8;
+  const src = b.slice(srcAt, srcAt + addrLen);
+  const dst = b.slice(srcAt + addrLen, srcAt + 2 * addrLen);
+  put16(b, l4 + 16, 0);
+  put16(b, l4 + 16, ~internetChecksum(b, l4, end, pseudoHeaderSum(src, dst, 6, end - l4)) & 0xffff);
+}
+
+/** Apply byte-level damage, in order. Never throws; returns a new array when the length changes. */
+export function mutate(frame: Uint8Array, muts: readonly Mutation[], linkType: number): Uint8Array {
+  let b = frame;
+  for (const mu of muts) {
+    switch (mu.m) {
+      case 'flip':
+        if (b.length > 0) {
+          const bit = mu.bit % (b.length * 8);
+          b[bit >> 3] ^= 1 << (bit & 7);
+        }
+        break;
+      case 'byte':
+        if (b.length > 0) b[mu.at % b.length] = mu.v;
+        break;
+      case 'truncate':
+        b = b.slice(0, mu.keep % (b.length + 1));
+        break;
+      case 'extend': {
+        const out = new Uint8Array(b.length + mu.n).fill(mu.v);
+        out.set(b, 0);
+        b = out;
+        break;
+      }
+      case 'ihl': {
+        const l3 = l3Of(b, linkType);
+        if (l3 >= 0 && l3 < b.length) b[l3] = (b[l3] & 0xf0) | mu.v;
+        break;
+      }
+      case 'doff': {
+        const l4 = l4Of(b, linkType);
+        if (l4 >= 0 && l4 + 12 < b.length) b[l4 + 12] = (b[l4 + 12] & 0x0f) | (mu.v << 4);
+        break;
+      }
+      case 'iplen': {
+        const l3 = l3Of(b, linkType);
+        if (l3 >= 0 && l3 < b.length) put16(b, b[l3] >> 4 === 6 ? l3 + 4 : l3 + 2, mu.v);
+        break;
+      }
+      case 'tcpflags': {
+        const l4 = l4Of(b, linkType);
+        if (l4 >= 0 && l4 + 13 < b.length) b[l4 + 13] = mu.v;
+        break;
+      }
+      case 'proto': {
+        const l3 = l3Of(b, linkType);
+        if (l3 >= 0 && l3 < b.length) {
+          const at = b[l3] >> 4 === 6 ? l3 + 6 : l3 + 9;
+          if (at < b.length) b[at] = mu.v;
+        }
+        break;
+      }
+      case 'ethertype':
+        put16(b, etherTypeAt(linkType), mu.v);
+        break;
+      case 'tag': {
+        const typeAt = etherTypeAt(linkType);
+        const base = linkType === 1 ? 14 : linkType === 113 ? 16 : 20;
+        if (typeAt < 0 || b.length < base) break;
+        const out = new Uint8Array(b.length + 4);
+        out.set(b.subarray(0, base), 0);
+        out.set(b.subarray(base), base + 4);
+        out[base + 2] = b[typeAt];
+        out[base + 3] = b[typeAt + 1];
+        put16(out, base, mu.tci);
+        put16(out, typeAt, mu.tpid);
+        b = out;
+        break;
+      }
+      case 'refix':
+        refix(b, linkType);
+        break;
+    }
+  }
+  return b;
+}
+
+/** The case's steps with real frames (mutations applied). */
+export function materialize(c: FuzzCase): Step[] {
+  const linkType = c.options.linkType ?? 1;
+  return c.items.map((it): Step => {
+    if ('advance' in it) return { advance: it.advance };
+    if ('flush' in it) return { flush: true };
+    const built = buildFrame(it.frame);
+    return { frame: it.mut ? mutate(built, it.mut, linkType) : built, t: it.t };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running one engine
+
+interface RunOutput {
+  packets: Packet[];
+  stats: Stats;
+  /** Packets drained after each step (single mode only). */
+  perStep: number[];
+  memoryBefore: number;
+  memoryAfter: number;
+}
+
+class EngineThrew extends Error {}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+/** splits = null: push() one frame at a time and drain after every step. */
+async function execute(kind: EngineKind, options: EngineOptions, steps: Step[], splits: number[] | null,
+  sink: boolean): Promise<RunOutput> {
+  const engine: Engine = await createEngine({ ...options, engine: kind });
+  const memory = () => (kind === 'wasm' ? (engine as unknown as { memoryBytes(): number }).memoryBytes() : 0);
+  const memoryBefore = memory();
+  const packets: Packet[] = [];
+  const perStep: number[] = [];
+  if (sink) {
+    engine.setSink((data, meta) => packets.push({ data: data.slice(), ...meta }));
+  }
+  const take = () => {
+    const got = engine.drain();
+    if (sink && got.length > 0) throw new Error(`${kind}: drain() returned ${got.length} packets while a sink is set`);
+    for (const p of got) packets.push(p);
+  };
+  let at = -1;
+  try {
+    if (splits === null) {
+      for (at = 0; at < steps.length; at++) {
+        const s = steps[at];
+        if ('frame' in s) engine.push(s.frame, s.t);
+        else if ('advance' in s) engine.advance(s.advance);
+        else engine.flush();
+        take();
+        perStep.push(packets.length);
+      }
+    } else {
+      let k = 0;
+      let frames: Uint8Array[] = [];
+      let times: number[] = [];
+      const pushPending = () => {
+        while (frames.length > 0) {
+          const n = splits[k++ % splits.length];
+          engine.pushBatch(frames.slice(0, n), times.slice(0, n));
+          frames = frames.slice(n);
+          times = times.slice(n);
+        }
+      };
+      for (at = 0; at < steps.length; at++) {
+        const s = steps[at];
+        if ('frame' in s) {
+          frames.push(s.frame);
+          times.push(s.t);
+        } else {
+          pushPending();
+          if ('advance' in s) engine.advance(s.advance);
+          else engine.flush();
+        }
+      }
+      pushPending();
+    }
+    at = steps.length;
+    engine.close();
+    take();
+    const again = engine.drain();
+    if (again.length > 0) throw new Error(`${kind}: drain() after close() and drain() returned ${again.length} packets`);
+    engine.close(); // idempotent
+    take();
+  } catch (e) {
+    throw new EngineThrew(`${kind} engine (${splits === null ? 'push' : `pushBatch ${JSON.stringify(splits)}`}) ` +
+      `threw at step ${at} of ${steps.length}: ${describeError(e)}`);
+  }
+  return { packets, stats: engine.stats(), perStep, memoryBefore, memoryAfter: memory() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing and checking
+
+function meta(p: Packet) {
+  return { len: p.data.length, timeUs: p.timeUs, segments: p.segments, mss: p.mss, reason: p.reason,
+    checksumsFixed: p.checksumsFixed };
+}
+
+function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** Byte-for-byte, field-for-field equality of two runs; a readable message on the first difference. */
+function compareRuns(la: string, a: RunOutput, lb: string, b: RunOutput): void {
+  const n = Math.max(a.packets.length, b.packets.length);
+  for (let i = 0; i < n; i++) {
+    const pa = a.packets[i];
+    const pb = b.packets[i];
+    if (!pa || !pb) {
+      throw new Error(`packet count differs: ${la} ${a.packets.length}, ${lb} ${b.packets.length}; ` +
+        `first extra #${i}: ${JSON.stringify(meta((pa ?? pb)!))} (${pa ? la : lb})`);
+    }
+    const ma = JSON.stringify(meta(pa));
+    const mb = JSON.stringify(meta(pb));
+    const d = firstDiff(pa.data, pb.data);
+    if (ma !== mb || d >= 0) {
+      throw new Error(`packet #${i} differs: ${la} ${ma} vs ${lb} ${mb}` +
+        (d >= 0 ? `; first differing byte at ${d}: ${pa.data[d]} vs ${pb.data[d]}` : ''));
+    }
+  }
+  const sa = JSON.stringify(a.stats);
+  const sb = JSON.stringify(b.stats);
+  if (sa !== sb) throw new Error(`stats differ:\n ${la} ${sa}\n ${lb} ${sb}`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** The engine clock after each step, and how many times it was clamped (SPEC §1). */
+function modelClock(steps: Step[]): { clock: number[]; clamped: number } {
+  let now = 0;
+  let clamped = 0;
+  const clock: number[] = [];
+  for (const s of steps) {
+    if ('frame' in s || 'advance' in s) {
+      let x = Math.floor('frame' in s ? s.t : s.advance);
+      if (!(x >= now)) {
+        clamped++;
+        x = now;
+      }
+      now = Math.min(x, MAX_TIME);
+    }
+    clock.push(now);
+  }
+  return { clock, clamped };
+}
+
+/** Run a case; throws on any failure. Returns the number of frames it pushed. */
+export async function checkCase(c: FuzzCase): Promise<number> {
+  const steps = materialize(c);
+  const frames = steps.filter((s): s is { frame: Uint8Array; t: number } => 'frame' in s);
+  tally.cases++;
+  tally.frames += frames.length;
+  const resolved = resolveOptions({ ...c.options, engine: 'ts' });
+  const single: EngineKind = c.batched === 'wasm' ? 'ts' : 'wasm';
+  const la = `${single}/push`;
+  const lb = `${c.batched}/pushBatch${c.sink ? '+sink' : ''}`;
+  const a = await execute(single, c.options, steps, null, false);
+  const b = await execute(c.batched, { ...c.options, hashSeed: c.hashSeedB }, steps, c.splits, c.sink);
+  compareRuns(la, a, lb, b);
+
+  // §6.6: the WASM memory never grows.
+  for (const [label, r] of [[la, a], [lb, b]] as const) {
+    if (r.memoryBefore !== r.memoryAfter) fail(`${label}: WASM memory grew from ${r.memoryBefore} to ${r.memoryAfter} bytes`);
+  }
+
+  const packets = a.packets;
+  const st = a.stats;
+  const { clock, clamped } = modelClock(steps);
+  const finalClock = clock.length > 0 ? clock[clock.length - 1] : 0;
+
+  // §6.7 bookkeeping: everything that went in came out, once.
+  const bytesIn = frames.reduce((n, f) => n + f.frame.length, 0);
+  const bytesOut = packets.reduce((n, p) => n + p.data.length, 0);
+  const segmentsOut = packets.reduce((n, p) => n + p.segments, 0);
+  const check = (ok: boolean, what: string) => {
+    if (!ok) fail(`${what}\n stats ${JSON.stringify(st)}`);
+  };
+  check(st.packetsIn === frames.length, `packetsIn ${st.packetsIn} ≠ frames pushed ${frames.length}`);
+  check(st.bytesIn === bytesIn, `bytesIn ${st.bytesIn} ≠ ${bytesIn}`);
+  check(st.packetsOut === packets.length, `packetsOut ${st.packetsOut} ≠ packets handed out ${packets.length}`);
+  check(st.bytesOut === bytesOut, `bytesOut ${st.bytesOut} ≠ ${bytesOut}`);
+  check(st.segmentsAggregated + st.passedThrough === st.packetsIn, 'segmentsAggregated + passedThrough ≠ packetsIn after close()');
+  check(st.packetsOut === st.aggregates + st.passedThrough, 'packetsOut ≠ aggregates + passedThrough');
+  check(segmentsOut === st.packetsIn, `segments in output ${segmentsOut} ≠ packetsIn ${st.packetsIn}`);
+  check(st.flowsActive === st.flowsCreated - st.flowsDeleted, 'flowsActive ≠ flowsCreated − flowsDeleted');
+  check(st.flowsActive >= 0 && st.flowsActive <= resolved.maxFlows, `flowsActive ${st.flowsActive} outside [0, maxFlows]`);
+  check(st.clockClamped === clamped, `clockClamped ${st.clockClamped} ≠ expected ${clamped}`);
+  for (const r of REASONS) {
+    const n = packets.filter((p) => p.reason === r).length;
+    check(st.reasons[r] === n, `reasons[${r}] ${st.reasons[r]} ≠ packets with that reason ${n}`);
+  }
+  check(st.reasons['pass-through'] === st.passedThrough, 'reasons[pass-through] ≠ passedThrough');
+
+  // Per packet: sane metadata, times on the engine clock, never backwards.
+  let last = 0;
+  for (const [i, p] of packets.entries()) {
+    const where = `packet #${i} ${JSON.stringify(meta(p))}`;
+    if (!(p.segments >= 1)) fail(`${where}: segments < 1`);
+    if (!Number.isInteger(p.timeUs) || p.timeUs < 0 || p.timeUs > finalClock) fail(`${where}: time outside [0, final clock ${finalClock}]`);
+    if (p.timeUs < last) fail(`${where}: time goes back (previous ${last})`);
+    last = p.timeUs;
+    if (p.checksumsFixed !== (p.segments < 2 || resolved.fixChecksums)) fail(`${where}: checksumsFixed wrong`);
+    if (p.reason === 'pass-through' && p.segments !== 1) fail(`${where}: pass-through with several segments`);
+    if (p.segments >= 2 && p.mss <= 0) fail(`${where}: aggregate with mss 0`);
+  }
+  // Packets drained after step i were sent at a time in [clock before i, clock after i].
+  let from = 0;
+  for (let i = 0; i < steps.length; i++) {
+    const lo = i > 0 ? clock[i - 1] : 0;
+    for (let k = from; k < a.perStep[i]; k++) {
+      const t = packets[k].timeUs;
+      if (t < lo || t > clock[i]) fail(`packet #${k} (${packets[k].reason}) sent at ${t}, outside step ${i}'s clock window [${lo}, ${clock[i]}]`);
+    }
+    from = a.perStep[i];
+  }
+
+  // One-segment packets are input frames, byte-identical (padding included), each used at most once.
+  const inputs = new Map<string, number>();
+  for (const f of frames) {
+    const k = Buffer.from(f.frame.buffer, f.frame.byteOffset, f.frame.length).toString('latin1');
+    inputs.set(k, (inputs.get(k) ?? 0) + 1);
+  }
+  for (const [i, p] of packets.entries()) {
+    if (p.segments !== 1) continue;
+    const k = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.length).toString('latin1');
+    const n = inputs.get(k) ?? 0;
+    if (n === 0) fail(`packet #${i} ${JSON.stringify(meta(p))}: a one-segment packet that is not an input frame (or repeats one)`);
+    inputs.set(k, n - 1);
+  }
+
+  // §6.1-3, 5 with the independent parser. Effective times (clamped clock) for the AgTimer bound.
+  const timed: Step[] = steps.map((s, i) => ('frame' in s ? { frame: s.frame, t: clock[i] } : s));
+  let allTcpValid = true;
+  if (!resolved.verifyChecksums) {
+    for (const f of frames) {
+      const p = parseFrame(f.frame, resolved.linkType);
+      if (p?.tcp && !p.tcpChecksumOk) {
+        allTcpValid = false;
+        break;
+      }
+    }
+  }
+  try {
+    checkInvariants(timed, packets, {
+      maxAggregate: resolved.maxAggregate,
+      aggregateTimeoutUs: resolved.aggregateTimeoutUs,
+      // With verification off a corrupted segment legitimately yields a bad aggregate checksum.
+      fixChecksums: resolved.fixChecksums && (resolved.verifyChecksums || allTcpValid),
+      linkType: resolved.linkType,
+    });
+  } catch (e) {
+    fail(`invariant: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`);
+  }
+  return frames.length;
+}
+
+/** Human-readable form of a case (Uint8Array as hex) for reports. */
+export function describeCase(c: FuzzCase): string {
+  return JSON.stringify(c, (_k, v) => {
+    if (v instanceof Uint8Array) return `hex:${Buffer.from(v).toString('hex')}`;
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    return v;
+  });
+}
