@@ -35,7 +35,16 @@ export const WORKLOAD_SEED = 20240501;
 /** A 100 Gbit/s link: frames arrive as fast as a fast NIC delivers them. */
 export const LINE_RATE_GBPS = 100;
 
-const PACKETS: Record<Size, number> = { full: 40_000, quick: 8_000, tiny: 1_500 };
+/**
+ * Frames per pass of the comparison workloads: ~6 MB, so a pass stays in the 32 MiB L3 cache,
+ * like frames handed over straight from a capture chunk or a NIC ring (hot input).
+ */
+const HOT_FRAMES: Record<Size, number> = { full: 4000, quick: 4000, tiny: 400 };
+/**
+ * Frames per pass of the scale sweep, the same at every flow count so that only the number of
+ * flows changes: enough for every flow to send a few segments, so the input streams from DRAM.
+ */
+const SCALE_FRAMES: Record<Size, number> = { full: 50_000, quick: 16_000, tiny: 1_500 };
 
 /** Pack frames back to back with a 16-byte gap (a pcap record header), like a capture chunk. */
 export function pack(name: string, description: string, source: Iterable<{ data: Uint8Array; timeUs: number }>,
@@ -76,45 +85,63 @@ function bulk(flows: number, packets: number, extra: GenerateOptions = {}): Iter
   });
 }
 
+/** The default table for up to 1000 flows; beyond, 10 % headroom rounded up to 1024. */
 function maxFlowsFor(flows: number): number {
-  return Math.max(1024, Math.ceil(flows / 1024) * 1024 + 1024);
+  return flows <= 1000 ? 1024 : Math.ceil((flows * 1.1) / 1024) * 1024;
 }
 
-/** Flow counts of the scale sweep. */
-export const SCALE_FLOWS = [1, 64, 1000, 10_000];
+function flowLabel(flows: number): string {
+  return flows >= 1000 ? `${flows / 1000}k` : String(flows);
+}
 
-export function flowsWorkload(flows: number, size: Size): Workload {
-  // Enough frames that every flow sends a few segments even at 10k flows.
-  const packets = Math.max(PACKETS[size], size === 'tiny' ? 0 : Math.min(flows * 10, size === 'full' ? 100_000 : 30_000));
-  const name = flows === 1 ? 'bulk' : `flows-${flows >= 1000 ? `${flows / 1000}k` : flows}`;
-  const what = flows === 1 ? '1 bulk flow' : `${flows} interleaved bulk flows (random order)`;
-  return pack(name, `${what}, 1448-byte segments, TCP timestamps, ${LINE_RATE_GBPS} Gbit/s arrival`,
-    bulk(flows, packets), flows, maxFlowsFor(flows));
+const BULK_TEXT = `1448-byte segments, TCP timestamps, ${LINE_RATE_GBPS} Gbit/s arrival`;
+
+export function bulkWorkload(size: Size): Workload {
+  return pack('bulk', `1 bulk flow, ${BULK_TEXT}`, bulk(1, HOT_FRAMES[size]), 1, 1024);
+}
+
+export function flows64Workload(size: Size): Workload {
+  return pack('flows-64', `64 interleaved bulk flows (random order), ${BULK_TEXT}`, bulk(64, 2 * HOT_FRAMES[size]), 64, 1024);
 }
 
 export function smallWorkload(size: Size): Workload {
   return pack('small', `64 flows, payload uniform in 64–200 bytes, ${LINE_RATE_GBPS} Gbit/s arrival`,
-    bulk(64, PACKETS[size] * 2, { smallSegments: [64, 200] }), 64, 1024);
+    bulk(64, 4 * HOT_FRAMES[size], { smallSegments: [64, 200] }), 64, 1024);
 }
 
 export function mixedWorkload(size: Size): Workload {
   // Pure ACKs (1 per 4 data segments), handshakes and FINs of short flows, and broken or
   // non-TCP noise: about 30 % of the frames are not candidates.
-  return pack('mixed', `64 flows of ~200 segments each with handshake and FIN, an ACK per 4 segments, 12.5 % noise ` +
-    `(UDP, ARP, bad checksums, truncated), IPv6 on 25 % of flows`,
+  return pack('mixed', `64 flows of ~200 segments each with handshake and FIN, an ACK per 4 segments, ` +
+    `10 % noise (UDP, ARP, bad checksums, truncated), IPv6 on 25 % of flows`,
   generateTraffic({
-    seed: WORKLOAD_SEED, packets: PACKETS[size], flows: 64, mss: 1448, lineRateGbps: LINE_RATE_GBPS,
-    ackEvery: 4, noise: 0.125, flowSegments: 200, ipv6: 0.25,
+    seed: WORKLOAD_SEED, packets: 2 * HOT_FRAMES[size], flows: 64, mss: 1448, lineRateGbps: LINE_RATE_GBPS,
+    ackEvery: 4, noise: 0.1, flowSegments: 200, ipv6: 0.25,
   }), 64, 1024);
 }
 
-/** All comparison workloads, in RESULTS.md order. */
+/** The comparison workloads (hot input), in RESULTS.md order. */
 export function comparisonWorkloads(size: Size): Workload[] {
-  return [
-    ...SCALE_FLOWS.map((n) => flowsWorkload(n, size)),
-    smallWorkload(size),
-    mixedWorkload(size),
-  ];
+  return [bulkWorkload(size), flows64Workload(size), smallWorkload(size), mixedWorkload(size)];
+}
+
+/** Flow counts of the scale sweep. */
+export const SCALE_FLOWS = [1, 64, 1000, 10_000];
+
+export function scaleWorkload(flows: number, size: Size): Workload {
+  const what = flows === 1 ? '1 bulk flow' : `${flows} interleaved bulk flows (random order)`;
+  return pack(`scale-${flowLabel(flows)}`, `${what}, ${BULK_TEXT}`, bulk(flows, SCALE_FRAMES[size]), flows,
+    maxFlowsFor(flows));
+}
+
+/**
+ * The scale sweep's control: one flow whose aggregates are as short as those of 10k flows
+ * (PSH on every 2nd segment ends each aggregate at 2 segments), to tell the cost of short
+ * aggregates from the cost of many flows.
+ */
+export function scaleControlWorkload(size: Size): Workload {
+  return pack('scale-1-psh2', `1 bulk flow, PSH on every 2nd segment (aggregates of 2), ${BULK_TEXT}`,
+    bulk(1, SCALE_FRAMES[size], { pshEvery: 2 }), 1, 1024);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +228,7 @@ export function checkKeyLayout(k: FlowKey): boolean {
 
 /** Bulk flows with the given keys, frames in seeded random order at the benchmark line rate. */
 export function keyedWorkload(name: string, description: string, keys: FlowKey[], size: Size): Workload {
-  const packets = Math.max(PACKETS[size], keys.length * 4);
+  const packets = Math.max(2 * HOT_FRAMES[size], keys.length * 2);
   const rng = new Prng(WORKLOAD_SEED);
   const seq = keys.map(() => rng.next());
   const nsPerByte = 8 / LINE_RATE_GBPS;

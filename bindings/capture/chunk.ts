@@ -24,6 +24,11 @@ export class Chunk {
   eof = false;
   /** How many times the buffer had to grow (diagnostics / tests). */
   grows = 0;
+  /**
+   * Called right before buffered bytes are moved or overwritten (ReadOptions.beforeRefill):
+   * until then, every view handed out since the previous call is still intact.
+   */
+  beforeRefill: (() => void) | null = null;
   private fd: number;
 
   constructor(
@@ -53,6 +58,7 @@ export class Chunk {
   ensure(n: number): boolean {
     if (this.end - this.pos >= n) return true;
     if (this.eof) return false;
+    if (this.beforeRefill !== null) this.beforeRefill();
     this.compact(n);
     while (this.end - this.pos < n && !this.eof) this.fill();
     return this.end - this.pos >= n;

@@ -72,6 +72,7 @@ export class PcapParser extends Parser {
       tsresol: this.ns ? 9 : 6,
       resolution: this.ns ? 'ns' : 'us',
       tsoffset: 0,
+      offset: 0,
       ...(fcs !== undefined ? { fcsLen: fcs } : {}),
     };
     this.linkType = iface.linkType;

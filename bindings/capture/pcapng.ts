@@ -268,6 +268,7 @@ export class PcapngParser extends Parser {
       tsresol: 6,
       resolution: 'us',
       tsoffset: 0,
+      offset: c.base + at,
     };
     forEachOption(v, at + 16, at + len - 4, le, (code, p, n) => {
       if (code === OPT_IF_TSRESOL && n >= 1) iface.tsresol = v.getUint8(p);

@@ -8,7 +8,8 @@
 //
 // Ownership: each record is a new small object (its numbers stay valid), but its `data` and
 // `tail` are views into the chunk: their bytes are valid only until the next record is
-// requested. Copy what you keep (`copyRecord`, or `rec.data.slice()`).
+// requested. Copy what you keep (`copyRecord`, or `rec.data.slice()`). A caller that batches
+// records can instead pass `beforeRefill`: views stay intact until that hook is called.
 //
 // skipBad: pcapng blocks with consistent lengths but bad content are skipped and counted in
 // `reader.skipped`; a truncated last record or block is skipped too (the read ends there).
@@ -47,6 +48,7 @@ export class CaptureReader implements Iterable<CaptureRecord> {
       throw fsError(path, 'unreadable', 'open', err);
     }
     this.chunk = new Chunk(fd, path, opts.chunkSize ?? DEFAULT_CHUNK);
+    if (opts.beforeRefill) this.chunk.beforeRefill = opts.beforeRefill;
     try {
       const c = this.chunk;
       c.ensure(8);

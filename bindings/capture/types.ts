@@ -27,6 +27,8 @@ export interface InterfaceInfo {
   fcsLen?: number;
   /** if_name, when present. */
   name?: string;
+  /** Byte offset of the IDB (pcapng) or of the global header (pcap, 0), for diagnostics. */
+  offset?: number;
 }
 
 /** What the CLI prints about an input. `interfaces` grows as pcapng IDBs are read. */
@@ -92,6 +94,13 @@ export interface ReadOptions {
   onSkip?: (err: CaptureError) => void;
   /** Read chunk size in bytes (default 4 MiB). Grows only for a single larger record. */
   chunkSize?: number;
+  /**
+   * Called (from inside `next()`) just before the read buffer is refilled, which moves or
+   * overwrites its bytes: the `data` and `tail` views of every record returned since the
+   * previous call stay valid until this call returns. Lets a caller batch records without
+   * copying them (use them up here). Must not call `next()`.
+   */
+  beforeRefill?: () => void;
 }
 
 /** A non-packet part of the input, handed to the writer so it can be copied in place. */

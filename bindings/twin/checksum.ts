@@ -15,8 +15,8 @@ export function swap16(x: number): number {
 
 /** Below this many bytes the byte loop wins (no view lookup, no alignment head). */
 const WORD_PATH_MIN = 64;
-/** Words summed between folds: 8192 × 2 × 0xffff < 2^31 keeps the accumulators small integers. */
-const WORDS_PER_CHUNK = 8192;
+/** Words summed as doubles between reductions: 2^20 × (2^32 − 1) < 2^53 stays exact. */
+const WORDS_PER_CHUNK = 1 << 20;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // One cached Uint32Array over the last ArrayBuffer seen: frames read from a capture chunk (and
@@ -35,10 +35,11 @@ function words(buffer: ArrayBufferLike, lastWord: number): Uint32Array {
 /**
  * Ones-complement sum of big-endian 16-bit words of bytes[start, end), folded.
  *
- * Long ranges are read as aligned little-endian u32 words. Mod 0xffff a byte weighs 256 at an
- * even and 1 at an odd position of the range; the word loop weighs bytes by their *absolute*
- * address instead (low half = byte 0 + 256 × byte 1, i.e. byte-swapped words), so its sum is
- * swapped once for an even absolute start and not at all for an odd one (256 × 256 ≡ 1).
+ * Long ranges are read as aligned little-endian u32 words and summed whole, as doubles (exact):
+ * 2^16 ≡ 1 mod 0xffff, so a word counts as its two 16-bit halves, each byte-swapped. Mod 0xffff
+ * a byte weighs 256 at an even and 1 at an odd position of the range; the word sum weighs bytes
+ * by their *absolute* address instead (byte 0 + 256 × byte 1 …), so it is swapped once for an
+ * even absolute start and not at all for an odd one (256 × 256 ≡ 1).
  */
 export function sum16(b: Uint8Array, start: number, end: number): number {
   if (end - start < WORD_PATH_MIN || !LITTLE_ENDIAN) return sum16Bytes(b, start, end);
@@ -55,16 +56,14 @@ export function sum16(b: Uint8Array, start: number, end: number): number {
     const chunkEnd = Math.min(last, k + WORDS_PER_CHUNK);
     let s0 = 0;
     let s1 = 0;
-    for (; k + 4 <= chunkEnd; k += 4) {
-      const w0 = u[k], w1 = u[k + 1], w2 = u[k + 2], w3 = u[k + 3];
-      s0 += (w0 & 0xffff) + (w0 >>> 16) + (w1 & 0xffff) + (w1 >>> 16);
-      s1 += (w2 & 0xffff) + (w2 >>> 16) + (w3 & 0xffff) + (w3 >>> 16);
+    for (; k + 8 <= chunkEnd; k += 8) {
+      s0 += u[k] + u[k + 1] + u[k + 2] + u[k + 3];
+      s1 += u[k + 4] + u[k + 5] + u[k + 6] + u[k + 7];
     }
-    for (; k < chunkEnd; k++) {
-      const w = u[k];
-      s0 += (w & 0xffff) + (w >>> 16);
-    }
-    total = fold(total + fold(s0) + fold(s1));
+    for (; k < chunkEnd; k++) s0 += u[k];
+    const s = s0 + s1;
+    const r = s % 0xffff; // a non-zero sum ≡ 0 stays non-zero (0xffff), as the byte loop's does
+    total = fold(total + (r === 0 && s !== 0 ? 0xffff : r));
   }
   i += (last - first) << 2;
   acc = fold(acc) + swap16(total);

@@ -13,3 +13,5 @@ if (r.failed) {
   console.log(String((r.errorInstance as Error)?.message ?? r.error).slice(0, 3000));
   console.log(describeCase(r.counterexample![0] as any).slice(0, 6000));
 }
+const { coverage } = await import('./oracle.js');
+console.log(JSON.stringify(coverage));

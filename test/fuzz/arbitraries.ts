@@ -52,6 +52,13 @@ export interface FuzzCase {
   splits: number[];
   /** Run B collects packets through setSink (zero-copy views) instead of drain(). */
   sink: boolean;
+  /**
+   * 0: run B gets the frames as fresh arrays. k > 0: as views at varying (odd) byte offsets — into
+   * one shared buffer (k even) or each into its own buffer ending exactly with the frame (k odd) —
+   * overwritten with garbage right after each push/pushBatch call (the engine must not keep
+   * references to the caller's bytes).
+   */
+  views: number;
   items: Item[];
 }
 
@@ -68,10 +75,10 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
     mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) },
       { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
     // maxAggregate: default, exactly mtu, or a point of [mtu, 65535]
-    aggKind: fc.constantFrom('default', 'default', 'mtu', 'any', 'any'),
-    aggFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-    thrKind: fc.constantFrom('default', 'default', 'any', 'zero', 'max'),
-    thrFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+    aggKind: fc.constantFrom('default', 'default', 'default', 'default', 'mtu', 'any', 'any'),
+    aggFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
+    thrKind: fc.constantFrom('default', 'default', 'default', 'default', 'default', 'any', 'any', 'zero', 'max'),
+    thrFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
     aggregateTimeoutUs: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 3, arbitrary: fc.integer({ min: 1, max: 5000 }) },
       { weight: 1, arbitrary: fc.constantFrom(1, 2, U32 - 1) }),
@@ -167,7 +174,7 @@ const flowArb: fc.Arbitrary<FlowPlan> = fc.record({
   vlan: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4095 }) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) }),
   qinq: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  opt: fc.constantFrom<FlowPlan['opt']>('none', 'none', 'ts', 'ts', 'ts-inc', 'raw'),
+  opt: fc.constantFrom<FlowPlan['opt']>('none', 'none', 'none', 'none', 'ts', 'ts', 'ts', 'ts-inc', 'raw'),
   rawOpt: fc.uint8Array({ maxLength: 40 }),
   seq0: fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
     { weight: 1, arbitrary: fc.integer({ min: U32 - 100_000, max: U32 - 1 }) }),
@@ -216,6 +223,7 @@ const specialArb: fc.Arbitrary<Special> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ ipOptions: fc.uint8Array({ minLength: 1, maxLength: 40 }) }) },
   { weight: 2, arbitrary: fc.record({ fragment: fc.record({ mf: fc.boolean(), offset: fc.constantFrom(0, 0, 1, 185, 8191) }) }) },
   { weight: 3, arbitrary: fc.record({ ext: fc.array(extHeaderArb, { minLength: 1, maxLength: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ ext: fc.array(extHeaderArb, { minLength: 7, maxLength: 10 }) }) },
   { weight: 1, arbitrary: fc.record({ urgent: fc.integer({ min: 1, max: 65535 }) }) },
   { weight: 2, arbitrary: fc.record({ optBytes: fc.uint8Array({ maxLength: 40 }) }) },
 );
@@ -491,6 +499,8 @@ const splitsArb = fc.array(
   { minLength: 1, maxLength: 6 },
 );
 
+const viewsArb = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) });
+
 /** A whole fuzz case. `maxEvents` bounds the case size (events → ~8 frames each on average). */
 export function fuzzCaseArb(plan: PlanOptions = {}): fc.Arbitrary<FuzzCase> {
   const maxEvents = plan.maxEvents ?? 40;
@@ -501,8 +511,9 @@ export function fuzzCaseArb(plan: PlanOptions = {}): fc.Arbitrary<FuzzCase> {
       batched: fc.constantFrom<EngineKind>('wasm', 'ts'),
       splits: splitsArb,
       sink: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      views: viewsArb,
       flows: fc.array(flowArb, { minLength: 1, maxLength: plan.maxFlows ?? 10 }),
-      events: fc.array(eventArb, { minLength: 1, maxLength: maxEvents }),
+      events: fc.array(eventArb, { minLength: 1, maxLength: maxEvents, size: 'medium' }),
       reorders: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Reorder[]) },
         { weight: 1, arbitrary: fc.array(reorderArb, { minLength: 1, maxLength: 6 }) }),
       damage: damageArb,
@@ -513,6 +524,7 @@ export function fuzzCaseArb(plan: PlanOptions = {}): fc.Arbitrary<FuzzCase> {
       batched: r.batched,
       splits: r.splits,
       sink: r.sink,
+      views: r.views,
       items: buildItems(r.options, r.flows, r.events, r.reorders, r.damage),
     }));
 }
@@ -526,7 +538,8 @@ export function bytesCaseArb(maxFrames = 200): fc.Arbitrary<FuzzCase> {
       batched: fc.constantFrom<EngineKind>('wasm', 'ts'),
       splits: splitsArb,
       sink: fc.boolean(),
-      frames: fc.array(fc.record({ bytes: randomBytesArb, dt: timeMoveArb }), { minLength: 1, maxLength: maxFrames }),
+      views: viewsArb,
+      frames: fc.array(fc.record({ bytes: randomBytesArb, dt: timeMoveArb }), { minLength: 1, maxLength: maxFrames, size: 'max' }),
     })
     .map((r) => {
       let base = 0;
@@ -535,7 +548,8 @@ export function bytesCaseArb(maxFrames = 200): fc.Arbitrary<FuzzCase> {
         base = b;
         return { frame: { bytes }, t };
       });
-      return { options: r.options, hashSeedB: r.hashSeedB, batched: r.batched, splits: r.splits, sink: r.sink, items };
+      return { options: r.options, hashSeedB: r.hashSeedB, batched: r.batched, splits: r.splits, sink: r.sink,
+        views: r.views, items };
     });
 }
 

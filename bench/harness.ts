@@ -1,0 +1,310 @@
+// Timing and the runners the benchmark compares. A runner's `run()` is one pass over a workload:
+// every frame pushed with its time shifted past the previous pass, then everything flushed, so
+// each pass does the same work on a warm engine (flows stay in the table between passes).
+import { measure } from 'mitata';
+import { readFile } from 'node:fs/promises';
+import { createEngine } from '../bindings/index.js';
+import type { Engine, EngineKind, EngineOptions, PacketSink, Stats } from '../bindings/types.js';
+import { NaiveAggregator } from './naive.js';
+import type { Workload } from './workloads.js';
+
+/** ns per pass. */
+export interface Timing {
+  p50: number;
+  p25: number;
+  p75: number;
+  min: number;
+  max: number;
+  samples: number;
+}
+
+export interface TimingConfig {
+  /** Sampling time per runner, ms, spread over the rounds (after the warm-up passes). */
+  minMs: number;
+  /** Samples per runner, at least (spread over the rounds). */
+  minSamples: number;
+  /** Warm-up passes per runner. */
+  warmup: number;
+  /** Runners of a group take turns this many times, so that a change in machine load hits all alike. */
+  rounds: number;
+}
+
+/**
+ * Time a group of runners that will be compared: warm each up, then let mitata sample whole
+ * passes (one pass = one sample), the runners taking turns for `rounds` rounds. Returns ns per
+ * pass for each runner, from all its samples.
+ */
+export async function timeGroup(runs: Record<string, () => void>, cfg: TimingConfig): Promise<Record<string, Timing>> {
+  const names = Object.keys(runs);
+  for (const name of names) for (let i = 0; i < cfg.warmup; i++) runs[name]();
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < cfg.rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      const s = await measure(runs[name], {
+        min_cpu_time: (cfg.minMs / cfg.rounds) * 1e6, min_samples: Math.max(2, Math.ceil(cfg.minSamples / cfg.rounds)),
+        warmup_samples: 0, batch_samples: 1, batch_threshold: 0, max_samples: 100_000,
+      });
+      samples[name].push(...s.samples);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, summarize(samples[n])]));
+}
+
+function summarize(t: number[]): Timing {
+  t.sort((a, b) => a - b);
+  const q = (p: number) => t[Math.min(t.length - 1, Math.floor(p * t.length))];
+  return { p50: q(0.5), p25: q(0.25), p75: q(0.75), min: t[0], max: t[t.length - 1], samples: t.length };
+}
+
+/**
+ * A plain hrtime loop for ns-scale kernels, where a library's per-call overhead would distort
+ * the figure: `reps` calls per sample, `samples` samples; ns per call.
+ */
+export function timeKernel(body: (reps: number) => void, reps: number, samples: number): Timing {
+  body(reps); // warm up
+  body(reps);
+  const t: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = process.hrtime.bigint();
+    body(reps);
+    t.push(Number(process.hrtime.bigint() - t0) / reps);
+  }
+  return summarize(t);
+}
+
+export interface Runner {
+  /** One pass over the workload. */
+  run(): void;
+  close(): void;
+}
+
+/** What a checking pass saw at the output. */
+export interface OutputShape {
+  packetsOut: number;
+  aggregates: number; // packets of ≥ 2 segments
+  segmentsInAggregates: number;
+  maxSegments: number;
+  bytesOut: number;
+}
+
+export function emptyShape(): OutputShape {
+  return { packetsOut: 0, aggregates: 0, segmentsInAggregates: 0, maxSegments: 0, bytesOut: 0 };
+}
+
+function note(shape: OutputShape, length: number, segments: number): void {
+  shape.packetsOut++;
+  shape.bytesOut += length;
+  if (segments >= 2) {
+    shape.aggregates++;
+    shape.segmentsInAggregates += segments;
+    if (segments > shape.maxSegments) shape.maxSegments = segments;
+  }
+}
+
+/** Times of a pass: the workload's relative times after `base`. */
+class Clock {
+  readonly abs: Float64Array;
+  private base = 1_000_000;
+
+  constructor(private readonly w: Workload) {
+    this.abs = new Float64Array(w.rel.length);
+  }
+
+  /** Shift the times of the next pass (1 ms after the previous one ended). */
+  next(): Float64Array {
+    const abs = this.abs;
+    const rel = this.w.rel;
+    const base = this.base;
+    for (let i = 0; i < abs.length; i++) abs[i] = base + rel[i];
+    this.base = base + this.w.spanUs + 1000;
+    return abs;
+  }
+}
+
+export type Delivery = 'sink' | 'drain';
+
+export interface EngineRunnerOptions {
+  kind: EngineKind;
+  verify: boolean;
+  /** Frames per pushBatch call; 0 = push() per frame. */
+  batch: number;
+  delivery: Delivery;
+  engine?: EngineOptions;
+  /** Where packets go (default: nowhere, so no copy is counted). */
+  sink?: PacketSink;
+}
+
+export class EngineRunner implements Runner {
+  private readonly clock: Clock;
+  // Each batch's frames and a view of its times (refilled by the clock every pass): nothing is
+  // allocated per call, whatever the batch size.
+  private readonly batches: { frames: Uint8Array[]; times: Float64Array }[] = [];
+  private checking: OutputShape | null = null;
+
+  private constructor(readonly engine: Engine, private readonly w: Workload, private readonly o: EngineRunnerOptions) {
+    this.clock = new Clock(w);
+    const step = o.batch > 0 ? o.batch : w.frames.length;
+    for (let i = 0; i < w.frames.length; i += step) {
+      const to = Math.min(w.frames.length, i + step);
+      this.batches.push({ frames: w.frames.slice(i, to), times: this.clock.abs.subarray(i, to) });
+    }
+    if (o.delivery === 'sink') {
+      const user = o.sink ?? null;
+      engine.setSink((data, meta) => {
+        if (this.checking !== null) note(this.checking, data.length, meta.segments);
+        if (user !== null) user(data, meta);
+      });
+    }
+  }
+
+  static async create(w: Workload, o: EngineRunnerOptions): Promise<EngineRunner> {
+    const engine = await createEngine({
+      maxFlows: w.maxFlows, verifyChecksums: o.verify, ...o.engine, engine: o.kind,
+    });
+    return new EngineRunner(engine, w, o);
+  }
+
+  run(): void {
+    const e = this.engine;
+    const abs = this.clock.next();
+    const drain = this.o.delivery === 'drain';
+    if (this.o.batch === 0) {
+      const frames = this.w.frames;
+      for (let i = 0; i < frames.length; i++) {
+        e.push(frames[i], abs[i]);
+        if (drain) this.drained(e);
+      }
+    } else {
+      for (const b of this.batches) {
+        e.pushBatch(b.frames, b.times);
+        if (drain) this.drained(e);
+      }
+    }
+    e.flush();
+    if (drain) this.drained(e);
+  }
+
+  private drained(e: Engine): void {
+    const packets = e.drain();
+    if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments);
+  }
+
+  /** One pass that records the output's shape (also a warm-up pass). */
+  check(): OutputShape {
+    this.checking = emptyShape();
+    this.run();
+    const shape = this.checking;
+    this.checking = null;
+    return shape;
+  }
+
+  stats(): Stats {
+    return this.engine.stats();
+  }
+
+  close(): void {
+    this.engine.close();
+    this.engine.drain();
+  }
+}
+
+export class NaiveRunner implements Runner {
+  private readonly clock: Clock;
+  private readonly agg: NaiveAggregator;
+  private checking: OutputShape | null = null;
+
+  constructor(private readonly w: Workload, verify: boolean, concatEverySegment = false,
+    sink: ((frame: Uint8Array) => void) | null = null) {
+    this.clock = new Clock(w);
+    this.agg = new NaiveAggregator((frame, segments) => {
+      if (this.checking !== null) note(this.checking, frame.length, segments);
+      if (sink !== null) sink(frame);
+    }, { verifyChecksums: verify, concatEverySegment });
+  }
+
+  run(): void {
+    const abs = this.clock.next();
+    const frames = this.w.frames;
+    for (let i = 0; i < frames.length; i++) this.agg.push(frames[i], abs[i]);
+    this.agg.flush();
+  }
+
+  check(): OutputShape {
+    this.checking = emptyShape();
+    this.run();
+    const shape = this.checking;
+    this.checking = null;
+    return shape;
+  }
+
+  close(): void {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine's bound: bench/kernels.ts (build/bench-kernels.wasm).
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  stagePtr(): number;
+  descPtr(): number;
+  stageBytes(): number;
+  maxBatch(): number;
+  connPtr(): number;
+  bound(count: number, mode: number): number;
+  sumLoop(ptr: number, len: number, reps: number): number;
+  copyLoop(dst: number, src: number, len: number, reps: number): void;
+}
+
+export async function loadKernels(path: URL): Promise<KernelExports> {
+  const { instance } = await WebAssembly.instantiate(await readFile(path), {
+    env: { abort() { throw new Error('bench kernels aborted'); } },
+  });
+  return instance.exports as unknown as KernelExports;
+}
+
+/** Bound modes: what the kernel does after staging. */
+export const BOUND_STAGE = 0;
+export const BOUND_CHECKSUM = 1;
+export const BOUND_FULL = 2;
+
+/** The unavoidable work over a workload, 256 frames per call like the engines. */
+export class BoundRunner implements Runner {
+  private readonly heap: Uint8Array;
+  private readonly desc: Uint32Array;
+  private readonly stage: number;
+  private readonly stageBytes: number;
+  bad = 0;
+
+  constructor(private readonly k: KernelExports, private readonly w: Workload, private readonly mode: number,
+    private readonly batch = 256) {
+    this.heap = new Uint8Array(k.memory.buffer);
+    this.desc = new Uint32Array(k.memory.buffer, k.descPtr(), k.maxBatch() * 2);
+    this.stage = k.stagePtr();
+    this.stageBytes = k.stageBytes();
+  }
+
+  run(): void {
+    const frames = this.w.frames;
+    const heap = this.heap;
+    const desc = this.desc;
+    const stage = this.stage;
+    let bad = 0;
+    for (let i = 0; i < frames.length;) {
+      let used = 0;
+      let n = 0;
+      for (; n < this.batch && i < frames.length; n++, i++) {
+        const f = frames[i];
+        if (used + f.length > this.stageBytes) break;
+        heap.set(f, stage + used);
+        desc[2 * n] = used;
+        desc[2 * n + 1] = f.length;
+        used += (f.length + 7) & ~7;
+      }
+      bad += this.k.bound(n, this.mode);
+    }
+    this.bad = bad;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,63 @@
+// Engine options as command-line flags (SPEC §7), shared by `coalesce` and `demo`.
+
+import { resolveOptions } from '../options.js';
+import type { EngineOptions } from '../types.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+
+export const ENGINE_FLAGS: FlagSpec[] = [
+  { name: 'preset', type: 'string', arg: 'gro|seed', help: "checks to apply: 'gro' (default, Linux-compatible) or 'seed' (the patent's)" },
+  { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..65536)' },
+  { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
+  { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
+  { name: 'threshold', type: 'number', arg: 'BYTES', help: 'send an aggregate once larger than this (default max-aggregate − mtu;\n0 = every segment alone: output = input)' },
+  { name: 'aggregate-timeout-us', type: 'number', arg: 'US', help: 'AgTimer: longest an aggregate waits, capture time (default 1000)' },
+  { name: 'idle-timeout-ms', type: 'number', arg: 'MS', help: 'DelTimer: idle time before a connection is forgotten (default 10000)' },
+  { name: 'no-verify-checksums', type: 'boolean', help: 'aggregate segments without verifying their TCP checksums' },
+  { name: 'no-fix-checksums', type: 'boolean', help: "copy the first segment's checksums into aggregates (host verifies)" },
+  { name: 'engine', type: 'string', arg: 'wasm|ts', help: "'wasm' (default, the WebAssembly core) or 'ts' (the pure-TS twin)" },
+  { name: 'hash-seed', type: 'number', arg: 'U32', help: 'flow-table hash seed (default random; never changes the output)' },
+];
+
+/** Option name → flag, to turn resolveOptions' RangeErrors into messages about flags. */
+const FLAG_OF: Record<string, string> = {
+  preset: '--preset',
+  maxFlows: '--max-flows',
+  maxAggregate: '--max-aggregate',
+  mtu: '--mtu',
+  threshold: '--threshold',
+  aggregateTimeoutUs: '--aggregate-timeout-us',
+  idleTimeoutMs: '--idle-timeout-ms',
+  verifyChecksums: '--no-verify-checksums',
+  fixChecksums: '--no-fix-checksums',
+  engine: '--engine',
+  hashSeed: '--hash-seed',
+};
+
+/** Engine options from parsed flags, validated now (a bad value is a UsageError naming the flag). */
+export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptions {
+  const f = parsed.flags;
+  const opts: EngineOptions = {};
+  const num = (flag: string): number | undefined => f.get(flag) as number | undefined;
+  if (f.has('preset')) opts.preset = f.get('preset') as EngineOptions['preset'];
+  if (f.has('engine')) opts.engine = f.get('engine') as EngineOptions['engine'];
+  opts.maxFlows = num('max-flows');
+  opts.maxAggregate = num('max-aggregate');
+  opts.mtu = num('mtu');
+  opts.threshold = num('threshold');
+  opts.aggregateTimeoutUs = num('aggregate-timeout-us');
+  opts.idleTimeoutMs = num('idle-timeout-ms');
+  opts.hashSeed = num('hash-seed');
+  if (f.get('no-verify-checksums')) opts.verifyChecksums = false;
+  if (f.get('no-fix-checksums')) opts.fixChecksums = false;
+  for (const k of Object.keys(opts) as (keyof EngineOptions)[]) if (opts[k] === undefined) delete opts[k];
+  try {
+    resolveOptions(opts);
+  } catch (err) {
+    if (err instanceof RangeError) {
+      const msg = err.message.replace(/^option (\w+)/, (all, name: string) => FLAG_OF[name] ?? all);
+      throw new UsageError(`lro ${cmd}: ${msg}`);
+    }
+    throw err;
+  }
+  return opts;
+}

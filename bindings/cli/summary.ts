@@ -1,0 +1,96 @@
+// Output of `lro coalesce` (and `demo`): one JSON object, or a human summary.
+
+import { REASONS, type Stats } from '../types.js';
+import { linkTypeName, type CoalesceResult } from './coalesce.js';
+
+/** The `--json` object: SPEC §7 stats names, summed over interfaces, plus run facts. */
+export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string, unknown> {
+  const s = r.stats;
+  return {
+    input: r.input,
+    output: r.output,
+    packetsIn: s.packetsIn,
+    packetsOut: s.packetsOut,
+    aggregates: s.aggregates,
+    segmentsAggregated: s.segmentsAggregated,
+    passedThrough: s.passedThrough,
+    bytesIn: s.bytesIn,
+    bytesOut: s.bytesOut,
+    flowsCreated: s.flowsCreated,
+    flowsDeleted: s.flowsDeleted,
+    flowsActive: s.flowsActive,
+    tableFull: s.tableFull,
+    clockClamped: s.clockClamped,
+    reasons: { ...s.reasons },
+    elapsedMs: round(elapsedMs, 3),
+    format: r.format,
+    engine: r.engine,
+    interfaces: r.interfaces.length,
+    skippedRecords: r.skipped,
+  };
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** 1234567 → "1,234,567". */
+export function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Bytes with a binary-free SI unit: "1.47 GB". */
+export function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+
+/** Rate with an SI prefix: "3.2 M". */
+export function si(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return `${n.toFixed(0)} `;
+}
+
+/** Reasons with a non-zero count, most frequent first: "threshold 2,210 · psh 12". */
+export function reasonList(s: Stats, skipPassThrough: boolean): string {
+  const parts = REASONS.filter((r) => s.reasons[r] > 0 && !(skipPassThrough && r === 'pass-through'))
+    .sort((a, b) => s.reasons[b] - s.reasons[a])
+    .map((r) => `${r} ${int(s.reasons[r])}`);
+  return parts.length ? parts.join(' · ') : 'none';
+}
+
+export function summaryText(r: CoalesceResult, elapsedMs: number): string {
+  const s = r.stats;
+  const lines: string[] = [];
+  const links = [...new Set(r.interfaces.map((i) => linkTypeName(i.linkType)))].join(', ') || 'no packets';
+  const ifaces = r.interfaces.length > 1 ? `, ${r.interfaces.length} interfaces` : '';
+  lines.push(`${r.input} → ${r.output}  (${r.format}, ${links}${ifaces}, ${r.engine} engine)`);
+  const ratio = s.packetsOut > 0 ? s.packetsIn / s.packetsOut : 0;
+  const cut = s.packetsIn > 0 ? (1 - s.packetsOut / s.packetsIn) * 100 : 0;
+  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(13)}${v}`);
+  row('packets', `${int(s.packetsIn)} in → ${int(s.packetsOut)} out  (${ratio.toFixed(ratio < 10 ? 2 : 1)}× fewer, −${cut.toFixed(1)}%)`);
+  row('bytes', `${bytes(s.bytesIn)} in → ${bytes(s.bytesOut)} out`);
+  const multi = s.aggregates;
+  const mean = multi > 0 ? s.segmentsAggregated / multi : 0;
+  row('aggregates', `${int(s.aggregates)} holding ${int(s.segmentsAggregated)} segments (mean ${mean.toFixed(1)} segments per aggregate)`);
+  row('pass-through', `${int(s.passedThrough)} frames unchanged (not candidates or not joinable${s.tableFull ? `; ${int(s.tableFull)} because the flow table was full` : ''})`);
+  row('sent because', reasonList(s, true));
+  row('flows', `${int(s.flowsCreated)} created, ${int(s.flowsDeleted)} deleted${s.flowsActive ? `, ${int(s.flowsActive)} active at the end` : ''}`);
+  if (s.clockClamped) row('clock', `${int(s.clockClamped)} timestamps went backwards (treated as the previous one)`);
+  if (r.skipped) row('skipped', `${int(r.skipped)} corrupt records (--skip-bad)`);
+  const secs = elapsedMs / 1000;
+  const pps = secs > 0 ? s.packetsIn / secs : 0;
+  const bps = secs > 0 ? (s.bytesIn * 8) / secs : 0;
+  row('elapsed', `${secs.toFixed(secs < 10 ? 3 : 1)} s  (${si(pps)}packets/s, ${(bps / 1e9).toFixed(2)} Gbit/s)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,449 @@
+// The `lro` command line: coalesce (formats, link types, interfaces, sections, fidelity, errors),
+// generate, inspect, demo, help. Most runs are in-process (main()); a few spawn bin/lro.js to
+// check what a user sees: exit status, one-line errors without stack traces, stdout JSON.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCapture } from '../bindings/capture/index.js';
+import { parseFrame } from '../bindings/frames.js';
+import { REASONS } from '../bindings/types.js';
+import { checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb } from './helpers/cli.js';
+
+let dir: string;
+const p = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lro-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Nothing but `keep` in the test directory's files named like `prefix*` (no temp files left). */
+function leftovers(prefix: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(prefix));
+}
+
+async function gen(name: string, ...args: string[]): Promise<string> {
+  const r = await lro('generate', '-o', p(name), '-q', ...args);
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  return p(name);
+}
+
+describe('lro coalesce: output = the engine\'s packets, records kept where bytes are unchanged', () => {
+  it('pcap µs little-endian, with every impairment', async () => {
+    const input = await gen('imp.pcap', '--packets', '6000', '--loss', '0.01', '--reorder', '0.02', '--duplicate', '0.01',
+      '--noise', '0.03', '--ipv6', '0.3', '--psh-every', '11', '--seed', '7');
+    const r = await lro('coalesce', input, '-o', p('imp.out.pcap'), '--hash-seed', '1', '-q');
+    expect(r).toEqual({ code: 0, out: '', err: '' });
+    const m = await checkAgainstEngine(input, p('imp.out.pcap'));
+    expect(m.aggregates).toBeGreaterThan(100);
+    expect(m.passThroughOrSingle).toBeGreaterThan(100);
+  });
+
+  it('pcap ns big-endian with VLAN; pcapng ns big-endian with per-packet options', async () => {
+    const a = await gen('ns.pcap', '--packets', '4000', '--resolution', 'ns', '--big-endian', '--vlan', '42', '--reorder', '0.02', '--noise', '0.02');
+    expect((await lro('coalesce', a, '-o', p('ns.out.pcap'), '-q')).code).toBe(0);
+    await checkAgainstEngine(a, p('ns.out.pcap'));
+    const b = await gen('ns.pcapng', '--packets', '4000', '--resolution', 'ns', '--big-endian', '--packet-comments', '--loss', '0.01', '--noise', '0.02', '--ipv6', '0.5');
+    expect((await lro('coalesce', b, '-o', p('ns.out.pcapng'), '-q')).code).toBe(0);
+    const m = await checkAgainstEngine(b, p('ns.out.pcapng'));
+    expect(m.aggregates).toBeGreaterThan(50);
+    const out = readRecords(p('ns.out.pcapng'));
+    expect(out.info).toMatchObject({ format: 'pcapng', byteOrder: 'be', resolution: 'ns' });
+    // Every pass-through keeps its comment; aggregates carry none.
+    const withComment = out.records.filter((r) => r.tail.length > 4).length;
+    expect(withComment).toBe(m.passThroughOrSingle);
+  });
+
+  it('the TS engine writes the same file as the WASM engine', async () => {
+    const input = await gen('eng.pcap', '--packets', '3000', '--reorder', '0.03', '--noise', '0.02');
+    expect((await lro('coalesce', input, '-o', p('eng.wasm.pcap'), '--engine', 'wasm', '-q')).code).toBe(0);
+    expect((await lro('coalesce', input, '-o', p('eng.ts.pcap'), '--engine', 'ts', '-q')).code).toBe(0);
+    expect(readFileSync(p('eng.ts.pcap')).equals(readFileSync(p('eng.wasm.pcap')))).toBe(true);
+  });
+
+  for (const [link, extra] of [
+    ['1', []],
+    ['113', ['--ipv6', '0.5']],
+    ['276', ['--ipv6', '0.5']],
+    ['101', ['--ipv6', '0.5']],
+    ['228', []],
+    ['229', ['--ipv6', '1']],
+    ['12', ['--ipv6', '0.5']],
+  ] as [string, string[]][]) {
+    it(`link type ${link}`, async () => {
+      const input = await gen(`lt${link}.pcap`, '--packets', '3000', '--link-type', link, '--ack-every', '0', '--noise', '0.02', '--reorder', '0.01', ...extra);
+      expect(readRecords(input).info.interfaces[0].linkType).toBe(Number(link));
+      const r = await lro('coalesce', input, '-o', p(`lt${link}.out.pcap`), '--json');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.out);
+      expect(s.packetsOut * 10).toBeLessThan(s.packetsIn);
+      await checkAgainstEngine(input, p(`lt${link}.out.pcap`));
+    });
+  }
+
+  it('pcapng with several interfaces (Ethernet, raw IP ns, SLL2): one engine each', async () => {
+    const a = await gen('if-a.pcapng', '--packets', '3000', '--seed', '1', '--reorder', '0.02');
+    const b = await gen('if-b.pcapng', '--packets', '3000', '--seed', '2', '--link-type', '101', '--resolution', 'ns', '--ipv6', '0.5', '--packet-comments');
+    const c = await gen('if-c.pcapng', '--packets', '2000', '--seed', '3', '--link-type', '276', '--noise', '0.05');
+    mergeInterfaces(p('if.pcapng'), [a, b, c]);
+    const r = await lro('coalesce', p('if.pcapng'), '-o', p('if.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.interfaces).toBe(3);
+    expect(s.packetsIn).toBe(8000);
+    expect(s.flowsCreated).toBe(24);
+    await checkAgainstEngine(p('if.pcapng'), p('if.out.pcapng'));
+  });
+
+  it('pcapng with several sections: each section\'s engines are closed before the next', async () => {
+    const a = await gen('sec-a.pcapng', '--packets', '2000', '--seed', '4');
+    const b = await gen('sec-b.pcapng', '--packets', '2000', '--seed', '5', '--big-endian', '--link-type', '113');
+    writeFileSync(p('sec.pcapng'), concat([readFileSync(a), readFileSync(b)]));
+    const r = await lro('coalesce', p('sec.pcapng'), '-o', p('sec.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.interfaces).toBe(2);
+    expect(s.reasons.close).toBe(0); // every flow ended with FIN inside its section
+    await checkAgainstEngine(p('sec.pcapng'), p('sec.out.pcapng'));
+    const out = readRecords(p('sec.out.pcapng'));
+    expect(out.info.sections).toBe(2);
+    // Every packet is written inside its own section.
+    const firstB = out.records.findIndex((x) => x.interfaceId === 1);
+    expect(out.records.slice(firstB).every((x) => x.interfaceId === 1)).toBe(true);
+  });
+
+  it('a section cut short: pending aggregates go out (reason close) before the next section', async () => {
+    const a = await gen('cut-a.pcapng', '--packets', '500', '--seed', '6', '--no-handshake');
+    const b = await gen('cut-b.pcapng', '--packets', '500', '--seed', '7', '--no-handshake');
+    writeFileSync(p('cut.pcapng'), concat([readFileSync(a), readFileSync(b)]));
+    const r = await lro('coalesce', p('cut.pcapng'), '-o', p('cut.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).reasons.close).toBe(16);
+    await checkAgainstEngine(p('cut.pcapng'), p('cut.out.pcapng'));
+  });
+});
+
+describe('lro coalesce: round trips byte for byte when nothing can be joined', () => {
+  const cases: [string, string[]][] = [
+    ['rt-us-le.pcap', []],
+    ['rt-ns-be.pcap', ['--resolution', 'ns', '--big-endian', '--vlan', '9']],
+    ['rt-ns-be.pcapng', ['--resolution', 'ns', '--big-endian', '--packet-comments', '--ipv6', '0.5']],
+    ['rt-sll2.pcapng', ['--link-type', '276', '--packet-comments']],
+  ];
+  for (const [name, args] of cases) {
+    it(`${name}: --threshold 0 (every segment its own aggregate) and all-noise input`, async () => {
+      const input = await gen(name, '--packets', '3000', '--noise', '0.05', '--reorder', '0.02', ...args);
+      const out = p(`${name}.out`);
+      expect((await lro('coalesce', input, '-o', out, '--threshold', '0', '-q')).code).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(input))).toBe(true);
+      const noise = await gen(`noise-${name}`, '--packets', '500', '--noise', '1', ...args);
+      expect((await lro('coalesce', noise, '-o', out, '-q')).code).toBe(0);
+      expect(readFileSync(out).equals(readFileSync(noise))).toBe(true);
+    });
+  }
+
+  it('multi-interface, multi-section pcapng with --threshold 0', async () => {
+    const a = await gen('rtm-a.pcapng', '--packets', '1000', '--seed', '8', '--packet-comments');
+    const b = await gen('rtm-b.pcapng', '--packets', '1000', '--seed', '9', '--link-type', '229', '--ipv6', '1', '--resolution', 'ns');
+    mergeInterfaces(p('rtm-1.pcapng'), [a, b]);
+    writeFileSync(p('rtm.pcapng'), concat([readFileSync(p('rtm-1.pcapng')), readFileSync(a)]));
+    expect((await lro('coalesce', p('rtm.pcapng'), '-o', p('rtm.out.pcapng'), '--threshold', '0', '-q')).code).toBe(0);
+    expect(readFileSync(p('rtm.out.pcapng')).equals(readFileSync(p('rtm.pcapng')))).toBe(true);
+  });
+});
+
+describe('lro coalesce: packet reduction', () => {
+  it('100k generated packets, 8 bulk flows: data direction cut ≥ 20× (with ACKs), whole file ≥ 20× (no ACKs)', async () => {
+    // With the receiver's ACKs (one per 2 data segments), the ACKs pass through: count the data
+    // direction (segments with payload in, packets with payload out).
+    const input = await gen('bulk.pcap', '--packets', '100000');
+    const r = await lro('coalesce', input, '-o', p('bulk.out.pcap'), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    const dataPackets = (path: string) => {
+      let n = 0;
+      const reader = openCapture(path);
+      for (let rec = reader.next(); rec !== null; rec = reader.next()) if ((parseFrame(rec.data)?.tcp?.payload.length ?? 0) > 0) n++;
+      return n;
+    };
+    const dataIn = dataPackets(input);
+    const dataOut = dataPackets(p('bulk.out.pcap'));
+    expect(dataIn).toBeGreaterThan(60000);
+    expect(dataIn / dataOut).toBeGreaterThanOrEqual(20);
+    expect(s.packetsIn).toBe(100000);
+
+    const noAcks = await gen('bulk-noack.pcap', '--packets', '100000', '--ack-every', '0');
+    const r2 = await lro('coalesce', noAcks, '-o', p('bulk-noack.out.pcap'), '--json');
+    const s2 = JSON.parse(r2.out);
+    expect(s2.packetsIn / s2.packetsOut).toBeGreaterThanOrEqual(20);
+  }, 60_000);
+});
+
+describe('lro coalesce: output', () => {
+  it('--json: exactly one object with the SPEC §7 names, elapsedMs, input and output', async () => {
+    const input = await gen('json.pcap', '--packets', '2000', '--noise', '0.01');
+    const r = await lro('coalesce', input, '-o', p('json.out.pcap'), '--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out.trim().split('\n')).toHaveLength(1);
+    const s = JSON.parse(r.out);
+    for (const k of ['packetsIn', 'packetsOut', 'aggregates', 'segmentsAggregated', 'passedThrough', 'bytesIn', 'bytesOut',
+      'flowsCreated', 'flowsDeleted', 'flowsActive', 'tableFull', 'clockClamped', 'elapsedMs']) {
+      expect(typeof s[k], k).toBe('number');
+    }
+    expect(Object.keys(s.reasons).sort()).toEqual([...REASONS].sort());
+    expect(s.input).toBe(input);
+    expect(s.output).toBe(p('json.out.pcap'));
+    expect(s.packetsIn).toBe(2000);
+    expect(s.packetsOut).toBe(readRecords(p('json.out.pcap')).records.length);
+    expect(s.bytesOut).toBe(readRecords(p('json.out.pcap')).records.reduce((n, x) => n + x.data.length, 0));
+    expect(Object.values(s.reasons as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(s.packetsOut);
+  });
+
+  it('human summary: packets in → out, ratio, aggregates, reasons, flows, throughput', async () => {
+    const input = await gen('human.pcap', '--packets', '3000');
+    const r = await lro('coalesce', input, '-o', p('human.out.pcap'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/3,000 in → [\d,]+ out +\([\d.]+× fewer/);
+    expect(r.out).toMatch(/aggregates +[\d,]+ holding [\d,]+ segments \(mean [\d.]+ segments per aggregate\)/);
+    expect(r.out).toMatch(/pass-through +[\d,]+ frames/);
+    expect(r.out).toMatch(/sent because .*threshold/);
+    expect(r.out).toMatch(/flows +8 created, 8 deleted/);
+    expect(r.out).toMatch(/packets\/s, [\d.]+ Gbit\/s/);
+  });
+
+  it('every engine option is a flag; bad values exit 2 naming the flag', async () => {
+    const input = await gen('flags.pcap', '--packets', '2000');
+    const ok = await lro('coalesce', input, '-o', p('flags.out.pcap'), '--json', '--preset', 'seed', '--max-flows', '16',
+      '--max-aggregate', '30000', '--mtu', '1500', '--threshold', '20000', '--aggregate-timeout-us', '500',
+      '--idle-timeout-ms', '100', '--no-verify-checksums', '--no-fix-checksums', '--engine', 'ts', '--hash-seed', '0x1234');
+    expect(ok.code).toBe(0);
+    await checkAgainstEngine(input, p('flags.out.pcap'), { preset: 'seed', maxFlows: 16, maxAggregate: 30000, threshold: 20000,
+      aggregateTimeoutUs: 500, idleTimeoutMs: 100, verifyChecksums: false, fixChecksums: false });
+    const bad: [string[], RegExp][] = [
+      [['--max-flows', '0'], /--max-flows must be an integer in \[1, 65536\], got 0/],
+      [['--max-aggregate', '1000'], /--max-aggregate must be an integer in \[1500, 65535\]/],
+      [['--mtu', 'big'], /--mtu must be a number, got 'big'/],
+      [['--threshold', '-1'], /--threshold must be/],
+      [['--aggregate-timeout-us', '0'], /--aggregate-timeout-us must be/],
+      [['--idle-timeout-ms', '1.5'], /--idle-timeout-ms must be/],
+      [['--preset', 'linux'], /--preset must be one of gro, seed, got linux/],
+      [['--engine', 'c'], /--engine must be one of wasm, ts/],
+      [['--hash-seed', '-3'], /--hash-seed must be/],
+      [['--frobnicate'], /unknown option --frobnicate/],
+      [['--mtu'], /--mtu needs a value/],
+      [['--json=yes'], /--json takes no value/],
+    ];
+    for (const [args, msg] of bad) {
+      const r = await lro('coalesce', input, '-o', p('flags.bad.pcap'), ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(p('flags.bad.pcap'))).toBe(false);
+    }
+    expect((await lro('coalesce', input)).code).toBe(2);
+    expect((await lro('coalesce', '-o', p('x.pcap'))).code).toBe(2);
+    expect((await lro('coalesce', input, input, '-o', p('x.pcap'))).code).toBe(2);
+  });
+});
+
+describe('lro coalesce: errors are one line naming the file and offset, exit 1, no output left', () => {
+  let good: string;
+  beforeAll(async () => {
+    good = await gen('err-good.pcap', '--packets', '400');
+  });
+
+  async function fails(input: string, out: string, pattern: RegExp, ...args: string[]): Promise<void> {
+    const r = await lro('coalesce', input, '-o', out, ...args);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(existsSync(out)).toBe(false);
+    if (existsSync(join(out, '..'))) expect(readdirSync(join(out, '..')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  }
+
+  it('missing input', async () => {
+    await fails(p('nope.pcap'), p('e1.pcap'), /nope\.pcap: cannot open \(ENOENT/);
+  });
+
+  it('truncated capture (mid-record): stops; --skip-bad reports it and keeps what came before', async () => {
+    const bytes = readFileSync(good);
+    writeFileSync(p('trunc.pcap'), bytes.subarray(0, bytes.length - 10));
+    await fails(p('trunc.pcap'), p('e2.pcap'), /trunc\.pcap: truncated record at byte \d+ \(header says \d+ bytes, \d+ left\)/);
+    const r = await lro('coalesce', p('trunc.pcap'), '-o', p('e2.pcap'), '--skip-bad', '--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/skipped corrupt record: .*trunc\.pcap: truncated record at byte/);
+    expect(JSON.parse(r.out)).toMatchObject({ packetsIn: 399, skippedRecords: 1 });
+  });
+
+  it('truncated and corrupt headers', async () => {
+    writeFileSync(p('short.pcap'), readFileSync(good).subarray(0, 10));
+    await fails(p('short.pcap'), p('e3.pcap'), /short\.pcap: truncated pcap header at byte 0/);
+    writeFileSync(p('magic.pcap'), Buffer.from('this is not a capture file at all'));
+    await fails(p('magic.pcap'), p('e3.pcap'), /magic\.pcap: not a pcap or pcapng file at byte 0/);
+    writeFileSync(p('empty.pcap'), '');
+    await fails(p('empty.pcap'), p('e3.pcap'), /empty\.pcap: empty file/);
+    const bad = Buffer.from(readFileSync(good));
+    bad.writeUInt32LE(0x7fffffff, 24 + 8); // first record's caplen
+    writeFileSync(p('caplen.pcap'), bad);
+    await fails(p('caplen.pcap'), p('e3.pcap'), /caplen\.pcap: record too large at byte 24/, '--skip-bad');
+  });
+
+  it('corrupt pcapng block in the middle: stops at it; --skip-bad skips it (counted, reported)', async () => {
+    const src = await gen('mid.pcapng', '--packets', '300');
+    const recs = readRecords(src).records;
+    const bytes = Buffer.from(readFileSync(src));
+    bytes.writeUInt32LE(7, recs[150].offset + 8); // interface 7 does not exist
+    writeFileSync(p('mid-bad.pcapng'), bytes);
+    await fails(p('mid-bad.pcapng'), p('e4.pcapng'), new RegExp(`mid-bad\\.pcapng: packet references unknown interface 7 at byte ${recs[150].offset}`));
+    const r = await lro('coalesce', p('mid-bad.pcapng'), '-o', p('e4.pcapng'), '--skip-bad', '--json');
+    expect(r.code).toBe(0);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.out)).toMatchObject({ packetsIn: 299, skippedRecords: 1 });
+  });
+
+  it('unknown link type: pcap (header) and pcapng (the IDB of the interface that has packets)', async () => {
+    const bad = Buffer.from(readFileSync(good));
+    bad.writeUInt32LE(147, 20);
+    writeFileSync(p('lt147.pcap'), bad);
+    await fails(p('lt147.pcap'), p('e5.pcap'), /lt147\.pcap: unsupported link type 147 at byte 20; supported: 1 Ethernet/);
+    const r0 = readRecords(good).records[0];
+    const ng = concat([shb(), idb(1), idb(147), epb(0, r0), epb(1, r0)]);
+    writeFileSync(p('lt147.pcapng'), ng);
+    await fails(p('lt147.pcapng'), p('e5.pcapng'), /lt147\.pcapng: unsupported link type 147 \(interface 1\) at byte 48; supported:/);
+    // An interface with that link type but no packets is fine.
+    writeFileSync(p('lt147-idle.pcapng'), concat([shb(), idb(1), idb(147), epb(0, r0)]));
+    expect((await lro('coalesce', p('lt147-idle.pcapng'), '-o', p('e5.pcapng'), '-q')).code).toBe(0);
+  });
+
+  it('unwritable output: missing directory, a directory as output', async () => {
+    await fails(good, join(dir, 'no-such-dir', 'out.pcap'), /no-such-dir\/out\.pcap: cannot write \(ENOENT/);
+    const r = await lro('coalesce', good, '-o', dir);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain(dir);
+    expect(readdirSync(join(dir, '..')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('an existing output is replaced only when the run succeeds', async () => {
+    writeFileSync(p('keep.pcap'), 'old');
+    const bytes = readFileSync(good);
+    writeFileSync(p('keep-in.pcap'), bytes.subarray(0, bytes.length - 10));
+    expect((await lro('coalesce', p('keep-in.pcap'), '-o', p('keep.pcap'))).code).toBe(1);
+    expect(readFileSync(p('keep.pcap'), 'utf8')).toBe('old');
+    expect(leftovers('keep.pcap.tmp')).toEqual([]);
+  });
+});
+
+describe('lro generate and inspect', () => {
+  it('generate is deterministic, honours the format flags and validates its options', async () => {
+    await gen('g1.pcapng', '--packets', '500', '--seed', '3');
+    await gen('g2.pcapng', '--packets', '500', '--seed', '3');
+    expect(readFileSync(p('g1.pcapng')).equals(readFileSync(p('g2.pcapng')))).toBe(true);
+    const info = readRecords(p('g1.pcapng')).info;
+    expect(info).toMatchObject({ format: 'pcapng', byteOrder: 'le', resolution: 'us' });
+    const { info: i2, records } = readRecords(await gen('g3.cap', '--packets', '10', '--format', 'pcap', '--resolution', 'ns', '--big-endian', '--link-type', '113'));
+    expect(i2).toMatchObject({ format: 'pcap', byteOrder: 'be', resolution: 'ns' });
+    expect(i2.interfaces[0].linkType).toBe(113);
+    expect(records).toHaveLength(10);
+    const j = await lro('generate', '-o', p('g4.pcap'), '--packets', '100', '--json');
+    expect(JSON.parse(j.out)).toMatchObject({ packets: 100, format: 'pcap', linkType: 1 });
+    for (const [args, msg] of [
+      [['--loss', '1'], /--loss must be in \[0, 1\)/],
+      [['--flows', '0'], /--flows must be an integer/],
+      [['--small-segments', 'x'], /--small-segments must be A-B/],
+      [['--link-type', '147'], /--link-type must be one of/],
+      [['--link-type', '101', '--vlan', '3'], /--vlan needs an Ethernet --link-type/],
+      [['--link-type', '229'], /--link-type 229 \(raw IPv6\) needs --ipv6 1/],
+      [['--format', 'erf'], /--format must be pcap or pcapng/],
+    ] as [string[], RegExp][]) {
+      const r = await lro('generate', '-o', p('gbad.pcap'), ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(p('gbad.pcap'))).toBe(false);
+    }
+    expect((await lro('generate')).code).toBe(2);
+  });
+
+  it('inspect: per-flow table sorted by packets, totals, --json', async () => {
+    const input = await gen('insp.pcap', '--packets', '3000', '--flows', '4', '--noise', '0.02', '--small-segments', '100-1000');
+    const j = await lro('inspect', input, '--json');
+    expect(j.code).toBe(0);
+    const r = JSON.parse(j.out);
+    expect(r.packets).toBe(3000);
+    expect(r.rows.length).toBeGreaterThanOrEqual(8);
+    for (let i = 1; i < r.rows.length; i++) expect(r.rows[i - 1].packets).toBeGreaterThanOrEqual(r.rows[i].packets);
+    const data = r.rows.filter((x: { segments: number; dport: number }) => x.segments > 0 && x.dport === 5201);
+    expect(data.length).toBeGreaterThanOrEqual(4);
+    for (const x of data) {
+      expect(x.segmentMin).toBeGreaterThanOrEqual(100);
+      expect(x.segmentMax).toBeLessThanOrEqual(1000);
+      expect(x.segmentMean).toBeGreaterThan(x.segmentMin);
+    }
+    expect(r.tcpPackets + r.otherPackets).toBe(3000);
+    const t = await lro('inspect', input, '--top', '3');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/3,000 packets/);
+    expect(t.out).toMatch(/flow +packets +bytes +payload +segments +min +mean +max/);
+    expect(t.out).toMatch(/more \(--top 0 shows all\)/);
+    // After coalescing, segments are joined (random sizes end aggregates early in gro: short / mismatch-mss).
+    await lro('coalesce', input, '-o', p('insp.out.pcap'), '-q');
+    const after = JSON.parse((await lro('inspect', p('insp.out.pcap'), '--json')).out);
+    expect(Math.max(...after.rows.map((x: { segmentMax: number }) => x.segmentMax))).toBeGreaterThan(1000);
+    expect((await lro('inspect', p('nope.pcap'))).code).toBe(1);
+    expect((await lro('inspect')).code).toBe(2);
+  });
+});
+
+describe('the lro executable', () => {
+  it('--help documents every command and flag; --version; per-command help', () => {
+    const h = lroProcess('--help');
+    expect(h.code).toBe(0);
+    for (const word of ['coalesce', 'generate', 'inspect', 'bench', 'demo', '--preset', '--max-flows', '--max-aggregate', '--mtu',
+      '--threshold', '--aggregate-timeout-us', '--idle-timeout-ms', '--no-verify-checksums', '--no-fix-checksums', '--engine',
+      '--hash-seed', '--json', '--skip-bad', '--output', '--quiet', '--packets', '--loss', '--reorder', '--ipv6', '--vlan',
+      '--noise', '--small-segments', '--format', '--link-type', '--top', 'Exit status']) {
+      expect(h.out, word).toContain(word);
+    }
+    expect(lroProcess('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const c = lroProcess('coalesce', '--help');
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/^usage: lro coalesce IN -o OUT/);
+  });
+
+  it('exit status and stderr as a user sees them; --json on stdout only', async () => {
+    const input = await gen('exe.pcap', '--packets', '1000');
+    const ok = lroProcess('coalesce', input, '-o', p('exe.out.pcap'), '--json');
+    expect(ok.code).toBe(0);
+    expect(ok.err).toBe('');
+    expect(JSON.parse(ok.out).packetsIn).toBe(1000);
+    const missing = lroProcess('coalesce', p('missing.pcap'), '-o', p('exe2.pcap'));
+    expect(missing.code).toBe(1);
+    expect(missing.err.trim().split('\n')).toEqual([`${p('missing.pcap')}: cannot open (ENOENT: no such file or directory)`]);
+    const usage = lroProcess('coalesce', input, '-o', p('exe2.pcap'), '--max-flows', 'lots');
+    expect(usage.code).toBe(2);
+    expect(usage.err.trim().split('\n')).toHaveLength(1);
+    expect(lroProcess('nonsense').code).toBe(2);
+    expect(existsSync(p('exe2.pcap'))).toBe(false);
+  }, 30_000);
+
+  it('demo (npm start) prints a real summary', async () => {
+    const r = await lro('demo', '--packets', '20000', '--dir', p('demo'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/20,000 in → [\d,]+ out/);
+    expect(r.out).toContain(join(p('demo'), 'sample.coalesced.pcap'));
+    expect(existsSync(join(p('demo'), 'sample.coalesced.pcap'))).toBe(true);
+  });
+
+  it('bench reports clearly when the suite is not there, or runs it', async () => {
+    const r = await lro('bench', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/usage: lro bench/);
+  });
+});
