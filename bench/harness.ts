@@ -4,7 +4,7 @@
 import { measure } from 'mitata';
 import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
-import type { Engine, EngineKind, EngineOptions, PacketSink, Stats } from '../bindings/types.js';
+import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/types.js';
 import { NaiveAggregator } from './naive.js';
 import type { Workload } from './workloads.js';
 
@@ -197,10 +197,6 @@ export class EngineRunner implements Runner {
     const shape = this.checking;
     this.checking = null;
     return shape;
-  }
-
-  stats(): Stats {
-    return this.engine.stats();
   }
 
   close(): void {

@@ -13,9 +13,9 @@ import { bulkWorkload, scaleWorkload, type Workload } from './workloads.js';
 async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engine> {
   const options = resolveOptions({ maxFlows, hashSeed: 1 });
   const module = await WebAssembly.compile(await readFile(path));
-  const probe = instantiateSync<Record<string, unknown>>(module, {
-    env: { memory: new WebAssembly.Memory({ initial: 1 }), emitAggregate() {}, emitInput() {} },
-  }).exports as unknown as { memoryNeeded(flows: number, maxAggregate: number): number };
+  const imports = { env: { memory: new WebAssembly.Memory({ initial: 1 }), emitAggregate() {}, emitInput() {} } };
+  const probe = instantiateSync<Record<string, unknown>>(module, imports)
+    .exports as unknown as { memoryNeeded(flows: number, maxAggregate: number): number };
   const pages = Math.ceil(probe.memoryNeeded(maxFlows, options.maxAggregate) / 65536);
   return new WasmEngine(options, module, new WebAssembly.Memory({ initial: pages, maximum: pages }));
 }

@@ -6,9 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../bindings/capture/index.js';
+import { coalesceFile } from '../bindings/cli/coalesce.js';
 import { parseFrame } from '../bindings/frames.js';
 import { REASONS } from '../bindings/types.js';
-import { checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb } from './helpers/cli.js';
+import { crc32 } from 'node:zlib';
+import { checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
 
 let dir: string;
 const p = (name: string) => join(dir, name);
@@ -116,6 +118,45 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
     expect(out.records.slice(firstB).every((x) => x.interfaceId === 1)).toBe(true);
   });
 
+  it('simple packet blocks (after an EPB that sets the clock) are written back as SPBs', async () => {
+    const src = readRecords(await gen('spb-src.pcap', '--packets', '2000', '--reorder', '0.02', '--noise', '0.02')).records;
+    writeFileSync(p('spb.pcapng'), concat([shb(), idb(1), epb(0, src[0]), ...src.slice(1).map(spb)]));
+    const r = await lro('coalesce', p('spb.pcapng'), '-o', p('spb.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).aggregates).toBeGreaterThan(20);
+    await checkAgainstEngine(p('spb.pcapng'), p('spb.out.pcapng'));
+    const kinds = readRecords(p('spb.out.pcapng')).records.map((x) => x.kind);
+    expect(kinds.filter((k) => k === 3).length).toBeGreaterThan(500); // pass-through SPBs stay SPBs
+  });
+
+  it('frames with an Ethernet FCS (pcap FCS bits): aggregates get a correct new FCS', async () => {
+    const src = readFileSync(await gen('fcs-src.pcap', '--packets', '2000'));
+    const parts: Buffer[] = [Buffer.from(src.subarray(0, 24))];
+    parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20); // 2 × 16 bits of FCS, Ethernet
+    for (let at = 24; at < src.length;) {
+      const cap = src.readUInt32LE(at + 8);
+      const head = Buffer.from(src.subarray(at, at + 16));
+      const data = src.subarray(at + 16, at + 16 + cap);
+      const fcs = Buffer.alloc(4);
+      fcs.writeUInt32LE(crc32(data) >>> 0);
+      head.writeUInt32LE(cap + 4, 8);
+      head.writeUInt32LE(src.readUInt32LE(at + 12) + 4, 12);
+      parts.push(head, data, fcs);
+      at += 16 + cap;
+    }
+    writeFileSync(p('fcs.pcap'), Buffer.concat(parts));
+    const r = await lro('coalesce', p('fcs.pcap'), '-o', p('fcs.out.pcap'), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.packetsOut * 2).toBeLessThan(s.packetsIn);
+    const out = readRecords(p('fcs.out.pcap')).records;
+    expect(out).toHaveLength(s.packetsOut);
+    for (const x of out) {
+      const body = x.data.subarray(0, x.data.length - 4);
+      expect(Buffer.from(x.data.subarray(-4)).readUInt32LE()).toBe(crc32(body) >>> 0);
+    }
+  });
+
   it('a section cut short: pending aggregates go out (reason close) before the next section', async () => {
     const a = await gen('cut-a.pcapng', '--packets', '500', '--seed', '6', '--no-handshake');
     const b = await gen('cut-b.pcapng', '--packets', '500', '--seed', '7', '--no-handshake');
@@ -124,6 +165,39 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).reasons.close).toBe(16);
     await checkAgainstEngine(p('cut.pcapng'), p('cut.out.pcapng'));
+  });
+});
+
+describe('capture reader beforeRefill (what lets coalesce batch without copying)', () => {
+  it('every view handed out since the last call is intact when the hook runs', async () => {
+    const input = await gen('refill.pcapng', '--packets', '3000', '--noise', '0.05', '--packet-comments');
+    let held: { data: Uint8Array; tail: Uint8Array; copy: string }[] = [];
+    let calls = 0;
+    const reader = openCapture(input, {
+      chunkSize: 8192,
+      beforeRefill: () => {
+        calls++;
+        for (const h of held) expect(Buffer.from(h.data).toString('hex') + Buffer.from(h.tail).toString('hex')).toBe(h.copy);
+        held = [];
+      },
+    });
+    let n = 0;
+    for (let r = reader.next(); r !== null; r = reader.next()) {
+      held.push({ data: r.data, tail: r.tail, copy: Buffer.from(r.data).toString('hex') + Buffer.from(r.tail).toString('hex') });
+      n++;
+    }
+    expect(n).toBe(3000);
+    expect(calls).toBeGreaterThan(300);
+  });
+
+  it('coalesce with tiny read chunks and odd batch sizes writes the same file', async () => {
+    const input = await gen('tiny.pcapng', '--packets', '4000', '--reorder', '0.02', '--noise', '0.03', '--packet-comments', '--ipv6', '0.3');
+    await coalesceFile({ input, output: p('tiny.ref.pcapng'), engine: { engine: 'ts' } });
+    for (const [chunkSize, batchSize] of [[2048, 256], [4096, 7], [70000, 1], [1 << 20, 1000]]) {
+      await coalesceFile({ input, output: p('tiny.out.pcapng'), engine: { engine: 'ts' }, chunkSize, batchSize });
+      expect(readFileSync(p('tiny.out.pcapng')).equals(readFileSync(p('tiny.ref.pcapng'))), `${chunkSize}/${batchSize}`).toBe(true);
+    }
+    await checkAgainstEngine(input, p('tiny.ref.pcapng'));
   });
 });
 

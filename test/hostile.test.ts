@@ -3,6 +3,7 @@
 // oracle (both engines, push vs pushBatch, two hash seeds, every SPEC §6 invariant) and then
 // gets its own exact expectations.
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ACK, FIN, PSH, RST, arpFrame, tcpFrame, udpFrame, type LinkType, type TcpFrameSpec,
@@ -350,6 +351,22 @@ describe('frame sizes', () => {
     }
   }, 60_000);
 
+  it('one pushBatch of 3000 frames (more than the 1024-frame staging batch, 2 MB of 64 KiB frames) = one at a time', async () => {
+    const steps: Step[] = [];
+    const seq = [1, 1, 1]; // three interleaved in-order flows
+    for (let i = 0; i < 3000; i++) {
+      const big = i % 100 === 0; // 30 frames of 65 495-byte payloads among small ones
+      const payload = big ? 65535 - 40 : 1 + (i % 7);
+      steps.push({ frame: tcpFrame({ sport: 40000 + (i % 3), seq: seq[i % 3], payload }), t: i });
+      seq[i % 3] += payload;
+    }
+    for (const batched of ['wasm', 'ts'] as EngineKind[]) {
+      const items: Item[] = steps.map((x) => ('frame' in x ? { frame: { bytes: x.frame }, t: x.t } : x));
+      await checkCase({ options: { maxFlows: 4 }, hashSeedB: 5, batched, splits: [3000], sink: false, views: 0, items });
+      await checkCase({ options: { maxFlows: 4 }, hashSeedB: 5, batched, splits: [1023, 1, 1024, 1025], sink: true, views: 2, items });
+    }
+  }, 60_000);
+
   it('UDP, ARP and odd frames of the same addresses never disturb a connection', async () => {
     const steps: Step[] = [
       { frame: seg({}, 0), t: 0 },
@@ -362,4 +379,82 @@ describe('frame sizes', () => {
     const { packets } = await run({}, steps);
     expect(shape(packets)).toEqual(['1:pass-through', '1:pass-through', '1:pass-through', '3:psh']);
   });
+});
+
+describe('hostile options', () => {
+  type Choice = { valid: boolean; value: unknown } | undefined;
+  const pick = (valid: fc.Arbitrary<unknown>, invalid: fc.Arbitrary<unknown>): fc.Arbitrary<Choice> => fc.oneof(
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    { weight: 4, arbitrary: valid.map((value) => ({ valid: true, value })) },
+    { weight: 1, arbitrary: invalid.map((value) => ({ valid: false, value })) },
+  );
+  const u32 = (min: number) => fc.integer({ min, max: 2 ** 32 - 1 });
+  // (null counts as omitted: options are filled with `??`.)
+  const junk = fc.constantFrom<unknown>(NaN, Infinity, -Infinity, 0.5, -1, '8', true, {}, 2 ** 53);
+  const arb = fc.record({
+    engine: pick(fc.constantFrom('wasm', 'ts'), fc.constantFrom('WASM', 'js', 1)),
+    preset: pick(fc.constantFrom('gro', 'seed'), fc.constantFrom('GRO', 'linux', 0)),
+    maxFlows: pick(fc.integer({ min: 1, max: 2048 }), fc.oneof(fc.constantFrom(0, 65537, 1.5), junk)),
+    mtu: pick(fc.integer({ min: 68, max: 9000 }), fc.oneof(fc.constantFrom(67, 65536, 1500.5), junk)),
+    aggFrac: fc.integer({ min: 0, max: 1000 }),
+    aggKind: fc.constantFrom('omit', 'valid', 'below-mtu', 'above', 'junk'),
+    thrFrac: fc.integer({ min: 0, max: 1000 }),
+    thrKind: fc.constantFrom('omit', 'valid', 'negative', 'above', 'junk'),
+    aggregateTimeoutUs: pick(u32(1), fc.oneof(fc.constantFrom(0, 2 ** 32), junk)),
+    idleTimeoutMs: pick(u32(1), fc.oneof(fc.constantFrom(0, 2 ** 32), junk)),
+    verifyChecksums: pick(fc.boolean(), fc.constantFrom(0, 1, 'yes')),
+    fixChecksums: pick(fc.boolean(), fc.constantFrom(0, 1, 'no')),
+    hashSeed: pick(u32(0), fc.oneof(fc.constantFrom(2 ** 32, -1, 0.5), junk)),
+    linkType: pick(fc.constantFrom(1, 113, 276, 101), fc.constantFrom(0, 12, 228, 229, '1')),
+    bogus: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  });
+
+  it('random, out-of-range and mistyped options: a RangeError naming an offending option, or a working engine', async () => {
+    await fc.assert(fc.asyncProperty(arb, async (r) => {
+      const options: Record<string, unknown> = {};
+      const invalid: string[] = [];
+      for (const name of ['engine', 'preset', 'maxFlows', 'mtu', 'aggregateTimeoutUs', 'idleTimeoutMs', 'verifyChecksums',
+        'fixChecksums', 'hashSeed', 'linkType'] as const) {
+        const c = r[name];
+        if (c === undefined) continue;
+        options[name] = c.value;
+        if (!c.valid) invalid.push(name);
+      }
+      const mtu = r.mtu === undefined ? 1500 : r.mtu.valid ? (r.mtu.value as number) : null;
+      let maxAggregate = 65535;
+      if (r.aggKind !== 'omit') {
+        if (mtu === null) options.maxAggregate = 9000;
+        else if (r.aggKind === 'valid') options.maxAggregate = maxAggregate = mtu + Math.floor((r.aggFrac / 1000) * (65535 - mtu));
+        else {
+          options.maxAggregate = r.aggKind === 'below-mtu' ? mtu - 1 : r.aggKind === 'above' ? 65536 : NaN;
+          invalid.push('maxAggregate');
+        }
+      }
+      if (r.thrKind !== 'omit') {
+        if (r.thrKind === 'valid') options.threshold = Math.floor((r.thrFrac / 1000) * maxAggregate);
+        else {
+          options.threshold = r.thrKind === 'negative' ? -1 : r.thrKind === 'above' ? maxAggregate + 1 : 'x';
+          if (!(r.thrKind === 'above' && options.maxAggregate === undefined && mtu === null)) invalid.push('threshold');
+        }
+      }
+      if (r.bogus) {
+        options.bogus = 1;
+        invalid.push('bogus');
+      }
+      let engine;
+      try {
+        engine = await createEngine(options as EngineOptions);
+      } catch (e) {
+        expect(e, `rejected ${JSON.stringify(options)}`).toBeInstanceOf(RangeError);
+        expect(invalid.length, `rejected valid options ${JSON.stringify(options)}: ${(e as Error).message}`).toBeGreaterThan(0);
+        expect(invalid.some((name) => (e as Error).message.includes(name)), (e as Error).message).toBe(true);
+        return;
+      }
+      expect(invalid, `accepted ${JSON.stringify(options)}`).toEqual([]);
+      const link = engine.options.linkType as LinkType;
+      for (let i = 0; i < 5; i++) engine.push(seg({ linkType: link }, i, 100), i);
+      engine.close();
+      expect(engine.stats().packetsIn).toBe(5);
+    }), { seed: 7, numRuns: 300 });
+  }, 60_000);
 });

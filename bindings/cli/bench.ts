@@ -1,6 +1,7 @@
 // `lro bench [args]`: the benchmark suite in bench/run.ts (a repository file, not part of the
-// published package). Its exported `main(args)` is called if it has one; otherwise importing
-// the module runs it, with process.argv set as if it had been started directly.
+// published package). Its exported `main(args)` is called. While it is imported, process.argv
+// holds the bench arguments after lro's own path, so a script that runs itself only when it is
+// the entry stays quiet on import, and one that always runs still sees its arguments.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +18,7 @@ export async function runBench(args: readonly string[]): Promise<number> {
     throw new FileError(`lro bench: the benchmark suite is not here (${path} is missing); it ships with the repository: run it from a clone (npm run bench)`);
   }
   const savedArgv = process.argv;
-  process.argv = [process.argv[0], path, ...args];
+  process.argv = [savedArgv[0], savedArgv[1], ...args];
   try {
     let mod: { main?: (args: string[]) => unknown };
     try {

@@ -63,6 +63,8 @@ export interface CoalesceOptions {
   onProgress?: (offset: number, packets: number) => void;
   /** Frames per pushBatch call (default 256). */
   batchSize?: number;
+  /** Reader chunk size (default 4 MiB; tests use small ones to force refills mid-batch). */
+  chunkSize?: number;
 }
 
 export interface InterfaceSummary {
@@ -319,7 +321,12 @@ export async function newEngine(options: EngineOptions): Promise<Engine> {
 /** Coalesce `input` into `output` (written atomically). Throws CaptureError / FileError. */
 export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResult> {
   let coalescer: Coalescer | null = null;
-  const reader = openCapture(opts.input, { skipBad: opts.skipBad ?? false, onSkip: opts.onSkip, beforeRefill: () => coalescer?.beforeRefill() });
+  const reader = openCapture(opts.input, {
+    skipBad: opts.skipBad ?? false,
+    onSkip: opts.onSkip,
+    chunkSize: opts.chunkSize,
+    beforeRefill: () => coalescer?.beforeRefill(),
+  });
   let writer: CaptureWriter | null = null;
   try {
     if (reader.info.format === 'pcap') {

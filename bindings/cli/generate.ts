@@ -34,7 +34,7 @@ export const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'flow-segments', type: 'number', arg: 'N', help: 'each flow sends about N data segments, then a new flow replaces it' },
   { name: 'seq-start', type: 'number', arg: 'U32', help: "every flow's first sequence number (default seeded random)" },
   { name: 'start-time-us', type: 'number', arg: 'US', help: 'time of the first frame, µs since the epoch (default 1.7e15)' },
-  { name: 'link-type', type: 'number', arg: 'N', help: '1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2,\n101 raw IP, 228 raw IPv4 (no IPv6), 229 raw IPv6 (--ipv6 1)' },
+  { name: 'link-type', type: 'number', arg: 'N', help: '1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2,\n101 (or 12, 14) raw IP, 228 raw IPv4 (no IPv6), 229 raw IPv6 (--ipv6 1)' },
   { name: 'resolution', type: 'string', arg: 'us|ns', help: 'timestamp resolution (default us)' },
   { name: 'big-endian', type: 'boolean', help: 'write a big-endian file (default little-endian)' },
   { name: 'snaplen', type: 'number', arg: 'BYTES', help: 'snap length in the header (default 262144)' },
@@ -75,6 +75,7 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
   const f = parsed.flags;
   const output = f.get('output') as string | undefined;
   if (!output) throw new UsageError('lro generate: -o FILE is required (see lro generate --help)');
+  if (output === '-') throw new UsageError('lro generate: standard output is not supported: name a file');
   if (parsed.positionals.length) throw new UsageError(`lro generate: unexpected argument '${parsed.positionals[0]}'`);
   const num = (k: string) => f.get(k) as number | undefined;
   const fileLink = num('link-type') ?? 1;

@@ -75,7 +75,7 @@ const COMMANDS: Record<string, Command> = {
   },
   bench: {
     synopsis: 'lro bench [args]',
-    about: 'Run the benchmark suite (bench/run.ts, in a clone of the repository); arguments are passed on.',
+    about: 'Run the benchmark suite (bench/run.ts, in a clone of the repository; writes bench/RESULTS.md).\nArguments are passed on to it (e.g. --quick).',
     flags: BENCH_FLAGS,
   },
   demo: {
@@ -182,6 +182,7 @@ async function coalesce(parsed: Parsed, io: CliIo): Promise<number> {
   const output = f.get('output') as string | undefined;
   if (!output) throw new UsageError('lro coalesce: -o OUT is required (usage: lro coalesce IN -o OUT)');
   const input = parsed.positionals[0];
+  if (input === '-' || output === '-') throw new UsageError('lro coalesce: standard input / output are not supported: name files (the output is written to a temporary file and renamed)');
   const engine = engineOptionsFromFlags('coalesce', parsed);
   const json = f.get('json') === true;
   const quiet = f.get('quiet') === true;

@@ -22,9 +22,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 // One cached Uint32Array over the last ArrayBuffer seen: frames read from a capture chunk (and
 // the connection buffers) share a buffer, so the view is made once, not per call.
 let viewBuffer: ArrayBufferLike | null = null;
-let view32 = new Uint32Array(0);
+let view32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
-function words(buffer: ArrayBufferLike, lastWord: number): Uint32Array {
+function words(buffer: ArrayBufferLike, lastWord: number): Uint32Array<ArrayBufferLike> {
   if (buffer !== viewBuffer || lastWord > view32.length) {
     viewBuffer = buffer;
     view32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);

@@ -383,63 +383,146 @@ function modelClock(steps: Step[]): { clock: number[]; clamped: number } {
 
 type Parsed = NonNullable<ReturnType<typeof parseFrame>>;
 
-/**
- * SPEC §5 on every aggregate of two or more segments: it is some input segment's frame (the first)
- * with only the IP length, the IPv4 header checksum, window, PSH/FIN and the TCP checksum changed;
- * its payload starts with the first segment's and ends with some input segment's (the last), whose
- * ACK and window it carries, and whose PSH/FIN it adds. With fixChecksums off both checksum fields
- * are the first segment's.
- */
-function checkAggregateHeaders(inputs: Uint8Array[], packets: Packet[], linkType: number, fix: boolean): void {
-  const bySeq = new Map<string, Parsed[]>();
-  const byEnd = new Map<string, Parsed[]>();
-  const add = (map: Map<string, Parsed[]>, k: string, p: Parsed) => {
-    const list = map.get(k);
-    if (list) list.push(p);
-    else map.set(k, [p]);
-  };
-  for (const f of inputs) {
-    const p = parseFrame(f, linkType);
-    if (!p?.tcp || p.tcp.payload.length === 0) continue;
-    const key = flowKey(p);
-    add(bySeq, `${key}|${p.tcp.seq}`, p);
-    add(byEnd, `${key}|${(p.tcp.seq + p.tcp.payload.length) >>> 0}`, p);
+const F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_URG = 0x20, F_CWR = 0x80;
+
+interface KeyedInput {
+  p: Parsed;
+  frame: Uint8Array;
+  /** Engine clock when it was pushed. */
+  t: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Why segment `c` could not have been aggregated at all (SPEC §2, §4 own fields), or null. */
+function notAggregable(c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
+  const t = c.tcp!;
+  if (t.payload.length === 0) return 'no payload';
+  if (c.ipVersion === 4 && (c.ipHeaderLength !== 20 || !c.ipChecksumOk)) return 'IPv4 options or bad header checksum';
+  if (c.ipVersion === 6 && c.ipHeaderLength !== 40) return 'IPv6 extension headers';
+  if (c.fragment) return 'fragment';
+  if (c.ttl < 1) return 'TTL 0';
+  if ((t.flags & (F_SYN | F_RST | F_URG | F_CWR)) !== 0) return 'SYN/RST/URG/CWR';
+  if (o.verifyChecksums && !c.tcpChecksumOk) return 'bad TCP checksum';
+  if (o.preset === 'seed' && t.headerLength !== 20) return 'TCP options (seed)';
+  if (c.ipLength > o.maxAggregate) return 'larger than maxAggregate';
+  return null;
+}
+
+/** Why `c` could not have joined an aggregate started by `first` whose previous segment is `prev`, or null. */
+function cannotJoin(first: Parsed, prev: Parsed, c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
+  const f = first.tcp!;
+  const t = c.tcp!;
+  if (t.seq !== ((prev.tcp!.seq + prev.tcp!.payload.length) >>> 0)) return 'sequence gap';
+  if (t.ack !== f.ack) return 'ACK differs';
+  if ((prev.tcp!.flags & F_FIN) !== 0) return 'after a FIN';
+  if (o.preset === 'seed') {
+    if ((t.flags & 0xff) !== (f.flags & 0xff)) return 'flags differ (seed)';
+    return null;
   }
-  const frameOf = (p: Parsed) => p.tcp!.payload;
+  if (((t.flags ^ f.flags) & 0xff & ~(F_PSH | F_FIN)) !== 0) return 'flags differ beyond PSH/FIN';
+  if ((prev.tcp!.flags & F_PSH) !== 0) return 'after a PSH';
+  if (prev !== first && prev.tcp!.payload.length < f.payload.length) return 'after a short segment';
+  if (!sameBytes(t.options, f.options)) return 'options differ';
+  if (t.window !== f.window) return 'window differs';
+  if (c.ttl !== first.ttl || c.tos !== first.tos || c.df !== first.df || c.flowLabel !== first.flowLabel) return 'IP fields differ';
+  if (t.payload.length > f.payload.length) return 'longer than the MSS';
+  return null;
+}
+
+/**
+ * Every output packet explained by the input (an independent model of what the engine may do).
+ * Per connection (the judge's key), the output packets consume that connection's input frames in
+ * order: a one-segment packet is the next frame, byte-identical; an aggregate of n segments is
+ * the next n frames, each of which could be aggregated (§2, §4 own fields) and could join the
+ * first (§4 comparison table), glued as §5 says: the first frame's headers with only the IP
+ * length, IPv4 header checksum, window, PSH/FIN and TCP checksum changed (checksums untouched
+ * with fixChecksums off), the payloads concatenated, ACK/window/PSH/FIN of the last. Sizes stay
+ * within maxAggregate and THRESHOLD, times within AgTimer and DelTimer, and the reasons psh,
+ * short, threshold, ag-timer and del-timer are checked against their definitions.
+ */
+function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<typeof resolveOptions>): void {
+  const byKey = new Map<string, KeyedInput[]>();
+  for (const x of inputs) {
+    const key = flowKey(x.p);
+    const list = byKey.get(key);
+    if (list) list.push(x);
+    else byKey.set(key, [x]);
+  }
+  const next = new Map<string, number>();
+  const MAX = MAX_TIME;
   for (const [i, packet] of packets.entries()) {
-    if (packet.segments < 2) continue;
-    const a = parseFrame(packet.data, linkType);
-    if (!a?.tcp) fail(`aggregate #${i} does not parse as TCP`);
+    const a = parseFrame(packet.data, o.linkType);
+    if (!a?.tcp) {
+      if (packet.segments >= 2) fail(`aggregate #${i} does not parse as TCP`);
+      continue;
+    }
     const key = flowKey(a);
-    const at = a.tcp;
+    const list = byKey.get(key) ?? [];
+    const j = next.get(key) ?? 0;
+    const n = packet.segments;
+    const where = `packet #${i} ${JSON.stringify(meta(packet))} of ${key} (its input frames ${j}..${j + n - 1} of ${list.length})`;
+    if (j + n > list.length) fail(`${where}: more segments out than in`);
+    next.set(key, j + n);
+    const parts = list.slice(j, j + n);
+    if (n === 1 && !sameBytes(packet.data, parts[0].frame)) fail(`${where}: not the next input frame of its connection`);
+    if (packet.reason === 'pass-through') continue;
+    // An aggregate (maybe of one segment): every part aggregable and joinable.
+    const first = parts[0];
+    const last = parts[n - 1];
+    for (const [k, x] of parts.entries()) {
+      const why = notAggregable(x.p, o) ?? (k > 0 ? cannotJoin(first.p, parts[k - 1].p, x.p, o) : null);
+      if (why) fail(`${where}: segment ${k} cannot be in an aggregate: ${why}`);
+      if (k > 0 && !(x.t < Math.min(first.t + o.aggregateTimeoutUs, MAX))) fail(`${where}: segment ${k} arrived after the AgTimer deadline`);
+      if (k > 0 && !(x.t < Math.min(parts[k - 1].t + o.idleTimeoutMs * 1000, MAX))) fail(`${where}: segment ${k} arrived after the DelTimer deadline`);
+    }
+    if (packet.mss !== first.p.tcp!.payload.length) fail(`${where}: mss is not the first segment's payload length`);
+    if (packet.timeUs < last.t) fail(`${where}: sent before its last segment arrived`);
+    const size = a.ipLength;
+    if (size > o.maxAggregate) fail(`${where}: larger than maxAggregate`);
+    if (n >= 2 && size - last.p.tcp!.payload.length > o.threshold) fail(`${where}: grew past THRESHOLD before its last segment`);
+    if (packet.reason === 'ag-timer' && packet.timeUs !== Math.min(first.t + o.aggregateTimeoutUs, MAX)) fail(`${where}: ag-timer not at its deadline`);
+    if (packet.reason === 'del-timer' && packet.timeUs !== Math.min(last.t + o.idleTimeoutMs * 1000, MAX)) fail(`${where}: del-timer not at its deadline`);
+    if (packet.reason === 'threshold' && !(size > o.threshold)) fail(`${where}: threshold but not larger than THRESHOLD`);
+    if (packet.reason === 'psh' && (o.preset !== 'gro' || (last.p.tcp!.flags & F_PSH) === 0)) fail(`${where}: psh without PSH`);
+    if (packet.reason === 'short' && (o.preset !== 'gro' || !(last.p.tcp!.payload.length < first.p.tcp!.payload.length))) {
+      fail(`${where}: short but the last segment is not shorter than the MSS`);
+    }
+    if (n === 1) continue;
+    // §5: the glued packet.
     const b = packet.data;
-    const hdrEnd = a.l4Offset + at.headerLength;
+    const fb = first.frame;
+    const at = a.tcp;
     const l3 = a.l3Offset;
     const l4 = a.l4Offset;
-    // Header bytes that may differ from the first segment's.
+    const hdrEnd = l4 + at.headerLength;
+    if (first.p.l4Offset !== l4 || first.p.tcp!.headerLength !== at.headerLength) fail(`${where}: header layout differs from the first segment's`);
     const free = new Set<number>(a.ipVersion === 4 ? [l3 + 2, l3 + 3, l3 + 10, l3 + 11] : [l3 + 4, l3 + 5]);
     for (const x of [l4 + 13, l4 + 14, l4 + 15, l4 + 16, l4 + 17]) free.add(x);
-    const firsts = (bySeq.get(`${key}|${at.seq}`) ?? []).filter((f) => {
-      const fb = frameOf(f);
-      const frame = new Uint8Array(fb.buffer, fb.byteOffset - (f.l4Offset + f.tcp!.headerLength), hdrEnd);
-      if (f.l4Offset + f.tcp!.headerLength !== hdrEnd || fb.length !== packet.mss) return false;
-      for (let k = 0; k < hdrEnd; k++) if (!free.has(k) && frame[k] !== b[k]) return false;
-      if (((at.flags ^ f.tcp!.flags) & ~(0x08 | 0x01)) !== 0) return false;
-      if (!fix && (at.checksum !== f.tcp!.checksum || (a.ipVersion === 4 && (b[l3 + 10] !== frame[l3 + 10] || b[l3 + 11] !== frame[l3 + 11])))) return false;
-      for (let k = 0; k < fb.length; k++) if (fb[k] !== at.payload[k]) return false;
-      return true;
-    });
-    if (firsts.length === 0) fail(`aggregate #${i} ${JSON.stringify(meta(packet))}: no input segment has its headers (first segment)`);
-    const lasts = (byEnd.get(`${key}|${(at.seq + at.payload.length) >>> 0}`) ?? []).filter((f) => {
-      const fp = f.tcp!.payload;
-      if (fp.length > at.payload.length || f.tcp!.window !== at.window || f.tcp!.ack !== at.ack) return false;
-      const wantFlags = firsts.some((x) => at.flags === (x.tcp!.flags | (f.tcp!.flags & (0x08 | 0x01))));
-      if (!wantFlags) return false;
-      const off = at.payload.length - fp.length;
-      for (let k = 0; k < fp.length; k++) if (fp[k] !== at.payload[off + k]) return false;
-      return true;
-    });
-    if (lasts.length === 0) fail(`aggregate #${i} ${JSON.stringify(meta(packet))}: no input segment ends it with its ACK, window and PSH/FIN (last segment)`);
+    for (let k = 0; k < hdrEnd; k++) {
+      if (!free.has(k) && fb[k] !== b[k]) fail(`${where}: header byte ${k} is not the first segment's`);
+    }
+    if (!o.fixChecksums) {
+      const same = at.checksum === first.p.tcp!.checksum && (a.ipVersion === 6 || (b[l3 + 10] === fb[l3 + 10] && b[l3 + 11] === fb[l3 + 11]));
+      if (!same) fail(`${where}: fixChecksums off but the checksum fields changed`);
+    }
+    const lt = last.p.tcp!;
+    if (at.ack !== lt.ack || at.window !== lt.window) fail(`${where}: ACK/window not the last segment's`);
+    if ((at.flags & 0xff) !== ((first.p.tcp!.flags | (lt.flags & (F_PSH | F_FIN))) & 0xff)) fail(`${where}: flags are not first | last's PSH/FIN`);
+    let off = 0;
+    for (const [k, x] of parts.entries()) {
+      const pl = x.p.tcp!.payload;
+      if (!sameBytes(at.payload.subarray(off, off + pl.length), pl)) fail(`${where}: payload of segment ${k} not at offset ${off}`);
+      off += pl.length;
+    }
+    if (off !== at.payload.length) fail(`${where}: payload longer than its segments'`);
+  }
+  for (const [key, list] of byKey) {
+    if ((next.get(key) ?? 0) !== list.length) fail(`connection ${key}: ${list.length} frames in, ${next.get(key) ?? 0} out`);
   }
 }
 
@@ -575,7 +658,13 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
       fixChecksums: resolved.fixChecksums && (resolved.verifyChecksums || allTcpValid),
       linkType: resolved.linkType,
     });
-    checkAggregateHeaders(timed.flatMap((x) => ('frame' in x ? [x.frame] : [])), judged, lt, resolved.fixChecksums);
+    const keyed: KeyedInput[] = [];
+    for (const x of timed) {
+      if (!('frame' in x)) continue;
+      const p = parseFrame(x.frame, lt);
+      if (p?.tcp) keyed.push({ p, frame: x.frame, t: x.t });
+    }
+    explainOutput(keyed, judged, resolved);
   } catch (e) {
     fail(`invariant: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`);
   }

@@ -97,6 +97,20 @@ export function epb(iface: number, r: CaptureRecord): Uint8Array {
   return b;
 }
 
+/** SPB (no timestamp: readers give it the previous record's time). */
+export function spb(r: CaptureRecord): Uint8Array {
+  const n = r.data.length;
+  const len = 12 + ((n + 3) & ~3) + 4;
+  const b = new Uint8Array(len);
+  const v = new DataView(b.buffer);
+  u32(v, 0, 3);
+  u32(v, 4, len);
+  u32(v, 8, r.origLen);
+  b.set(r.data, 12);
+  u32(v, len - 4, len);
+  return b;
+}
+
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
