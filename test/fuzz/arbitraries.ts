@@ -552,5 +552,3 @@ export function bytesCaseArb(maxFrames = 200): fc.Arbitrary<FuzzCase> {
         views: r.views, items };
     });
 }
-
-export { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG };

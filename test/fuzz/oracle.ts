@@ -217,7 +217,7 @@ interface RunOutput {
 
 class EngineThrew extends Error {}
 
-/** The frames as views into one shared buffer, at offsets of every alignment. */
+/** The frames as views at offsets of every alignment: one shared buffer (k even) or one each (k odd). */
 function asViews(steps: Step[], k: number): Step[] {
   let total = 0;
   for (const s of steps) if ('frame' in s) total += s.frame.length + 8;
@@ -229,7 +229,8 @@ function asViews(steps: Step[], k: number): Step[] {
     if (k & 1) {
       // Own buffer, the frame flush against its end (no slack for word reads past it).
       const off = (k + i++) & 7;
-      const own = new Uint8Array(off + s.frame.length);
+      // k = 7: a SharedArrayBuffer (frames handed over from a worker).
+      const own = new Uint8Array(k === 7 ? new SharedArrayBuffer(off + s.frame.length) : new ArrayBuffer(off + s.frame.length));
       own.set(s.frame, off);
       return { frame: own.subarray(off), t: s.t };
     }
