@@ -55,7 +55,7 @@ export function mismatch(f: i32, b: usize): i32 {
   if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_740;
   if (gro) {
     const hdr = P.tcpHdrLen;
-    if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) || !sameBytes(l4 + 20, b + <usize>P.l4 + 20, hdr - 20)) {
+    if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) || !sameWords(l4 + 20, b + <usize>P.l4 + 20, hdr - 20)) {
       return REASON_MISMATCH_741;
     }
     if (P.window != P.be16(l4 + 14)) return REASON_MISMATCH_WINDOW;
@@ -75,9 +75,10 @@ function sameIpFields(a: usize, n: usize): bool {
   return load<u32>(a) == load<u32>(n) && load<u8>(a, 7) == load<u8>(n, 7);
 }
 
-function sameBytes(a: usize, b: usize, count: i32): bool {
-  for (let i = 0; i < count; i++) {
-    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+/** Equal option bytes; TCP options come in 4-byte words (the header length is a multiple of 4). */
+function sameWords(a: usize, b: usize, count: i32): bool {
+  for (let i = 0; i < count; i += 4) {
+    if (load<u32>(a + <usize>i) != load<u32>(b + <usize>i)) return false;
   }
   return true;
 }

@@ -4,11 +4,20 @@ import { REASONS, type Packet, type PacketSink } from './types.js';
 export class PacketQueue {
   private packets: Packet[] = [];
   sink: PacketSink | null = null;
+  // Handed to the sink on every call, like its data view: valid only during the call.
+  private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } =
+    { timeUs: 0, segments: 0, mss: 0, reason: 'pass-through', checksumsFixed: true };
 
   /** `view` may be reused after this call: it is copied unless a sink takes it. */
   add(view: Uint8Array, timeUs: number, segments: number, mss: number, reason: number, checksumsFixed: boolean): void {
     if (this.sink !== null) {
-      this.sink(view, { timeUs, segments, mss, reason: REASONS[reason], checksumsFixed });
+      const meta = this.meta;
+      meta.timeUs = timeUs;
+      meta.segments = segments;
+      meta.mss = mss;
+      meta.reason = REASONS[reason];
+      meta.checksumsFixed = checksumsFixed;
+      this.sink(view, meta);
       return;
     }
     this.packets.push({ data: view.slice(), timeUs, segments, mss, reason: REASONS[reason], checksumsFixed });

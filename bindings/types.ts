@@ -88,7 +88,7 @@ export interface Stats {
   reasons: Record<Reason, number>;
 }
 
-/** Zero-copy sink: `data` is a view valid only during the call; copy what you keep. */
+/** Zero-copy sink: `data` and `meta` are valid only during the call (both are reused); copy what you keep. */
 export type PacketSink = (data: Uint8Array, meta: Omit<Packet, 'data'>) => void;
 
 export interface Engine {
