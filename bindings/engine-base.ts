@@ -11,6 +11,9 @@ export abstract class EngineBase implements Engine {
 
   protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
   protected abstract pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
+  protected abstract pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+    timesUs: ArrayLike<number>): void;
+  abstract stagingArea(): Uint8Array;
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
@@ -29,6 +32,22 @@ export abstract class EngineBase implements Engine {
       if (!(frame instanceof Uint8Array)) throw new TypeError('pushBatch: every frame must be a Uint8Array');
     }
     this.pushFrames(frames, timesUs);
+  }
+
+  pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    this.checkOpen();
+    if (offsets.length !== lengths.length || offsets.length !== timesUs.length) {
+      throw new RangeError('pushStaged: offsets, lengths and timesUs differ in length');
+    }
+    const size = this.stagingArea().length;
+    for (let i = 0; i < offsets.length; i++) {
+      const start = offsets[i];
+      const end = start + lengths[i];
+      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > size) {
+        throw new RangeError(`pushStaged: frame ${i} [${start}, ${end}) is outside the staging area (${size} bytes)`);
+      }
+    }
+    this.pushStagedFrames(offsets, lengths, timesUs);
   }
 
   advance(timeUs: number): void {

@@ -4,6 +4,9 @@ import { statsFromCounters } from './stats.js';
 import { TwinCore } from './twin/engine.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
+/** Same size as the WASM core's staging area. */
+const STAGING_BYTES = 1 << 20;
+
 export class TsEngine extends EngineBase {
   private readonly core: TwinCore;
   private current: Uint8Array = new Uint8Array(0);
@@ -25,6 +28,20 @@ export class TsEngine extends EngineBase {
 
   protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
     for (let i = 0; i < frames.length; i++) this.pushFrame(frames[i], +timesUs[i]);
+  }
+
+  private staging: Uint8Array | null = null;
+
+  stagingArea(): Uint8Array {
+    this.staging ??= new Uint8Array(STAGING_BYTES);
+    return this.staging;
+  }
+
+  protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    const area = this.stagingArea();
+    for (let i = 0; i < offsets.length; i++) {
+      this.pushFrame(area.subarray(offsets[i], offsets[i] + lengths[i]), +timesUs[i]);
+    }
   }
 
   protected advanceClock(timeUs: number): void {

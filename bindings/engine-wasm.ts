@@ -82,9 +82,13 @@ export class WasmEngine extends EngineBase {
   private readonly stageDesc: number;
   private readonly stageBytes: number;
   private readonly maxBatch: number;
-  // Frames of the call in progress, for emitInput (pass-through refers to the caller's frame).
-  private inputs: readonly Uint8Array[] = [];
+  // Frames of the call in progress, for emitInput (pass-through refers to the caller's frame):
+  // the caller's arrays, or (pushStaged) offsets and lengths in the staging area.
+  private inputs: readonly Uint8Array[] | null = [];
+  private stagedOffsets: ArrayLike<number> = [];
+  private stagedLengths: ArrayLike<number> = [];
   private inputBase = 0;
+  private readonly single: Uint8Array[] = [new Uint8Array(0)];
 
   constructor(options: ResolvedOptions, module: WebAssembly.Module, memory: WebAssembly.Memory) {
     super(options);
@@ -99,7 +103,7 @@ export class WasmEngine extends EngineBase {
           queue.add(this.heap.subarray(ptr, ptr + length), timeUs, segments, mss, reason, fixed !== 0);
         },
         emitInput: (index: number, mss: number, reason: number, timeUs: number) => {
-          queue.add(this.inputs[this.inputBase + index], timeUs, 1, mss, reason, true);
+          queue.add(this.inputFrame(this.inputBase + index), timeUs, 1, mss, reason, true);
         },
       },
     };
@@ -127,7 +131,8 @@ export class WasmEngine extends EngineBase {
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
     const staged = Math.min(frame.length, STAGE_FRAME_MAX);
     this.heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData);
-    this.inputs = [frame];
+    this.single[0] = frame;
+    this.inputs = this.single;
     this.inputBase = 0;
     this.core.push(staged, frame.length, timeUs);
   }
@@ -158,6 +163,38 @@ export class WasmEngine extends EngineBase {
       this.core.pushBatch(n);
       start += n;
     }
+  }
+
+  stagingArea(): Uint8Array {
+    return this.heap.subarray(this.stageData, this.stageData + this.stageBytes);
+  }
+
+  /** Frames already in the staging area: only descriptors are written, one core call per 1024. */
+  protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    const descU32 = this.descU32;
+    const descF64 = this.descF64;
+    this.inputs = null;
+    this.stagedOffsets = offsets;
+    this.stagedLengths = lengths;
+    for (let start = 0; start < offsets.length; start += this.maxBatch) {
+      const n = Math.min(this.maxBatch, offsets.length - start);
+      for (let i = 0; i < n; i++) {
+        const d = (i * DESC_SIZE) >> 2;
+        const length = lengths[start + i];
+        descU32[d] = offsets[start + i];
+        descU32[d + 1] = Math.min(length, STAGE_FRAME_MAX);
+        descU32[d + 2] = length;
+        descF64[(i * DESC_SIZE + 16) >> 3] = +timesUs[start + i];
+      }
+      this.inputBase = start;
+      this.core.pushBatch(n);
+    }
+  }
+
+  private inputFrame(i: number): Uint8Array {
+    if (this.inputs !== null) return this.inputs[i];
+    const at = this.stageData + this.stagedOffsets[i];
+    return this.heap.subarray(at, at + this.stagedLengths[i]);
   }
 
   protected advanceClock(timeUs: number): void {

@@ -97,6 +97,13 @@ export interface Engine {
   push(frame: Uint8Array, timeUs: number): void;
   /** Same as push() for each frame in order; one boundary crossing per batch on the WASM engine. */
   pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
+  /**
+   * Zero-copy input: a region of the engine's own memory (1 MiB). Write frames into it, then
+   * pushStaged() them. push() and pushBatch() reuse the region, overwriting what is there.
+   */
+  stagingArea(): Uint8Array;
+  /** Same as pushBatch() for the frames at stagingArea()[offsets[i], offsets[i] + lengths[i]). */
+  pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void;
   /** Move the clock: fire every deadline ≤ timeUs. */
   advance(timeUs: number): void;
   /** Send every pending aggregate now (reason 'flush'). Connections stay. */

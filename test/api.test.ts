@@ -79,6 +79,45 @@ describe('batches and sinks', () => {
     expect(packets.reduce((n, p) => n + p.segments, 0)).toBe(2000);
   });
 
+  it('pushStaged: frames written into the staging area == pushBatch, on both engines', async () => {
+    const steps = mixedSteps(1500).filter((s): s is { frame: Uint8Array; t: number } => 'frame' in s);
+    const reference = await runEngine('ts', {}, steps);
+    for (const kind of ['wasm', 'ts'] as const) {
+      const e = await createEngine({ engine: kind, hashSeed: 12345 });
+      const area = e.stagingArea();
+      const out: Packet[] = [];
+      for (let i = 0; i < steps.length;) {
+        const offsets: number[] = [];
+        const lengths: number[] = [];
+        const times: number[] = [];
+        for (let used = 0; i < steps.length && used + steps[i].frame.length <= area.length; i++) {
+          area.set(steps[i].frame, used);
+          offsets.push(used);
+          lengths.push(steps[i].frame.length);
+          times.push(steps[i].t);
+          used += steps[i].frame.length + 3; // odd gaps: frames need no alignment
+        }
+        e.pushStaged(offsets, lengths, times);
+        out.push(...e.drain());
+      }
+      e.close();
+      out.push(...e.drain());
+      expect(summarize(out), kind).toEqual(summarize(reference.packets));
+      expect(out.map((p) => Buffer.from(p.data).toString('hex'))).toEqual(reference.packets.map((p) => Buffer.from(p.data).toString('hex')));
+    }
+  });
+
+  it('pushStaged refuses frames outside the staging area', async () => {
+    for (const kind of ['wasm', 'ts'] as const) {
+      const e = await createEngine({ engine: kind });
+      const size = e.stagingArea().length;
+      expect(size).toBe(1 << 20);
+      expect(() => e.pushStaged([size - 10], [11], [0])).toThrow(RangeError);
+      expect(() => e.pushStaged([-1], [5], [0])).toThrow(RangeError);
+      expect(() => e.pushStaged([0, 1], [5], [0])).toThrow(RangeError);
+    }
+  });
+
   it('setSink hands out views during the call; drain() then stays empty', async () => {
     const e = await createEngine({});
     const seen: Array<[number, string]> = [];
