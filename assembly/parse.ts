@@ -27,7 +27,6 @@ const ETH_IPV6: u32 = 0x86dd;
 const ETH_VLAN: u32 = 0x8100;
 const ETH_QINQ: u32 = 0x88a8;
 const PROTO_TCP: u32 = 6;
-const MAX_IPV6_EXT_HEADERS: i32 = 8;
 
 export let linkType: i32 = LINK_ETHERNET;
 export let verifyChecksums: bool = true;
@@ -136,8 +135,9 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   let extHeaders = 0;
   let firstFragment = false;
   // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
+  // Each is at least 8 bytes, so the walk is bounded by the frame's length.
   while (next == 0 || next == 43 || next == 60 || next == 44 || next == 51) {
-    if (extHeaders == MAX_IPV6_EXT_HEADERS || tcp + 8 > bound) return CLASS_OTHER;
+    if (tcp + 8 > bound) return CLASS_OTHER;
     const ext = b + <usize>tcp;
     if (next == 44) {
       if ((be16(ext + 2) & 0xfff8) != 0) return CLASS_OTHER; // not the first fragment

@@ -1,8 +1,19 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
 import { EngineBase } from './engine-base.js';
 import { statsFromCounters } from './stats.js';
-import { TwinCore } from './twin/engine.js';
+import { TwinCore, type Emitter } from './twin/engine.js';
 import type { ResolvedOptions, Stats } from './types.js';
+
+/** The twin's tables, or a RangeError naming maxFlows when they cannot be allocated. */
+function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
+  try {
+    return new TwinCore(options, emitter);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RangeError(`option maxFlows: cannot allocate connection buffers for ${options.maxFlows} flows ` +
+      `× maxAggregate ${options.maxAggregate} (${error.message})`);
+  }
+}
 
 /** Same size as the WASM core's staging area. */
 const STAGING_BYTES = 1 << 20;
@@ -14,7 +25,7 @@ export class TsEngine extends EngineBase {
   constructor(options: ResolvedOptions) {
     super(options);
     const queue = this.queue;
-    this.core = new TwinCore(options, {
+    this.core = allocate(options, {
       aggregate: (bytes, start, length, segments, mss, reason, timeUs, fixed) =>
         queue.add(bytes.subarray(start, start + length), timeUs, segments, mss, reason, fixed),
       input: (mss, reason, timeUs) => queue.add(this.current, timeUs, 1, mss, reason, true),

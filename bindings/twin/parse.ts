@@ -21,7 +21,6 @@ const ETH_IPV6 = 0x86dd;
 const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const PROTO_TCP = 6;
-const MAX_IPV6_EXT_HEADERS = 8;
 
 /** Everything the engine needs from one frame; reused for every frame (no allocation). */
 export class Parsed {
@@ -127,8 +126,9 @@ export class Parsed {
     let extHeaders = 0;
     let firstFragment = false;
     // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
+    // Each is at least 8 bytes, so the walk is bounded by the frame's length.
     while (next === 0 || next === 43 || next === 60 || next === 44 || next === 51) {
-      if (extHeaders === MAX_IPV6_EXT_HEADERS || l4 + 8 > bound) return CLASS_OTHER;
+      if (l4 + 8 > bound) return CLASS_OTHER;
       if (next === 44) {
         if ((be16(b, l4 + 2) & 0xfff8) !== 0) return CLASS_OTHER; // not the first fragment
         firstFragment = true;
