@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../bindings/index.js';
 import type { WasmEngine } from '../bindings/engine-wasm.js';
+import { syncReadme } from './readme.js';
 import type { Engine } from '../bindings/types.js';
 import { TcpConsumer } from './consumer.js';
 import {
@@ -575,7 +576,10 @@ export async function runBench(o: BenchOptions): Promise<string> {
   ].join('\n'));
 
   const text = md.toString();
-  if (o.out !== null) writeFileSync(o.out, text);
+  if (o.out !== null) {
+    writeFileSync(o.out, text);
+    if (o.out === join(ROOT, 'bench/RESULTS.md')) syncReadme(ROOT);
+  }
   return text;
 }
 
