@@ -2,7 +2,7 @@
 // Each flow index owns one preallocated buffer holding its pending aggregate: the first segment's
 // whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
 // later segment's payload appended at the IP end.
-import { checksumField, fold, sum16, swap16 } from './checksum';
+import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
   F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
   F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, bufferCap, bufferPtr, flowPtr,
@@ -143,7 +143,7 @@ export function aggFinish(f: i32): i32 {
     put16(l3 + 2, ipSize);
     if (fixChecksums) {
       put16(l3 + 10, 0);
-      put16(l3 + 10, checksumField(sum16(l3, 20)));
+      put16(l3 + 10, checksumField(sumWords(l3, 20)));
     }
   } else {
     put16(l3 + 4, ipSize);
@@ -153,7 +153,7 @@ export function aggFinish(f: i32): i32 {
   if (fixChecksums) {
     const tcpLen = v4 ? ipSize - 20 : ipSize;
     put16(l4 + 16, 0);
-    const header = sum16(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
+    const header = sumWords(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
     const pseudo = fold(load<u32>(r, F_PSEUDO) + tcpLen);
     put16(l4 + 16, checksumField(pseudo + header + load<u32>(r, F_PAY_SUM)));
   }

@@ -56,3 +56,14 @@ export function sum16(ptr: usize, len: i32): u32 {
   while (s >> 16) s = (s & 0xffff) + (s >> 16);
   return swap16(<u32>s);
 }
+
+/**
+ * sum16 for short ranges whose length is a multiple of 4 (IP and TCP headers, addresses): plain
+ * u32 loads, cheaper than the SIMD set-up for 8 to 60 bytes. Same result as sum16.
+ */
+export function sumWords(ptr: usize, len: i32): u32 {
+  let s: u64 = 0;
+  for (let i: usize = 0; i < <usize>len; i += 4) s += <u64>load<u32>(ptr + i);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return swap16(<u32>s);
+}

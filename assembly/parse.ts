@@ -1,6 +1,6 @@
 // Header parsing and the candidate check 714 (twin: bindings/twin/parse.ts). The result of the
 // last parse lives in the globals below (one frame at a time, nothing allocated).
-import { fold, sum16 } from './checksum';
+import { fold, sum16, sumWords } from './checksum';
 
 export const LINK_ETHERNET: i32 = 1;
 export const LINK_RAW: i32 = 101;
@@ -119,8 +119,8 @@ function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   readTcp(b, tcp, bound);
   // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
   if (ihl != 20 || (fragment & 0x2000) != 0 || end > len || totalLen < 40) return CLASS_KEYED;
-  if (sum16(ip, 20) != 0xffff) return CLASS_KEYED;
-  addrSum = sum16(ip + 12, 8);
+  if (sumWords(ip, 20) != 0xffff) return CLASS_KEYED;
+  addrSum = sumWords(ip + 12, 8);
   return checkTcp(b, tcp, end);
 }
 
@@ -161,7 +161,7 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   memory.copy(k + 8, ip + 8, 32);
   readTcp(b, tcp, bound);
   if (extHeaders != 0 || firstFragment || end > len || payload < 20) return CLASS_KEYED;
-  addrSum = sum16(ip + 8, 32);
+  addrSum = sumWords(ip + 8, 32);
   return checkTcp(b, tcp, end);
 }
 
@@ -183,7 +183,7 @@ function checkTcp(b: usize, tcp: i32, end: i32): i32 {
   if (tcpHdrLen < 20 || tcp + tcpHdrLen > end) return CLASS_KEYED;
   const t = b + <usize>tcp;
   const pseudo = fold(addrSum + PROTO_TCP + <u32>(end - tcp));
-  const headerSum = sum16(t, tcpHdrLen);
+  const headerSum = sumWords(t, tcpHdrLen);
   if (verifyChecksums) {
     const sum = sum16(t + <usize>tcpHdrLen, end - tcp - tcpHdrLen);
     if (fold(pseudo + headerSum + sum) != 0xffff) return CLASS_KEYED;

@@ -32,13 +32,15 @@ export function timersInit(): void {
 
 /** Start (or restart) flow f's timer l: it pops at `deadline`, after every timer already set. */
 export function timerSet(l: i32, f: i32, deadline: f64, running: bool): void {
-  if (running) timerStop(l, f);
-  store<f64>(flowPtr(f) + F_AG_AT + (<usize>l << 3), deadline);
   const tail = l == AG_TIMER ? agTail : delTail;
-  store<i32>(linkPrev(l, f), tail);
+  store<f64>(flowPtr(f) + F_AG_AT + (<usize>l << 3), deadline);
+  if (running && f == tail) return; // already last: a later deadline keeps the order
+  if (running) timerStop(l, f);
+  const last = l == AG_TIMER ? agTail : delTail;
+  store<i32>(linkPrev(l, f), last);
   store<i32>(linkNext(l, f), NONE);
-  if (tail == NONE) setHead(l, f);
-  else store<i32>(linkNext(l, tail), f);
+  if (last == NONE) setHead(l, f);
+  else store<i32>(linkNext(l, last), f);
   setTail(l, f);
 }
 

@@ -19,8 +19,9 @@ export class TimerList {
 
   /** Start (or restart) flow f's timer: it pops at `deadline`, after every timer already set. */
   set(f: number, deadline: number, running: boolean): void {
-    if (running) this.stop(f);
     this.deadline[f] = deadline;
+    if (running && f === this.tail) return; // already last: a later deadline keeps the order
+    if (running) this.stop(f);
     this.prev[f] = this.tail;
     this.next[f] = NONE;
     if (this.tail === NONE) this.head = f;
