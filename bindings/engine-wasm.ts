@@ -45,6 +45,8 @@ async function wasmBytes(): Promise<ArrayBuffer | Uint8Array> {
 
 function compileOnce(): Promise<WebAssembly.Module> {
   compiled ??= wasmBytes().then((bytes) => WebAssembly.compile(bytes as BufferSource));
+  // A failed load (missing file, network) is not cached: the next createEngine tries again.
+  compiled.catch(() => { compiled = null; });
   return compiled;
 }
 
