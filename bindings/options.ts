@@ -1,10 +1,7 @@
 // Option defaults and validation (SPEC §4 "Defaults"). Out of range → RangeError naming the option.
+import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2 } from './twin/parse.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
-export const LINK_ETHERNET = 1;
-export const LINK_RAW = 101;
-export const LINK_SLL = 113;
-export const LINK_SLL2 = 276;
 /** Link types the engine parses itself; the CLI maps 228/229/12/14 to LINK_RAW. */
 export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
 

@@ -1,4 +1,6 @@
 // Counter slots (twin of assembly/stats.ts): one f64 each, exact up to 2^53.
+import { REASON_COUNT } from './reason.js';
+
 export const STAT_PACKETS_IN = 0;
 export const STAT_PACKETS_OUT = 1;
 export const STAT_AGGREGATES = 2;
@@ -13,4 +15,4 @@ export const STAT_TABLE_FULL = 10;
 export const STAT_CLOCK_CLAMPED = 11;
 /** Packets sent per reason code start here. */
 export const STAT_REASONS = 12;
-export const STAT_COUNT = STAT_REASONS + 19;
+export const STAT_COUNT = STAT_REASONS + REASON_COUNT;
