@@ -142,8 +142,6 @@ export class WasmEngine extends EngineBase {
   /** Stage as many frames as fit, one core call per batch. */
   protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
     const heap = this.heap;
-    const descU32 = this.descU32;
-    const descF64 = this.descF64;
     this.inputs = frames;
     let start = 0;
     while (start < frames.length) {
@@ -154,11 +152,7 @@ export class WasmEngine extends EngineBase {
         const staged = Math.min(frame.length, STAGE_FRAME_MAX);
         if (used + staged > this.stageBytes) break;
         heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData + used);
-        const d = (n * DESC_SIZE) >> 2;
-        descU32[d] = used;
-        descU32[d + 1] = staged;
-        descU32[d + 2] = frame.length;
-        descF64[(n * DESC_SIZE + 16) >> 3] = +timesUs[start + n];
+        this.describe(n, used, frame.length, +timesUs[start + n]);
         used += (staged + 7) & ~7;
       }
       this.inputBase = start;
@@ -173,24 +167,24 @@ export class WasmEngine extends EngineBase {
 
   /** Frames already in the staging area: only descriptors are written, one core call per 1024. */
   protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    const descU32 = this.descU32;
-    const descF64 = this.descF64;
     this.inputs = null;
     this.stagedOffsets = offsets;
     this.stagedLengths = lengths;
     for (let start = 0; start < offsets.length; start += this.maxBatch) {
       const n = Math.min(this.maxBatch, offsets.length - start);
-      for (let i = 0; i < n; i++) {
-        const d = (i * DESC_SIZE) >> 2;
-        const length = lengths[start + i];
-        descU32[d] = offsets[start + i];
-        descU32[d + 1] = Math.min(length, STAGE_FRAME_MAX);
-        descU32[d + 2] = length;
-        descF64[(i * DESC_SIZE + 16) >> 3] = +timesUs[start + i];
-      }
+      for (let i = 0; i < n; i++) this.describe(i, offsets[start + i], lengths[start + i], +timesUs[start + i]);
       this.inputBase = start;
       this.core.pushBatch(n);
     }
+  }
+
+  /** Batch descriptor i (layout in assembly/index.ts): a frame at `offset` in stage data. */
+  private describe(i: number, offset: number, length: number, timeUs: number): void {
+    const d = (i * DESC_SIZE) >> 2;
+    this.descU32[d] = offset;
+    this.descU32[d + 1] = Math.min(length, STAGE_FRAME_MAX);
+    this.descU32[d + 2] = length;
+    this.descF64[(i * DESC_SIZE + 16) >> 3] = timeUs;
   }
 
   private inputFrame(i: number): Uint8Array {
