@@ -83,10 +83,18 @@ function sameWords(a: usize, b: usize, count: i32): bool {
   return true;
 }
 
-/** 743-745: the segment starts flow f's aggregate (the whole frame goes into the buffer). */
-export function aggStart(f: i32, b: usize): void {
+/**
+ * 743-745: the segment starts flow f's aggregate: its whole frame goes into the buffer, the payload
+ * verified as it is copied. False (buffer untouched as far as the flow is concerned): bad checksum.
+ */
+export function aggStart(f: i32, b: usize): bool {
   const r = flowPtr(f);
-  memory.copy(bufferPtr(f), b, <usize>P.frameLen);
+  const a = bufferPtr(f);
+  const headers = <usize>(P.l4 + P.tcpHdrLen);
+  if (!P.copyPayload(b, a + headers)) return false;
+  memory.copy(a, b, headers);
+  const ipEnd = <usize>P.ipEnd;
+  memory.copy(a + ipEnd, b + ipEnd, <usize>P.frameLen - ipEnd); // Ethernet padding, kept
   store<u32>(r, 1, F_SEGMENTS);
   store<u32>(r, P.seq + <u32>P.payloadLen, F_NEXT_SEQ);
   store<u32>(r, P.frameLen, F_FRAME_LEN);
@@ -101,6 +109,7 @@ export function aggStart(f: i32, b: usize): void {
   store<u8>(r, P.ipVersion, F_IP_VERSION);
   store<u8>(r, P.flags, F_LAST_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
+  return true;
 }
 
 /** Offset just past the aggregate's IP packet, relative to its buffer. */
@@ -108,11 +117,17 @@ export function aggStart(f: i32, b: usize): void {
   return <u32>load<u8>(r, F_L3) + (load<u8>(r, F_IP_VERSION) == 4 ? 0 : 40) + load<u32>(r, F_IP_SIZE);
 }
 
-/** 745: append the segment's payload at the aggregate's IP end. */
-export function aggAppend(f: i32, b: usize): void {
+/**
+ * 745: append the segment's payload at the aggregate's IP end, verified as it is copied. False:
+ * bad checksum; the bytes written past the aggregate's end are not part of it.
+ */
+export function aggAppend(f: i32, b: usize): bool {
   const r = flowPtr(f);
   const n = <u32>P.payloadLen;
-  memory.copy(bufferPtr(f) + <usize>ipEndOf(r), b + <usize>(P.l4 + P.tcpHdrLen), <usize>n);
+  const at = ipEndOf(r);
+  // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
+  if (load<u32>(r, F_FRAME_LEN) != at && !P.verifyPayload(b)) return false;
+  if (!P.copyPayload(b, bufferPtr(f) + <usize>at)) return false;
   const len = load<u32>(r, F_PAY_LEN);
   // A payload placed at an odd offset contributes its sum byte-swapped.
   const sum = (len & 1) == 0 ? P.payloadSum : swap16(P.payloadSum);
@@ -124,6 +139,7 @@ export function aggAppend(f: i32, b: usize): void {
   store<u32>(r, load<u32>(r, F_NEXT_SEQ) + n, F_NEXT_SEQ);
   store<u8>(r, P.flags, F_LAST_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
+  return true;
 }
 
 /**

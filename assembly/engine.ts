@@ -51,13 +51,11 @@ export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32):
   let f = tableFind(k, h); // 718-722
   if (cls != P.CLASS_CANDIDATE || P.payloadLen == 0) {
     // Not aggregable, but it may belong to a connection: keep per-connection order.
-    if (f != NONE) {
-      touch(f);
-      endSegmentRun(f, P.flags);
-    }
-    return passInput(fullLen, P.payloadLen);
+    if (f != NONE) touch(f);
+    return cannotJoin(f, fullLen);
   }
   if (f == NONE) {
+    if (!P.verifyPayload(b)) return passInput(fullLen, P.payloadLen); // 714
     if (active == maxFlows) { // 726: no room, Simple NIC path
       S.count(S.STAT_TABLE_FULL);
       return passInput(fullLen, P.payloadLen);
@@ -68,20 +66,24 @@ export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32):
   } else {
     touch(f); // 724
   }
-  if (ownFieldsForbid(b)) { // 732 and the segment's own flags (FIG. 4, 424-428)
-    endSegmentRun(f, P.flags);
-    return passInput(fullLen, P.payloadLen);
-  }
+  // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
+  // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
+  if (ownFieldsForbid(b)) return cannotJoin(f, fullLen);
   const r = flowPtr(f);
+  let joined = false;
   if (load<u32>(r, F_SEGMENTS) != 0) {
     const reason = mismatch(f, b); // 736-741
-    if (reason != 0) send(f, reason, now); // 746-750
+    if (reason == 0) {
+      if (!aggAppend(f, b)) return cannotJoin(f, fullLen); // 745
+      joined = true;
+    } else {
+      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen);
+      send(f, reason, now); // 746-750
+    }
   }
-  if (load<u32>(r, F_SEGMENTS) == 0) { // 742
-    aggStart(f, b); // 743-745
+  if (!joined) { // 742
+    if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 743-745
     timerSet(AG_TIMER, f, deadline(agPeriod), false);
-  } else {
-    aggAppend(f, b); // 745
   }
   if ((P.flags & FIN) != 0) { // 752: FIN ends the aggregate and the connection (758)
     send(f, REASON_FIN, now);
@@ -129,6 +131,12 @@ export function nextDeadline(): f64 {
 /** Send every pending aggregate in start order (flush / close / end of input). */
 export function flushAll(reason: i32): void {
   for (let f = agHead; f != NONE; f = agHead) send(f, reason, now);
+}
+
+/** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
+function cannotJoin(f: i32, fullLen: i32): void {
+  if (f != NONE) endSegmentRun(f, P.flags);
+  passInput(fullLen, P.payloadLen);
 }
 
 /** A frame of connection f that cannot join: send its aggregate first; FIN / RST delete it (758). */

@@ -1,6 +1,6 @@
 // Header parsing and the candidate check 714 (twin: bindings/twin/parse.ts). The result of the
 // last parse lives in the globals below (one frame at a time, nothing allocated).
-import { fold, sum16, sumWords } from './checksum';
+import { fold, sum16, sum16Copy, sumWords } from './checksum';
 
 export const LINK_ETHERNET: i32 = 1;
 export const LINK_RAW: i32 = 101;
@@ -9,7 +9,7 @@ export const LINK_SLL2: i32 = 276;
 
 export const CLASS_OTHER: i32 = 0; //     no TCP ports reachable: belongs to nobody
 export const CLASS_KEYED: i32 = 1; //     has a flow key but failed 714
-export const CLASS_CANDIDATE: i32 = 2; // passed 714
+export const CLASS_CANDIDATE: i32 = 2; // passed 714 (its payload checksum: see verifyPayload)
 
 /** VLAN key value of an untagged frame (a VLAN id is 12 bits). */
 export const NO_VLAN: u32 = 0x1000;
@@ -45,7 +45,18 @@ export let ack: u32 = 0;
 export let flags: u32 = 0;
 export let window: u32 = 0;
 export let addrSum: u32 = 0;
+/** Folded sum of the payload; with verification on, valid once verifyPayload / copyPayload said yes. */
 export let payloadSum: u32 = 0;
+
+// 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
+// payload into the connection buffer (copyPayload), or alone when the segment will not be copied
+// now (verifyPayload). A frame that never gets that far (pure ACK, own fields forbid) takes the
+// same path whatever its checksum, so it is never summed.
+const PAYLOAD_VERIFIED: i32 = 0;
+const PAYLOAD_UNCHECKED: i32 = 1;
+const PAYLOAD_BAD: i32 = 2;
+let payloadState: i32 = PAYLOAD_VERIFIED;
+let expectedSum: u32 = 0; // folded pseudo-header + TCP header: the payload must bring it to 0xffff
 
 @inline export function be16(p: usize): u32 {
   return bswap<u16>(load<u16>(p));
@@ -185,13 +196,40 @@ function checkTcp(b: usize, tcp: i32, end: i32): i32 {
   const pseudo = fold(addrSum + PROTO_TCP + <u32>(end - tcp));
   const headerSum = sumWords(t, tcpHdrLen);
   if (verifyChecksums) {
-    const sum = sum16(t + <usize>tcpHdrLen, end - tcp - tcpHdrLen);
-    if (fold(pseudo + headerSum + sum) != 0xffff) return CLASS_KEYED;
-    payloadSum = sum;
+    expectedSum = fold(pseudo + headerSum);
+    payloadState = PAYLOAD_UNCHECKED;
   } else {
     // Derive the payload's sum from the segment's own checksum field, so an error in it is
     // carried into the aggregate rather than laundered (SPEC §5).
     payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
+    payloadState = PAYLOAD_VERIFIED;
   }
   return CLASS_CANDIDATE;
+}
+
+@inline function payloadStart(b: usize): usize {
+  return b + <usize>(l4 + tcpHdrLen);
+}
+
+function settle(sum: u32): bool {
+  if (fold(expectedSum + sum) != 0xffff) {
+    payloadState = PAYLOAD_BAD;
+    return false;
+  }
+  payloadSum = sum;
+  payloadState = PAYLOAD_VERIFIED;
+  return true;
+}
+
+/** The candidate's payload checksum is correct (714); computed at most once per frame. */
+export function verifyPayload(b: usize): bool {
+  if (payloadState == PAYLOAD_UNCHECKED) return settle(sum16(payloadStart(b), payloadLen));
+  return payloadState == PAYLOAD_VERIFIED;
+}
+
+/** Copy the candidate's payload to dst, verifying it on the way (714, 745); false: checksum bad. */
+export function copyPayload(b: usize, dst: usize): bool {
+  if (payloadState == PAYLOAD_UNCHECKED) return settle(sum16Copy(payloadStart(b), dst, payloadLen));
+  memory.copy(dst, payloadStart(b), <usize>payloadLen);
+  return payloadState == PAYLOAD_VERIFIED;
 }

@@ -299,6 +299,52 @@ describe('pass-through and the context database', () => {
   });
 });
 
+// The core verifies a candidate's payload checksum while copying the payload into the connection
+// buffer (assembly/parse.ts copyPayload): a bad segment's bytes may land past the aggregate's end
+// and must never become part of it, nor disturb what is pending.
+describe('payload checksum verified while copying (714 with 745)', () => {
+  it('a bad segment after a padded one-segment aggregate: the padding is sent intact', async () => {
+    const [first] = segments(1, { padding: 6 }, SEQ0, 10);
+    for (let i = first.length - 6; i < first.length; i++) first[i] = 0xa0 + i; // padding that shows damage
+    const bad = tcpFrame({ seq: SEQ0 + 10, payload: 10, badTcpChecksum: true });
+    const { packets } = await run({}, timed([first, bad]));
+    expect(shape(packets)).toEqual(['1:non-candidate', '1:pass-through']);
+    expect(hex(packets[0].data)).toBe(hex(first));
+    expect(hex(packets[1].data)).toBe(hex(bad));
+  });
+
+  it('a bad segment joining a longer aggregate: the aggregate holds exactly the good segments', async () => {
+    const bad = tcpFrame({ seq: SEQ0 + 3 * MSS, payload: MSS, badTcpChecksum: true });
+    const frames = [...segments(3), bad, ...segments(2, {}, SEQ0 + 4 * MSS)];
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['3:non-candidate', '1:pass-through', '2:close']);
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3)));
+    expect(hex(packets[1].data)).toBe(hex(bad));
+    expect(hex(packets[2].data)).toBe(hex(aggregateOf(2, {}, SEQ0 + 4 * MSS)));
+  });
+
+  it('a bad segment that would not join anyway: the aggregate goes out as non-candidate, not mismatch', async () => {
+    const bad = second({ ack: 99, badTcpChecksum: true });
+    const { packets } = await run({}, timed([...segments(1), bad]));
+    expect(shape(packets)).toEqual(['1:non-candidate', '1:pass-through']);
+  });
+
+  it('a bad segment where an aggregate would start: nothing is pending, it passes through', async () => {
+    const bad = tcpFrame({ seq: SEQ0 + MSS, payload: MSS, badTcpChecksum: true });
+    const frames = [segments(1, { flags: ACK | PSH })[0], bad, ...segments(2, {}, SEQ0 + 2 * MSS)];
+    const { packets } = await run({}, timed(frames));
+    expect(shape(packets)).toEqual(['1:psh', '1:pass-through', '2:close']);
+    expect(hex(packets[1].data)).toBe(hex(bad));
+  });
+
+  it('a bad first segment of a new connection creates no entry', async () => {
+    const bad = tcpFrame({ seq: SEQ0, payload: MSS, badTcpChecksum: true });
+    const { packets, stats } = await run({}, timed([bad]));
+    expect(shape(packets)).toEqual(['1:pass-through']);
+    expect(stats.flowsCreated).toBe(0);
+  });
+});
+
 describe('checksum options', () => {
   it('verification off: a corrupted segment joins and its error is carried, not laundered', async () => {
     const frames = [segments(1)[0], second({ badTcpChecksum: true }), ...segments(1, {}, SEQ0 + 2 * MSS)];
