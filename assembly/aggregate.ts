@@ -1,12 +1,13 @@
-// Connection buffers (618) and the aggregation checks 732-741 (twin: bindings/twin/aggregate.ts).
-// Each flow index owns one preallocated buffer holding its pending aggregate: the first segment's
+// Pending aggregates and the aggregation checks 732-741 (twin: bindings/twin/aggregate.ts).
+// A flow with a pending aggregate holds a connection buffer (buffers.ts) with the first segment's
 // whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
 // later segment's payload appended at the IP end.
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
   F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
-  F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, bufferCap, bufferPtr, flowPtr,
+  F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
+import { bufferAcquire, bufferCap, bufferPtr, bufferRelease } from './buffers';
 import * as P from './parse';
 import {
   REASON_CAPACITY, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740,
@@ -84,14 +85,18 @@ function sameWords(a: usize, b: usize, count: i32): bool {
 }
 
 /**
- * 743-745: the segment starts flow f's aggregate: its whole frame goes into the buffer, the payload
- * verified as it is copied. False (buffer untouched as far as the flow is concerned): bad checksum.
+ * 743-745: the segment starts flow f's aggregate in a buffer lent to it (one must be free): its
+ * whole frame goes in, the payload verified as it is copied. False: bad checksum, nothing held.
  */
 export function aggStart(f: i32, b: usize): bool {
   const r = flowPtr(f);
+  bufferAcquire(f);
   const a = bufferPtr(f);
   const headers = <usize>(P.l4 + P.tcpHdrLen);
-  if (!P.copyPayload(b, a + headers)) return false;
+  if (!P.copyPayload(b, a + headers)) {
+    bufferRelease(f);
+    return false;
+  }
   memory.copy(a, b, headers);
   const ipEnd = <usize>P.ipEnd;
   memory.copy(a + ipEnd, b + ipEnd, <usize>P.frameLen - ipEnd); // Ethernet padding, kept

@@ -3,11 +3,12 @@
 import {
   FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid,
 } from './aggregate';
-import { F_MSS, F_SEGMENTS, F_IP_SIZE, NONE, bufferPtr, flowPtr } from './flow';
+import { bufferFree, bufferPtr, bufferRelease } from './buffers';
+import { F_MSS, F_SEGMENTS, F_IP_SIZE, NONE, flowPtr } from './flow';
 import { active, maxFlows, hashKey, tableFind, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
 import {
-  REASON_AG_TIMER, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
+  REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
 } from './reason';
 import * as S from './stats';
@@ -82,6 +83,10 @@ export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32):
     }
   }
   if (!joined) { // 742
+    if (!bufferFree()) { // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
+      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen);
+      send(agHead, REASON_CAPACITY, now);
+    }
     if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 743-745
     timerSet(AG_TIMER, f, deadline(agPeriod), false);
   }
@@ -166,6 +171,7 @@ function send(f: i32, reason: i32, time: f64): void {
   timerStop(AG_TIMER, f);
   emitAggregate(bufferPtr(f), length, <i32>segments, <i32>load<u32>(r, F_MSS), reason, time,
     segments < 2 || fixChecksums ? 1 : 0);
+  bufferRelease(f); // after the sink has seen it
 }
 
 function deleteFlow(f: i32): void {

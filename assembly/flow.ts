@@ -20,7 +20,8 @@
 // │ 104 │ pseudo u32     folded sum of addresses + protocol (pseudo-header)            │
 // │ 108 │ l3 u8 │ l4 u8 │ tcpHdrLen u8 │ ipVersion u8                                │
 // │ 112 │ lastFlags u8 │ pad u8 │ lastWindow u16   carried from the last segment     │
-// │ 116 │ pad[12]                                                                      │
+// │ 116 │ buffer i32     connection buffer lent while segments > 0 (buffers.ts)        │
+// │ 120 │ pad[8]                                                                       │
 // └─────┴──────────────────────────────────────────────────────────────────────────────┘
 export const FLOW_SIZE: usize = 128;
 export const F_HASH: usize = 40;
@@ -44,18 +45,12 @@ export const F_TCP_HDR_LEN: usize = 110;
 export const F_IP_VERSION: usize = 111;
 export const F_LAST_FLAGS: usize = 112;
 export const F_LAST_WINDOW: usize = 114;
+export const F_BUFFER: usize = 116;
 
 export const NONE: i32 = -1;
 
 export let flowsBase: usize = 0;
-export let buffersBase: usize = 0;
-/** Bytes per connection buffer (aggregate.ts bufferCapacity). */
-export let bufferCap: usize = 0;
 
 @inline export function flowPtr(f: i32): usize {
   return flowsBase + <usize>f * FLOW_SIZE;
-}
-
-@inline export function bufferPtr(f: i32): usize {
-  return buffersBase + <usize>f * bufferCap;
 }

@@ -1,13 +1,15 @@
 // The WASM export surface: numbers only. bindings/engine-wasm.ts owns every JS object.
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
-// ┌────────────┬─────────┬────────────┬───────────┬──────────────┬──────────────────┬───────────────┬──────────────┐
-// │ stats      │ key     │ slots      │ free      │ flows        │ buffers          │ stage: desc   │ stage: data  │
-// │ f64 ×31    │ 48 B    │ u32 ×2^k   │ i32 ×N    │ 128 B ×N     │ bufferCap ×N     │ 24 B ×BATCH   │ STAGE_BYTES  │
-// └────────────┴─────────┴────────────┴───────────┴──────────────┴──────────────────┴───────────────┴──────────────┘
-// N = maxFlows; flows: flow.ts; buffers: aggregate.ts; stage: frames staged by the bindings.
+// ┌──────────┬───────┬──────────┬─────────┬────────────┬──────────────┬────────────────┬─────────────┬─────────────┐
+// │ stats    │ key   │ slots    │ free    │ flows      │ buffer free  │ buffers        │ stage: desc │ stage: data │
+// │ f64 ×31  │ 48 B  │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P       │ bufferCap ×P   │ 24 B ×BATCH │ STAGE_BYTES │
+// └──────────┴───────┴──────────┴─────────┴────────────┴──────────────┴────────────────┴─────────────┴─────────────┘
+// N = maxFlows, P = maxPending; slots, free: flow-table.ts; flows: flow.ts; buffers: buffers.ts;
+// stage: frames staged by the bindings.
 // Batch descriptor (24 B): offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
 import * as A from './aggregate';
+import * as B from './buffers';
 import * as E from './engine';
 import * as F from './flow';
 import * as T from './flow-table';
@@ -27,7 +29,7 @@ let stageData: usize = 0;
 }
 
 /** Lay out every region; returns the first byte past the end (in u64: it may not fit in 4 GiB). */
-function layout(flows: i32, maxAgg: i32): u64 {
+function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
   let p = <u64>align(__heap_base, 64);
   S.statsBase = <usize>p;
   p += <u64>S.STAT_COUNT << 3;
@@ -40,10 +42,11 @@ function layout(flows: i32, maxAgg: i32): u64 {
   p = align64(p + (<u64>flows << 2), 64);
   F.flowsBase = <usize>p;
   p += <u64>flows * <u64>F.FLOW_SIZE;
-  F.bufferCap = <usize>A.bufferCapacity(maxAgg);
-  p = align64(p, 64);
-  F.buffersBase = <usize>p;
-  p = align64(p + <u64>flows * <u64>F.bufferCap, 64);
+  B.bufferFreeBase = <usize>p;
+  p = align64(p + (<u64>pending << 2), 64);
+  B.bufferCap = <usize>A.bufferCapacity(maxAgg);
+  B.buffersBase = <usize>p;
+  p = align64(p + <u64>pending * <u64>B.bufferCap, 64);
   stageDesc = <usize>p;
   p = align64(p + <u64>MAX_BATCH * <u64>DESC_SIZE, 64);
   stageData = <usize>p;
@@ -55,17 +58,18 @@ function layout(flows: i32, maxAgg: i32): u64 {
 }
 
 /** Bytes of linear memory an engine with these options needs (call before creating it). */
-export function memoryNeeded(flows: i32, maxAgg: i32): f64 {
-  return <f64>layout(flows, maxAgg);
+export function memoryNeeded(flows: i32, pending: i32, maxAgg: i32): f64 {
+  return <f64>layout(flows, pending, maxAgg);
 }
 
 /** Set up an engine in this instance's memory. Returns 0, or 1 if the memory is too small. */
-export function init(flows: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
+export function init(flows: i32, pending: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
   gro: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
-  const end = layout(flows, maxAgg);
+  const end = layout(flows, pending, maxAgg);
   if (end > (<u64>memory.size() << 16)) return 1;
   memory.fill(S.statsBase, 0, <usize>S.STAT_COUNT << 3);
   T.tableInit(flows, seed);
+  B.buffersInit(pending);
   timersInit();
   E.clockReset();
   A.maxAggregate = maxAgg;

@@ -1,17 +1,18 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
 import { EngineBase } from './engine-base.js';
+import { tooLarge } from './options.js';
+import { bufferCapacity } from './twin/aggregate.js';
 import { statsFromCounters } from './stats.js';
 import { TwinCore, type Emitter } from './twin/engine.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
-/** The twin's tables, or a RangeError naming maxFlows when they cannot be allocated. */
+/** The twin's tables, or a RangeError naming the options that size them when they cannot be allocated. */
 function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
   try {
     return new TwinCore(options, emitter);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new RangeError(`option maxFlows: cannot allocate connection buffers for ${options.maxFlows} flows ` +
-      `× maxAggregate ${options.maxAggregate} (${error.message})`);
+    throw tooLarge(options, bufferCapacity(options.maxAggregate), `cannot allocate them (${error.message})`);
   }
 }
 

@@ -2,14 +2,16 @@
 // One compiled module per process, one instance and one fixed-size memory per engine.
 import { instantiateSync } from '@assemblyscript/loader';
 import { EngineBase } from './engine-base.js';
+import { tooLarge } from './options.js';
 import { statsFromCounters } from './stats.js';
+import { bufferCapacity } from './twin/aggregate.js';
 import * as S from './twin/stats.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
 /** Numeric export surface of build/lro.wasm (assembly/index.ts). */
 interface CoreExports {
-  memoryNeeded(flows: number, maxAggregate: number): number;
-  init(flows: number, maxAggregate: number, threshold: number, agPeriodUs: number, delPeriodUs: number,
+  memoryNeeded(flows: number, pending: number, maxAggregate: number): number;
+  init(flows: number, pending: number, maxAggregate: number, threshold: number, agPeriodUs: number, delPeriodUs: number,
     gro: number, verify: number, fix: number, seed: number, linkType: number): number;
   stageDataPtr(): number;
   stageDescPtr(): number;
@@ -58,17 +60,17 @@ export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEn
   const module = await compileOnce();
   // Ask the core how much memory its layout needs, in a throwaway instance.
   const probe = instantiateSync<Record<string, unknown>>(module, noImports()).exports as unknown as CoreExports;
-  const bytes = probe.memoryNeeded(options.maxFlows, options.maxAggregate);
+  const bytes = probe.memoryNeeded(options.maxFlows, options.maxPending, options.maxAggregate);
   const pages = Math.ceil(bytes / PAGE);
+  const bufferBytes = bufferCapacity(options.maxAggregate);
   if (pages > MAX_PAGES) {
-    throw new RangeError(`option maxFlows: ${options.maxFlows} flows × maxAggregate ${options.maxAggregate} need ` +
-      `${(bytes / 2 ** 30).toFixed(1)} GiB, more than a WebAssembly memory holds (4 GiB)`);
+    throw tooLarge(options, bufferBytes, `${(bytes / 2 ** 30).toFixed(1)} GiB, more than a WebAssembly memory holds (4 GiB)`);
   }
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   } catch {
-    throw new RangeError(`option maxFlows: cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory`);
+    throw tooLarge(options, bufferBytes, `cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory`);
   }
   return new WasmEngine(options, module, memory);
 }
@@ -112,7 +114,7 @@ export class WasmEngine extends EngineBase {
     this.core = instantiateSync<Record<string, unknown>>(module, imports).exports as unknown as CoreExports;
     this.heap = new Uint8Array(memory.buffer);
     const o = options;
-    const status = this.core.init(o.maxFlows, o.maxAggregate, o.threshold, o.aggregateTimeoutUs,
+    const status = this.core.init(o.maxFlows, o.maxPending, o.maxAggregate, o.threshold, o.aggregateTimeoutUs,
       o.idleTimeoutMs * 1000, o.preset === 'gro' ? 1 : 0, o.verifyChecksums ? 1 : 0, o.fixChecksums ? 1 : 0,
       o.hashSeed >>> 0, o.linkType);
     if (status !== 0) throw new Error('large-receive: WebAssembly memory smaller than the core layout');

@@ -6,6 +6,7 @@ import type { EngineOptions, ResolvedOptions } from './types.js';
 export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
 
 const U32_LIMIT = 2 ** 32;
+const MAX_FLOWS = 2 ** 24;
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -34,7 +35,7 @@ function linkTypeOption(value: unknown): number {
 }
 
 const KNOWN = new Set([
-  'engine', 'preset', 'maxFlows', 'maxAggregate', 'mtu', 'threshold', 'aggregateTimeoutUs',
+  'engine', 'preset', 'maxFlows', 'maxPending', 'maxAggregate', 'mtu', 'threshold', 'aggregateTimeoutUs',
   'idleTimeoutMs', 'verifyChecksums', 'fixChecksums', 'hashSeed', 'linkType',
 ]);
 
@@ -47,10 +48,12 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   }
   const mtu = integerIn('mtu', options.mtu ?? 1500, 68, 65535);
   const maxAggregate = integerIn('maxAggregate', options.maxAggregate ?? 65535, mtu, 65535);
+  const maxFlows = integerIn('maxFlows', options.maxFlows ?? 1024, 1, MAX_FLOWS);
   return {
     engine: oneOf('engine', options.engine ?? 'wasm', ['wasm', 'ts'] as const),
     preset: oneOf('preset', options.preset ?? 'gro', ['gro', 'seed'] as const),
-    maxFlows: integerIn('maxFlows', options.maxFlows ?? 1024, 1, 65536),
+    maxFlows,
+    maxPending: integerIn('maxPending', options.maxPending ?? maxFlows, 1, maxFlows),
     maxAggregate,
     mtu,
     threshold: integerIn('threshold', options.threshold ?? maxAggregate - mtu, 0, maxAggregate),
@@ -61,4 +64,10 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     hashSeed: integerIn('hashSeed', options.hashSeed ?? Math.floor(Math.random() * U32_LIMIT), 0, U32_LIMIT - 1),
     linkType: linkTypeOption(options.linkType ?? LINK_ETHERNET),
   };
+}
+
+/** The RangeError for tables that do not fit: it names the options that size them. */
+export function tooLarge(o: ResolvedOptions, bufferBytes: number, why: string): RangeError {
+  return new RangeError(`option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
+    `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows}: ${why}; lower maxPending (default: maxFlows)`);
 }

@@ -48,8 +48,15 @@ export interface EngineOptions {
   engine?: EngineKind;
   /** 'gro' (default, Linux-compatible checks) or 'seed' (the patent's checks exactly). */
   preset?: Preset;
-  /** Connections tracked at once (default 1024, range [1, 65536]). */
+  /** Connections tracked at once (default 1024, range [1, 2^24]); about 150 bytes each. */
   maxFlows?: number;
+  /**
+   * Aggregates pending at once (default maxFlows, range [1, maxFlows]): each holds a connection
+   * buffer of maxAggregate + 128 bytes, so this sets the engine's memory. With fewer than
+   * maxFlows, a new aggregate that finds every buffer in use first sends the oldest pending one
+   * (reason `capacity`).
+   */
+  maxPending?: number;
   /** MAX_AGREG: largest IP length field of an aggregate (default 65535, range [mtu, 65535]). */
   maxAggregate?: number;
   /** Network MTU (default 1500, range [68, 65535]). */

@@ -293,13 +293,14 @@ describe('lro coalesce: output', () => {
   it('every engine option is a flag; bad values exit 2 naming the flag', async () => {
     const input = await gen('flags.pcap', '--packets', '2000');
     const ok = await lro('coalesce', input, '-o', p('flags.out.pcap'), '--json', '--preset', 'seed', '--max-flows', '16',
-      '--max-aggregate', '30000', '--mtu', '1500', '--threshold', '20000', '--aggregate-timeout-us', '500',
+      '--max-pending', '3', '--max-aggregate', '30000', '--mtu', '1500', '--threshold', '20000', '--aggregate-timeout-us', '500',
       '--idle-timeout-ms', '100', '--no-verify-checksums', '--no-fix-checksums', '--engine', 'ts', '--hash-seed', '0x1234');
     expect(ok.code).toBe(0);
-    await checkAgainstEngine(input, p('flags.out.pcap'), { preset: 'seed', maxFlows: 16, maxAggregate: 30000, threshold: 20000,
+    await checkAgainstEngine(input, p('flags.out.pcap'), { preset: 'seed', maxFlows: 16, maxPending: 3, maxAggregate: 30000, threshold: 20000,
       aggregateTimeoutUs: 500, idleTimeoutMs: 100, verifyChecksums: false, fixChecksums: false });
     const bad: [string[], RegExp][] = [
-      [['--max-flows', '0'], /--max-flows must be an integer in \[1, 65536\], got 0/],
+      [['--max-flows', '0'], /--max-flows must be an integer in \[1, 16777216\], got 0/],
+      [['--max-flows', '16', '--max-pending', '17'], /--max-pending must be an integer in \[1, 16\], got 17/],
       [['--max-aggregate', '1000'], /--max-aggregate must be an integer in \[1500, 65535\]/],
       [['--mtu', 'big'], /--mtu must be a number, got 'big'/],
       [['--threshold', '-1'], /--threshold must be/],

@@ -345,6 +345,46 @@ describe('payload checksum verified while copying (714 with 745)', () => {
   });
 });
 
+// maxPending < maxFlows: fewer connection buffers than connections. A new aggregate that finds
+// every buffer in use first sends the oldest pending one (reason capacity).
+describe('connection buffers shared by flows (maxPending)', () => {
+  const tagged = (p: Packet) => `${parseFrame(p.data)!.tcp!.sport}:${p.segments}:${p.reason}`;
+
+  it('the oldest pending aggregate is sent to free a buffer', async () => {
+    const a = segments(3, { sport: 1 });
+    const b = segments(2, { sport: 2 });
+    const steps: Step[] = [...timed([a[0], a[1], b[0], b[1], a[2]]), { flush: true }];
+    const { packets, stats } = await run({ maxFlows: 4, maxPending: 1 }, steps);
+    expect(packets.map(tagged)).toEqual(['1:2:capacity', '2:2:capacity', '1:1:flush']);
+    expect(hex(packets[0].data)).toBe(hex(aggregateOf(2, { sport: 1 })));
+    expect(hex(packets[1].data)).toBe(hex(aggregateOf(2, { sport: 2 })));
+    expect(hex(packets[2].data)).toBe(hex(a[2]));
+    expect(stats.flowsActive).toBe(2); // connections stay tracked; only their buffers are shared
+  });
+
+  it('a segment with a bad checksum evicts nothing', async () => {
+    const b = segments(3, { sport: 2 });
+    const badB = tcpFrame({ sport: 2, seq: SEQ0 + 2 * MSS, payload: MSS, badTcpChecksum: true });
+    const frames = [tcpFrame({ sport: 1, seq: SEQ0, payload: MSS }), b[0], tcpFrame({ sport: 2, seq: SEQ0 + MSS, payload: MSS, flags: ACK | PSH }),
+      tcpFrame({ sport: 1, seq: SEQ0 + MSS, payload: MSS }), badB];
+    const { packets } = await run({ maxFlows: 4, maxPending: 1 }, [...timed(frames), { flush: true }]);
+    expect(packets.map(tagged)).toEqual(['1:1:capacity', '2:2:psh', '2:1:pass-through', '1:1:flush']);
+    expect(hex(packets[2].data)).toBe(hex(badB));
+  });
+
+  it('100k tracked flows fit when buffers are fewer', async () => {
+    const n = 100_000;
+    const frames = Array.from({ length: n }, (_, i) => tcpFrame({ sport: 1 + (i % 50_000), src: `10.1.${i >> 8 & 255}.${i & 255}`,
+      dst: `10.2.0.${i >> 16}`, payload: 10 }));
+    const { packets, stats } = await run({ maxFlows: n, maxPending: 1024 }, timed(frames, 0, 0));
+    expect(stats.flowsCreated).toBe(n);
+    expect(stats.flowsActive).toBe(n);
+    expect(stats.tableFull).toBe(0);
+    expect(stats.reasons.capacity).toBe(n - 1024);
+    expect(packets).toHaveLength(n);
+  });
+});
+
 describe('checksum options', () => {
   it('verification off: a corrupted segment joins and its error is carried, not laundered', async () => {
     const frames = [segments(1)[0], second({ badTcpChecksum: true }), ...segments(1, {}, SEQ0 + 2 * MSS)];

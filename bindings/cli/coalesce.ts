@@ -26,6 +26,7 @@
 // was pushed, which maps it to its record.
 
 import { createEngine } from '../index.js';
+import { flagError } from './engine-flags.js';
 import { createCaptureWriter, openCapture, type CaptureError, type CaptureReader, type CaptureRecord, type CaptureWriter, type InterfaceInfo } from '../capture/index.js';
 import type { Engine, EngineOptions, Packet, Reason, Stats } from '../types.js';
 import { REASONS } from '../types.js';
@@ -305,11 +306,15 @@ class Coalescer {
   }
 }
 
-/** createEngine, with the missing-wasm case turned into a one-line FileError. */
+/**
+ * createEngine, with the missing-wasm case turned into a one-line FileError and options that
+ * cannot be met (memory) into a usage error naming the flags.
+ */
 export async function newEngine(options: EngineOptions): Promise<Engine> {
   try {
     return await createEngine(options);
   } catch (err) {
+    if (err instanceof RangeError) throw flagError('coalesce', err);
     const e = err as NodeJS.ErrnoException;
     if (e && e.code === 'ENOENT') {
       throw new FileError('cannot load the WebAssembly core build/lro.wasm (run `npm run build`, or use --engine ts)');

@@ -6,7 +6,8 @@ import { UsageError, type FlagSpec, type Parsed } from './args.js';
 
 export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'preset', type: 'string', arg: 'gro|seed', help: "checks to apply: 'gro' (default, Linux-compatible) or 'seed' (the patent's)" },
-  { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..65536)' },
+  { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..16777216)' },
+  { name: 'max-pending', type: 'number', arg: 'N', help: 'aggregates held at once, each in a 64 KiB buffer (default max-flows,\n1..max-flows; when all are in use the oldest is sent early)' },
   { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
   { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
   { name: 'threshold', type: 'number', arg: 'BYTES', help: 'send an aggregate once larger than this (default max-aggregate − mtu;\n0 = every segment alone: output = input)' },
@@ -22,6 +23,7 @@ export const ENGINE_FLAGS: FlagSpec[] = [
 const FLAG_OF: Record<string, string> = {
   preset: '--preset',
   maxFlows: '--max-flows',
+  maxPending: '--max-pending',
   maxAggregate: '--max-aggregate',
   mtu: '--mtu',
   threshold: '--threshold',
@@ -41,6 +43,7 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   if (f.has('preset')) opts.preset = f.get('preset') as EngineOptions['preset'];
   if (f.has('engine')) opts.engine = f.get('engine') as EngineOptions['engine'];
   opts.maxFlows = num('max-flows');
+  opts.maxPending = num('max-pending');
   opts.maxAggregate = num('max-aggregate');
   opts.mtu = num('mtu');
   opts.threshold = num('threshold');
@@ -53,11 +56,15 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   try {
     resolveOptions(opts);
   } catch (err) {
-    if (err instanceof RangeError) {
-      const msg = err.message.replace(/^option (\w+)/, (all, name: string) => FLAG_OF[name] ?? all);
-      throw new UsageError(`lro ${cmd}: ${msg}`);
-    }
+    if (err instanceof RangeError) throw flagError(cmd, err);
     throw err;
   }
   return opts;
+}
+
+/** An engine's RangeError about an option, as a usage error about its flag. */
+export function flagError(cmd: string, err: RangeError): UsageError {
+  const msg = err.message.replace(/option (\w+)/g, (all, name: string) => FLAG_OF[name] ?? all)
+    .replace(/\b(maxFlows|maxPending|maxAggregate)\b/g, (name: string) => FLAG_OF[name]);
+  return new UsageError(`lro ${cmd}: ${msg}`);
 }

@@ -1,7 +1,8 @@
-// Connection buffers (618) and the aggregation checks 732-741 (twin of assembly/aggregate.ts).
-// Each flow index owns one preallocated buffer holding its pending aggregate: the first
-// segment's whole frame (so a one-segment aggregate goes out byte-identical, padding included),
-// then every later segment's payload appended at the IP end.
+// Pending aggregates, their connection buffers (618) and the aggregation checks 732-741 (twin of
+// assembly/aggregate.ts and assembly/buffers.ts). A flow with a pending aggregate holds one of
+// maxPending preallocated buffers: the first segment's whole frame (so a one-segment aggregate
+// goes out byte-identical, padding included), then every later segment's payload appended at the
+// IP end. Free buffers are a stack: the one freed last is lent next.
 import { fold, sum16, swap16, checksumField } from './checksum.js';
 import { Parsed, be32 } from './parse.js';
 import {
@@ -21,6 +22,10 @@ export function bufferCapacity(maxAggregate: number): number {
 export class Aggregates {
   readonly buffers: Uint8Array;
   readonly capacity: number;
+  /** Per flow index: start of its lent buffer in `buffers` (valid while segments > 0). */
+  readonly base: Float64Array;
+  private readonly free: Int32Array;
+  private freeTop: number;
   // Per flow index; segments = 0 means no pending aggregate (connection buffer empty, 742).
   readonly segments: Uint32Array;
   readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
@@ -39,12 +44,17 @@ export class Aggregates {
 
   constructor(
     maxFlows: number,
+    maxPending: number,
     private readonly maxAggregate: number,
     private readonly gro: boolean,
     readonly fixChecksums: boolean,
   ) {
     this.capacity = bufferCapacity(maxAggregate);
-    this.buffers = new Uint8Array(maxFlows * this.capacity);
+    this.buffers = new Uint8Array(maxPending * this.capacity);
+    this.base = new Float64Array(maxFlows);
+    this.free = new Int32Array(maxPending);
+    for (let i = 0; i < maxPending; i++) this.free[i] = maxPending - 1 - i;
+    this.freeTop = maxPending;
     this.segments = new Uint32Array(maxFlows);
     this.nextSeq = new Uint32Array(maxFlows);
     this.frameLen = new Uint32Array(maxFlows);
@@ -76,7 +86,7 @@ export class Aggregates {
   /** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
   mismatch(f: number, p: Parsed, b: Uint8Array): number {
     const a = this.buffers;
-    const base = f * this.capacity;
+    const base = this.base[f];
     const l3 = base + p.l3;
     const l4 = base + p.l4;
     const firstFlags = a[l4 + 13];
@@ -103,9 +113,15 @@ export class Aggregates {
     return sameBytes(a, l3, b, n, 4) && a[l3 + 7] === b[n + 7];
   }
 
-  /** 743-745: the segment starts flow f's aggregate (the whole frame goes into the buffer). */
+  /** A buffer is free for a new aggregate. */
+  bufferFree(): boolean {
+    return this.freeTop !== 0;
+  }
+
+  /** 743-745: the segment starts flow f's aggregate in a lent buffer (one must be free). */
   start(f: number, p: Parsed, b: Uint8Array): void {
-    this.buffers.set(b, f * this.capacity);
+    this.base[f] = this.free[--this.freeTop] * this.capacity;
+    this.buffers.set(b, this.base[f]);
     this.segments[f] = 1;
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
@@ -126,7 +142,7 @@ export class Aggregates {
   append(f: number, p: Parsed, b: Uint8Array): void {
     const n = p.payloadLen;
     const from = p.l4 + p.tcpHdrLen;
-    const end = f * this.capacity + this.ipEnd(f);
+    const end = this.base[f] + this.ipEnd(f);
     this.buffers.set(b.subarray(from, from + n), end);
     // A payload placed at an odd offset contributes its sum byte-swapped.
     const sum = (this.payloadLen[f] & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
@@ -153,7 +169,7 @@ export class Aggregates {
   finish(f: number): number {
     if (this.segments[f] < 2) return this.frameLen[f];
     const a = this.buffers;
-    const base = f * this.capacity;
+    const base = this.base[f];
     const l3 = base + this.l3[f];
     const l4 = base + this.l4[f];
     const ipSize = this.ipSize[f];
@@ -176,6 +192,12 @@ export class Aggregates {
       put16(a, l4 + 16, checksumField(pseudo + header + this.payloadSum[f]));
     }
     return this.frameLen[f];
+  }
+
+  /** Flow f's aggregate is sent: its buffer goes back on the stack. */
+  release(f: number): void {
+    this.segments[f] = 0;
+    this.free[this.freeTop++] = this.base[f] / this.capacity;
   }
 }
 

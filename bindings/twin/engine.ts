@@ -5,7 +5,7 @@ import { Aggregates, FIN, PSH, RST } from './aggregate.js';
 import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
-  REASON_AG_TIMER, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
+  REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
 } from './reason.js';
 import * as S from './stats.js';
@@ -38,7 +38,7 @@ export class TwinCore {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.gro = o.preset === 'gro';
-    this.agg = new Aggregates(o.maxFlows, o.maxAggregate, this.gro, o.fixChecksums);
+    this.agg = new Aggregates(o.maxFlows, o.maxPending, o.maxAggregate, this.gro, o.fixChecksums);
     this.agTimer = new TimerList(o.maxFlows);
     this.delTimer = new TimerList(o.maxFlows);
     this.agPeriod = o.aggregateTimeoutUs;
@@ -88,6 +88,8 @@ export class TwinCore {
       if (reason !== 0) this.send(f, reason, now); // 746-750
     }
     if (agg.segments[f] === 0) { // 742
+      // Every buffer holds an aggregate (maxPending < maxFlows): free the oldest.
+      if (!agg.bufferFree()) this.send(this.agTimer.head, REASON_CAPACITY, now);
       agg.start(f, p, b); // 743-745
       this.agTimer.set(f, deadline(now, this.agPeriod), false);
     } else {
@@ -167,10 +169,10 @@ export class TwinCore {
     c[S.STAT_SEGMENTS_AGGREGATED] += segments;
     c[S.STAT_BYTES_OUT] += length;
     c[S.STAT_REASONS + reason]++;
-    agg.segments[f] = 0;
     this.agTimer.stop(f);
-    this.emit.aggregate(agg.buffers, f * agg.capacity, length, segments, agg.mss[f], reason, time,
+    this.emit.aggregate(agg.buffers, agg.base[f], length, segments, agg.mss[f], reason, time,
       segments < 2 || this.agg.fixChecksums);
+    agg.release(f); // after the sink has seen it
   }
 
   private deleteFlow(f: number): void {

@@ -72,6 +72,9 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
     preset: fc.constantFrom<'gro' | 'seed'>('gro', 'gro', 'gro', 'seed'),
     maxFlows: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }) },
       { weight: 1, arbitrary: fc.constantFrom(16, 1024) }),
+    // maxPending: mostly the default (= maxFlows), else a point of [1, maxFlows]
+    pendingFrac: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000) }),
     mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) },
       { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
     // maxAggregate: default, exactly mtu, or a point of [mtu, 65535]
@@ -97,6 +100,7 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
       preset: r.preset, maxFlows: r.maxFlows, mtu: r.mtu, verifyChecksums: r.verifyChecksums,
       fixChecksums: r.fixChecksums, hashSeed: r.hashSeed, linkType: r.linkType,
     };
+    if (r.pendingFrac !== undefined) o.maxPending = 1 + Math.floor(r.pendingFrac * (r.maxFlows - 1));
     if (r.aggKind !== 'default') o.maxAggregate = maxAggregate;
     if (r.thrKind === 'any') o.threshold = Math.floor(r.thrFrac * maxAggregate);
     else if (r.thrKind === 'zero') o.threshold = 0;

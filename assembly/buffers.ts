@@ -1,0 +1,45 @@
+// Connection buffers (618), pooled (twin: the buffer pool in bindings/twin/aggregate.ts). A flow
+// holds a buffer only while it has a pending aggregate, so memory follows `maxPending` (aggregates
+// held at once) rather than `maxFlows` (connections tracked). With maxPending = maxFlows (the
+// default) a buffer is always free when a flow needs one; with fewer, the engine sends the
+// oldest pending aggregate to free one (engine.ts, reason `capacity`), as Linux GRO flushes its
+// oldest packet when a list is full.
+//
+// buffers: bufferCap bytes × maxPending at buffersBase.
+// free:    i32 × maxPending at bufferFreeBase, a stack of unused buffer indices. The buffer freed
+//          last is lent next: it is the one most likely still in cache.
+import { F_BUFFER, NONE, flowPtr } from './flow';
+
+export let buffersBase: usize = 0;
+export let bufferFreeBase: usize = 0;
+/** Bytes per buffer (aggregate.ts bufferCapacity). */
+export let bufferCap: usize = 0;
+let freeTop: i32 = 0;
+
+export function buffersInit(pending: i32): void {
+  for (let i = 0; i < pending; i++) store<i32>(bufferFreeBase + (<usize>i << 2), pending - 1 - i);
+  freeTop = pending;
+}
+
+@inline export function bufferFree(): bool {
+  return freeTop != 0;
+}
+
+/** Lend flow f a buffer (one must be free). */
+export function bufferAcquire(f: i32): void {
+  freeTop--;
+  store<i32>(flowPtr(f), load<i32>(bufferFreeBase + (<usize>freeTop << 2)), F_BUFFER);
+}
+
+/** Flow f's aggregate is sent: its buffer goes back on the stack. */
+export function bufferRelease(f: i32): void {
+  const r = flowPtr(f);
+  store<i32>(bufferFreeBase + (<usize>freeTop << 2), load<i32>(r, F_BUFFER));
+  freeTop++;
+  store<i32>(r, NONE, F_BUFFER);
+}
+
+/** Flow f's buffer (valid while it has a pending aggregate). */
+@inline export function bufferPtr(f: i32): usize {
+  return buffersBase + <usize>load<i32>(flowPtr(f), F_BUFFER) * bufferCap;
+}
