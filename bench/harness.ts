@@ -86,14 +86,17 @@ export interface OutputShape {
   segmentsInAggregates: number;
   maxSegments: number;
   bytesOut: number;
+  /** Packets sent with reason `capacity` (here: to free a connection buffer for a new aggregate). */
+  capacity: number;
 }
 
 export function emptyShape(): OutputShape {
-  return { packetsOut: 0, aggregates: 0, segmentsInAggregates: 0, maxSegments: 0, bytesOut: 0 };
+  return { packetsOut: 0, aggregates: 0, segmentsInAggregates: 0, maxSegments: 0, bytesOut: 0, capacity: 0 };
 }
 
-function note(shape: OutputShape, length: number, segments: number): void {
+function note(shape: OutputShape, length: number, segments: number, reason = ''): void {
   shape.packetsOut++;
+  if (reason === 'capacity') shape.capacity++;
   shape.bytesOut += length;
   if (segments >= 2) {
     shape.aggregates++;
@@ -152,7 +155,7 @@ export class EngineRunner implements Runner {
     if (o.delivery === 'sink') {
       const user = o.sink ?? null;
       engine.setSink((data, meta) => {
-        if (this.checking !== null) note(this.checking, data.length, meta.segments);
+        if (this.checking !== null) note(this.checking, data.length, meta.segments, meta.reason);
         if (user !== null) user(data, meta);
       });
     }
@@ -187,7 +190,7 @@ export class EngineRunner implements Runner {
 
   private drained(e: Engine): void {
     const packets = e.drain();
-    if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments);
+    if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments, p.reason);
   }
 
   /** One pass that records the output's shape (also a warm-up pass). */

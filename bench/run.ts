@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '../bindings/index.js';
 import type { WasmEngine } from '../bindings/engine-wasm.js';
 import { syncReadme } from './readme.js';
-import type { Engine } from '../bindings/types.js';
+import type { Engine, EngineOptions } from '../bindings/types.js';
 import { TcpConsumer } from './consumer.js';
 import {
   BOUND_CHECKSUM, BOUND_FULL, BOUND_STAGE, BoundRunner, EngineRunner, NaiveRunner, loadKernels, timeGroup, timeKernel,
@@ -25,6 +25,7 @@ import {
   scaleControlWorkload, scaleWorkload, type Size, type Workload,
 } from './workloads.js';
 import { sum16 } from '../bindings/twin/checksum.js';
+import { bufferCapacity } from '../bindings/twin/aggregate.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KERNELS_WASM = join(ROOT, 'build/bench-kernels.wasm');
@@ -45,6 +46,11 @@ const TIMING: Record<Size, TimingConfig> = {
   tiny: { minMs: 4, minSamples: 2, warmup: 1, rounds: 1 },
 };
 const PROFILE_SECONDS: Record<Size, number> = { full: 4, quick: 1, tiny: 0 };
+/** maxPending of the scale rows whose flows share fewer connection buffers. */
+const SHARED_BUFFERS = 1024;
+const HUNDRED_K_BUFFERS = 8192;
+/** One connection buffer at maxAggregate 65535 (twin/aggregate.ts bufferCapacity). */
+const BUFFER_BYTES = bufferCapacity(65535);
 
 // ---------------------------------------------------------------------------------------------
 // Builds
@@ -256,20 +262,23 @@ export async function runBench(o: BenchOptions): Promise<string> {
   // Many flows touch their connection buffers for the first time over several passes (page
   // faults): warm up until every flow has been seen a few times.
   const manyFlows: TimingConfig = { ...cfg, warmup: Math.max(cfg.warmup, 12) };
-  interface ScaleRow { w: Workload; f: Record<string, Figure>; shape: OutputShape }
-  const scale: ScaleRow[] = [];
-  for (const w of [...SCALE_FLOWS.map((n) => () => scaleWorkload(n, o.size)), () => scaleControlWorkload(o.size)]) {
-    const work = w();
-    log(`scale: ${work.name}`);
-    const wasm = await engineRunner(work, { kind: 'wasm' });
-    const ts = await engineRunner(work, { kind: 'ts' });
+  interface ScaleRow { w: Workload; f: Record<string, Figure>; shape: OutputShape; maxPending: number }
+  const measureScale = async (work: Workload, maxPending = work.maxFlows): Promise<ScaleRow> => {
+    log(`scale: ${work.name}${maxPending < work.maxFlows ? `, maxPending ${maxPending}` : ''}`);
+    const wasm = await engineRunner(work, { kind: 'wasm', engine: { maxPending } });
+    const ts = await engineRunner(work, { kind: 'ts', engine: { maxPending } });
     const bound = new BoundRunner(kernels, work, BOUND_FULL);
     const shape = wasm.check();
     const t = await timeGroup({ wasm: () => wasm.run(), ts: () => ts.run(), bound: () => bound.run() }, manyFlows);
-    scale.push({ w: work, shape, f: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, figure(work, v)])) });
     closeAll([wasm, ts]);
-  }
-  const control = scale.pop()!;
+    return { w: work, shape, maxPending, f: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, figure(work, v)])) };
+  };
+  const scale: ScaleRow[] = [];
+  for (const n of SCALE_FLOWS) scale.push(await measureScale(scaleWorkload(n, o.size)));
+  const control = await measureScale(scaleControlWorkload(o.size));
+  // Fewer connection buffers than flows (maxPending): 10k flows sharing a few, and 100k flows.
+  const pooled = await measureScale(scaleWorkload(10_000, o.size), SHARED_BUFFERS);
+  const hundredK = await measureScale(scaleWorkload(100_000, o.size), HUNDRED_K_BUFFERS);
   log('memory per flow');
   const memory = await memoryPerFlow();
 
@@ -454,35 +463,46 @@ export async function runBench(o: BenchOptions): Promise<string> {
     'which crosses no boundary).');
 
   // Scale
-  md.h(2, 'Scale: 1 → 10k flows');
+  md.h(2, 'Scale: 1 → 10k flows (and 100k)');
   md.p(`Every row has the same number of frames per pass (${scale[0].w.frames.length}, ${num(scale[0].w.bytes / 2 ** 20, 0)} MiB), ` +
     'so only the number of flows changes. At ' +
     `${LINE_RATE_GBPS} Gbit/s shared by N flows a flow's next segment comes N × 0.12 µs later, and an aggregate ends ` +
     'at the 1 ms AgTimer and wherever the TCP timestamp ticks (1 kHz: the option bytes differ): with many flows ' +
     'aggregates get short, as they would under Linux GRO. The control row has one flow whose aggregates are ' +
     'as short, to separate the cost of short aggregates from the cost of many flows.');
-  const scaleRow = (s: ScaleRow, label: string | number) => [label, s.w.maxFlows, num(segmentsPerAggregate(s.shape), 1),
+  const scaleRow = (s: ScaleRow, label: string | number) => [label, s.w.maxFlows,
+    s.maxPending === s.w.maxFlows ? '= maxFlows' : s.maxPending, num(segmentsPerAggregate(s.shape), 1),
+    pct(s.shape.capacity / s.shape.packetsOut),
     rateCell(s.f.wasm), num(gbps(s.f.wasm)), rateCell(s.f.ts), rateCell(s.f.bound), pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm))];
-  md.table(['flows', 'maxFlows', 'segments / aggregate', 'WASM Mpps', 'WASM Gbit/s', 'TS Mpps', 'bound Mpps', 'WASM % of bound'],
-    [...scale.map((s) => scaleRow(s, s.w.flows)), scaleRow(control, '1 (control: PSH every 2nd segment)')]);
+  md.table(['flows', 'maxFlows', 'maxPending', 'segments / aggregate', 'sent early to free a buffer', 'WASM Mpps',
+    'WASM Gbit/s', 'TS Mpps', 'bound Mpps', 'WASM % of bound'],
+  [...scale.map((s) => scaleRow(s, s.w.flows)), scaleRow(control, '1 (control: PSH every 2nd segment)'),
+    scaleRow(pooled, `${pooled.w.flows} (buffers shared)`), scaleRow(hundredK, hundredK.w.flows)]);
   const first = scale[0].f;
-  const last = scale[scale.length - 1].f;
-  const lossWasm = 1 - mpps(last.wasm) / mpps(first.wasm);
+  const last = scale[scale.length - 1];
+  const lossWasm = 1 - mpps(last.f.wasm) / mpps(first.wasm);
   const lossShort = 1 - mpps(control.f.wasm) / mpps(first.wasm);
-  md.p(`Loss from 1 to ${scale[scale.length - 1].w.flows} flows: WASM **${pct(lossWasm)}**, TS twin ` +
-    `${pct(1 - mpps(last.ts) / mpps(first.ts))}; the bound (no per-flow state) changes ${pct(1 - mpps(last.bound) / mpps(first.bound))} on the same frames. ` +
+  md.p(`Loss from 1 to ${last.w.flows} flows: WASM **${pct(lossWasm)}**, TS twin ` +
+    `${pct(1 - mpps(last.f.ts) / mpps(first.ts))}; the bound (no per-flow state) changes ${pct(1 - mpps(last.f.bound) / mpps(first.bound))} on the same frames. ` +
     `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
-    `10k flows vs the control cost another ${pct(1 - mpps(last.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
-    'flow records, table slots and 64 KiB connection buffers spread over ' +
-    `${num((scale[scale.length - 1].w.maxFlows * 65672) / 2 ** 20, 0)} MiB, touched at random, one segment at a time, missing the caches.`);
+    `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
+    `flow records, table slots and up to ${last.maxPending} connection buffers of 64 KiB ` +
+    `(${num((last.maxPending * BUFFER_BYTES) / 2 ** 20, 0)} MiB), touched at random, one segment at a time, missing the caches. ` +
+    `With ${pooled.maxPending} buffers shared by the same ${pooled.w.flows} flows the engine runs at ` +
+    `${ratio(mpps(pooled.f.wasm) / mpps(last.f.wasm))} the speed of one buffer per flow, but ` +
+    `${pct(pooled.shape.capacity / pooled.shape.packetsOut)} of its packets go out early to free a buffer.`);
   md.table(['memory', 'WASM engine', 'TS twin'], [
-    ['per tracked flow (maxFlows 1024 → 16384)', bytesCell(memory.wasmPerFlow), bytesCell(memory.tsPerFlow)],
+    ['per tracked flow (maxFlows 1024 → 16384, maxPending 1024)', bytesCell(memory.wasmPerFlow), bytesCell(memory.tsPerFlow)],
+    ['per connection buffer (maxPending 1024 → 4096, maxAggregate 65535)', bytesCell(memory.wasmPerBuffer), bytesCell(memory.tsPerBuffer)],
     ['fixed part', `${num(memory.wasmFixed / 2 ** 20, 2)} MiB`, '—'],
-    ['largest maxFlows at maxAggregate 65535', `${memory.wasmMaxFlows} (a wasm32 memory holds 4 GiB)`, `${memory.tsMaxFlows} (a typed array holds 4 GiB)`],
-    ['100k flows', memory.hundredK, `needs ${num((memory.tsPerFlow * 1e5) / 2 ** 30, 1)} GiB`],
+    ['largest maxPending at maxAggregate 65535', `${memory.wasmMaxPending} (a wasm32 memory holds 4 GiB)`, `${memory.tsMaxPending} (a typed array holds 4 GiB)`],
+    [`100k flows, maxPending ${HUNDRED_K_BUFFERS}`, memory.hundredK, `≈ ${num((memory.tsPerFlow * 1e5 + memory.tsPerBuffer * HUNDRED_K_BUFFERS) / 2 ** 20, 0)} MiB`],
+    ['100k flows, maxPending = maxFlows', memory.hundredKDefault, `needs ${num((memory.tsPerFlow + memory.tsPerBuffer) * 1e5 / 2 ** 30, 1)} GiB`],
   ]);
-  md.p('Nearly all of a flow\'s memory is its connection buffer (maxAggregate + 128 bytes, preallocated). ' +
-    '100k flows need a smaller maxAggregate (≈ 40 KiB per flow fits 4 GiB) or buffers shared between flows.');
+  md.p('A tracked flow costs its record, its table slots and its timer links; a connection buffer ' +
+    '(maxAggregate + 128 bytes) is lent to a flow only while it has a pending aggregate. maxPending (default maxFlows, ' +
+    'so the default never sends early) sets how many aggregates may be pending at once, and with it nearly all of ' +
+    'the memory.');
 
   // Adversarial
   md.h(2, 'Adversarial flow keys');
@@ -562,10 +582,12 @@ export async function runBench(o: BenchOptions): Promise<string> {
     `- The bound and the engines see the same frames; on the shared 2-core machine the other sessions' load moves ` +
     'absolute figures between runs, and the runners of each table take turns so that their ratios stay comparable.',
     ...(scaleLoss > 0.3 ? [`- Scale target (≤ 30 % loss) not met: ${pct(scaleLoss)}. The lookup stays short (see the ` +
-      'adversarial table: ~1.5 probes); the loss is memory — at 10k flows each segment lands in a different 64 KiB ' +
-      'connection buffer and flow record, cold in every cache, and aggregates are short (control row). Fixing it ' +
-      'means touching less memory per flow (buffers pooled by pending aggregate instead of one per tracked flow), ' +
-      'an engine change outside this benchmark.'] : []),
+      'adversarial table: ~1.5 probes); the loss is memory — at 10k flows thousands of aggregates are pending at ' +
+      'once, so nearly every segment is copied into a connection buffer no cache still holds, and aggregates are short ' +
+      '(control row). The pending bytes themselves (segments in flight × 1.5 KB, tens of MiB) exceed the caches ' +
+      'whatever the layout: sharing fewer buffers (the maxPending row) keeps them warm only by sending aggregates ' +
+      'early. Keeping them warm without that would take not copying payloads at all until an aggregate is sent ' +
+      '(segment chains, as Linux keeps skb fragments).'] : []),
     ...(e2eGain < 3 ? [`- End-to-end target (≥ 3×) not met: ${ratio(e2eGain)} on bulk. A 3× gain needs the engine plus ` +
       `the consumer's remaining work under a third of the raw consumer's ${num(nsPerFrame(e2eBulk.f['raw-true']), 0)} ns ` +
       `per frame, i.e. ${num(nsPerFrame(e2eBulk.f['raw-true']) / 3, 0)} ns; the engine alone takes ` +
@@ -599,35 +621,41 @@ function payloadBytes(w: Workload): number {
 }
 
 async function memoryPerFlow() {
-  const wasmAt = async (flows: number) => {
-    const e = await createEngine({ maxFlows: flows }) as WasmEngine;
+  const wasmAt = async (maxFlows: number, maxPending: number) => {
+    const e = await createEngine({ maxFlows, maxPending }) as WasmEngine;
     const bytes = e.memoryBytes();
     e.close();
     return bytes;
   };
-  const small = await wasmAt(1024);
-  const big = await wasmAt(16384);
-  const wasmPerFlow = (big - small) / (16384 - 1024);
-  const wasmFixed = small - 1024 * wasmPerFlow;
-  const tsAt = async (flows: number) => {
-    const e: Engine = await createEngine({ engine: 'ts', maxFlows: flows });
+  const tsAt = async (maxFlows: number, maxPending: number) => {
+    const e: Engine = await createEngine({ engine: 'ts', maxFlows, maxPending });
     const bytes = reachableBufferBytes(e);
     e.close();
     return bytes;
   };
-  const tsPerFlow = (await tsAt(16384) - await tsAt(1024)) / (16384 - 1024);
-  let hundredK: string;
-  try {
-    const e = await createEngine({ maxFlows: 100_000 });
-    e.close();
-    hundredK = 'created';
-  } catch (err) {
-    hundredK = `rejected: ${(err as Error).message}`;
-  }
+  const base = await wasmAt(1024, 1024);
+  const wasmPerFlow = (await wasmAt(16384, 1024) - base) / (16384 - 1024);
+  const wasmPerBuffer = (await wasmAt(4096, 4096) - await wasmAt(4096, 1024)) / (4096 - 1024);
+  const wasmFixed = base - 1024 * (wasmPerFlow + wasmPerBuffer);
+  const tsBase = await tsAt(1024, 1024);
+  const tsPerFlow = (await tsAt(16384, 1024) - tsBase) / (16384 - 1024);
+  const tsPerBuffer = (await tsAt(4096, 4096) - await tsAt(4096, 1024)) / (4096 - 1024);
+  const tryCreate = async (options: EngineOptions) => {
+    try {
+      const e = await createEngine(options) as WasmEngine;
+      const bytes = e.memoryBytes();
+      e.close();
+      return `created: ${num(bytes / 2 ** 20, 0)} MiB`;
+    } catch (err) {
+      return `rejected: ${(err as Error).message}`;
+    }
+  };
   return {
-    wasmPerFlow, wasmFixed, tsPerFlow, hundredK,
-    wasmMaxFlows: Math.min(65536, Math.floor((2 ** 32 - wasmFixed) / wasmPerFlow)),
-    tsMaxFlows: Math.min(65536, Math.floor(2 ** 32 / (65535 + 128))),
+    wasmPerFlow, wasmPerBuffer, wasmFixed, tsPerFlow, tsPerBuffer,
+    hundredK: await tryCreate({ maxFlows: 100_000, maxPending: HUNDRED_K_BUFFERS }),
+    hundredKDefault: await tryCreate({ maxFlows: 100_000 }),
+    wasmMaxPending: Math.floor((2 ** 32 - wasmFixed - 1024 * wasmPerFlow) / wasmPerBuffer),
+    tsMaxPending: Math.floor(2 ** 32 / BUFFER_BYTES),
   };
 }
 

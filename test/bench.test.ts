@@ -58,8 +58,11 @@ describe('bench', () => {
     expect(tableAfter(text, '## Batch size sweep').map((r) => r[0])).toEqual([
       '`push()` per frame', '`pushBatch` × 1', '`pushBatch` × 16', '`pushBatch` × 64', '`pushBatch` × 256',
     ]);
-    expect(tableAfter(text, '## Scale').map((r) => r[0])).toEqual(['1', '64', '1000', '10000', '1 (control: PSH every 2nd segment)']);
-    expect(tableAfter(text, '| memory |').map((r) => r[0])).toContain('per tracked flow (maxFlows 1024 → 16384)');
+    expect(tableAfter(text, '## Scale').map((r) => r[0])).toEqual(['1', '64', '1000', '10000', '1 (control: PSH every 2nd segment)',
+      '10000 (buffers shared)', '100000']);
+    const memory = tableAfter(text, '| memory |');
+    expect(memory.map((r) => r[0])).toContain('per tracked flow (maxFlows 1024 → 16384, maxPending 1024)');
+    expect(memory.find((r) => r[0] === '100k flows, maxPending 8192')?.[1]).toMatch(/^created: \d+ MiB$/);
     expect(tableAfter(text, '## Adversarial').map((r) => r[0])).toEqual([
       'random keys, random seed', 'crafted keys, random seed', 'crafted keys, known seed',
     ]);
