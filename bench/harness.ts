@@ -5,6 +5,7 @@ import { measure } from 'mitata';
 import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/types.js';
+import { flowKey, parseFrame } from '../bindings/frames.js';
 import { NaiveAggregator } from './naive.js';
 import type { Workload } from './workloads.js';
 
@@ -250,6 +251,8 @@ interface KernelExports {
   stageBytes(): number;
   maxBatch(): number;
   connPtr(): number;
+  flowsEnd(flows: number): number;
+  flowsUse(flows: number): void;
   bound(count: number, mode: number): number;
   sumLoop(ptr: number, len: number, reps: number): number;
   copyLoop(dst: number, src: number, len: number, reps: number): void;
@@ -266,24 +269,49 @@ export async function loadKernels(path: URL): Promise<KernelExports> {
 export const BOUND_STAGE = 0;
 export const BOUND_CHECKSUM = 1;
 export const BOUND_FULL = 2;
+/** BOUND_FULL, each payload appended to its own flow's 64 KiB buffer. */
+export const BOUND_PER_FLOW = 3;
 
 /** The unavoidable work over a workload, 256 frames per call like the engines. */
 export class BoundRunner implements Runner {
-  private readonly heap: Uint8Array;
-  private readonly desc: Uint32Array;
+  private heap: Uint8Array;
+  private desc: Uint32Array;
   private readonly stage: number;
   private readonly stageBytes: number;
+  /** BOUND_PER_FLOW: each frame's flow index, and how many flows. */
+  private readonly flowOf: Uint32Array;
+  private readonly flows: number = 0;
   bad = 0;
 
   constructor(private readonly k: KernelExports, private readonly w: Workload, private readonly mode: number,
     private readonly batch = 256) {
-    this.heap = new Uint8Array(k.memory.buffer);
-    this.desc = new Uint32Array(k.memory.buffer, k.descPtr(), k.maxBatch() * 2);
     this.stage = k.stagePtr();
     this.stageBytes = k.stageBytes();
+    this.flowOf = new Uint32Array(mode === BOUND_PER_FLOW ? w.frames.length : 0);
+    if (mode === BOUND_PER_FLOW) {
+      const index = new Map<string, number>();
+      w.frames.forEach((f, i) => {
+        const p = parseFrame(f);
+        const key = p === null ? '' : flowKey(p);
+        if (!index.has(key)) index.set(key, index.size);
+        this.flowOf[i] = index.get(key)!;
+      });
+      this.flows = index.size;
+      const missing = k.flowsEnd(this.flows) - k.memory.buffer.byteLength;
+      if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+    }
+    [this.heap, this.desc] = this.views();
+  }
+
+  /** Views of the kernels' memory (renewed when a runner grew it). */
+  private views(): [Uint8Array, Uint32Array] {
+    const buffer = this.k.memory.buffer;
+    return [new Uint8Array(buffer), new Uint32Array(buffer, this.k.descPtr(), this.k.maxBatch() * 3)];
   }
 
   run(): void {
+    if (this.heap.buffer !== this.k.memory.buffer) [this.heap, this.desc] = this.views();
+    if (this.mode === BOUND_PER_FLOW) this.k.flowsUse(this.flows);
     const frames = this.w.frames;
     const heap = this.heap;
     const desc = this.desc;
@@ -296,8 +324,9 @@ export class BoundRunner implements Runner {
         const f = frames[i];
         if (used + f.length > this.stageBytes) break;
         heap.set(f, stage + used);
-        desc[2 * n] = used;
-        desc[2 * n + 1] = f.length;
+        desc[3 * n] = used;
+        desc[3 * n + 1] = f.length;
+        desc[3 * n + 2] = this.mode === BOUND_PER_FLOW ? this.flowOf[i] : 0;
         used += (f.length + 7) & ~7;
       }
       bad += this.k.bound(n, this.mode);

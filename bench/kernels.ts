@@ -4,18 +4,23 @@
 // The unavoidable work per frame, and nothing else: the JS side stages the frame into linear
 // memory (Uint8Array.set), then `bound` verifies its IPv4 header and TCP checksums with the
 // engine's own SIMD kernel and appends its payload to a connection buffer with memory.copy.
-// No parsing beyond the offsets, no flow lookup, no timers, no output.
+// No parsing beyond the offsets, no flow lookup, no timers, no output. Mode 3 appends each
+// payload to its own flow's buffer instead (flow index given by JS): the same work with the
+// per-flow state any aggregator must keep, for the scale rows.
 //
-// ┌──────────── 0 ─┬──────── CONN ─┬──────── DESC ─┬──────── STAGE ─┬── STAGE + 1 MiB ─┐
-// │ static data    │ connection    │ 8 B × 1024:   │ staged frames  │                  │
-// │                │ buffer 64 KiB │ offset, length│                │                  │
-// └────────────────┴───────────────┴───────────────┴────────────────┴──────────────────┘
+// ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── FLOWS ─────────────┬──────────────────────┐
+// │ static │ buffer    │ 12 B × 1024: │ staged     │ flow buffers          │ fill u32 × flows     │
+// │ data   │ 64 KiB    │ offset,      │ frames     │ FLOW_CAP × flows      │ (bytes in each)      │
+// │        │           │ length, flow │ 1 MiB      │ (memory grown by JS)  │                      │
+// └────────┴───────────┴──────────────┴────────────┴───────────────────────┴──────────────────────┘
 import { fold, sum16 } from '../assembly/checksum';
 
 const CONN: usize = 65536;
 const DESC: usize = 2 * 65536;
 const STAGE: usize = 3 * 65536;
 const STAGE_BYTES: i32 = 1 << 20;
+const FLOWS: usize = STAGE + (<usize>STAGE_BYTES);
+const FLOW_CAP: usize = 65664; // the engine's connection buffer at maxAggregate 65535
 const MAX_BATCH: i32 = 1024;
 const THRESHOLD: usize = 64035;
 
@@ -41,14 +46,28 @@ export function connPtr(): usize {
   return CONN;
 }
 
+/** Bytes of memory mode 3 needs for `flows` flows (JS grows the memory to this first). */
+export function flowsEnd(flows: i32): usize {
+  return FLOWS + <usize>flows * (FLOW_CAP + 4);
+}
+
+let flowCount: i32 = 0;
+
+/** Mode 3 over `flows` flows from now on, every flow buffer empty. */
+export function flowsUse(flows: i32): void {
+  flowCount = flows;
+  memory.fill(FLOWS + <usize>flows * FLOW_CAP, 0, <usize>flows << 2);
+}
+
 /**
  * Frames described at DESC, `count` of them. mode 0: nothing (staging and the call only);
- * 1: + checksums; 2: + payload copy. Returns the number of frames whose checksums fail.
+ * 1: + checksums; 2: + payload copy; 3: + payload copy into the frame's flow's buffer.
+ * Returns the number of frames whose checksums fail.
  */
 export function bound(count: i32, mode: i32): i32 {
   let bad = 0;
   for (let i = 0; i < count; i++) {
-    const d = DESC + (<usize>i << 3);
+    const d = DESC + <usize>i * 12;
     const b = STAGE + <usize>load<u32>(d);
     let l3: usize = 14;
     let type = <u32>bswap<u16>(load<u16>(b, 12));
@@ -66,6 +85,15 @@ export function bound(count: i32, mode: i32): i32 {
     if (mode == 1) continue;
     const hdr = <usize>(load<u8>(tcp, 12) >> 4) << 2;
     const n = <usize>tcpLen - hdr;
+    if (mode == 3) {
+      const flow = <usize>load<u32>(d, 8);
+      const fill = FLOWS + <usize>flowCount * FLOW_CAP + (flow << 2);
+      let used = <usize>load<u32>(fill);
+      if (used + n > THRESHOLD) used = 0;
+      memory.copy(FLOWS + flow * FLOW_CAP + used, tcp + hdr, n);
+      store<u32>(fill, <u32>(used + n));
+      continue;
+    }
     if (connUsed + n > THRESHOLD) connUsed = 0;
     memory.copy(CONN + connUsed, tcp + hdr, n);
     connUsed += n;

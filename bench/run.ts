@@ -13,7 +13,7 @@ import { syncReadme } from './readme.js';
 import type { Engine, EngineOptions } from '../bindings/types.js';
 import { TcpConsumer } from './consumer.js';
 import {
-  BOUND_CHECKSUM, BOUND_FULL, BOUND_STAGE, BoundRunner, EngineRunner, NaiveRunner, loadKernels, timeGroup, timeKernel,
+  BOUND_CHECKSUM, BOUND_FULL, BOUND_PER_FLOW, BOUND_STAGE, BoundRunner, EngineRunner, NaiveRunner, loadKernels, timeGroup, timeKernel,
   type EngineRunnerOptions, type OutputShape, type Runner, type Timing, type TimingConfig,
 } from './harness.js';
 import {
@@ -49,6 +49,8 @@ const PROFILE_SECONDS: Record<Size, number> = { full: 4, quick: 1, tiny: 0 };
 /** maxPending of the scale rows whose flows share fewer connection buffers. */
 const SHARED_BUFFERS = 1024;
 const HUNDRED_K_BUFFERS = 8192;
+/** The per-flow bound keeps a 64 KiB buffer per flow: up to 10k flows (≈ 700 MiB). */
+const PER_FLOW_BOUND_MAX = 10_000;
 /** One connection buffer at maxAggregate 65535 (twin/aggregate.ts bufferCapacity). */
 const BUFFER_BYTES = bufferCapacity(65535);
 
@@ -268,8 +270,13 @@ export async function runBench(o: BenchOptions): Promise<string> {
     const wasm = await engineRunner(work, { kind: 'wasm', engine: { maxPending } });
     const ts = await engineRunner(work, { kind: 'ts', engine: { maxPending } });
     const bound = new BoundRunner(kernels, work, BOUND_FULL);
+    const runners: Record<string, () => void> = { wasm: () => wasm.run(), ts: () => ts.run(), bound: () => bound.run() };
+    if (work.flows <= PER_FLOW_BOUND_MAX) {
+      const perFlow = new BoundRunner(kernels, work, BOUND_PER_FLOW);
+      runners.perFlow = () => perFlow.run();
+    }
     const shape = wasm.check();
-    const t = await timeGroup({ wasm: () => wasm.run(), ts: () => ts.run(), bound: () => bound.run() }, manyFlows);
+    const t = await timeGroup(runners, manyFlows);
     closeAll([wasm, ts]);
     return { w: work, shape, maxPending, f: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, figure(work, v)])) };
   };
@@ -473,9 +480,10 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const scaleRow = (s: ScaleRow, label: string | number) => [label, s.w.maxFlows,
     s.maxPending === s.w.maxFlows ? '= maxFlows' : s.maxPending, num(segmentsPerAggregate(s.shape), 1),
     pct(s.shape.capacity / s.shape.packetsOut),
-    rateCell(s.f.wasm), num(gbps(s.f.wasm)), rateCell(s.f.ts), rateCell(s.f.bound), pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm))];
+    rateCell(s.f.wasm), num(gbps(s.f.wasm)), rateCell(s.f.ts), rateCell(s.f.bound), pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm)),
+    s.f.perFlow ? rateCell(s.f.perFlow) : '—', s.f.perFlow ? pct(nsPerFrame(s.f.perFlow) / nsPerFrame(s.f.wasm)) : '—'];
   md.table(['flows', 'maxFlows', 'maxPending', 'segments / aggregate', 'sent early to free a buffer', 'WASM Mpps',
-    'WASM Gbit/s', 'TS Mpps', 'bound Mpps', 'WASM % of bound'],
+    'WASM Gbit/s', 'TS Mpps', 'bound Mpps', 'WASM % of bound', 'bound, a buffer per flow: Mpps', 'WASM % of it'],
   [...scale.map((s) => scaleRow(s, s.w.flows)), scaleRow(control, '1 (control: PSH every 2nd segment)'),
     scaleRow(pooled, `${pooled.w.flows} (buffers shared)`), scaleRow(hundredK, hundredK.w.flows)]);
   const first = scale[0].f;
@@ -484,6 +492,9 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const lossShort = 1 - mpps(control.f.wasm) / mpps(first.wasm);
   md.p(`Loss from 1 to ${last.w.flows} flows: WASM **${pct(lossWasm)}**, TS twin ` +
     `${pct(1 - mpps(last.f.ts) / mpps(first.ts))}; the bound (no per-flow state) changes ${pct(1 - mpps(last.f.bound) / mpps(first.bound))} on the same frames. ` +
+    `The bound with a buffer per flow (the same work, each payload appended to its own flow's 64 KiB buffer, ` +
+    `as any aggregator that copies must) loses ${pct(1 - mpps(last.f.perFlow) / mpps(first.perFlow))} from 1 to ` +
+    `${last.w.flows} flows by itself. ` +
     `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
     `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
     `flow records, table slots and up to ${last.maxPending} connection buffers of 64 KiB ` +
