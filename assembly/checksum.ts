@@ -24,37 +24,7 @@
  * overflow for len < 2^20, and one swap at the end restores network order.
  */
 export function sum16(ptr: usize, len: i32): u32 {
-  let p = ptr;
-  const end = ptr + <usize>len;
-  let a0 = i32x4.splat(0);
-  let a1 = i32x4.splat(0);
-  let a2 = i32x4.splat(0);
-  let a3 = i32x4.splat(0);
-  while (p + 64 <= end) {
-    a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(p)));
-    a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)));
-    a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)));
-    a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)));
-    p += 64;
-  }
-  while (p + 16 <= end) {
-    a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v128.load(p)));
-    p += 16;
-  }
-  a0 = i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3));
-  let s: u64 = <u64><u32>i32x4.extract_lane(a0, 0) + <u64><u32>i32x4.extract_lane(a0, 1) +
-    <u64><u32>i32x4.extract_lane(a0, 2) + <u64><u32>i32x4.extract_lane(a0, 3);
-  while (p + 4 <= end) {
-    s += <u64>load<u32>(p);
-    p += 4;
-  }
-  if (p + 2 <= end) {
-    s += <u64>load<u16>(p);
-    p += 2;
-  }
-  if (p < end) s += <u64>load<u8>(p); // a lone last byte is the high byte of its network word
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return swap16(<u32>s);
+  return sumRange(ptr, 0, len, false);
 }
 
 /**
@@ -62,6 +32,11 @@ export function sum16(ptr: usize, len: i32): u32 {
  * verifies it (714) and places it in the connection buffer (745).
  */
 export function sum16Copy(src: usize, dst: usize, len: i32): u32 {
+  return sumRange(src, dst, len, true);
+}
+
+/** The loop behind both (inlined with a constant `copy`, so each keeps only its own stores). */
+@inline function sumRange(src: usize, dst: usize, len: i32, copy: bool): u32 {
   let p = src;
   let q = dst;
   const end = src + <usize>len;
@@ -74,10 +49,12 @@ export function sum16Copy(src: usize, dst: usize, len: i32): u32 {
     const v1 = v128.load(p, 16);
     const v2 = v128.load(p, 32);
     const v3 = v128.load(p, 48);
-    v128.store(q, v0);
-    v128.store(q, v1, 16);
-    v128.store(q, v2, 32);
-    v128.store(q, v3, 48);
+    if (copy) {
+      v128.store(q, v0);
+      v128.store(q, v1, 16);
+      v128.store(q, v2, 32);
+      v128.store(q, v3, 48);
+    }
     a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v0));
     a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_u(v1));
     a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_u(v2));
@@ -87,7 +64,7 @@ export function sum16Copy(src: usize, dst: usize, len: i32): u32 {
   }
   while (p + 16 <= end) {
     const v = v128.load(p);
-    v128.store(q, v);
+    if (copy) v128.store(q, v);
     a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_u(v));
     p += 16;
     q += 16;
@@ -97,21 +74,21 @@ export function sum16Copy(src: usize, dst: usize, len: i32): u32 {
     <u64><u32>i32x4.extract_lane(a0, 2) + <u64><u32>i32x4.extract_lane(a0, 3);
   while (p + 4 <= end) {
     const w = load<u32>(p);
-    store<u32>(q, w);
+    if (copy) store<u32>(q, w);
     s += <u64>w;
     p += 4;
     q += 4;
   }
   if (p + 2 <= end) {
     const w = load<u16>(p);
-    store<u16>(q, w);
+    if (copy) store<u16>(q, w);
     s += <u64>w;
     p += 2;
     q += 2;
   }
-  if (p < end) {
+  if (p < end) { // a lone last byte is the high byte of its network word
     const w = load<u8>(p);
-    store<u8>(q, w);
+    if (copy) store<u8>(q, w);
     s += <u64>w;
   }
   while (s >> 16) s = (s & 0xffff) + (s >> 16);
