@@ -12,9 +12,14 @@ function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
     return new TwinCore(options, emitter);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw tooLarge(options, bufferCapacity(options.maxAggregate), `cannot allocate them (${error.message})`);
+    const buffer = bufferCapacity(options.maxAggregate);
+    const bytes = options.maxPending * buffer + options.maxFlows * TABLE_BYTES_PER_FLOW;
+    throw tooLarge(options, buffer, bytes, `cannot allocate them (${error.message})`);
   }
 }
+
+/** About what a tracked flow costs the twin's tables, for the message above (bench/RESULTS.md measures it). */
+const TABLE_BYTES_PER_FLOW = 140;
 
 /** Same size as the WASM core's staging area. */
 const STAGING_BYTES = 1 << 20;

@@ -64,13 +64,13 @@ export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEn
   const pages = Math.ceil(bytes / PAGE);
   const bufferBytes = bufferCapacity(options.maxAggregate);
   if (pages > MAX_PAGES) {
-    throw tooLarge(options, bufferBytes, `${(bytes / 2 ** 30).toFixed(1)} GiB, more than a WebAssembly memory holds (4 GiB)`);
+    throw tooLarge(options, bufferBytes, bytes, 'more than a WebAssembly memory holds (4 GiB)');
   }
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   } catch {
-    throw tooLarge(options, bufferBytes, `cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory`);
+    throw tooLarge(options, bufferBytes, bytes, 'this WebAssembly memory cannot be allocated here');
   }
   return new WasmEngine(options, module, memory);
 }

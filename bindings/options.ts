@@ -66,8 +66,13 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   };
 }
 
-/** The RangeError for tables that do not fit: it names the options that size them. */
-export function tooLarge(o: ResolvedOptions, bufferBytes: number, why: string): RangeError {
+/**
+ * The RangeError for an engine that does not fit in memory (`bytes` needed, `why` not). It names
+ * the options that size it: maxPending buffers nearly always, maxFlows too when the table is big.
+ */
+export function tooLarge(o: ResolvedOptions, bufferBytes: number, bytes: number, why: string): RangeError {
+  const buffers = o.maxPending * bufferBytes;
+  const lower = buffers >= bytes / 2 ? 'lower maxPending (default: maxFlows)' : 'lower maxFlows or maxPending';
   return new RangeError(`option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
-    `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows}: ${why}; lower maxPending (default: maxFlows)`);
+    `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows} need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`);
 }

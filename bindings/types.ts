@@ -5,7 +5,7 @@
 export const REASONS = [
   'pass-through', // 0  not a candidate / could not join: the frame itself, unchanged (730, 766)
   'threshold', //    1  size > THRESHOLD after appending (754-756)
-  'capacity', //     2  the next segment would exceed maxAggregate
+  'capacity', //     2  the next segment would exceed maxAggregate, or its buffer went to a new aggregate (maxPending)
   'ag-timer', //     3  AgTimer popped (780-784)
   'del-timer', //    4  DelTimer popped: connection deleted (790-794)
   'fin', //          5  FIN ended the aggregate / deleted the connection (752, 758)

@@ -66,6 +66,8 @@ export interface CoalesceOptions {
   batchSize?: number;
   /** Reader chunk size (default 4 MiB; tests use small ones to force refills mid-batch). */
   chunkSize?: number;
+  /** The command named in usage errors (default 'coalesce'). */
+  command?: string;
 }
 
 export interface InterfaceSummary {
@@ -131,6 +133,7 @@ class Coalescer {
   private readonly open: Iface[] = [];
   private readonly totals = zeroStats();
   private readonly engineOptions: EngineOptions;
+  private readonly command: string;
   private readonly batchSize: number;
   // The batch being filled: all frames of one interface.
   private batchIface: Iface | null = null;
@@ -152,6 +155,7 @@ class Coalescer {
     opts: CoalesceOptions,
   ) {
     this.engineOptions = { ...opts.engine };
+    this.command = opts.command ?? 'coalesce';
     this.batchSize = opts.batchSize ?? 256;
     this.times = new Float64Array(this.batchSize);
   }
@@ -258,7 +262,7 @@ class Coalescer {
       const where = info?.offset ?? rec.offset;
       throw new FileError(`${this.reader.path}: unsupported link type ${rec.linkType} (interface ${rec.interfaceId}${info?.name ? ` '${info.name}'` : ''}) at byte ${where}; supported: ${SUPPORTED_LINK_TYPES}`);
     }
-    const engine = await newEngine({ ...this.engineOptions, linkType: link.engine });
+    const engine = await newEngine({ ...this.engineOptions, linkType: link.engine }, this.command);
     const st = new Iface(info, engine, link.engine, link.engine === 1 && info.fcsLen === 4);
     engine.setSink((data, meta) => this.emit(st, data, meta));
     this.ifaces[rec.interfaceId] = st;
@@ -310,11 +314,11 @@ class Coalescer {
  * createEngine, with the missing-wasm case turned into a one-line FileError and options that
  * cannot be met (memory) into a usage error naming the flags.
  */
-export async function newEngine(options: EngineOptions): Promise<Engine> {
+export async function newEngine(options: EngineOptions, command: string): Promise<Engine> {
   try {
     return await createEngine(options);
   } catch (err) {
-    if (err instanceof RangeError) throw flagError('coalesce', err);
+    if (err instanceof RangeError) throw flagError(command, err);
     const e = err as NodeJS.ErrnoException;
     if (e && e.code === 'ENOENT') {
       throw new FileError('cannot load the WebAssembly core build/lro.wasm (run `npm run build`, or use --engine ts)');

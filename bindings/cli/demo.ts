@@ -39,7 +39,7 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
   const sample = writeGenerated(input, { ...DEMO_TRAFFIC, packets }, { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false });
   const generateMs = performance.now() - t;
   t = performance.now();
-  const coalesce = await coalesceFile({ input, output, engine });
+  const coalesce = await coalesceFile({ input, output, engine, command: 'demo' });
   const coalesceMs = performance.now() - t;
   return { sample, generateMs, coalesce, coalesceMs };
 }
