@@ -41,13 +41,13 @@ export const LINE_RATE_GBPS = 100;
  */
 const HOT_FRAMES: Record<Size, number> = { full: 4000, quick: 4000, tiny: 400 };
 /**
- * Frames per pass of the scale sweep, the same up to 1000 flows so that only the number of flows
- * changes (~12 MB: still hot input). A pass spans ~1 ms of traffic, as long as the AgTimer and
- * the TCP timestamp tick that end aggregates anyway, so the flush at the end of a pass shortens
- * few of them. Above that, two frames per flow, so that most flows are live in every pass
- * (8000 frames over 10k random flows would touch only ~5.5k of them).
+ * Frames per pass of the scale sweep: the same at every flow count of the 1 → 10k sweep, so that
+ * only the number of flows changes, and two per flow at 10k, so that most flows are live in
+ * every pass (fewer frames over 10k random flows would leave many of them out). A pass spans
+ * ~2.4 ms of traffic: AgTimer and TCP timestamp ticks end aggregates within it, so the flush at
+ * its end shortens few of them. Beyond the sweep (100k flows), still two frames per flow.
  */
-const SCALE_FRAMES: Record<Size, number> = { full: 8000, quick: 8000, tiny: 1500 };
+const SCALE_FRAMES: Record<Size, number> = { full: 20_000, quick: 20_000, tiny: 1500 };
 
 function scaleFrames(flows: number, size: Size): number {
   return size === 'tiny' ? SCALE_FRAMES.tiny : Math.max(SCALE_FRAMES[size], 2 * flows);
