@@ -28,8 +28,30 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
   let lastTime = 0;
   let closed = false;
 
+  const stop = () => {
+    closed = true;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+
   const emit = (controller: TransformStreamDefaultController<Packet>) => {
     for (const packet of engine.drain()) controller.enqueue(packet);
+  };
+
+  // Timer work runs outside any stream call: if the stream was cancelled or errored meanwhile
+  // (enqueue throws), stop quietly; anything else errors the stream instead of the process.
+  const later = (controller: TransformStreamDefaultController<Packet>, work: () => void) => {
+    if (closed) return;
+    try {
+      work();
+      emit(controller);
+      arm(controller);
+    } catch (err) {
+      stop();
+      try {
+        controller.error(err);
+      } catch { /* the stream is already closed or errored */ }
+    }
   };
 
   // Wake up at the next AgTimer / DelTimer deadline, measured on the engine clock.
@@ -41,11 +63,10 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
     const delayMs = Math.max(0, (deadline - Math.max(clockUs(), lastTime)) / 1000);
     timer = setTimeout(() => {
       timer = undefined;
-      if (closed) return;
-      lastTime = Math.max(lastTime, clockUs(), deadline);
-      engine.advance(lastTime);
-      emit(controller);
-      arm(controller);
+      later(controller, () => {
+        lastTime = Math.max(lastTime, clockUs(), deadline);
+        engine.advance(lastTime);
+      });
     }, delayMs);
   };
 
@@ -54,28 +75,33 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
       engine = await createEngine(engineOptions);
     },
     transform(chunk, controller) {
-      const frame = chunk instanceof Uint8Array ? chunk : chunk.data;
-      const time = chunk instanceof Uint8Array ? clockUs() : chunk.timeUs;
-      lastTime = Math.max(lastTime, time);
-      engine.push(frame, time);
-      emit(controller);
-      arm(controller);
+      try {
+        const frame = chunk instanceof Uint8Array ? chunk : chunk.data;
+        const time = chunk instanceof Uint8Array ? clockUs() : chunk.timeUs;
+        lastTime = Math.max(lastTime, time);
+        engine.push(frame, time);
+        emit(controller);
+        arm(controller);
+      } catch (err) {
+        stop();
+        throw err; // errors the stream
+      }
       if (flushWhenIdle) {
         const mine = ++writes;
         // If no other write arrived by the next macrotask, the input queue is empty: flush.
         setTimeout(() => {
-          if (closed || mine !== writes) return;
-          engine.flush();
-          emit(controller);
-          arm(controller);
+          if (mine === writes) later(controller, () => engine.flush());
         }, 0);
       }
     },
     flush(controller) {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
+      stop();
       engine.close();
       emit(controller);
     },
-  }, { highWaterMark: WRITE_QUEUE }, { highWaterMark: READ_QUEUE });
+    // The readable side was cancelled (runtimes that support transformer.cancel): no more timers.
+    cancel() {
+      stop();
+    },
+  } as Transformer<Uint8Array | TimedFrame, Packet>, { highWaterMark: WRITE_QUEUE }, { highWaterMark: READ_QUEUE });
 }

@@ -209,6 +209,49 @@ describe('streams', () => {
     await writer.close();
   });
 
+  // Timers fire outside any stream call: after a cancel, a destroy or an error they must stop
+  // quietly (an enqueue on a closed stream would be an uncaught exception: vitest fails the run).
+  /** Wait `ms`; the uncaught exceptions thrown meanwhile (there must be none). */
+  const quietFor = async (ms: number): Promise<unknown[]> => {
+    const thrown: unknown[] = [];
+    const record = (err: unknown) => thrown.push(err);
+    process.on('uncaughtException', record);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    process.off('uncaughtException', record);
+    return thrown;
+  };
+
+  it('cancelling the readable side with an aggregate pending stops the timers', async () => {
+    const stream = createStream({ aggregateTimeoutUs: 5_000 });
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    for (const f of bulk(3)) await writer.write(f);
+    await reader.cancel('done');
+    await expect(writer.write(bulk(1)[0])).rejects.toBe('done');
+    expect(await quietFor(30)).toEqual([]);
+  });
+
+  it('a bad chunk errors the stream, and the idle flush does not fire afterwards', async () => {
+    const stream = createStream({ flushWhenIdle: true });
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    await writer.write(bulk(1)[0]);
+    await expect(writer.write({ data: 'oops' } as unknown as Uint8Array)).rejects.toThrow(TypeError);
+    expect(await quietFor(30)).toEqual([]);
+    await expect(reader.read()).rejects.toThrow(TypeError);
+  });
+
+  it('destroying a Node stream with an aggregate pending stops the timers', async () => {
+    const duplex = createNodeStream({ aggregateTimeoutUs: 5_000 });
+    const closed = new Promise((resolve) => duplex.on('close', resolve));
+    duplex.on('error', () => {});
+    for (const f of bulk(3)) duplex.write(f);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    duplex.destroy();
+    await closed;
+    expect(await quietFor(30)).toEqual([]);
+  });
+
   it('Node stream interop', async () => {
     const duplex = createNodeStream({});
     const out: Packet[] = [];
