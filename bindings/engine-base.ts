@@ -23,6 +23,7 @@ export abstract class EngineBase implements Engine {
     this.checkOpen();
     if (!(frame instanceof Uint8Array)) throw new TypeError('push(frame, timeUs): frame must be a Uint8Array');
     this.pushFrame(frame, +timeUs);
+    this.queue.rethrowSinkError();
   }
 
   pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
@@ -32,6 +33,7 @@ export abstract class EngineBase implements Engine {
       if (!(frame instanceof Uint8Array)) throw new TypeError('pushBatch: every frame must be a Uint8Array');
     }
     this.pushFrames(frames, timesUs);
+    this.queue.rethrowSinkError();
   }
 
   pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
@@ -48,16 +50,19 @@ export abstract class EngineBase implements Engine {
       }
     }
     this.pushStagedFrames(offsets, lengths, timesUs);
+    this.queue.rethrowSinkError();
   }
 
   advance(timeUs: number): void {
     this.checkOpen();
     this.advanceClock(+timeUs);
+    this.queue.rethrowSinkError();
   }
 
   flush(): void {
     this.checkOpen();
     this.flushWith(REASON_FLUSH);
+    this.queue.rethrowSinkError();
   }
 
   drain(): Packet[] {
@@ -72,6 +77,7 @@ export abstract class EngineBase implements Engine {
     if (this.closed) return;
     this.flushWith(REASON_CLOSE);
     this.closed = true;
+    this.queue.rethrowSinkError();
   }
 
   private checkOpen(): void {

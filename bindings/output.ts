@@ -17,10 +17,25 @@ export class PacketQueue {
       meta.mss = mss;
       meta.reason = REASONS[reason];
       meta.checksumsFixed = checksumsFixed;
-      this.sink(view, meta);
+      try {
+        this.sink(view, meta);
+      } catch (err) {
+        // Thrown through the core it would leave it half-way through a packet: keep it for later.
+        this.sinkErrors.push(err);
+      }
       return;
     }
     this.packets.push({ data: view.slice(), timeUs, segments, mss, reason: REASONS[reason], checksumsFixed });
+  }
+
+  /** Errors the sink threw during the last engine call, the first rethrown once the call is done. */
+  private sinkErrors: unknown[] = [];
+
+  rethrowSinkError(): void {
+    if (this.sinkErrors.length === 0) return;
+    const first = this.sinkErrors[0];
+    this.sinkErrors = [];
+    throw first;
   }
 
   drain(): Packet[] {

@@ -117,7 +117,11 @@ export interface Engine {
   flush(): void;
   /** Packets sent since the last drain, in order. The caller owns them. */
   drain(): Packet[];
-  /** Deliver packets to `sink` as they are sent (zero-copy views) instead of queueing them for drain(). */
+  /**
+   * Deliver packets to `sink` as they are sent (zero-copy views) instead of queueing them for
+   * drain(). If the sink throws, the engine finishes the call it was in (every packet still goes
+   * to the sink) and that call then throws the first error.
+   */
   setSink(sink: PacketSink | null): void;
   stats(): Stats;
   /** Engine-clock time (µs) of the next AgTimer or DelTimer deadline; Infinity if none is set. */

@@ -175,6 +175,36 @@ async function collect(readable: ReadableStream<Packet>): Promise<Packet[]> {
   return out;
 }
 
+describe('a sink that throws', () => {
+  it('the call completes, both engines stay identical, and the first error is rethrown', async () => {
+    const a = bulk(10);
+    const b = bulk(10, { sport: 2 });
+    const frames = a.flatMap((f, i) => (i % 3 === 2 ? [f, b[i]] : [f])); // evictions: one buffer, two flows
+    const results: string[][] = [];
+    for (const engine of ['wasm', 'ts'] as const) {
+      const e = await createEngine({ engine, maxFlows: 2, maxPending: 1, hashSeed: 1 });
+      const seen: string[] = [];
+      let throws = 2;
+      e.setSink((data, meta) => {
+        seen.push(`${meta.segments}:${meta.reason}`);
+        if (throws-- > 0) throw new Error(`sink ${throws}`);
+      });
+      for (const [i, f] of frames.entries()) {
+        try {
+          e.push(f, i);
+        } catch (err) {
+          seen.push(`threw ${(err as Error).message}`);
+        }
+      }
+      e.close();
+      results.push(seen);
+      expect(seen.filter((x) => x.startsWith('threw'))).toEqual(['threw sink 1', 'threw sink 0']);
+      expect(e.stats().packetsOut).toBe(seen.length - 2);
+    }
+    expect(results[0]).toEqual(results[1]);
+  });
+});
+
 describe('streams', () => {
   it('createStream: timed frames in, packets out, everything on close', async () => {
     const stream = createStream({ hashSeed: 1 });
