@@ -2,7 +2,8 @@
 // generate, inspect, demo, help. Most runs are in-process (main()); a few spawn bin/lro.js to
 // check what a user sees: exit status, one-line errors without stack traces, stdout JSON.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../bindings/capture/index.js';
@@ -10,7 +11,7 @@ import { coalesceFile } from '../bindings/cli/coalesce.js';
 import { parseFrame } from '../bindings/frames.js';
 import { REASONS } from '../bindings/types.js';
 import { crc32 } from 'node:zlib';
-import { checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
+import { BIN, checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
 
 let dir: string;
 const p = (name: string) => join(dir, name);
@@ -507,6 +508,23 @@ describe('the lro executable', () => {
     expect(lroProcess('nonsense').code).toBe(2);
     expect(existsSync(p('exe2.pcap'))).toBe(false);
   }, 30_000);
+
+  it('Ctrl-C mid-run: exit 130, one line on stderr, no output and no temporary file left', async () => {
+    const input = await gen('sigint.pcap', '--packets', '200000');
+    const outDir = p('sigint');
+    mkdirSync(outDir);
+    const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt as soon as the temporary output exists: the run is well under way, far from done.
+    while (readdirSync(outDir).length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err.trim().split('\n')).toEqual(['lro: interrupted by SIGINT; unfinished output removed']);
+    expect(readdirSync(outDir)).toEqual([]);
+  }, 60_000);
 
   it('demo (npm start) prints a real summary', async () => {
     const r = await lro('demo', '--packets', '20000', '--dir', p('demo'));

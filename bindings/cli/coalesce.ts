@@ -28,6 +28,7 @@
 import { createEngine } from '../index.js';
 import { flagError } from './engine-flags.js';
 import { createCaptureWriter, openCapture, type CaptureError, type CaptureReader, type CaptureRecord, type CaptureWriter, type InterfaceInfo } from '../capture/index.js';
+import { yieldToSignals } from '../capture/output.js';
 import type { Engine, EngineOptions, Packet, Reason, Stats } from '../types.js';
 import { REASONS } from '../types.js';
 import { FileError } from './args.js';
@@ -178,7 +179,10 @@ class Coalescer {
       if (st !== this.batchIface || this.n === this.batchSize) {
         this.flushBatch();
         this.batchIface = st;
-        if (onProgress !== undefined && ++batches % 16 === 0) onProgress(rec.offset, this.packets);
+        if (++batches % 16 === 0) {
+          onProgress?.(rec.offset, this.packets);
+          if (batches % 64 === 0) await yieldToSignals(); // Ctrl-C can clean up (capture/output.ts)
+        }
       }
       this.add(st, rec);
     }

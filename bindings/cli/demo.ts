@@ -36,7 +36,7 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
   const input = join(where, 'sample.pcap');
   const output = join(where, 'sample.coalesced.pcap');
   let t = performance.now();
-  const sample = writeGenerated(input, { ...DEMO_TRAFFIC, packets }, { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false });
+  const sample = await writeGenerated(input, { ...DEMO_TRAFFIC, packets }, { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false });
   const generateMs = performance.now() - t;
   t = performance.now();
   const coalesce = await coalesceFile({ input, output, engine, command: 'demo' });

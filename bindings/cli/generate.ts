@@ -2,7 +2,7 @@
 // pcapng. The capture writer copies headers from a reader, so this has its own few lines of
 // header encoding and reuses the capture module's record encoders and atomic output file.
 
-import { OutputFile } from '../capture/output.js';
+import { OutputFile, yieldToSignals } from '../capture/output.js';
 import { writePcapRecord, pcapTime } from '../capture/pcap.js';
 import { writePacketBlock } from '../capture/pcapng-encode.js';
 import { BT_EPB } from '../capture/pcapng.js';
@@ -150,7 +150,10 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
 }
 
 /** Write generated traffic to `path` (atomically). Throws CaptureError when not writable. */
-export function writeGenerated(path: string, gen: GenerateOptions, file: WriteOptions): GenerateResult {
+/** Packets written between two chances for Ctrl-C to clean up (capture/output.ts). */
+const YIELD_EVERY = 16384;
+
+export async function writeGenerated(path: string, gen: GenerateOptions, file: WriteOptions): Promise<GenerateResult> {
   const out = new OutputFile(path);
   try {
     const le = !file.bigEndian;
@@ -169,6 +172,7 @@ export function writeGenerated(path: string, gen: GenerateOptions, file: WriteOp
         writePcapRecord(out, le, t.sec, t.frac, fr.data.length, fr.data);
         packets++;
         bytes += fr.data.length;
+        if (packets % YIELD_EVERY === 0) await yieldToSignals();
       }
     } else {
       out.put(shb(le));
@@ -181,6 +185,7 @@ export function writeGenerated(path: string, gen: GenerateOptions, file: WriteOp
         writePacketBlock(out, le, BT_EPB, 0, 0, clock.hi, clock.lo, fr.data.length, fr.data, tail);
         packets++;
         bytes += fr.data.length;
+        if (packets % YIELD_EVERY === 0) await yieldToSignals();
       }
     }
     out.commit();

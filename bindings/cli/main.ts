@@ -219,10 +219,10 @@ async function coalesce(parsed: Parsed, io: CliIo): Promise<number> {
   return 0;
 }
 
-function generate(parsed: Parsed, io: CliIo): number {
+async function generate(parsed: Parsed, io: CliIo): Promise<number> {
   const { gen, file, output } = generateOptionsFromFlags(parsed);
   const t0 = performance.now();
-  const r = writeGenerated(output, gen, file);
+  const r = await writeGenerated(output, gen, file);
   const ms = performance.now() - t0;
   if (parsed.flags.get('json')) io.out(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));
   else if (!parsed.flags.get('quiet')) io.out(`wrote ${int(r.packets)} packets (${bytes(r.bytes)}) to ${r.output} (${r.format}, link type ${r.linkType}) in ${(ms / 1000).toFixed(2)} s`);
