@@ -509,6 +509,26 @@ describe('the lro executable', () => {
     expect(existsSync(p('exe2.pcap'))).toBe(false);
   }, 30_000);
 
+  it('usage mistakes a new user makes: no command, output = input, an unwritable demo directory, an empty capture', async () => {
+    const none = lroProcess();
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^usage: lro <command>/);
+    const input = await gen('same.pcap', '--packets', '100');
+    const before = readFileSync(input);
+    const same = await lro('coalesce', input, '-o', input);
+    expect(same.code).toBe(2);
+    expect(same.err).toContain('would replace the input');
+    expect(readFileSync(input)).toEqual(before);
+    const demo = await lro('demo', '--packets', '100', '--dir', '/sys/no-such-dir');
+    expect(demo.code).toBe(1);
+    expect(demo.err.trim().split('\n')).toHaveLength(1);
+    expect(demo.err.trim()).toMatch(/^\/sys\/no-such-dir: cannot create the directory \(E[A-Z]+: [^)]+\)$/);
+    const empty = await gen('empty.pcap', '--packets', '0');
+    const r = await lro('coalesce', empty, '-o', p('empty.out.pcap'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/packets +0 in → 0 out\n/);
+  });
+
   it('Ctrl-C mid-run: exit 130, one line on stderr, no output and no temporary file left', async () => {
     const input = await gen('sigint.pcap', '--packets', '200000');
     const outDir = p('sigint');

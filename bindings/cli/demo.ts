@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fsError } from '../capture/errors.js';
 import type { EngineOptions } from '../types.js';
 import { type FlagSpec } from './args.js';
 import { coalesceFile, type CoalesceResult } from './coalesce.js';
@@ -32,7 +33,11 @@ export interface DemoResult {
 
 export async function runDemo(packets: number, dir: string | undefined, engine: EngineOptions): Promise<DemoResult> {
   const where = dir ?? join(tmpdir(), 'large-receive-demo');
-  mkdirSync(where, { recursive: true });
+  try {
+    mkdirSync(where, { recursive: true });
+  } catch (err) {
+    throw fsError(where, 'unwritable', 'create the directory', err);
+  }
   const input = join(where, 'sample.pcap');
   const output = join(where, 'sample.coalesced.pcap');
   let t = performance.now();

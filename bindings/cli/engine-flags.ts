@@ -7,7 +7,7 @@ import { UsageError, type FlagSpec, type Parsed } from './args.js';
 export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'preset', type: 'string', arg: 'gro|seed', help: "checks to apply: 'gro' (default, Linux-compatible) or 'seed' (the patent's)" },
   { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..16777216)' },
-  { name: 'max-pending', type: 'number', arg: 'N', help: 'aggregates held at once, each in a 64 KiB buffer (default max-flows,\n1..max-flows; when all are in use the oldest is sent early)' },
+  { name: 'max-pending', type: 'number', arg: 'N', help: 'aggregates held at once, each in a buffer of max-aggregate + 128 bytes\n(default max-flows, 1..max-flows; when all are in use the oldest is sent early)' },
   { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
   { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
   { name: 'threshold', type: 'number', arg: 'BYTES', help: 'send an aggregate once larger than this (default max-aggregate − mtu;\n0 = every segment alone: output = input)' },

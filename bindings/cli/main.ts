@@ -3,7 +3,7 @@
 // tests run it in-process. Run directly (npm start: `tsx bindings/cli/main.ts demo`) or
 // through bin/lro.js.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CaptureError } from '../capture/index.js';
 import { FileError, UsageError, formatFlags, parseArgs, type FlagSpec, type Parsed } from './args.js';
@@ -36,7 +36,7 @@ const COALESCE_FLAGS: FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'capture to write, same format as IN (required; written atomically)' },
   ...ENGINE_FLAGS,
   { name: 'skip-bad', type: 'boolean', help: 'skip corrupt records where the reader can resynchronise (each is\nreported on stderr and counted) instead of stopping at the first' },
-  { name: 'json', type: 'boolean', help: 'print one JSON object (SPEC §7 stats names, elapsedMs, input, output)' },
+  { name: 'json', type: 'boolean', help: 'print one JSON object: the engine stats() names, elapsedMs, input, output, …' },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing on success (errors still go to stderr)' },
   { name: 'no-progress', type: 'boolean', help: 'no progress bar (it is drawn only when stderr is a terminal)' },
   { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
@@ -139,7 +139,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+  if (cmd === undefined) {
+    throw new UsageError(`usage: lro <command> [options]; commands: ${Object.keys(COMMANDS).join(', ')} (see lro --help)`);
+  }
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     if (cmd === 'help' && rest[0] && COMMANDS[rest[0]]) io.out(commandHelp(rest[0]));
     else io.out(mainHelp());
     return 0;
@@ -175,6 +178,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+/** IN and OUT name one file (OUT may not exist yet). */
+function sameFile(input: string, output: string): boolean {
+  try {
+    return realpathSync(input) === realpathSync(output);
+  } catch {
+    return false;
+  }
+}
+
 async function coalesce(parsed: Parsed, io: CliIo): Promise<number> {
   const f = parsed.flags;
   if (parsed.positionals.length === 0) throw new UsageError('lro coalesce: missing input file (usage: lro coalesce IN -o OUT)');
@@ -183,6 +195,7 @@ async function coalesce(parsed: Parsed, io: CliIo): Promise<number> {
   if (!output) throw new UsageError('lro coalesce: -o OUT is required (usage: lro coalesce IN -o OUT)');
   const input = parsed.positionals[0];
   if (input === '-' || output === '-') throw new UsageError('lro coalesce: standard input / output are not supported: name files (the output is written to a temporary file and renamed)');
+  if (sameFile(input, output)) throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
   const engine = engineOptionsFromFlags('coalesce', parsed);
   const json = f.get('json') === true;
   const quiet = f.get('quiet') === true;

@@ -78,10 +78,11 @@ export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const ratio = s.packetsOut > 0 ? s.packetsIn / s.packetsOut : 0;
   const cut = s.packetsIn > 0 ? (1 - s.packetsOut / s.packetsIn) * 100 : 0;
   const row = (k: string, v: string) => lines.push(`  ${k.padEnd(13)}${v}`);
-  row('packets', `${int(s.packetsIn)} in → ${int(s.packetsOut)} out  (${ratio.toFixed(ratio < 10 ? 2 : 1)}× fewer, −${cut.toFixed(1)}%)`);
+  const reduction = s.packetsIn > 0 ? `  (${ratio.toFixed(ratio < 10 ? 2 : 1)}× fewer, −${cut.toFixed(1)}%)` : '';
+  row('packets', `${int(s.packetsIn)} in → ${int(s.packetsOut)} out${reduction}`);
   row('bytes', `${bytes(s.bytesIn)} in → ${bytes(s.bytesOut)} out`);
-  const multi = s.aggregates;
-  const mean = multi > 0 ? s.segmentsAggregated / multi : 0;
+  const aggregates = s.aggregates; // one-segment aggregates included (stats() counts them)
+  const mean = aggregates > 0 ? s.segmentsAggregated / aggregates : 0;
   row('aggregates', `${int(s.aggregates)} holding ${int(s.segmentsAggregated)} segments (mean ${mean.toFixed(1)} segments per aggregate)`);
   row('pass-through', `${int(s.passedThrough)} frames unchanged (not candidates or not joinable${s.tableFull ? `; ${int(s.tableFull)} because the flow table was full` : ''})`);
   row('sent because', reasonList(s, true));
