@@ -85,7 +85,7 @@ function sameWords(a: usize, b: usize, count: i32): bool {
 }
 
 /**
- * 743-745: the segment starts flow f's aggregate in a buffer lent to it (one must be free): its
+ * 744-745: the segment starts flow f's aggregate in a buffer lent to it (one must be free): its
  * whole frame goes in, the payload verified as it is copied. False: bad checksum, nothing held.
  */
 export function aggStart(f: i32, b: usize): bool {

@@ -87,8 +87,8 @@ export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32):
       if (!P.verifyPayload(b)) return cannotJoin(f, fullLen);
       send(agHead, REASON_CAPACITY, now);
     }
-    if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 743-745
-    timerSet(AG_TIMER, f, deadline(agPeriod), false);
+    if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 744-745
+    timerSet(AG_TIMER, f, deadline(agPeriod), false); // 743
   }
   if ((P.flags & FIN) != 0) { // 752: FIN ends the aggregate and the connection (758)
     send(f, REASON_FIN, now);

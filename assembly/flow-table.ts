@@ -10,7 +10,7 @@ import { F_HASH, flowPtr } from './flow';
 
 export let slotsBase: usize = 0;
 export let freeBase: usize = 0;
-export let slotMask: u32 = 0;
+let slotMask: u32 = 0;
 export let maxFlows: i32 = 0;
 export let active: i32 = 0;
 let freeTop: i32 = 0;
@@ -60,7 +60,7 @@ export function hashKey(k: usize): u32 {
   return slotsBase + (<usize>i << 2);
 }
 
-/** Flow index of the key at k (718-720), or NONE. */
+/** Flow index of the key at k (718-722), or NONE. */
 export function tableFind(k: usize, h: u32): i32 {
   for (let i = h & slotMask; ; i = (i + 1) & slotMask) {
     const s = load<u32>(slotAt(i));

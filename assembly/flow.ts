@@ -4,7 +4,7 @@
 // ┌─────┬──────────────────────────────────────────────────────────────────────────────┐
 // │   0 │ key[40]        flow key (parse.ts layout)                                    │
 // │  40 │ hash u32       seeded hash of the key                                        │
-// │  44 │ segments u32   segments in the pending aggregate; 0 = buffer empty (742)     │
+// │  44 │ segments u32   segments in the pending aggregate; 0 = none (742), no buffer  │
 // │  48 │ agAt f64       AgTimer deadline (616), valid while segments > 0              │
 // │  56 │ delAt f64      DelTimer deadline (614), valid while the entry lives          │
 // │  64 │ agPrev i32     AgTimer list links (timers.ts), NONE at the ends              │

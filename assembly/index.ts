@@ -3,7 +3,7 @@
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
 // ┌──────────┬───────┬──────────┬─────────┬────────────┬──────────────┬────────────────┬─────────────┬─────────────┐
 // │ stats    │ key   │ slots    │ free    │ flows      │ buffer free  │ buffers        │ stage: desc │ stage: data │
-// │ f64 ×31  │ 48 B  │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P       │ bufferCap ×P   │ 24 B ×BATCH │ STAGE_BYTES │
+// │ f64 ×30  │ 40+8 B│ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P       │ bufferCap ×P   │ 24 B ×BATCH │ STAGE_BYTES │
 // └──────────┴───────┴──────────┴─────────┴────────────┴──────────────┴────────────────┴─────────────┴─────────────┘
 // N = maxFlows, P = maxPending; slots, free: flow-table.ts; flows: flow.ts; buffers: buffers.ts;
 // stage: frames staged by the bindings.

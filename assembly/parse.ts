@@ -50,8 +50,9 @@ export let payloadSum: u32 = 0;
 
 // 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
 // payload into the connection buffer (copyPayload), or alone when the segment will not be copied
-// now (verifyPayload). A frame that never gets that far (pure ACK, own fields forbid) takes the
-// same path whatever its checksum, so it is never summed.
+// now (verifyPayload; also before a new connection's entry is made, 728). A frame of a known
+// connection that never gets that far (pure ACK, own fields forbid) takes the same path whatever
+// its checksum, so it is never summed.
 const PAYLOAD_VERIFIED: i32 = 0;
 const PAYLOAD_UNCHECKED: i32 = 1;
 const PAYLOAD_BAD: i32 = 2;
@@ -94,7 +95,7 @@ export function parse(b: usize, len: i32, fullLen: i32): i32 {
     if (len < 20) return CLASS_OTHER;
     etherType = be16(b);
     at = 20;
-  } else {
+  } else { // LINK_RAW (init accepts no other link type)
     if (len < 1) return CLASS_OTHER;
     const version = load<u8>(b) >> 4;
     etherType = version == 4 ? ETH_IPV4 : version == 6 ? ETH_IPV6 : 0;

@@ -10,10 +10,9 @@ export const STAT_BYTES_IN: i32 = 5;
 export const STAT_BYTES_OUT: i32 = 6;
 export const STAT_FLOWS_CREATED: i32 = 7;
 export const STAT_FLOWS_DELETED: i32 = 8;
-export const STAT_FLOWS_ACTIVE: i32 = 9;
-export const STAT_TABLE_FULL: i32 = 10;
-export const STAT_CLOCK_CLAMPED: i32 = 11;
-export const STAT_REASONS: i32 = 12;
+export const STAT_TABLE_FULL: i32 = 9;
+export const STAT_CLOCK_CLAMPED: i32 = 10;
+export const STAT_REASONS: i32 = 11;
 export const STAT_COUNT: i32 = STAT_REASONS + REASON_COUNT;
 
 export let statsBase: usize = 0;

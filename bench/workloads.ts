@@ -188,7 +188,7 @@ export function collidingKeys(seed: number, count: number, maxFlows: number): Fl
   for (let n = 0; keys.length < count; n++) {
     // Distinct sources 10.x.y.z; the port varies too, as an attacker's would.
     const k = { src: new Uint8Array([10, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]), sport: 1024 + (n % 60000) };
-    const slot = hashKey(keyWords(k, words), 0, seed) & mask;
+    const slot = hashKey(keyWords(k, words), seed) & mask;
     if (target < 0) target = slot;
     if (slot === target) keys.push(k);
   }

@@ -26,7 +26,7 @@ export class Aggregates {
   readonly base: Float64Array;
   private readonly free: Int32Array;
   private freeTop: number;
-  // Per flow index; segments = 0 means no pending aggregate (connection buffer empty, 742).
+  // Per flow index; segments = 0 means no pending aggregate (742) and no buffer lent.
   readonly segments: Uint32Array;
   readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
   readonly frameLen: Uint32Array; //   bytes of the pending frame in the buffer
@@ -118,7 +118,7 @@ export class Aggregates {
     return this.freeTop !== 0;
   }
 
-  /** 743-745: the segment starts flow f's aggregate in a lent buffer (one must be free). */
+  /** 744-745: the segment starts flow f's aggregate in a lent buffer (one must be free). */
   start(f: number, p: Parsed, b: Uint8Array): void {
     this.base[f] = this.free[--this.freeTop] * this.capacity;
     this.buffers.set(b, this.base[f]);

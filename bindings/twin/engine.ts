@@ -90,8 +90,8 @@ export class TwinCore {
     if (agg.segments[f] === 0) { // 742
       // Every buffer holds an aggregate (maxPending < maxFlows): free the oldest.
       if (!agg.bufferFree()) this.send(this.agTimer.head, REASON_CAPACITY, now);
-      agg.start(f, p, b); // 743-745
-      this.agTimer.set(f, deadline(now, this.agPeriod), false);
+      agg.start(f, p, b); // 744-745
+      this.agTimer.set(f, deadline(now, this.agPeriod), false); // 743
     } else {
       agg.append(f, p, b); // 745
     }

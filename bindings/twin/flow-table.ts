@@ -7,10 +7,10 @@ import { KEY_WORDS } from './parse.js';
 const EMPTY = 0; // slot value: 0 = empty, else flow index + 1
 
 /** Seeded 32-bit hash of a flow key (murmur3 mixing). The seed keeps crafted keys from colliding. */
-export function hashKey(key: Uint32Array, at: number, seed: number): number {
+export function hashKey(key: Uint32Array, seed: number): number {
   let h = seed ^ 0x9e3779b9;
   for (let i = 0; i < KEY_WORDS; i++) {
-    let k = Math.imul(key[at + i], 0xcc9e2d51);
+    let k = Math.imul(key[i], 0xcc9e2d51);
     k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
     h ^= k;
     h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
@@ -49,10 +49,10 @@ export class FlowTable {
   }
 
   hash(key: Uint32Array): number {
-    return hashKey(key, 0, this.seed);
+    return hashKey(key, this.seed);
   }
 
-  /** Flow index of `key` (718-720), or -1. */
+  /** Flow index of `key` (718-722), or -1. */
   find(key: Uint32Array, h: number): number {
     const slots = this.slots;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {

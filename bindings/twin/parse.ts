@@ -24,7 +24,6 @@ const PROTO_TCP = 6;
 
 /** Everything the engine needs from one frame; reused for every frame (no allocation). */
 export class Parsed {
-  cls = CLASS_OTHER;
   frameLen = 0;
   l3 = 0; //          offset of the IP header
   ipVersion = 0;
@@ -47,7 +46,6 @@ export class Parsed {
   /** Parse `b` and classify it; fills the fields above. Never throws. */
   parse(b: Uint8Array): number {
     const len = b.length;
-    this.cls = CLASS_OTHER;
     this.frameLen = len;
     this.payloadLen = 0;
     this.flags = 0;
@@ -81,8 +79,8 @@ export class Parsed {
       etherType = version === 4 ? ETH_IPV4 : version === 6 ? ETH_IPV6 : 0;
     }
     this.l3 = l3;
-    if (etherType === ETH_IPV4) return (this.cls = this.parseIpv4(b, l3, vlan));
-    if (etherType === ETH_IPV6) return (this.cls = this.parseIpv6(b, l3, vlan));
+    if (etherType === ETH_IPV4) return this.parseIpv4(b, l3, vlan);
+    if (etherType === ETH_IPV6) return this.parseIpv6(b, l3, vlan);
     return CLASS_OTHER;
   }
 

@@ -10,9 +10,8 @@ export const STAT_BYTES_IN = 5;
 export const STAT_BYTES_OUT = 6;
 export const STAT_FLOWS_CREATED = 7;
 export const STAT_FLOWS_DELETED = 8;
-export const STAT_FLOWS_ACTIVE = 9;
-export const STAT_TABLE_FULL = 10;
-export const STAT_CLOCK_CLAMPED = 11;
+export const STAT_TABLE_FULL = 9;
+export const STAT_CLOCK_CLAMPED = 10;
 /** Packets sent per reason code start here. */
-export const STAT_REASONS = 12;
+export const STAT_REASONS = 11;
 export const STAT_COUNT = STAT_REASONS + REASON_COUNT;

@@ -39,9 +39,4 @@ export class TimerList {
     this.prev[f] = NONE;
     this.next[f] = NONE;
   }
-
-  /** Flows in pop order (for flush and close). */
-  after(f: number): number {
-    return this.next[f];
-  }
 }
