@@ -715,7 +715,7 @@ describe('streaming', () => {
       appendFileSync(path, part);
     }
     const size = 52 + 20 + per * N; // approximate; only used as a scale
-    global.gc?.();
+    (globalThis as { gc?: () => void }).gc?.();
     const rss0 = process.memoryUsage().rss;
     const reader = openCapture(path);
     const out = join(dir, 'large-out.pcapng');
