@@ -4,6 +4,8 @@ import { REASONS, type Packet, type PacketSink } from './types.js';
 export class PacketQueue {
   private packets: Packet[] = [];
   sink: PacketSink | null = null;
+  /** Errors the sink threw during the current engine call (thrown only once the core is done). */
+  private sinkErrors: unknown[] = [];
   // Handed to the sink on every call, like its data view: valid only during the call.
   private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } =
     { timeUs: 0, segments: 0, mss: 0, reason: 'pass-through', checksumsFixed: true };
@@ -28,9 +30,7 @@ export class PacketQueue {
     this.packets.push({ data: view.slice(), timeUs, segments, mss, reason: REASONS[reason], checksumsFixed });
   }
 
-  /** Errors the sink threw during the last engine call, the first rethrown once the call is done. */
-  private sinkErrors: unknown[] = [];
-
+  /** After an engine call: rethrow the first error the sink threw during it. */
   rethrowSinkError(): void {
     if (this.sinkErrors.length === 0) return;
     const first = this.sinkErrors[0];
