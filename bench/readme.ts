@@ -19,10 +19,21 @@ export function syncReadme(root = join(import.meta.dirname, '..')): boolean {
   const b = readme.indexOf(END);
   if (a < 0 || b < a) return false;
   const body = `${START}\nBulk flow of 1448-byte segments, checksums verified by all three; ${machine}, ${date}.\n\n` +
-    `${headline[1].trim()}\n\nEverything else (scale, small segments, mixed traffic, batch sizes, profiles): ` +
-    `[bench/RESULTS.md](bench/RESULTS.md).\n`;
+    `${headline[1].trim()}\n\n${memoryLine(results)}Everything else (scale, small segments, mixed traffic, batch ` +
+    `sizes, profiles): [bench/RESULTS.md](bench/RESULTS.md).\n`;
   writeFileSync(readmePath, readme.slice(0, a) + body + readme.slice(b));
   return true;
+}
+
+/** The WASM engine's memory, from the RESULTS memory table (empty if the table is not there). */
+function memoryLine(results: string): string {
+  const cell = (row: string) => new RegExp(`^\\| ${row}[^|]*\\| ([^|]+?) \\|`, 'm').exec(results)?.[1];
+  const flow = cell('per tracked flow');
+  const buffer = cell('per connection buffer');
+  const hundredK = /^\| (100k flows, maxPending \d+) \| created: ([^|]+?) \|/m.exec(results);
+  if (!flow || !buffer || !hundredK) return '';
+  return `Memory (WASM engine): ${flow} per tracked flow, plus ${buffer} per aggregate that may be pending at ` +
+    `once (\`maxPending\`); ${hundredK[1]}: ${hundredK[2]}.\n\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
