@@ -63,8 +63,10 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
     const delayMs = Math.max(0, (deadline - Math.max(clockUs(), lastTime)) / 1000);
     timer = setTimeout(() => {
       timer = undefined;
+      // The engine clock never runs ahead of the stream clock (a timer may fire a little early:
+      // arm() then waits again), or frames written next would be clamped.
       later(controller, () => {
-        lastTime = Math.max(lastTime, clockUs(), deadline);
+        lastTime = Math.max(lastTime, clockUs());
         engine.advance(lastTime);
       });
     }, delayMs);

@@ -282,6 +282,45 @@ describe('streams', () => {
     expect(await quietFor(30)).toEqual([]);
   });
 
+  it('a timer never moves the engine clock past the stream clock', async () => {
+    let now = 0; // the stream's clock, moved by hand
+    const stream = createStream({ aggregateTimeoutUs: 1000, clockUs: () => now });
+    const writer = stream.writable.getWriter();
+    const done = collect(stream.readable);
+    const [a, b] = bulk(2);
+    await writer.write({ data: a, timeUs: 0 });
+    now = 500;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // real time passes; the stream clock does not reach 1000
+    await writer.write({ data: b, timeUs: 600 });
+    await writer.close();
+    // Still one aggregate: the AgTimer (deadline 1000) had not come due on the stream clock.
+    expect((await done).map((p) => `${p.segments}:${p.reason}`)).toEqual(['2:close']);
+  });
+
+  it('live traffic with real timers firing between writes keeps every invariant (both engines, with and without flushWhenIdle)', async () => {
+    const frames = mixedSteps(300).flatMap((s) => ('frame' in s ? [s.frame] : []));
+    for (const engine of ['wasm', 'ts'] as const) {
+      for (const flushWhenIdle of [false, true]) {
+        const stream = createStream({ engine, flushWhenIdle, aggregateTimeoutUs: 2_000, idleTimeoutMs: 4 });
+        const writer = stream.writable.getWriter();
+        const done = collect(stream.readable);
+        const steps: Step[] = [];
+        for (const [i, frame] of frames.entries()) {
+          const t = performance.now() * 1000; // the stream's own clock, as a live source stamps frames
+          steps.push({ frame, t });
+          await writer.write({ data: frame, timeUs: t });
+          if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 3)); // deadlines pass meanwhile
+        }
+        await writer.close();
+        const packets = await done;
+        const what = `${engine}, flushWhenIdle ${flushWhenIdle}`;
+        checkInvariants(steps, packets, { aggregateTimeoutUs: 2_000 });
+        const reasons = new Set(packets.map((p) => p.reason));
+        expect(reasons.has(flushWhenIdle ? 'flush' : 'ag-timer'), what).toBe(true);
+      }
+    }
+  });
+
   it('Node stream interop', async () => {
     const duplex = createNodeStream({});
     const out: Packet[] = [];
