@@ -139,14 +139,31 @@ export interface EngineRunnerOptions {
   sink?: PacketSink;
 }
 
-export class EngineRunner implements Runner {
+/** A runner whose output shape one pass can record: subclasses note() into `checking` while set. */
+abstract class ShapeRunner implements Runner {
+  protected checking: OutputShape | null = null;
+
+  abstract run(): void;
+  abstract close(): void;
+
+  /** One pass that records the output's shape (also a warm-up pass). */
+  check(): OutputShape {
+    this.checking = emptyShape();
+    this.run();
+    const shape = this.checking;
+    this.checking = null;
+    return shape;
+  }
+}
+
+export class EngineRunner extends ShapeRunner {
   private readonly clock: Clock;
   // Each batch's frames and a view of its times (refilled by the clock every pass): nothing is
   // allocated per call, whatever the batch size.
   private readonly batches: { frames: Uint8Array[]; times: Float64Array }[] = [];
-  private checking: OutputShape | null = null;
 
   private constructor(readonly engine: Engine, private readonly w: Workload, private readonly o: EngineRunnerOptions) {
+    super();
     this.clock = new Clock(w);
     const step = o.batch > 0 ? o.batch : w.frames.length;
     for (let i = 0; i < w.frames.length; i += step) {
@@ -194,14 +211,6 @@ export class EngineRunner implements Runner {
     if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments, p.reason);
   }
 
-  /** One pass that records the output's shape (also a warm-up pass). */
-  check(): OutputShape {
-    this.checking = emptyShape();
-    this.run();
-    const shape = this.checking;
-    this.checking = null;
-    return shape;
-  }
 
   close(): void {
     this.engine.close();
@@ -209,13 +218,13 @@ export class EngineRunner implements Runner {
   }
 }
 
-export class NaiveRunner implements Runner {
+export class NaiveRunner extends ShapeRunner {
   private readonly clock: Clock;
   private readonly agg: NaiveAggregator;
-  private checking: OutputShape | null = null;
 
   constructor(private readonly w: Workload, verify: boolean, concatEverySegment = false,
     sink: ((frame: Uint8Array) => void) | null = null) {
+    super();
     this.clock = new Clock(w);
     this.agg = new NaiveAggregator((frame, segments) => {
       if (this.checking !== null) note(this.checking, frame.length, segments);
@@ -230,13 +239,6 @@ export class NaiveRunner implements Runner {
     this.agg.flush();
   }
 
-  check(): OutputShape {
-    this.checking = emptyShape();
-    this.run();
-    const shape = this.checking;
-    this.checking = null;
-    return shape;
-  }
 
   close(): void {}
 }
