@@ -12,9 +12,8 @@ function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
     return new TwinCore(options, emitter);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const buffer = bufferCapacity(options.maxAggregate);
-    const bytes = options.maxPending * buffer + options.maxFlows * TABLE_BYTES_PER_FLOW;
-    throw tooLarge(options, buffer, bytes, `cannot allocate them (${error.message})`);
+    const bytes = options.maxPending * bufferCapacity(options.maxAggregate) + options.maxFlows * TABLE_BYTES_PER_FLOW;
+    throw tooLarge(options, bytes, `cannot allocate them (${error.message})`);
   }
 }
 

@@ -4,7 +4,6 @@ import { instantiateSync } from '@assemblyscript/loader';
 import { EngineBase } from './engine-base.js';
 import { tooLarge } from './options.js';
 import { statsFromCounters } from './stats.js';
-import { bufferCapacity } from './twin/aggregate.js';
 import * as S from './twin/stats.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
@@ -62,15 +61,14 @@ export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEn
   const probe = instantiateSync<Record<string, unknown>>(module, noImports()).exports as unknown as CoreExports;
   const bytes = probe.memoryNeeded(options.maxFlows, options.maxPending, options.maxAggregate);
   const pages = Math.ceil(bytes / PAGE);
-  const bufferBytes = bufferCapacity(options.maxAggregate);
   if (pages > MAX_PAGES) {
-    throw tooLarge(options, bufferBytes, bytes, 'more than a WebAssembly memory holds (4 GiB)');
+    throw tooLarge(options, bytes, 'more than a WebAssembly memory holds (4 GiB)');
   }
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   } catch {
-    throw tooLarge(options, bufferBytes, bytes, 'this WebAssembly memory cannot be allocated here');
+    throw tooLarge(options, bytes, 'this WebAssembly memory cannot be allocated here');
   }
   return new WasmEngine(options, module, memory);
 }

@@ -1,4 +1,5 @@
 // Option defaults and validation (SPEC §4 "Defaults"). Out of range → RangeError naming the option.
+import { bufferCapacity } from './twin/aggregate.js';
 import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2 } from './twin/parse.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
@@ -70,7 +71,8 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
  * The RangeError for an engine that does not fit in memory (`bytes` needed, `why` not). It names
  * the options that size it: maxPending buffers nearly always, maxFlows too when the table is big.
  */
-export function tooLarge(o: ResolvedOptions, bufferBytes: number, bytes: number, why: string): RangeError {
+export function tooLarge(o: ResolvedOptions, bytes: number, why: string): RangeError {
+  const bufferBytes = bufferCapacity(o.maxAggregate);
   const buffers = o.maxPending * bufferBytes;
   const lower = buffers >= bytes / 2 ? 'lower maxPending (default: maxFlows)' : 'lower maxFlows or maxPending';
   return new RangeError(`option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
