@@ -4,8 +4,8 @@
 import { measure } from 'mitata';
 import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
-import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/types.js';
-import { flowKey, parseFrame } from '../bindings/frames.js';
+import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/engine/types.js';
+import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { NaiveAggregator } from './naive.js';
 import type { Workload } from './workloads.js';
 

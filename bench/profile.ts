@@ -4,10 +4,10 @@
 // the profile names the core's functions. Prints {"frames": n, "ns": elapsed} on stdout.
 import { instantiateSync } from '@assemblyscript/loader';
 import { readFile } from 'node:fs/promises';
-import { WasmEngine } from '../bindings/engine-wasm.js';
-import { resolveOptions } from '../bindings/options.js';
-import { TsEngine } from '../bindings/engine-ts.js';
-import type { Engine } from '../bindings/types.js';
+import { WasmEngine } from '../bindings/engine/wasm.js';
+import { resolveOptions } from '../bindings/engine/options.js';
+import { TsEngine } from '../bindings/engine/ts.js';
+import type { Engine } from '../bindings/engine/types.js';
 import { bulkWorkload, scaleWorkload, type Workload } from './workloads.js';
 
 async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engine> {

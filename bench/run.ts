@@ -8,9 +8,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../bindings/index.js';
-import type { WasmEngine } from '../bindings/engine-wasm.js';
+import type { WasmEngine } from '../bindings/engine/wasm.js';
 import { syncReadme } from './readme.js';
-import type { Engine, EngineOptions } from '../bindings/types.js';
+import type { Engine, EngineOptions } from '../bindings/engine/types.js';
 import { TcpConsumer } from './consumer.js';
 import {
   BOUND_CHECKSUM, BOUND_FULL, BOUND_PER_FLOW, BOUND_STAGE, BoundRunner, EngineRunner, NaiveRunner, loadKernels, timeGroup, timeKernel,
@@ -25,7 +25,7 @@ import {
   scaleControlWorkload, scaleWorkload, type Size, type Workload,
 } from './workloads.js';
 import { sum16 } from '../bindings/twin/checksum.js';
-import { bufferCapacity } from '../bindings/twin/aggregate.js';
+import { bufferCapacity } from '../bindings/abi.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KERNELS_WASM = join(ROOT, 'build/bench-kernels.wasm');
@@ -51,7 +51,7 @@ const SHARED_BUFFERS = 1024;
 const HUNDRED_K_BUFFERS = 8192;
 /** The per-flow bound keeps a 64 KiB buffer per flow: up to 10k flows (≈ 700 MiB). */
 const PER_FLOW_BOUND_MAX = 10_000;
-/** One connection buffer at maxAggregate 65535 (twin/aggregate.ts bufferCapacity). */
+/** One connection buffer at maxAggregate 65535 (abi.ts bufferCapacity). */
 const BUFFER_BYTES = bufferCapacity(65535);
 
 // ---------------------------------------------------------------------------------------------

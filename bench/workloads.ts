@@ -1,9 +1,9 @@
 // Benchmark workloads: seeded frames packed into one buffer (as a capture reader hands them out),
 // with their times relative to the first frame. Every workload is rebuilt identically from its
 // options; nothing is read from disk.
-import { generateTraffic, type GenerateOptions } from '../bindings/generate.js';
-import { ACK, tcpFrame, tcpTimestampOption } from '../bindings/frames.js';
-import { Prng } from '../bindings/prng.js';
+import { generateTraffic, type GenerateOptions } from '../bindings/traffic/generate.js';
+import { ACK, tcpFrame, tcpTimestampOption } from '../bindings/packet/index.js';
+import { Prng } from '../bindings/traffic/prng.js';
 import { Parsed } from '../bindings/twin/parse.js';
 import { hashKey, slotCount, FlowTable } from '../bindings/twin/flow-table.js';
 

@@ -8,5 +8,4 @@ export function createNodeStream(options: StreamOptions = {}): Duplex {
     { objectMode: true });
 }
 
-export { createStream } from './stream.js';
 export * from './index.js';

@@ -1,7 +1,7 @@
-// createStream (SPEC §7): a WHATWG TransformStream of frames → Packets, driven by real timers.
+// createStream (docs/CONTRACT.md "Streams"): a WHATWG TransformStream of frames → Packets, driven by real timers.
 // Works in Node ≥ 20 and browsers; Node stream interop is in node.ts.
-import { createEngine } from './index.js';
-import type { Engine, EngineOptions, Packet } from './types.js';
+import { createEngine } from './engine/create.js';
+import type { Engine, EngineOptions, Packet } from './engine/types.js';
 
 export interface StreamOptions extends EngineOptions {
   /** NAPI behaviour: send everything pending as soon as no more input is queued (default false). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, createStream, type EngineOptions, type Packet } from '../bindings/index.js';
 import { createNodeStream } from '../bindings/node.js';
-import { tcpFrame, udpFrame } from '../bindings/frames.js';
+import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
 import { runEngine, summarize, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
 

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBench } from '../bench/run.js';
 import { NaiveAggregator } from '../bench/naive.js';
 import { TcpConsumer } from '../bench/consumer.js';
-import { generateTraffic } from '../bindings/generate.js';
-import { parseFrame } from '../bindings/frames.js';
+import { generateTraffic } from '../bindings/traffic/generate.js';
+import { parseFrame } from '../bindings/packet/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lro-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { tcpFrame } from '../bindings/frames.js';
+import { tcpFrame } from '../bindings/packet/index.js';
 import { createEngine } from '../bindings/index.js';
 
 const skip = process.env.LRO_SKIP_BROWSER === '1';
@@ -17,7 +17,7 @@ const PAGE = `<!doctype html>
 <script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
 <script type="module">
   import { createEngine } from '/dist/index.js';
-  import { tcpFrame } from '/dist/frames.js';
+  import { tcpFrame } from '/dist/packet/index.js';
   window.run = async (engineKind) => {
     const engine = await createEngine({ engine: engineKind, hashSeed: 7 });
     for (let i = 0; i < 1000; i++) engine.push(tcpFrame({ seq: 1000 + i * 1448, payload: 1448 }), i);

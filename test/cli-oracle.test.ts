@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LINK_TYPES } from '../bindings/cli/coalesce.js';
-import { isNoiseFrame } from '../bindings/generate.js';
+import { LINK_TYPES } from '../bindings/pipeline/link-types.js';
+import { isNoiseFrame } from '../bindings/traffic/generate.js';
 import { lro, readRecords } from './helpers/cli.js';
 
 const skip = process.env.LRO_SKIP_TSHARK === '1';

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../bindings/capture/index.js';
-import { coalesceFile } from '../bindings/cli/coalesce.js';
-import { parseFrame } from '../bindings/frames.js';
-import { REASONS } from '../bindings/types.js';
+import { coalesceFile } from '../bindings/pipeline/coalesce.js';
+import { parseFrame } from '../bindings/packet/index.js';
+import { REASONS } from '../bindings/engine/types.js';
 import { crc32 } from 'node:zlib';
 import { BIN, checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, arpFrame, parseFrame, tcpFrame, tcpTimestampOption, udpFrame,
   type TcpFrameSpec,
-} from '../bindings/frames.js';
-import type { EngineOptions, Packet } from '../bindings/types.js';
+} from '../bindings/packet/index.js';
+import type { EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
 

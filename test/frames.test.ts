@@ -23,7 +23,7 @@ import {
   type LinkType,
   type ParsedFrame,
   type TcpFrameSpec,
-} from '../bindings/frames.js';
+} from '../bindings/packet/index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ACK, FIN, PSH, SYN, flowKey, parseFrame, payloadMatches, type ParsedFrame } from '../bindings/frames.js';
-import { GENERATE_DEFAULTS, NOISE_PORT, generateTraffic, isNoiseFrame, resolveGenerateOptions, type GenerateOptions } from '../bindings/generate.js';
-import { Prng } from '../bindings/prng.js';
+import { ACK, FIN, PSH, SYN, flowKey, parseFrame, payloadMatches, type ParsedFrame } from '../bindings/packet/index.js';
+import { GENERATE_DEFAULTS, NOISE_PORT, generateTraffic, isNoiseFrame, resolveGenerateOptions, type GenerateOptions } from '../bindings/traffic/generate.js';
+import { Prng } from '../bindings/traffic/prng.js';
 
 interface Item {
   data: Uint8Array;

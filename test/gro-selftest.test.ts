@@ -15,8 +15,8 @@
 // Not ported: the ipip / ip6ip6 / PPPoE variants (tunnelled and PPPoE frames are not candidates
 // here, SPEC §1/§2, and bindings/frames.ts cannot build them).
 import { describe, expect, it } from 'vitest';
-import { ACK, CWR, FIN, PSH, RST, SYN, URG, parseFrame, tcpFrame, type TcpFrameSpec } from '../bindings/frames.js';
-import type { EngineOptions, Packet } from '../bindings/types.js';
+import { ACK, CWR, FIN, PSH, RST, SYN, URG, parseFrame, tcpFrame, type TcpFrameSpec } from '../bindings/packet/index.js';
+import type { EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
 

@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ACK, FIN, PSH, RST, arpFrame, tcpFrame, udpFrame, type LinkType, type TcpFrameSpec,
-} from '../bindings/frames.js';
+} from '../bindings/packet/index.js';
 import { createEngine } from '../bindings/index.js';
 import { hashKey, slotCount } from '../bindings/twin/flow-table.js';
 import { KEY_WORDS, Parsed } from '../bindings/twin/parse.js';
-import type { EngineKind, EngineOptions, Packet } from '../bindings/types.js';
+import type { EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
 import type { Step } from './helpers/engines.js';
 import { runEngine } from './helpers/engines.js';
 import type { FuzzCase, Item } from './fuzz/arbitraries.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../bindings/capture/index.js';
-import { flowKey, parseFrame } from '../bindings/frames.js';
+import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { createEngine, type Packet } from '../bindings/index.js';
 
 const skip = process.env.LRO_SKIP_NETNS === '1';

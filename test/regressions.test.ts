@@ -1,9 +1,9 @@
 // Shrunk fuzz findings (issue 4), each with the seed that found it. A test here fails until the
 // engine is fixed; keep it afterwards so the bug stays fixed.
 import { describe, expect, it } from 'vitest';
-import { ACK, PSH, tcpFrame, type TcpFrameSpec } from '../bindings/frames.js';
+import { ACK, PSH, tcpFrame, type TcpFrameSpec } from '../bindings/packet/index.js';
 import { createEngine } from '../bindings/index.js';
-import type { EngineKind, EngineOptions } from '../bindings/types.js';
+import type { EngineKind, EngineOptions } from '../bindings/engine/types.js';
 import { runEngine, type Step } from './helpers/engines.js';
 import type { FuzzCase, Item } from './fuzz/arbitraries.js';
 import { checkCase } from './fuzz/oracle.js';

@@ -49,3 +49,8 @@ export function errnoText(err: unknown): string {
   const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message);
   return `${e.code}: ${m ? m[1] : e.message}`;
 }
+
+/** A problem with an input or output file that is not at a byte of a capture (exit status 1 in the CLI). */
+export class FileError extends Error {
+  override name = 'FileError';
+}

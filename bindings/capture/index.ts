@@ -1,7 +1,7 @@
 // Capture I/O: streaming pcap / pcapng reader and a same-format writer. See reader.ts
 // (ownership of records, skipBad) and writer.ts (what is copied, temp file and commit).
 
-export { CaptureError, type CaptureErrorCode } from './errors.js';
+export { CaptureError, FileError, type CaptureErrorCode } from './errors.js';
 export { detectFormat } from './detect.js';
 export { CaptureReader, openCapture, readCapture, probeCapture } from './reader.js';
 export { CaptureWriter, createCaptureWriter, MIN_OUTPUT_SNAPLEN, type WriterOptions } from './writer.js';

@@ -10,39 +10,22 @@ import { CaptureError, errnoText, fsError } from './errors.js';
 
 export const DEFAULT_OUT_BUFFER = 4 << 20;
 
-// Output files not yet committed or aborted. While there are any, Ctrl-C and SIGTERM delete
-// their temporary files before the process exits (the output is only ever renamed into place
-// whole); otherwise those signals keep their default effect. Long runs writing an output must
-// yield to the event loop now and then (see yieldToSignals) for the handler to run.
+// Output files not yet committed or aborted. The CLI (cli/interrupt.ts) removes their temporary
+// files when Ctrl-C or SIGTERM ends the process: the output is only ever renamed into place whole.
 const openOutputs = new Set<OutputFile>();
 
-function interrupted(signal: string, code: number): () => void {
-  return () => {
-    for (const out of [...openOutputs]) out.abort();
-    writeSync(2, `lro: interrupted by ${signal}; unfinished output removed\n`); // sync: exit follows
-    process.exit(code);
-  };
+/** Abort every output not yet committed (their temporary files are deleted); returns how many. */
+export function abortOpenOutputs(): number {
+  const open = [...openOutputs];
+  for (const out of open) out.abort();
+  return open.length;
 }
 
-const onSigint = interrupted('SIGINT', 130);
-const onSigterm = interrupted('SIGTERM', 143);
-
-function track(out: OutputFile): void {
-  if (openOutputs.size === 0) {
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-  }
-  openOutputs.add(out);
-}
-
-function untrack(out: OutputFile): void {
-  if (!openOutputs.delete(out) || openOutputs.size > 0) return;
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
-}
-
-/** Let pending signals run (a long synchronous loop would hold Ctrl-C back until it ends). */
-export function yieldToSignals(): Promise<void> {
+/**
+ * Let pending events run. A long synchronous loop writing an output would hold back the signal
+ * handler that removes it (Ctrl-C): writers call this now and then.
+ */
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -69,7 +52,7 @@ export class OutputFile {
     }
     this.buf = new Uint8Array(Math.max(64, size));
     this.view = new DataView(this.buf.buffer);
-    track(this);
+    openOutputs.add(this);
   }
 
   /** Total bytes written so far (flushed + buffered). */
@@ -102,7 +85,7 @@ export class OutputFile {
   commit(): void {
     this.flush();
     this.state = 'committed';
-    untrack(this);
+    openOutputs.delete(this);
     this.closeFd();
     try {
       renameSync(this.tempPath, this.path);
@@ -116,7 +99,7 @@ export class OutputFile {
   abort(): void {
     if (this.state === 'committed') return;
     this.state = 'aborted';
-    untrack(this);
+    openOutputs.delete(this);
     this.closeFd();
     this.removeTemp();
   }

@@ -7,14 +7,8 @@
 /** A usage mistake: one line on stderr, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
-  readonly exitCode = 2;
 }
 
-/** A problem with an input or output file, or anything else that is not the user's syntax: exit 1. */
-export class FileError extends Error {
-  override name = 'FileError';
-  readonly exitCode = 1;
-}
 
 export type FlagType = 'string' | 'number' | 'boolean';
 

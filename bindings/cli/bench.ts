@@ -5,7 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FileError } from './args.js';
+import { FileError } from '../capture/errors.js';
+import type { Parsed } from './args.js';
 
 /** bench/run.ts, next to bindings/ (from bindings/cli or dist/cli alike). */
 export function benchScript(): string {
@@ -38,4 +39,9 @@ export async function runBench(args: readonly string[]): Promise<number> {
   } finally {
     process.argv = savedArgv;
   }
+}
+
+/** `lro bench ARGS…`: the arguments come unparsed, as positionals (they are the suite's). */
+export function run(parsed: Parsed): Promise<number> {
+  return runBench(parsed.positionals);
 }

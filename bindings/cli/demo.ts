@@ -6,20 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fsError } from '../capture/errors.js';
-import type { EngineOptions } from '../types.js';
-import { type FlagSpec } from './args.js';
-import { coalesceFile, type CoalesceResult } from './coalesce.js';
-import { ENGINE_FLAGS } from './engine-flags.js';
-import { writeGenerated, type GenerateResult } from './generate.js';
-import { bytes, int } from './summary.js';
-
-export const DEMO_FLAGS: FlagSpec[] = [
-  { name: 'packets', type: 'number', arg: 'N', help: 'frames in the sample (default 100000)' },
-  { name: 'dir', type: 'string', arg: 'DIR', help: 'where to write the files (default: <tmpdir>/large-receive-demo)' },
-  ...ENGINE_FLAGS,
-  { name: 'json', type: 'boolean', help: 'print the coalesce summary as one JSON object' },
-  { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
-];
+import type { EngineOptions } from '../engine/types.js';
+import { coalesceFile, type CoalesceResult } from '../pipeline/coalesce.js';
+import { writeGenerated, type GenerateResult } from '../traffic/write.js';
+import { UsageError, type Parsed } from './args.js';
+import { engineFactory, engineOptionsFromFlags } from './engine-flags.js';
+import type { CliIo } from './io.js';
+import { bytes, int, summaryJson, summaryText } from './summary.js';
 
 /** The embedded sample: 8 bulk flows with the receiver's ACKs and a little noise. */
 export const DEMO_TRAFFIC = { seed: 1, flows: 8, ackEvery: 2, noise: 0.001, pshEvery: 0 } as const;
@@ -44,7 +37,7 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
   const sample = await writeGenerated(input, { ...DEMO_TRAFFIC, packets }, { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false });
   const generateMs = performance.now() - t;
   t = performance.now();
-  const coalesce = await coalesceFile({ input, output, engine, command: 'demo' });
+  const coalesce = await coalesceFile({ input, output, engine, createEngine: engineFactory('demo') });
   const coalesceMs = performance.now() - t;
   return { sample, generateMs, coalesce, coalesceMs };
 }
@@ -58,4 +51,20 @@ export function demoHeader(d: DemoResult): string {
 export function demoFooter(d: DemoResult): string {
   return `\nfiles:\n  in   ${d.coalesce.input}\n  out  ${d.coalesce.output}\n` +
     `next: npx lro inspect ${d.coalesce.output}   ·   npx lro coalesce --help   ·   tshark -r ${d.coalesce.output}`;
+}
+
+export async function run(parsed: Parsed, io: CliIo): Promise<number> {
+  if (parsed.positionals.length) throw new UsageError(`lro demo: unexpected argument '${parsed.positionals[0]}'`);
+  const engine = engineOptionsFromFlags('demo', parsed);
+  const packets = (parsed.flags.get('packets') as number | undefined) ?? 100_000;
+  if (!Number.isInteger(packets) || packets < 1) throw new UsageError(`lro demo: --packets must be an integer ≥ 1, got ${packets}`);
+  const d = await runDemo(packets, parsed.flags.get('dir') as string | undefined, engine);
+  if (parsed.flags.get('json')) {
+    io.out(JSON.stringify(summaryJson(d.coalesce, d.coalesceMs)));
+  } else {
+    io.out(demoHeader(d));
+    io.out(summaryText(d.coalesce, d.coalesceMs));
+    io.out(demoFooter(d));
+  }
+  return 0;
 }

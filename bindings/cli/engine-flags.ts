@@ -1,7 +1,10 @@
-// Engine options as command-line flags (SPEC §7), shared by `coalesce` and `demo`.
+// Engine options as command-line flags (docs/CONTRACT.md "Command line"), shared by `coalesce`
+// and `demo`.
 
-import { resolveOptions } from '../options.js';
-import type { EngineOptions } from '../types.js';
+import { FileError } from '../capture/errors.js';
+import { createEngine } from '../engine/create.js';
+import { resolveOptions } from '../engine/options.js';
+import type { Engine, EngineOptions } from '../engine/types.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 
 export const ENGINE_FLAGS: FlagSpec[] = [
@@ -67,4 +70,23 @@ export function flagError(cmd: string, err: RangeError): UsageError {
   const msg = err.message.replace(/option (\w+)/g, (all, name: string) => FLAG_OF[name] ?? all)
     .replace(/\b(maxFlows|maxPending|maxAggregate)\b/g, (name: string) => FLAG_OF[name]);
   return new UsageError(`lro ${cmd}: ${msg}`);
+}
+
+/**
+ * createEngine for a command: options that cannot be met (memory) become a usage error naming
+ * the flags, a missing core a one-line file error.
+ */
+export function engineFactory(command: string): (options: EngineOptions) => Promise<Engine> {
+  return async (options) => {
+    try {
+      return await createEngine(options);
+    } catch (err) {
+      if (err instanceof RangeError) throw flagError(command, err);
+      const e = err as NodeJS.ErrnoException;
+      if (e && e.code === 'ENOENT') {
+        throw new FileError('cannot load the WebAssembly core build/lro.wasm (run `npm run build`, or use --engine ts)');
+      }
+      throw err;
+    }
+  };
 }

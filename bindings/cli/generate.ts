@@ -1,66 +1,12 @@
-// `lro generate -o FILE`: seeded synthetic traffic (bindings/generate.ts) written as pcap or
-// pcapng. The capture writer copies headers from a reader, so this has its own few lines of
-// header encoding and reuses the capture module's record encoders and atomic output file.
+// `lro generate -o FILE`: flags → generator options (traffic/generate.ts) and file options
+// (traffic/write.ts).
 
-import { OutputFile, yieldToSignals } from '../capture/output.js';
-import { writePcapRecord, pcapTime } from '../capture/pcap.js';
-import { writePacketBlock } from '../capture/pcapng-encode.js';
-import { BT_EPB } from '../capture/pcapng.js';
-import { TsClock } from '../capture/timestamp.js';
-import { GENERATE_DEFAULTS, generateTraffic, resolveGenerateOptions, type GenerateOptions } from '../generate.js';
-import type { LinkType } from '../frames.js';
-import { UsageError, type FlagSpec, type Parsed } from './args.js';
-
-export const GENERATE_FLAGS: FlagSpec[] = [
-  { name: 'output', short: 'o', type: 'string', arg: 'FILE', help: 'capture file to write (required)' },
-  { name: 'format', type: 'string', arg: 'pcap|pcapng', help: 'file format (default: pcapng if FILE ends in .pcapng, else pcap)' },
-  { name: 'packets', type: 'number', arg: 'N', help: `frames to write, exactly (default ${GENERATE_DEFAULTS.packets})` },
-  { name: 'flows', type: 'number', arg: 'N', help: `concurrent bulk TCP flows (default ${GENERATE_DEFAULTS.flows})` },
-  { name: 'seed', type: 'number', arg: 'N', help: `PRNG seed: same seed, same bytes (default ${GENERATE_DEFAULTS.seed})` },
-  { name: 'mss', type: 'number', arg: 'BYTES', help: `payload of a full IPv4 segment (default ${GENERATE_DEFAULTS.mss}; IPv6: mss − 20)` },
-  { name: 'line-rate', type: 'number', arg: 'GBPS', help: `wire rate that spaces the timestamps (default ${GENERATE_DEFAULTS.lineRateGbps})` },
-  { name: 'interleave', type: 'string', arg: 'random|round-robin', help: 'how flows share the wire (default random)' },
-  { name: 'ack-every', type: 'number', arg: 'N', help: `receiver's pure ACK every N data segments (default ${GENERATE_DEFAULTS.ackEvery}; 0 = none)` },
-  { name: 'loss', type: 'number', arg: 'P', help: 'probability a data segment is lost (default 0)' },
-  { name: 'reorder', type: 'number', arg: 'P', help: "probability a data segment comes after the flow's next one (default 0)" },
-  { name: 'duplicate', type: 'number', arg: 'P', help: 'probability a data segment is sent twice (default 0)' },
-  { name: 'psh-every', type: 'number', arg: 'N', help: 'PSH on every N-th data segment (default 0 = never)' },
-  { name: 'no-timestamps', type: 'boolean', help: 'no TCP timestamp option' },
-  { name: 'ipv6', type: 'number', arg: 'SHARE', help: 'share of flows (and noise) that is IPv6, 0..1 (default 0)' },
-  { name: 'vlan', type: 'number', arg: 'ID', help: '802.1Q tag on every frame (Ethernet only)' },
-  { name: 'noise', type: 'number', arg: 'SHARE', help: 'share of deliberately broken / non-TCP frames, port 9 (default 0)' },
-  { name: 'small-segments', type: 'string', arg: 'A-B', help: 'data segment payload uniform in [A, B] instead of mss' },
-  { name: 'no-handshake', type: 'boolean', help: 'no SYN / FIN exchange around each flow' },
-  { name: 'flow-segments', type: 'number', arg: 'N', help: 'each flow sends about N data segments, then a new flow replaces it' },
-  { name: 'seq-start', type: 'number', arg: 'U32', help: "every flow's first sequence number (default seeded random)" },
-  { name: 'start-time-us', type: 'number', arg: 'US', help: 'time of the first frame, µs since the epoch (default 1.7e15)' },
-  { name: 'link-type', type: 'number', arg: 'N', help: '1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2,\n101 (or 12, 14) raw IP, 228 raw IPv4 (no IPv6), 229 raw IPv6 (--ipv6 1)' },
-  { name: 'resolution', type: 'string', arg: 'us|ns', help: 'timestamp resolution (default us)' },
-  { name: 'big-endian', type: 'boolean', help: 'write a big-endian file (default little-endian)' },
-  { name: 'snaplen', type: 'number', arg: 'BYTES', help: 'snap length in the header (default 262144)' },
-  { name: 'packet-comments', type: 'boolean', help: 'pcapng: an opt_comment on every packet block (to test option pass-through)' },
-  { name: 'json', type: 'boolean', help: 'print one JSON object instead of a line' },
-  { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing on success' },
-  { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
-];
-
-export interface WriteOptions {
-  format: 'pcap' | 'pcapng';
-  /** Link type written in the header (raw 228/229/12/14 are generated as 101). */
-  linkType: number;
-  ns: boolean;
-  bigEndian: boolean;
-  snaplen: number;
-  packetComments: boolean;
-}
-
-export interface GenerateResult {
-  output: string;
-  packets: number;
-  bytes: number;
-  format: 'pcap' | 'pcapng';
-  linkType: number;
-}
+import type { LinkType } from '../packet/constants.js';
+import { resolveGenerateOptions, type GenerateOptions } from '../traffic/generate.js';
+import { writeGenerated, type WriteOptions } from '../traffic/write.js';
+import { UsageError, type Parsed } from './args.js';
+import type { CliIo } from './io.js';
+import { bytes, int } from './summary.js';
 
 const FLAG_OF: Record<string, string> = {
   seed: '--seed', packets: '--packets', flows: '--flows', mss: '--mss', lineRateGbps: '--line-rate',
@@ -149,101 +95,12 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
   };
 }
 
-/** Write generated traffic to `path` (atomically). Throws CaptureError when not writable. */
-/** Packets written between two chances for Ctrl-C to clean up (capture/output.ts). */
-const YIELD_EVERY = 16384;
-
-export async function writeGenerated(path: string, gen: GenerateOptions, file: WriteOptions): Promise<GenerateResult> {
-  const out = new OutputFile(path);
-  try {
-    const le = !file.bigEndian;
-    let packets = 0;
-    let bytes = 0;
-    if (file.format === 'pcap') {
-      const h = new DataView(new ArrayBuffer(24));
-      h.setUint32(0, file.ns ? 0xa1b23c4d : 0xa1b2c3d4, le);
-      h.setUint16(4, 2, le);
-      h.setUint16(6, 4, le);
-      h.setUint32(16, file.snaplen, le);
-      h.setUint32(20, file.linkType, le);
-      out.put(new Uint8Array(h.buffer));
-      for (const fr of generateTraffic(gen)) {
-        const t = pcapTime(fr.timeUs, file.ns);
-        writePcapRecord(out, le, t.sec, t.frac, fr.data.length, fr.data);
-        packets++;
-        bytes += fr.data.length;
-        if (packets % YIELD_EVERY === 0) await yieldToSignals();
-      }
-    } else {
-      out.put(shb(le));
-      out.put(idb(le, file.linkType, file.snaplen, file.ns));
-      const clock = new TsClock(file.ns ? 9 : 6, 0);
-      const enc = new TextEncoder();
-      for (const fr of generateTraffic(gen)) {
-        clock.fromUs(fr.timeUs);
-        const tail = file.packetComments ? commentTail(fr.data.length, enc.encode(`generated frame ${packets + 1}`), le) : null;
-        writePacketBlock(out, le, BT_EPB, 0, 0, clock.hi, clock.lo, fr.data.length, fr.data, tail);
-        packets++;
-        bytes += fr.data.length;
-        if (packets % YIELD_EVERY === 0) await yieldToSignals();
-      }
-    }
-    out.commit();
-    return { output: path, packets, bytes, format: file.format, linkType: file.linkType };
-  } catch (err) {
-    out.abort();
-    throw err;
-  }
-}
-
-function shb(le: boolean): Uint8Array {
-  const v = new DataView(new ArrayBuffer(28));
-  v.setUint32(0, 0x0a0d0d0a, le);
-  v.setUint32(4, 28, le);
-  v.setUint32(8, 0x1a2b3c4d, le);
-  v.setUint16(12, 1, le);
-  v.setUint16(14, 0, le);
-  v.setInt32(16, -1, le);
-  v.setInt32(20, -1, le);
-  v.setUint32(24, 28, le);
-  return new Uint8Array(v.buffer);
-}
-
-function idb(le: boolean, linkType: number, snaplen: number, ns: boolean): Uint8Array {
-  const name = new TextEncoder().encode('lro-generate');
-  const namePadded = (name.length + 3) & ~3;
-  const opts = 4 + namePadded + (ns ? 8 : 0) + 4;
-  const len = 16 + opts + 4;
-  const b = new Uint8Array(len);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 1, le);
-  v.setUint32(4, len, le);
-  v.setUint16(8, linkType, le);
-  v.setUint32(12, snaplen, le);
-  let p = 16;
-  v.setUint16(p, 2, le); // if_name
-  v.setUint16(p + 2, name.length, le);
-  b.set(name, p + 4);
-  p += 4 + namePadded;
-  if (ns) {
-    v.setUint16(p, 9, le); // if_tsresol
-    v.setUint16(p + 2, 1, le);
-    b[p + 4] = 9;
-    p += 8;
-  }
-  p += 4; // opt_endofopt
-  v.setUint32(len - 4, len, le);
-  return b;
-}
-
-/** EPB tail: padding of the packet data, one opt_comment, opt_endofopt. */
-function commentTail(dataLen: number, text: Uint8Array, le: boolean): Uint8Array {
-  const pad = (4 - (dataLen & 3)) & 3;
-  const textPadded = (text.length + 3) & ~3;
-  const b = new Uint8Array(pad + 4 + textPadded + 4);
-  const v = new DataView(b.buffer);
-  v.setUint16(pad, 1, le);
-  v.setUint16(pad + 2, text.length, le);
-  b.set(text, pad + 4);
-  return b;
+export async function run(parsed: Parsed, io: CliIo): Promise<number> {
+  const { gen, file, output } = generateOptionsFromFlags(parsed);
+  const t0 = performance.now();
+  const r = await writeGenerated(output, gen, file);
+  const ms = performance.now() - t0;
+  if (parsed.flags.get('json')) io.out(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));
+  else if (!parsed.flags.get('quiet')) io.out(`wrote ${int(r.packets)} packets (${bytes(r.bytes)}) to ${r.output} (${r.format}, link type ${r.linkType}) in ${(ms / 1000).toFixed(2)} s`);
+  return 0;
 }

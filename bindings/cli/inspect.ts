@@ -1,135 +1,12 @@
-// `lro inspect FILE`: what is in a capture, per TCP connection (direction matters): packets,
-// frame bytes, TCP payload bytes and segment sizes (payload of the segments that carry some),
-// sorted by packets; plus totals. Useful before and after `lro coalesce`.
+// `lro inspect FILE`: the per-connection table of pipeline/inspect.ts, as text or JSON. Useful
+// before and after `lro coalesce`.
 
-import { openCapture, type CaptureInfo } from '../capture/index.js';
-import { flowKey, parseFrame } from '../frames.js';
-import type { FlagSpec } from './args.js';
-import { LINK_TYPES, linkTypeName } from './coalesce.js';
+import { linkTypeName } from '../pipeline/link-types.js';
+import { inspectFile, type InspectResult } from '../pipeline/inspect.js';
+import { UsageError, type Parsed } from './args.js';
+import type { CliIo } from './io.js';
 import { bytes, int } from './summary.js';
 
-export const INSPECT_FLAGS: FlagSpec[] = [
-  { name: 'top', type: 'number', arg: 'N', help: 'rows in the table (default 20; 0 = all). --json lists all' },
-  { name: 'json', type: 'boolean', help: 'print one JSON object' },
-  { name: 'skip-bad', type: 'boolean', help: 'skip corrupt records (counted) instead of stopping' },
-  { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
-];
-
-export interface FlowRow {
-  /** "10.0.0.1:40000 → 192.168.0.1:5201" (+ " vlan 5"). */
-  flow: string;
-  ipVersion: number;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  vlan: number | null;
-  interfaceId: number;
-  packets: number;
-  bytes: number;
-  payloadBytes: number;
-  /** Segments with payload, and their payload sizes. */
-  segments: number;
-  segmentMin: number;
-  segmentMean: number;
-  segmentMax: number;
-  firstUs: number;
-  lastUs: number;
-}
-
-export interface InspectResult {
-  file: string;
-  format: string;
-  byteOrder: string;
-  resolution: string;
-  interfaces: { id: number; linkType: number; name?: string; snaplen: number; resolution: string }[];
-  packets: number;
-  bytes: number;
-  tcpPackets: number;
-  payloadBytes: number;
-  /** Frames that are not TCP (or not parseable) — ARP, UDP, truncated, unknown link type. */
-  otherPackets: number;
-  flows: number;
-  firstUs: number | null;
-  lastUs: number | null;
-  skipped: number;
-  rows: FlowRow[];
-}
-
-export function inspectFile(path: string, skipBad = false): InspectResult {
-  const reader = openCapture(path, { skipBad });
-  const flows = new Map<string, FlowRow>();
-  let packets = 0;
-  let total = 0;
-  let tcpPackets = 0;
-  let payloadBytes = 0;
-  let other = 0;
-  let firstUs: number | null = null;
-  let lastUs: number | null = null;
-  try {
-    for (let rec = reader.next(); rec !== null; rec = reader.next()) {
-      packets++;
-      total += rec.data.length;
-      if (firstUs === null || rec.timeUs < firstUs) firstUs = rec.timeUs;
-      if (lastUs === null || rec.timeUs > lastUs) lastUs = rec.timeUs;
-      const link = LINK_TYPES.get(rec.linkType);
-      const p = link ? parseFrame(rec.data, link.engine) : null;
-      if (!p || !p.tcp) {
-        other++;
-        continue;
-      }
-      tcpPackets++;
-      const key = `${rec.interfaceId}|${flowKey(p)}`;
-      let row = flows.get(key);
-      if (row === undefined) {
-        const vlan = p.vlan;
-        const a = p.ipVersion === 6 ? `[${p.src}]` : p.src;
-        const b = p.ipVersion === 6 ? `[${p.dst}]` : p.dst;
-        row = {
-          flow: `${a}:${p.tcp.sport} → ${b}:${p.tcp.dport}${vlan !== null ? ` vlan ${vlan}` : ''}`,
-          ipVersion: p.ipVersion, src: p.src, sport: p.tcp.sport, dst: p.dst, dport: p.tcp.dport, vlan,
-          interfaceId: rec.interfaceId, packets: 0, bytes: 0, payloadBytes: 0, segments: 0,
-          segmentMin: 0, segmentMean: 0, segmentMax: 0, firstUs: rec.timeUs, lastUs: rec.timeUs,
-        };
-        flows.set(key, row);
-      }
-      row.packets++;
-      row.bytes += rec.data.length;
-      row.lastUs = rec.timeUs;
-      const n = p.tcp.payload.length;
-      if (n > 0) {
-        row.payloadBytes += n;
-        payloadBytes += n;
-        if (row.segments === 0 || n < row.segmentMin) row.segmentMin = n;
-        if (n > row.segmentMax) row.segmentMax = n;
-        row.segments++;
-      }
-    }
-  } finally {
-    reader.close();
-  }
-  const rows = [...flows.values()];
-  for (const r of rows) r.segmentMean = r.segments ? Math.round((r.payloadBytes / r.segments) * 10) / 10 : 0;
-  rows.sort((x, y) => y.packets - x.packets || y.bytes - x.bytes || (x.flow < y.flow ? -1 : 1));
-  const info: CaptureInfo = reader.info;
-  return {
-    file: path,
-    format: info.format,
-    byteOrder: info.byteOrder,
-    resolution: info.resolution,
-    interfaces: info.interfaces.map((i) => ({ id: i.id, linkType: i.linkType, ...(i.name ? { name: i.name } : {}), snaplen: i.snaplen, resolution: i.resolution })),
-    packets,
-    bytes: total,
-    tcpPackets,
-    payloadBytes,
-    otherPackets: other,
-    flows: rows.length,
-    firstUs,
-    lastUs,
-    skipped: reader.skipped,
-    rows,
-  };
-}
 
 export function inspectText(r: InspectResult, top: number): string {
   const lines: string[] = [];
@@ -155,4 +32,14 @@ export function inspectText(r: InspectResult, top: number): string {
   if (shown.length < r.rows.length) lines.push(`… ${int(r.rows.length - shown.length)} more (--top 0 shows all)`);
   lines.push(`segment sizes: TCP payload bytes of the segments that carry payload`);
   return lines.join('\n');
+}
+
+export function run(parsed: Parsed, io: CliIo): number {
+  if (parsed.positionals.length !== 1) throw new UsageError(`lro inspect: ${parsed.positionals.length === 0 ? 'missing' : 'one'} capture file (usage: lro inspect FILE)`);
+  const top = (parsed.flags.get('top') as number | undefined) ?? 20;
+  if (!Number.isInteger(top) || top < 0) throw new UsageError(`lro inspect: --top must be an integer ≥ 0, got ${top}`);
+  const r = inspectFile(parsed.positionals[0], parsed.flags.get('skip-bad') === true);
+  if (parsed.flags.get('json')) io.out(JSON.stringify(r));
+  else io.out(inspectText(r, top));
+  return 0;
 }

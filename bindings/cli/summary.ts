@@ -1,7 +1,8 @@
 // Output of `lro coalesce` (and `demo`): one JSON object, or a human summary.
 
-import { REASONS, type Stats } from '../types.js';
-import { linkTypeName, type CoalesceResult } from './coalesce.js';
+import { REASONS, type Stats } from '../engine/types.js';
+import type { CoalesceResult } from '../pipeline/coalesce.js';
+import { linkTypeName } from '../pipeline/link-types.js';
 
 /** The `--json` object: SPEC §7 stats names, summed over interfaces, plus run facts. */
 export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string, unknown> {

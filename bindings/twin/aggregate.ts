@@ -6,19 +6,12 @@
 import { fold, sum16, swap16, checksumField } from './checksum.js';
 import { Parsed, be32 } from './parse.js';
 import {
-  REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
+  bufferCapacity, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
   REASON_MISMATCH_WINDOW, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_CAPACITY,
-} from './reason.js';
+} from '../abi.js';
 
 export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, URG = 0x20, CWR = 0x80;
 const PROTO_TCP = 6;
-/** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
-const BUFFER_SLACK = 128;
-
-export function bufferCapacity(maxAggregate: number): number {
-  return (maxAggregate + BUFFER_SLACK + 7) & ~7;
-}
-
 export class Aggregates {
   readonly buffers: Uint8Array;
   readonly capacity: number;

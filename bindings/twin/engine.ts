@@ -1,18 +1,15 @@
 // The LR algorithm of FIG. 7 in plain TypeScript (twin of assembly/engine.ts): the baseline the
 // WASM core is measured against and the oracle it is tested against, decision for decision.
-import type { ResolvedOptions } from '../types.js';
+import * as S from '../abi.js';
+import type { ResolvedOptions } from '../engine/types.js';
 import { Aggregates, FIN, PSH, RST } from './aggregate.js';
 import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
-  REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
+  MAX_TIME, REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
-} from './reason.js';
-import * as S from './stats.js';
+} from '../abi.js';
 import { NONE, TimerList } from './timers.js';
-
-/** Largest time on the engine clock (µs); deadlines saturate here. */
-export const MAX_TIME = 2 ** 53 - 1;
 
 /** Where sent packets go. `input` means: the frame being pushed, unchanged. */
 export interface Emitter {

@@ -1,10 +1,6 @@
 // Header parsing and the candidate check 714 (twin of assembly/parse.ts).
+import { LINK_ETHERNET, LINK_SLL, LINK_SLL2 } from '../abi.js';
 import { fold, sum16 } from './checksum.js';
-
-export const LINK_ETHERNET = 1;
-export const LINK_RAW = 101;
-export const LINK_SLL = 113;
-export const LINK_SLL2 = 276;
 
 /** Frame classes: what the engine may do with a frame. */
 export const CLASS_OTHER = 0; //     no TCP ports reachable: pass-through, belongs to nobody

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import {
   ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, ipv6FragmentHeader, tcpTimestampOption,
   type ArpFrameSpec, type LinkType, type TcpFrameSpec, type UdpFrameSpec,
-} from '../../bindings/frames.js';
-import type { EngineKind, EngineOptions } from '../../bindings/types.js';
+} from '../../bindings/packet/index.js';
+import type { EngineKind, EngineOptions } from '../../bindings/engine/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Case shape

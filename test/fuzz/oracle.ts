@@ -8,10 +8,10 @@
 // Failures throw an Error whose message says what differs; fast-check shrinks on it.
 import {
   arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame,
-} from '../../bindings/frames.js';
+} from '../../bindings/packet/index.js';
 import { createEngine } from '../../bindings/index.js';
-import { resolveOptions } from '../../bindings/options.js';
-import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/types.js';
+import { resolveOptions } from '../../bindings/engine/options.js';
+import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/engine/types.js';
 import type { Step } from '../helpers/engines.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import type { FrameSource, FuzzCase, Mutation } from './arbitraries.js';

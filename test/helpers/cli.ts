@@ -5,9 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { copyRecord, openCapture, type CaptureInfo, type CaptureRecord } from '../../bindings/capture/index.js';
 import { main } from '../../bindings/cli/main.js';
-import { LINK_TYPES } from '../../bindings/cli/coalesce.js';
+import { LINK_TYPES } from '../../bindings/pipeline/link-types.js';
 import { createEngine } from '../../bindings/index.js';
-import type { EngineOptions, Packet } from '../../bindings/types.js';
+import type { EngineOptions, Packet } from '../../bindings/engine/types.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/lro.js', import.meta.url));
 

@@ -1,7 +1,7 @@
 // Run the same input through both engines and insist on identical output (SPEC §6.4).
 import { expect } from 'vitest';
 import { createEngine } from '../../bindings/index.js';
-import type { EngineKind, EngineOptions, Packet, Stats } from '../../bindings/types.js';
+import type { EngineKind, EngineOptions, Packet, Stats } from '../../bindings/engine/types.js';
 
 export type Step =
   | { frame: Uint8Array; t: number }

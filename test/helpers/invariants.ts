@@ -1,7 +1,7 @@
 // SPEC §6 invariants, checked with the independent parser in bindings/frames.ts.
 import { expect } from 'vitest';
-import { flowKey, parseFrame } from '../../bindings/frames.js';
-import type { Packet } from '../../bindings/types.js';
+import { flowKey, parseFrame } from '../../bindings/packet/index.js';
+import type { Packet } from '../../bindings/engine/types.js';
 import type { Step } from './engines.js';
 
 export interface InvariantOptions {

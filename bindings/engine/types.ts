@@ -1,28 +1,9 @@
-// Public types of the engine surface (SPEC §4, §5, §7). Both engines (WASM core, TS twin)
-// implement `Engine`; `createEngine` in index.ts picks one.
+// Public types of the engine surface (docs/CONTRACT.md). Both engines (WASM core, TS twin)
+// implement `Engine`; `createEngine` (create.ts) picks one.
 
-/** Why a packet was sent. The numeric code is `REASONS.indexOf(name)`; assembly/reason.ts mirrors it. */
-export const REASONS = [
-  'pass-through', // 0  not a candidate / could not join: the frame itself, unchanged (730, 766)
-  'threshold', //    1  size > THRESHOLD after appending (754-756)
-  'capacity', //     2  the next segment would exceed maxAggregate, or its buffer went to a new aggregate (maxPending)
-  'ag-timer', //     3  AgTimer popped (780-784)
-  'del-timer', //    4  DelTimer popped: connection deleted (790-794)
-  'fin', //          5  FIN ended the aggregate / deleted the connection (752, 758)
-  'rst', //          6  RST deleted the connection (758)
-  'psh', //          7  gro: PSH ends the aggregate
-  'short', //        8  gro: payload shorter than the MSS ends the aggregate
-  'mismatch-736', // 9  TCP flags differ
-  'mismatch-738', // 10 ACK number differs
-  'mismatch-740', // 11 sequence number is not the next expected one
-  'mismatch-741', // 12 TCP options differ
-  'mismatch-window', // 13 gro: window differs
-  'mismatch-ip', //  14 gro: TTL / TOS / DF / flow label differ
-  'mismatch-mss', // 15 gro: payload longer than the first segment's
-  'non-candidate', // 16 a frame of the connection that could not join
-  'flush', //        17 flush()
-  'close', //        18 close() / end of input
-] as const;
+import { REASONS } from '../abi.js';
+
+export { REASONS };
 
 export type Reason = (typeof REASONS)[number];
 

@@ -1,6 +1,6 @@
 // What both engines share on the JS side: the packet queue, close(), argument checks.
-import { PacketQueue } from './output.js';
-import { REASON_CLOSE, REASON_FLUSH } from './twin/reason.js';
+import { REASON_CLOSE, REASON_FLUSH } from '../abi.js';
+import { PacketQueue } from './queue.js';
 import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
 
 export abstract class EngineBase implements Engine {

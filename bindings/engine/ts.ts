@@ -1,9 +1,9 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { EngineBase } from './engine-base.js';
+import { STAGE_BYTES, bufferCapacity } from '../abi.js';
+import { TwinCore, type Emitter } from '../twin/engine.js';
+import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
-import { bufferCapacity } from './twin/aggregate.js';
 import { statsFromCounters } from './stats.js';
-import { TwinCore, type Emitter } from './twin/engine.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
 /** The twin's tables, or a RangeError naming the options that size them when they cannot be allocated. */
@@ -19,9 +19,6 @@ function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
 
 /** About what a tracked flow costs the twin's tables, for the message above (bench/RESULTS.md measures it). */
 const TABLE_BYTES_PER_FLOW = 140;
-
-/** Same size as the WASM core's staging area. */
-const STAGING_BYTES = 1 << 20;
 
 export class TsEngine extends EngineBase {
   private readonly core: TwinCore;
@@ -49,7 +46,7 @@ export class TsEngine extends EngineBase {
   private staging: Uint8Array | null = null;
 
   stagingArea(): Uint8Array {
-    this.staging ??= new Uint8Array(STAGING_BYTES);
+    this.staging ??= new Uint8Array(STAGE_BYTES);
     return this.staging;
   }
 

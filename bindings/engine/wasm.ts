@@ -1,10 +1,12 @@
 // The WebAssembly engine: the AssemblyScript core (assembly/) behind the Engine interface.
 // One compiled module per process, one instance and one fixed-size memory per engine.
 import { instantiateSync } from '@assemblyscript/loader';
-import { EngineBase } from './engine-base.js';
+import {
+  DESC_LENGTH, DESC_OFFSET, DESC_SIZE, DESC_STAGED, DESC_TIME, MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, STAT_COUNT,
+} from '../abi.js';
+import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
 import { statsFromCounters } from './stats.js';
-import * as S from './twin/stats.js';
 import type { ResolvedOptions, Stats } from './types.js';
 
 /** Numeric export surface of build/lro.wasm (assembly/index.ts). */
@@ -25,16 +27,13 @@ interface CoreExports {
   nextDeadline(): number;
 }
 
-/** Frames are staged up to this many bytes: more than any IP packet plus headers needs. */
-const STAGE_FRAME_MAX = 131072;
-const DESC_SIZE = 24;
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 let compiled: Promise<WebAssembly.Module> | null = null;
 
 async function wasmBytes(): Promise<ArrayBuffer | Uint8Array> {
-  const url = new URL('../build/lro.wasm', import.meta.url);
+  const url = new URL('../../build/lro.wasm', import.meta.url);
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     return readFile(url);
@@ -82,8 +81,6 @@ export class WasmEngine extends EngineBase {
   private readonly descU32: Uint32Array;
   private readonly stageData: number;
   private readonly stageDesc: number;
-  private readonly stageBytes: number;
-  private readonly maxBatch: number;
   // Frames of the call in progress, for emitInput (pass-through refers to the caller's frame):
   // the caller's arrays, or (pushStaged) offsets and lengths in the staging area.
   private inputs: readonly Uint8Array[] | null = [];
@@ -116,13 +113,14 @@ export class WasmEngine extends EngineBase {
       o.idleTimeoutMs * 1000, o.preset === 'gro' ? 1 : 0, o.verifyChecksums ? 1 : 0, o.fixChecksums ? 1 : 0,
       o.hashSeed >>> 0, o.linkType);
     if (status !== 0) throw new Error('large-receive: WebAssembly memory smaller than the core layout');
-    this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, S.STAT_COUNT);
+    this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, STAT_COUNT);
     this.stageData = this.core.stageDataPtr() >>> 0;
     this.stageDesc = this.core.stageDescPtr() >>> 0;
-    this.stageBytes = this.core.stageBytes();
-    this.maxBatch = this.core.maxBatch();
-    this.descF64 = new Float64Array(memory.buffer, this.stageDesc, (this.maxBatch * DESC_SIZE) / 8);
-    this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (this.maxBatch * DESC_SIZE) / 4);
+    if (this.core.stageBytes() !== STAGE_BYTES || this.core.maxBatch() !== MAX_BATCH) {
+      throw new Error('large-receive: build/lro.wasm does not match bindings/abi.ts (rebuild it: npm run build)');
+    }
+    this.descF64 = new Float64Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 8);
+    this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 4);
   }
 
   /** Bytes of linear memory this engine owns (fixed at creation). */
@@ -147,10 +145,10 @@ export class WasmEngine extends EngineBase {
     while (start < frames.length) {
       let used = 0;
       let n = 0;
-      for (; start + n < frames.length && n < this.maxBatch; n++) {
+      for (; start + n < frames.length && n < MAX_BATCH; n++) {
         const frame = frames[start + n];
         const staged = Math.min(frame.length, STAGE_FRAME_MAX);
-        if (used + staged > this.stageBytes) break;
+        if (used + staged > STAGE_BYTES) break;
         heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData + used);
         this.describe(n, used, frame.length, +timesUs[start + n]);
         used += (staged + 7) & ~7;
@@ -162,29 +160,29 @@ export class WasmEngine extends EngineBase {
   }
 
   stagingArea(): Uint8Array {
-    return this.heap.subarray(this.stageData, this.stageData + this.stageBytes);
+    return this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
   }
 
-  /** Frames already in the staging area: only descriptors are written, one core call per 1024. */
+  /** Frames already in the staging area: only descriptors are written, one core call per MAX_BATCH. */
   protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
     this.inputs = null;
     this.stagedOffsets = offsets;
     this.stagedLengths = lengths;
-    for (let start = 0; start < offsets.length; start += this.maxBatch) {
-      const n = Math.min(this.maxBatch, offsets.length - start);
+    for (let start = 0; start < offsets.length; start += MAX_BATCH) {
+      const n = Math.min(MAX_BATCH, offsets.length - start);
       for (let i = 0; i < n; i++) this.describe(i, offsets[start + i], lengths[start + i], +timesUs[start + i]);
       this.inputBase = start;
       this.core.pushBatch(n);
     }
   }
 
-  /** Batch descriptor i (layout in assembly/index.ts): a frame at `offset` in stage data. */
+  /** Batch descriptor i (layout in abi.ts): a frame at `offset` in stage data. */
   private describe(i: number, offset: number, length: number, timeUs: number): void {
-    const d = (i * DESC_SIZE) >> 2;
-    this.descU32[d] = offset;
-    this.descU32[d + 1] = Math.min(length, STAGE_FRAME_MAX);
-    this.descU32[d + 2] = length;
-    this.descF64[(i * DESC_SIZE + 16) >> 3] = timeUs;
+    const d = i * DESC_SIZE;
+    this.descU32[(d + DESC_OFFSET) >> 2] = offset;
+    this.descU32[(d + DESC_STAGED) >> 2] = Math.min(length, STAGE_FRAME_MAX);
+    this.descU32[(d + DESC_LENGTH) >> 2] = length;
+    this.descF64[(d + DESC_TIME) >> 3] = timeUs;
   }
 
   private inputFrame(i: number): Uint8Array {

@@ -70,7 +70,7 @@ import {
   type LinkType,
   type TcpFrameSpec,
   type UdpFrameSpec,
-} from './frames.js';
+} from '../packet/index.js';
 import { Prng } from './prng.js';
 
 export interface GenerateOptions {

@@ -1,6 +1,5 @@
-// Option defaults and validation (SPEC §4 "Defaults"). Out of range → RangeError naming the option.
-import { bufferCapacity } from './twin/aggregate.js';
-import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2 } from './twin/parse.js';
+// Option defaults and validation (docs/CONTRACT.md "Options"). Out of range → RangeError naming the option.
+import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, bufferCapacity } from '../abi.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
 /** Link types the engine parses itself; the CLI maps 228/229/12/14 to LINK_RAW. */

@@ -1,0 +1,98 @@
+// The numeric contract between the WASM core and the JS side, defined once for TypeScript.
+// Both engines (engine/wasm.ts, engine/ts.ts) and the twin (twin/) import it; the core
+// (assembly/) types the same numbers in AssemblyScript, and test/abi.test.ts reads them out of
+// assembly/ and fails on any drift. A leaf: it imports nothing.
+
+/** Why a packet was sent (docs/CONTRACT.md "Reasons"). A packet's numeric code is its index. */
+export const REASONS = [
+  'pass-through', // 0  not a candidate / could not join: the frame itself, unchanged (730, 766)
+  'threshold', //    1  size > THRESHOLD after appending (754-756)
+  'capacity', //     2  the next segment would exceed maxAggregate, or its buffer went to a new aggregate (maxPending)
+  'ag-timer', //     3  AgTimer popped (780-784)
+  'del-timer', //    4  DelTimer popped: connection deleted (790-794)
+  'fin', //          5  FIN ended the aggregate / deleted the connection (752, 758)
+  'rst', //          6  RST deleted the connection (758)
+  'psh', //          7  gro: PSH ends the aggregate
+  'short', //        8  gro: payload shorter than the MSS ends the aggregate
+  'mismatch-736', // 9  TCP flags differ
+  'mismatch-738', // 10 ACK number differs
+  'mismatch-740', // 11 sequence number is not the next expected one
+  'mismatch-741', // 12 TCP options differ
+  'mismatch-window', // 13 gro: window differs
+  'mismatch-ip', //  14 gro: TTL / TOS / DF / flow label differ
+  'mismatch-mss', // 15 gro: payload longer than the first segment's
+  'non-candidate', // 16 a frame of the connection that could not join
+  'flush', //        17 flush()
+  'close', //        18 close() / end of input
+] as const;
+
+// Reason codes (assembly/reason.ts).
+export const REASON_PASS_THROUGH = 0;
+export const REASON_THRESHOLD = 1;
+export const REASON_CAPACITY = 2;
+export const REASON_AG_TIMER = 3;
+export const REASON_DEL_TIMER = 4;
+export const REASON_FIN = 5;
+export const REASON_RST = 6;
+export const REASON_PSH = 7;
+export const REASON_SHORT = 8;
+export const REASON_MISMATCH_736 = 9;
+export const REASON_MISMATCH_738 = 10;
+export const REASON_MISMATCH_740 = 11;
+export const REASON_MISMATCH_741 = 12;
+export const REASON_MISMATCH_WINDOW = 13;
+export const REASON_MISMATCH_IP = 14;
+export const REASON_MISMATCH_MSS = 15;
+export const REASON_NON_CANDIDATE = 16;
+export const REASON_FLUSH = 17;
+export const REASON_CLOSE = 18;
+export const REASON_COUNT = 19;
+
+// Counter slots (assembly/stats.ts): one f64 each (exact up to 2^53), read by engine/stats.ts.
+export const STAT_PACKETS_IN = 0;
+export const STAT_PACKETS_OUT = 1;
+export const STAT_AGGREGATES = 2;
+export const STAT_SEGMENTS_AGGREGATED = 3;
+export const STAT_PASSED_THROUGH = 4;
+export const STAT_BYTES_IN = 5;
+export const STAT_BYTES_OUT = 6;
+export const STAT_FLOWS_CREATED = 7;
+export const STAT_FLOWS_DELETED = 8;
+export const STAT_TABLE_FULL = 9;
+export const STAT_CLOCK_CLAMPED = 10;
+/** Packets sent per reason code start here. */
+export const STAT_REASONS = 11;
+export const STAT_COUNT = STAT_REASONS + REASON_COUNT;
+
+// Staging (assembly/index.ts): frames handed to the core are copied into one region of its
+// linear memory and described by 24-byte descriptors, MAX_BATCH per core call.
+/** Bytes of the staging area (stagingArea()). */
+export const STAGE_BYTES = 1 << 20;
+/** Frames per pushBatch core call. */
+export const MAX_BATCH = 1024;
+/** Frames are staged up to this many bytes: more than any IP packet plus headers needs. */
+export const STAGE_FRAME_MAX = 131072;
+// Batch descriptor: offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
+export const DESC_SIZE = 24;
+export const DESC_OFFSET = 0;
+export const DESC_STAGED = 4;
+export const DESC_LENGTH = 8;
+export const DESC_TIME = 16;
+
+// Connection buffers (assembly/aggregate.ts, assembly/buffers.ts).
+/** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
+export const BUFFER_SLACK = 128;
+
+/** Bytes of one connection buffer: a maxAggregate-byte IP packet, its link header and padding. */
+export function bufferCapacity(maxAggregate: number): number {
+  return (maxAggregate + BUFFER_SLACK + 7) & ~7;
+}
+
+// Link types the engine parses itself (pcap LINKTYPE values; assembly/parse.ts).
+export const LINK_ETHERNET = 1;
+export const LINK_RAW = 101;
+export const LINK_SLL = 113;
+export const LINK_SLL2 = 276;
+
+/** Largest time on the engine clock (µs); deadlines saturate here (assembly/engine.ts). */
+export const MAX_TIME = 2 ** 53 - 1;

@@ -1,0 +1,127 @@
+// Generated traffic written as a pcap or pcapng file. The capture writer copies headers from a
+// reader, so this has its own few lines of header encoding and reuses the capture module's record
+// encoders and atomic output file.
+
+import { OutputFile, yieldToEventLoop } from '../capture/output.js';
+import { writePcapRecord, pcapTime } from '../capture/pcap.js';
+import { writePacketBlock } from '../capture/pcapng-encode.js';
+import { BT_EPB } from '../capture/pcapng.js';
+import { TsClock } from '../capture/timestamp.js';
+import { generateTraffic, type GenerateOptions } from './generate.js';
+
+export interface WriteOptions {
+  format: 'pcap' | 'pcapng';
+  /** Link type written in the header (raw 228/229/12/14 are generated as 101). */
+  linkType: number;
+  ns: boolean;
+  bigEndian: boolean;
+  snaplen: number;
+  packetComments: boolean;
+}
+
+export interface GenerateResult {
+  output: string;
+  packets: number;
+  bytes: number;
+  format: 'pcap' | 'pcapng';
+  linkType: number;
+}
+
+/** Packets written between two turns of the event loop (a signal handler, Ctrl-C, can run). */
+const YIELD_EVERY = 16384;
+
+/** Write generated traffic to `path` (atomically). Throws CaptureError when not writable. */
+export async function writeGenerated(path: string, gen: GenerateOptions, file: WriteOptions): Promise<GenerateResult> {
+  const out = new OutputFile(path);
+  try {
+    const le = !file.bigEndian;
+    let packets = 0;
+    let bytes = 0;
+    if (file.format === 'pcap') {
+      const h = new DataView(new ArrayBuffer(24));
+      h.setUint32(0, file.ns ? 0xa1b23c4d : 0xa1b2c3d4, le);
+      h.setUint16(4, 2, le);
+      h.setUint16(6, 4, le);
+      h.setUint32(16, file.snaplen, le);
+      h.setUint32(20, file.linkType, le);
+      out.put(new Uint8Array(h.buffer));
+      for (const fr of generateTraffic(gen)) {
+        const t = pcapTime(fr.timeUs, file.ns);
+        writePcapRecord(out, le, t.sec, t.frac, fr.data.length, fr.data);
+        packets++;
+        bytes += fr.data.length;
+        if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
+      }
+    } else {
+      out.put(shb(le));
+      out.put(idb(le, file.linkType, file.snaplen, file.ns));
+      const clock = new TsClock(file.ns ? 9 : 6, 0);
+      const enc = new TextEncoder();
+      for (const fr of generateTraffic(gen)) {
+        clock.fromUs(fr.timeUs);
+        const tail = file.packetComments ? commentTail(fr.data.length, enc.encode(`generated frame ${packets + 1}`), le) : null;
+        writePacketBlock(out, le, BT_EPB, 0, 0, clock.hi, clock.lo, fr.data.length, fr.data, tail);
+        packets++;
+        bytes += fr.data.length;
+        if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
+      }
+    }
+    out.commit();
+    return { output: path, packets, bytes, format: file.format, linkType: file.linkType };
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+}
+
+function shb(le: boolean): Uint8Array {
+  const v = new DataView(new ArrayBuffer(28));
+  v.setUint32(0, 0x0a0d0d0a, le);
+  v.setUint32(4, 28, le);
+  v.setUint32(8, 0x1a2b3c4d, le);
+  v.setUint16(12, 1, le);
+  v.setUint16(14, 0, le);
+  v.setInt32(16, -1, le);
+  v.setInt32(20, -1, le);
+  v.setUint32(24, 28, le);
+  return new Uint8Array(v.buffer);
+}
+
+function idb(le: boolean, linkType: number, snaplen: number, ns: boolean): Uint8Array {
+  const name = new TextEncoder().encode('lro-generate');
+  const namePadded = (name.length + 3) & ~3;
+  const opts = 4 + namePadded + (ns ? 8 : 0) + 4;
+  const len = 16 + opts + 4;
+  const b = new Uint8Array(len);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 1, le);
+  v.setUint32(4, len, le);
+  v.setUint16(8, linkType, le);
+  v.setUint32(12, snaplen, le);
+  let p = 16;
+  v.setUint16(p, 2, le); // if_name
+  v.setUint16(p + 2, name.length, le);
+  b.set(name, p + 4);
+  p += 4 + namePadded;
+  if (ns) {
+    v.setUint16(p, 9, le); // if_tsresol
+    v.setUint16(p + 2, 1, le);
+    b[p + 4] = 9;
+    p += 8;
+  }
+  p += 4; // opt_endofopt
+  v.setUint32(len - 4, len, le);
+  return b;
+}
+
+/** EPB tail: padding of the packet data, one opt_comment, opt_endofopt. */
+function commentTail(dataLen: number, text: Uint8Array, le: boolean): Uint8Array {
+  const pad = (4 - (dataLen & 3)) & 3;
+  const textPadded = (text.length + 3) & ~3;
+  const b = new Uint8Array(pad + 4 + textPadded + 4);
+  const v = new DataView(b.buffer);
+  v.setUint16(pad, 1, le);
+  v.setUint16(pad + 2, text.length, le);
+  b.set(text, pad + 4);
+  return b;
+}
