@@ -1,19 +1,39 @@
 #!/usr/bin/env node
-// `lro` command. In a clone (tsx installed as a dev dependency) it runs the TypeScript sources
-// directly, so they are never stale; in an installed package it runs the compiled dist/.
-import { existsSync } from 'node:fs';
+// `lro` command: runs the compiled dist/cli/main.js (plain Node, nothing loaded but the command's
+// own modules). In a clone whose TypeScript sources are newer than that build, or with LRO_TSX=1,
+// it runs the sources through tsx instead, so a developer never runs a stale build.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
+const sources = new URL('../bindings/', import.meta.url);
 const source = new URL('../bindings/cli/main.ts', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 
+/** Newest modification time of the .ts files under `dir` (0 if none). */
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) {
+      newest = Math.max(newest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function wantSources() {
+  if (!existsSync(source)) return false; // an installed package: dist/ only
+  if (process.env.LRO_TSX === '1') return true;
+  if (!existsSync(compiled)) return true;
+  return newestSource(sources) > statSync(compiled).mtimeMs;
+}
+
 let entry = compiled;
-if (existsSync(source)) {
+if (wantSources()) {
   try {
     const { register } = await import('tsx/esm/api');
     register();
     entry = source;
   } catch {
-    // No tsx: use the compiled build.
+    // No tsx (dev dependencies not installed): use the compiled build if there is one.
   }
 }
 if (entry === compiled && !existsSync(compiled)) {
