@@ -1,4 +1,4 @@
-// The WASM export surface: numbers only. bindings/engine-wasm.ts owns every JS object.
+// The WASM export surface: numbers only. bindings/engine/wasm.ts owns every JS object.
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
 // ┌──────────┬───────┬──────────┬─────────┬────────────┬──────────────┬────────────────┬─────────────┬─────────────┐
@@ -17,8 +17,14 @@ import * as P from './parse';
 import * as S from './stats';
 import { timersInit } from './timers';
 
+// The staging contract: each must equal the same name in bindings/abi.ts (AssemblyScript cannot
+// import TypeScript); test/abi.test.ts checks.
 const MAX_BATCH: i32 = 1024;
 const DESC_SIZE: usize = 24;
+const DESC_OFFSET: usize = 0;
+const DESC_STAGED: usize = 4;
+const DESC_LENGTH: usize = 8;
+const DESC_TIME: usize = 16;
 const STAGE_BYTES: i32 = 1 << 20;
 
 let stageDesc: usize = 0;
@@ -116,7 +122,8 @@ export function push(staged: i32, length: i32, t: f64): void {
 export function pushBatch(count: i32): void {
   for (let i = 0; i < count; i++) {
     const d = stageDesc + <usize>i * DESC_SIZE;
-    E.pushFrame(stageData + <usize>load<u32>(d), <i32>load<u32>(d, 4), <i32>load<u32>(d, 8), load<f64>(d, 16), i);
+    E.pushFrame(stageData + <usize>load<u32>(d, DESC_OFFSET), <i32>load<u32>(d, DESC_STAGED),
+      <i32>load<u32>(d, DESC_LENGTH), load<f64>(d, DESC_TIME), i);
   }
 }
 

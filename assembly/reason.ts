@@ -1,4 +1,6 @@
-// Why a packet was sent (names in bindings/types.ts REASONS, same order; twin: bindings/twin/reason.ts).
+// Why a packet was sent (names: REASONS in bindings/abi.ts, indexed by these codes).
+// Each code must equal the same name in bindings/abi.ts, which the bindings and the twin use
+// (AssemblyScript cannot import TypeScript); test/abi.test.ts checks, both ways.
 export const REASON_PASS_THROUGH: i32 = 0;
 export const REASON_THRESHOLD: i32 = 1;
 export const REASON_CAPACITY: i32 = 2;

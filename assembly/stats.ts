@@ -1,4 +1,7 @@
-// Counters (twin: bindings/twin/stats.ts). One f64 slot each at `statsBase`, read by the bindings.
+// Counters (twin: counted in bindings/twin/engine.ts). One f64 slot each at `statsBase`, read by
+// bindings/engine/stats.ts.
+// Each slot must equal the same name in bindings/abi.ts, which the bindings and the twin use
+// (AssemblyScript cannot import TypeScript); test/abi.test.ts checks, both ways.
 import { REASON_COUNT } from './reason';
 
 export const STAT_PACKETS_IN: i32 = 0;

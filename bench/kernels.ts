@@ -18,10 +18,12 @@ import { fold, sum16 } from '../assembly/checksum';
 const CONN: usize = 65536;
 const DESC: usize = 2 * 65536;
 const STAGE: usize = 3 * 65536;
-const STAGE_BYTES: i32 = 1 << 20;
+const STAGE_BYTES: i32 = 1 << 20; // must equal bindings/abi.ts STAGE_BYTES; test/abi.test.ts checks
 const FLOWS: usize = STAGE + (<usize>STAGE_BYTES);
-const FLOW_CAP: usize = 65664; // the engine's connection buffer at maxAggregate 65535
-const MAX_BATCH: i32 = 1024;
+// The engine's connection buffer at maxAggregate 65535: must equal bindings/abi.ts
+// bufferCapacity(65535); test/abi.test.ts checks.
+const FLOW_CAP: usize = 65664;
+const MAX_BATCH: i32 = 1024; // must equal bindings/abi.ts MAX_BATCH; test/abi.test.ts checks
 const THRESHOLD: usize = 64035;
 
 let connUsed: usize = 0;

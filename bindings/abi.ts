@@ -70,7 +70,11 @@ export const STAT_COUNT = STAT_REASONS + REASON_COUNT;
 export const STAGE_BYTES = 1 << 20;
 /** Frames per pushBatch core call. */
 export const MAX_BATCH = 1024;
-/** Frames are staged up to this many bytes: more than any IP packet plus headers needs. */
+/**
+ * Frames are staged up to this many bytes: more than any IP packet plus headers needs. A JS-side
+ * staging rule (engine/wasm.ts): the core only reads the staged length it is given, so assembly/
+ * has no copy of this number.
+ */
 export const STAGE_FRAME_MAX = 131072;
 // Batch descriptor: offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
 export const DESC_SIZE = 24;

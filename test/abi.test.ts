@@ -1,0 +1,235 @@
+// The numeric contract with the WASM core, checked across languages. bindings/abi.ts defines it
+// once for TypeScript; the core (AssemblyScript, which cannot import TypeScript) and the benchmark
+// kernel type the same numbers again. This test reads their `const NAME: type = value;` lines out
+// of the source text and fails on any difference, and on a REASON_* / STAT_* constant that exists
+// on one side only.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as abi from '../bindings/abi.js';
+
+const root = new URL('../', import.meta.url);
+const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
+
+/** Core files holding contract constants, in import order (stats.ts uses reason.ts's REASON_COUNT). */
+const CORE_FILES = [
+  'assembly/reason.ts', 'assembly/stats.ts', 'assembly/index.ts', 'assembly/aggregate.ts', 'assembly/parse.ts',
+  'assembly/engine.ts',
+];
+const KERNEL_FILE = 'bench/kernels.ts';
+/** abi.ts numbers with no copy in the core: rules of the JS side only. */
+const JS_ONLY = new Set(['STAGE_FRAME_MAX']);
+/** Prefixes whose names must exist on both sides. */
+const BOTH_WAYS = /^(REASON|STAT)_/;
+
+interface Def {
+  file: string;
+  name: string;
+  /** undefined: the expression is not one the evaluator understands. */
+  value: bigint | undefined;
+  expr: string;
+}
+
+// ── A tiny evaluator: integer literals (decimal, hex, `_` separators), names defined earlier,
+// casts `<T>`, parentheses, unary - ~, binary ** * / % + - << >> & ^ |, with TS precedence.
+
+const BINARY: Record<string, [number, (a: bigint, b: bigint) => bigint]> = {
+  '|': [1, (a, b) => a | b],
+  '^': [2, (a, b) => a ^ b],
+  '&': [3, (a, b) => a & b],
+  '<<': [4, (a, b) => a << b],
+  '>>': [4, (a, b) => a >> b],
+  '+': [5, (a, b) => a + b],
+  '-': [5, (a, b) => a - b],
+  '*': [6, (a, b) => a * b],
+  '/': [6, (a, b) => a / b],
+  '%': [6, (a, b) => a % b],
+  '**': [7, (a, b) => a ** b],
+};
+
+function evaluate(expr: string, scope: ReadonlyMap<string, bigint>): bigint {
+  const source = expr.replace(/<[A-Za-z_]\w*>/g, ' '); // casts: <usize>x
+  const tokens = source.match(/0[xX][0-9a-fA-F_]+|\d[\d_]*|[A-Za-z_]\w*|\*\*|<<|>>|\S/g) ?? [];
+  let at = 0;
+  const fail = (why: string): never => { throw new Error(`cannot evaluate \`${expr}\`: ${why}`); };
+  const primary = (): bigint => {
+    const t = tokens[at++] ?? fail('unexpected end');
+    if (t === '(') {
+      const v = binary(0);
+      if (tokens[at++] !== ')') fail('missing )');
+      return v;
+    }
+    if (t === '-') return -unary();
+    if (t === '~') return ~unary();
+    if (/^\d|^0[xX]/.test(t)) return BigInt(t.replace(/_/g, ''));
+    if (/^[A-Za-z_]/.test(t)) return scope.get(t) ?? fail(`${t} is not a constant defined earlier`);
+    return fail(`unexpected ${t}`);
+  };
+  const unary = primary;
+  const binary = (minPrec: number): bigint => {
+    let left = unary();
+    for (;;) {
+      const op = BINARY[tokens[at]];
+      if (!op || op[0] < minPrec) return left;
+      at++;
+      // ** is right-associative, the rest left-associative.
+      const right = binary(tokens[at - 1] === '**' ? op[0] : op[0] + 1);
+      left = op[1](left, right);
+    }
+  };
+  const value = binary(0);
+  if (at !== tokens.length) fail(`unexpected ${tokens[at]}`);
+  return value;
+}
+
+const DEFINITION = /^[ \t]*(?:export\s+)?const\s+([A-Z][A-Z0-9_]*)\s*:\s*\w+\s*=\s*([^;]+);/gm;
+
+/** Every `const NAME: type = value;` of the files, in order; later files see earlier names. */
+function extract(files: ReadonlyArray<readonly [file: string, text: string]>): Def[] {
+  const scope = new Map<string, bigint>();
+  const defs: Def[] = [];
+  for (const [file, text] of files) {
+    for (const m of text.matchAll(DEFINITION)) {
+      const [, name, expr] = m;
+      let value: bigint | undefined;
+      try {
+        value = evaluate(expr.trim(), scope);
+        scope.set(name, value);
+      } catch {
+        value = undefined;
+      }
+      defs.push({ file, name, value, expr: expr.trim() });
+    }
+  }
+  return defs;
+}
+
+type Abi = Readonly<Record<string, unknown>>;
+
+function show(def: Def): string {
+  return def.value === undefined ? `\`${def.expr}\` (not evaluable)` : String(def.value);
+}
+
+/** The contract's drift between the core's definitions and bindings/abi.ts: one line per problem. */
+function compareCore(defs: readonly Def[], contract: Abi): string[] {
+  const problems: string[] = [];
+  const found = new Set<string>();
+  for (const def of defs) {
+    const expected = contract[def.name];
+    if (typeof expected === 'number') {
+      found.add(def.name);
+      if (def.value === undefined || Number(def.value) !== expected) {
+        problems.push(`${def.name}: ${def.file} has ${show(def)}, bindings/abi.ts has ${expected}`);
+      }
+    } else if (BOTH_WAYS.test(def.name)) {
+      problems.push(`${def.name}: defined in ${def.file} but not exported by bindings/abi.ts`);
+    }
+  }
+  for (const [name, value] of Object.entries(contract)) {
+    if (typeof value === 'number' && !JS_ONLY.has(name) && !found.has(name)) {
+      problems.push(`${name}: exported by bindings/abi.ts but defined in none of ${CORE_FILES.join(', ')}`);
+    }
+  }
+  return problems;
+}
+
+/** bench/kernels.ts repeats a few contract numbers under its own names. */
+function compareKernels(defs: readonly Def[], contract: typeof abi): string[] {
+  const expected: Record<string, number> = {
+    STAGE_BYTES: contract.STAGE_BYTES,
+    MAX_BATCH: contract.MAX_BATCH,
+    FLOW_CAP: contract.bufferCapacity(65535),
+  };
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(expected)) {
+    const def = defs.find((d) => d.name === name);
+    if (!def) problems.push(`${name}: not defined in ${KERNEL_FILE}`);
+    else if (def.value === undefined || Number(def.value) !== value) {
+      problems.push(`${name}: ${def.file} has ${show(def)}, bindings/abi.ts gives ${value}`);
+    }
+  }
+  return problems;
+}
+
+const coreSources = () => CORE_FILES.map((file) => [file, read(file)] as const);
+
+describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
+  it('the evaluator reads the forms the sources use', () => {
+    const scope = new Map([['A', 11n], ['B', 19n]]);
+    expect(evaluate('1 << 20', scope)).toBe(1n << 20n);
+    expect(evaluate('2 ** 53 - 1', scope)).toBe(9007199254740991n);
+    expect(evaluate('0x86dd', scope)).toBe(0x86ddn);
+    expect(evaluate('A + B', scope)).toBe(30n);
+    expect(evaluate('3 * (<usize>A - 1)', scope)).toBe(30n);
+    expect(evaluate('(65535 + 128 + 7) & ~7', scope)).toBe(65664n);
+    expect(() => evaluate('C + 1', scope)).toThrow(/C is not a constant/);
+  });
+
+  it('every contract constant of the core equals bindings/abi.ts, and REASON_* / STAT_* exist on both sides', () => {
+    const defs = extract(coreSources());
+    expect(compareCore(defs, abi)).toEqual([]);
+    // The check saw the constants it is about (not an empty match).
+    const names = new Set(defs.map((d) => d.name));
+    for (const name of ['REASON_CLOSE', 'STAT_COUNT', 'MAX_BATCH', 'DESC_TIME', 'BUFFER_SLACK', 'LINK_SLL2', 'MAX_TIME']) {
+      expect(names, name).toContain(name);
+    }
+  });
+
+  it('the core computes bufferCapacity as bindings/abi.ts does', () => {
+    const text = read('assembly/aggregate.ts');
+    const m = /function bufferCapacity\((\w+): i32\): i32 \{\s*return ([^;]+);\s*\}/.exec(text);
+    expect(m, 'bufferCapacity in assembly/aggregate.ts').not.toBeNull();
+    const scope = new Map(extract([['assembly/aggregate.ts', text]]).flatMap((d) =>
+      d.value === undefined ? [] : [[d.name, d.value] as const]));
+    for (const maxAggregate of [1, 1500, 9000, 65535, 262144]) {
+      scope.set(m![1], BigInt(maxAggregate));
+      expect(Number(evaluate(m![2], scope)), `maxAggregate ${maxAggregate}`).toBe(abi.bufferCapacity(maxAggregate));
+    }
+  });
+
+  it('bench/kernels.ts repeats STAGE_BYTES, MAX_BATCH and the connection buffer size correctly', () => {
+    expect(compareKernels(extract([[KERNEL_FILE, read(KERNEL_FILE)]]), abi)).toEqual([]);
+  });
+
+  it('REASONS names every reason code: REASONS[REASON_X] is x in kebab case', () => {
+    expect(abi.REASONS.length).toBe(abi.REASON_COUNT);
+    const codes = Object.entries(abi).filter(([name]) => name.startsWith('REASON_') && name !== 'REASON_COUNT');
+    expect(codes.length).toBe(abi.REASON_COUNT);
+    for (const [name, code] of codes) {
+      expect(abi.REASONS[code as number], name).toBe(name.slice('REASON_'.length).toLowerCase().replace(/_/g, '-'));
+    }
+    expect(abi.STAT_COUNT).toBe(abi.STAT_REASONS + abi.REASON_COUNT);
+  });
+
+  it('the check fails on drift: an altered value, a constant on one side only, a kernel copy', () => {
+    const sources = coreSources();
+    const alter = (file: string, edit: (text: string) => string) =>
+      sources.map(([f, text]) => [f, f === file ? edit(text) : text] as const);
+    const sub = (from: RegExp, to: string) => (text: string) => {
+      expect(text).toMatch(from);
+      return text.replace(from, to);
+    };
+
+    const altered = compareCore(extract(alter('assembly/reason.ts', sub(/REASON_FLUSH: i32 = 17;/, 'REASON_FLUSH: i32 = 18;'))), abi);
+    expect(altered).toEqual([expect.stringContaining('REASON_FLUSH: assembly/reason.ts has 18, bindings/abi.ts has 17')]);
+
+    // A derived value follows its inputs: STAT_COUNT = STAT_REASONS + REASON_COUNT.
+    const derived = compareCore(extract(alter('assembly/stats.ts', sub(/STAT_REASONS: i32 = 11;/, 'STAT_REASONS: i32 = 12;'))), abi);
+    expect(derived.map((p) => p.split(':')[0])).toEqual(['STAT_REASONS', 'STAT_COUNT']);
+
+    const descriptor = compareCore(extract(alter('assembly/index.ts', sub(/DESC_TIME: usize = 16;/, 'DESC_TIME: usize = 0x10 + 8;'))), abi);
+    expect(descriptor).toEqual([expect.stringContaining('DESC_TIME: assembly/index.ts has 24')]);
+
+    const coreOnly = compareCore(extract(alter('assembly/reason.ts', (t) => `${t}export const REASON_EXTRA: i32 = 19;\n`)), abi);
+    expect(coreOnly).toEqual([expect.stringContaining('REASON_EXTRA: defined in assembly/reason.ts but not exported')]);
+
+    const abiOnly = compareCore(extract(sources), { ...abi, STAT_EXTRA: 31 });
+    expect(abiOnly).toEqual([expect.stringContaining('STAT_EXTRA: exported by bindings/abi.ts but defined in none')]);
+
+    const removed = compareCore(extract(alter('assembly/engine.ts', sub(/const MAX_TIME: f64 = [^;]+;/, ''))), abi);
+    expect(removed).toEqual([expect.stringContaining('MAX_TIME: exported by bindings/abi.ts but defined in none')]);
+
+    const kernels = read(KERNEL_FILE).replace(/FLOW_CAP: usize = 65664;/, 'FLOW_CAP: usize = 65536;');
+    expect(compareKernels(extract([[KERNEL_FILE, kernels]]), abi))
+      .toEqual([expect.stringContaining('FLOW_CAP: bench/kernels.ts has 65536, bindings/abi.ts gives 65664')]);
+  });
+});
