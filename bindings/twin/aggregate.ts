@@ -1,24 +1,22 @@
-// Pending aggregates, their connection buffers (618) and the aggregation checks 732-741 (twin of
-// assembly/aggregate.ts and assembly/buffers.ts). A flow with a pending aggregate holds one of
-// maxPending preallocated buffers: the first segment's whole frame (so a one-segment aggregate
-// goes out byte-identical, padding included), then every later segment's payload appended at the
-// IP end. Free buffers are a stack: the one freed last is lent next.
+// Pending aggregates and the aggregation checks 732-741 (twin of assembly/aggregate.ts).
+// A flow with a pending aggregate holds a connection buffer (buffers.ts) with the first segment's
+// whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
+// later segment's payload appended at the IP end.
 import { fold, sum16, swap16, checksumField } from './checksum.js';
+import { Buffers } from './buffers.js';
 import { Parsed, be32 } from './parse.js';
 import {
-  bufferCapacity, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
+  REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
   REASON_MISMATCH_WINDOW, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_CAPACITY,
 } from '../abi.js';
 
 export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, URG = 0x20, CWR = 0x80;
 const PROTO_TCP = 6;
 export class Aggregates {
+  /** The pool's bytes (pool.bytes): flow f's buffer starts at pool.bufferPtr(f). */
   readonly buffers: Uint8Array;
+  /** Bytes per buffer (pool.bufferCap). */
   readonly capacity: number;
-  /** Per flow index: start of its lent buffer in `buffers` (valid while segments > 0). */
-  readonly base: Float64Array;
-  private readonly free: Int32Array;
-  private freeTop: number;
   // Per flow index; segments = 0 means no pending aggregate (742) and no buffer lent.
   readonly segments: Uint32Array;
   readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
@@ -36,18 +34,14 @@ export class Aggregates {
   readonly lastWindow: Uint16Array;
 
   constructor(
+    private readonly pool: Buffers,
     maxFlows: number,
-    maxPending: number,
     private readonly maxAggregate: number,
     private readonly gro: boolean,
     readonly fixChecksums: boolean,
   ) {
-    this.capacity = bufferCapacity(maxAggregate);
-    this.buffers = new Uint8Array(maxPending * this.capacity);
-    this.base = new Float64Array(maxFlows);
-    this.free = new Int32Array(maxPending);
-    for (let i = 0; i < maxPending; i++) this.free[i] = maxPending - 1 - i;
-    this.freeTop = maxPending;
+    this.buffers = pool.bytes;
+    this.capacity = pool.bufferCap;
     this.segments = new Uint32Array(maxFlows);
     this.nextSeq = new Uint32Array(maxFlows);
     this.frameLen = new Uint32Array(maxFlows);
@@ -79,7 +73,7 @@ export class Aggregates {
   /** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
   mismatch(f: number, p: Parsed, b: Uint8Array): number {
     const a = this.buffers;
-    const base = this.base[f];
+    const base = this.pool.bufferPtr(f);
     const l3 = base + p.l3;
     const l4 = base + p.l4;
     const firstFlags = a[l4 + 13];
@@ -106,15 +100,10 @@ export class Aggregates {
     return sameBytes(a, l3, b, n, 4) && a[l3 + 7] === b[n + 7];
   }
 
-  /** A buffer is free for a new aggregate. */
-  bufferFree(): boolean {
-    return this.freeTop !== 0;
-  }
-
   /** 744-745: the segment starts flow f's aggregate in a lent buffer (one must be free). */
   start(f: number, p: Parsed, b: Uint8Array): void {
-    this.base[f] = this.free[--this.freeTop] * this.capacity;
-    this.buffers.set(b, this.base[f]);
+    this.pool.bufferAcquire(f);
+    this.buffers.set(b, this.pool.bufferPtr(f));
     this.segments[f] = 1;
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
@@ -135,7 +124,7 @@ export class Aggregates {
   append(f: number, p: Parsed, b: Uint8Array): void {
     const n = p.payloadLen;
     const from = p.l4 + p.tcpHdrLen;
-    const end = this.base[f] + this.ipEnd(f);
+    const end = this.pool.bufferPtr(f) + this.ipEnd(f);
     this.buffers.set(b.subarray(from, from + n), end);
     // A payload placed at an odd offset contributes its sum byte-swapped.
     const sum = (this.payloadLen[f] & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
@@ -162,7 +151,7 @@ export class Aggregates {
   finish(f: number): number {
     if (this.segments[f] < 2) return this.frameLen[f];
     const a = this.buffers;
-    const base = this.base[f];
+    const base = this.pool.bufferPtr(f);
     const l3 = base + this.l3[f];
     const l4 = base + this.l4[f];
     const ipSize = this.ipSize[f];
@@ -185,12 +174,6 @@ export class Aggregates {
       put16(a, l4 + 16, checksumField(pseudo + header + this.payloadSum[f]));
     }
     return this.frameLen[f];
-  }
-
-  /** Flow f's aggregate is sent: its buffer goes back on the stack. */
-  release(f: number): void {
-    this.segments[f] = 0;
-    this.free[this.freeTop++] = this.base[f] / this.capacity;
   }
 }
 

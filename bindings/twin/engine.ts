@@ -3,10 +3,11 @@
 import * as S from '../abi.js';
 import type { ResolvedOptions } from '../engine/types.js';
 import { Aggregates, FIN, PSH, RST } from './aggregate.js';
+import { Buffers } from './buffers.js';
 import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
-  MAX_TIME, REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
+  MAX_TIME, bufferCapacity, REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
 } from '../abi.js';
 import { NONE, TimerList } from './timers.js';
@@ -23,6 +24,7 @@ export class TwinCore {
   private now = 0;
   private readonly parsed: Parsed;
   private readonly table: FlowTable;
+  private readonly pool: Buffers;
   private readonly agg: Aggregates;
   private readonly agTimer: TimerList; //  743: pending aggregates in start order
   private readonly delTimer: TimerList; // 724: live connections in last-activity order
@@ -35,7 +37,8 @@ export class TwinCore {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.gro = o.preset === 'gro';
-    this.agg = new Aggregates(o.maxFlows, o.maxPending, o.maxAggregate, this.gro, o.fixChecksums);
+    this.pool = new Buffers(o.maxFlows, o.maxPending, bufferCapacity(o.maxAggregate));
+    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, this.gro, o.fixChecksums);
     this.agTimer = new TimerList(o.maxFlows);
     this.delTimer = new TimerList(o.maxFlows);
     this.agPeriod = o.aggregateTimeoutUs;
@@ -86,7 +89,7 @@ export class TwinCore {
     }
     if (agg.segments[f] === 0) { // 742
       // Every buffer holds an aggregate (maxPending < maxFlows): free the oldest.
-      if (!agg.bufferFree()) this.send(this.agTimer.head, REASON_CAPACITY, now);
+      if (!this.pool.bufferFree()) this.send(this.agTimer.head, REASON_CAPACITY, now);
       agg.start(f, p, b); // 744-745
       this.agTimer.set(f, deadline(now, this.agPeriod), false); // 743
     } else {
@@ -166,10 +169,11 @@ export class TwinCore {
     c[S.STAT_SEGMENTS_AGGREGATED] += segments;
     c[S.STAT_BYTES_OUT] += length;
     c[S.STAT_REASONS + reason]++;
+    agg.segments[f] = 0;
     this.agTimer.stop(f);
-    this.emit.aggregate(agg.buffers, agg.base[f], length, segments, agg.mss[f], reason, time,
-      segments < 2 || this.agg.fixChecksums);
-    agg.release(f); // after the sink has seen it
+    this.emit.aggregate(this.pool.bytes, this.pool.bufferPtr(f), length, segments, agg.mss[f], reason, time,
+      segments < 2 || agg.fixChecksums);
+    this.pool.bufferRelease(f); // after the sink has seen it
   }
 
   private deleteFlow(f: number): void {
