@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { flowKey, parseFrame } from '../../bindings/packet/index.js';
 import type { Packet } from '../../bindings/engine/types.js';
 import type { Step } from './engines.js';
+import { expectSameByteLists, expectSameBytes } from './bytes.js';
 
 export interface InvariantOptions {
   maxAggregate?: number;
@@ -25,17 +26,17 @@ export function checkInvariants(steps: Step[], packets: Packet[], o: InvariantOp
   const streamsIn = new Map<string, Buffer[]>();
   const streamsOut = new Map<string, Buffer[]>();
   // 2. Frames that are not TCP come out byte-identical, exactly once, in order.
-  const otherIn: string[] = [];
-  const otherOut: string[] = [];
+  const otherIn: Uint8Array[] = [];
+  const otherOut: Uint8Array[] = [];
   for (const { frame } of inputs) {
     const t = tcpOf(frame, linkType);
     if (t) append(streamsIn, t.key, t.p.tcp!.payload);
-    else otherIn.push(Buffer.from(frame).toString('hex'));
+    else otherIn.push(frame);
   }
   for (const packet of packets) {
     const t = tcpOf(packet.data, linkType);
     if (t) append(streamsOut, t.key, t.p.tcp!.payload);
-    else otherOut.push(Buffer.from(packet.data).toString('hex'));
+    else otherOut.push(packet.data);
     if (packet.segments >= 2) {
       // 3. Every aggregate is a valid packet.
       expect(t, 'an aggregate parses as TCP').not.toBeNull();
@@ -48,10 +49,10 @@ export function checkInvariants(steps: Step[], packets: Packet[], o: InvariantOp
       }
     }
   }
-  expect(otherOut).toEqual(otherIn);
+  expectSameByteLists(otherOut, otherIn, 'non-TCP frame', linkType);
   expect([...streamsOut.keys()].sort()).toEqual([...streamsIn.keys()].sort());
   for (const [key, chunks] of streamsIn) {
-    expect(Buffer.concat(streamsOut.get(key)!).equals(Buffer.concat(chunks)), `payload stream of ${key}`).toBe(true);
+    expectSameBytes(Buffer.concat(streamsOut.get(key)!), Buffer.concat(chunks), `payload stream of ${key}`, null);
   }
   // 5. No aggregate later than its AgTimer deadline.
   if (o.aggregateTimeoutUs !== undefined) checkAgTimer(inputs, packets, o.aggregateTimeoutUs, linkType);
