@@ -26,6 +26,12 @@ export interface ByteDifference {
 /** What a failed byte comparison throws. Its message is the whole report (no diff is attached). */
 export class BytesAssertionError extends Error {
   override name = 'AssertionError';
+
+  /** `caller`: the helper that throws; its frames are left off the stack, so the report shows the test's line. */
+  constructor(message: string, caller: (...args: never[]) => unknown) {
+    super(message);
+    Error.captureStackTrace?.(this, caller);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,7 +251,7 @@ export function describeDifference(d: ByteDifference, actual: Uint8Array, expect
 /** Throws a BytesAssertionError pointing at the first difference unless the bytes are identical (types aside). */
 export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what?: string, linkType: number | null = LINKTYPE_ETHERNET): void {
   const d = firstDifference(actual, expected, linkType);
-  if (d) throw new BytesAssertionError(describeDifference(d, actual, expected, what));
+  if (d) throw new BytesAssertionError(describeDifference(d, actual, expected, what), expectSameBytes);
 }
 
 /** Counts first, then item by item: `what #i` names the first item whose bytes differ. */
@@ -255,10 +261,10 @@ export function expectSameByteLists(actual: Uint8Array[], expected: Uint8Array[]
     const d = firstDifference(actual[i], expected[i], linkType);
     if (!d) continue;
     const count = actual.length !== expected.length ? `${actual.length} ${what}s, expected ${expected.length}; ` : '';
-    throw new BytesAssertionError(describeDifference(d, actual[i], expected[i], `${count}${what} #${i}`));
+    throw new BytesAssertionError(describeDifference(d, actual[i], expected[i], `${count}${what} #${i}`), expectSameByteLists);
   }
   if (actual.length !== expected.length) {
-    throw new BytesAssertionError(`${actual.length} ${what}s, expected ${expected.length}; the first ${n} are the same bytes`);
+    throw new BytesAssertionError(`${actual.length} ${what}s, expected ${expected.length}; the first ${n} are the same bytes`, expectSameByteLists);
   }
 }
 
@@ -293,11 +299,11 @@ export function expectSamePackets(actual: Packet[], expected: Packet[], linkType
   const n = Math.min(actual.length, expected.length);
   for (let i = 0; i < n; i++) {
     const diff = packetDifference(actual[i], expected[i], i, linkType);
-    if (diff) throw new BytesAssertionError(`${prefix}${count}${diff}`);
+    if (diff) throw new BytesAssertionError(`${prefix}${count}${diff}`, expectSamePackets);
   }
   if (count) {
     const extra = actual.length > n ? actual[n] : expected[n];
     throw new BytesAssertionError(`${prefix}${count}the first ${n} agree; the first extra is ` +
-      `${describePacket(extra, n)} (${actual.length > n ? 'actual' : 'expected'})`);
+      `${describePacket(extra, n)} (${actual.length > n ? 'actual' : 'expected'})`, expectSamePackets);
   }
 }
