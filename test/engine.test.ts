@@ -9,6 +9,7 @@ import {
 import type { EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
+import { expectSameByteLists, expectSameBytes } from './helpers/bytes.js';
 
 const MSS = 1448;
 const SEQ0 = 1000;
@@ -24,7 +25,6 @@ function aggregateOf(count: number, spec: TcpFrameSpec = {}, from = SEQ0, size =
 }
 
 const second = (spec: TcpFrameSpec) => tcpFrame({ seq: SEQ0 + MSS, payload: MSS, ...spec });
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function run(options: EngineOptions, steps: Step[], expectInvariants = true) {
   const result = await runBoth(options, steps);
@@ -42,7 +42,7 @@ describe('bulk flow (issue 2 acceptance)', () => {
     const { packets, stats } = await run({}, timed(frames));
     expect(shape(packets)).toEqual([...Array(22).fill('45:threshold'), '10:close']);
     for (const [i, p] of packets.entries()) {
-      expect(hex(p.data)).toBe(hex(aggregateOf(p.segments, {}, SEQ0 + i * 45 * MSS)));
+      expectSameBytes(p.data, aggregateOf(p.segments, {}, SEQ0 + i * 45 * MSS), `packet ${i} (aggregate of ${p.segments} segments)`);
       const parsed = parseFrame(p.data)!;
       expect(parsed.ipChecksumOk && parsed.tcpChecksumOk).toBe(true);
       expect(p.mss).toBe(MSS);
@@ -57,7 +57,7 @@ describe('bulk flow (issue 2 acceptance)', () => {
     for (const spec of [{ ipVersion: 6 as const }, { vlan: 42 }, { options: ts }, { ipVersion: 6 as const, vlan: 7, options: ts }]) {
       const { packets } = await run({}, timed(segments(90, spec)));
       expect(shape(packets)).toEqual(['45:threshold', '45:threshold']);
-      expect(hex(packets[1].data)).toBe(hex(aggregateOf(45, spec, SEQ0 + 45 * MSS)));
+      expectSameBytes(packets[1].data, aggregateOf(45, spec, SEQ0 + 45 * MSS), 'packet 1');
     }
   });
 
@@ -65,14 +65,14 @@ describe('bulk flow (issue 2 acceptance)', () => {
     for (const linkType of [113, 276, 101] as const) {
       const { packets } = await run({ linkType }, timed(segments(50, { linkType })));
       expect(shape(packets)).toEqual(['45:threshold', '5:close']);
-      expect(hex(packets[1].data)).toBe(hex(aggregateOf(5, { linkType }, SEQ0 + 45 * MSS)));
+      expectSameBytes(packets[1].data, aggregateOf(5, { linkType }, SEQ0 + 45 * MSS), `packet 1, link type ${linkType}`, linkType);
     }
   });
 
   it('odd payload lengths: sums placed at odd offsets are swapped correctly', async () => {
     const frames = segments(7, {}, SEQ0, 1001);
     const { packets } = await run({}, timed(frames));
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(7, {}, SEQ0, 1001)));
+    expectSameBytes(packets[0].data, aggregateOf(7, {}, SEQ0, 1001), 'packet 0');
   });
 
   it('sequence numbers wrap at 2^32', async () => {
@@ -80,7 +80,7 @@ describe('bulk flow (issue 2 acceptance)', () => {
     const frames = Array.from({ length: 6 }, (_, i) => tcpFrame({ seq: (from + i * MSS) % 2 ** 32, payload: MSS }));
     const { packets } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['6:close']);
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(6, {}, from)));
+    expectSameBytes(packets[0].data, aggregateOf(6, {}, from), 'packet 0');
   });
 });
 
@@ -93,7 +93,7 @@ describe('send reasons', () => {
   it('capacity: the next segment would exceed maxAggregate', async () => {
     const { packets } = await run({ maxAggregate: 3000, threshold: 3000 }, timed(segments(5)));
     expect(shape(packets)).toEqual(['2:capacity', '2:capacity', '1:close']);
-    expect(hex(packets[2].data)).toBe(hex(segments(5)[4]));
+    expectSameBytes(packets[2].data, segments(5)[4], 'packet 2');
   });
 
   it('ag-timer (780): sent at its deadline, stamped with the deadline', async () => {
@@ -125,7 +125,7 @@ describe('send reasons', () => {
     const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | FIN })];
     const { packets, stats } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['3:fin']);
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3, { flags: ACK | FIN })));
+    expectSameBytes(packets[0].data, aggregateOf(3, { flags: ACK | FIN }), 'packet 0');
     expect(stats).toMatchObject({ flowsDeleted: 1, flowsActive: 0 });
   });
 
@@ -133,7 +133,7 @@ describe('send reasons', () => {
     const fin = tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | FIN });
     const { packets } = await run({ preset: 'seed' }, timed([...segments(2), fin]));
     expect(shape(packets)).toEqual(['2:mismatch-736', '1:fin']);
-    expect(hex(packets[1].data)).toBe(hex(fin));
+    expectSameBytes(packets[1].data, fin, 'packet 1');
   });
 
   it('bare FIN and RST send the aggregate, pass through and delete the connection', async () => {
@@ -141,7 +141,7 @@ describe('send reasons', () => {
       const end = tcpFrame({ seq: SEQ0 + 2 * MSS, flags: flag });
       const { packets, stats } = await run({}, timed([...segments(2), end]));
       expect(shape(packets)).toEqual([`2:${reason}`, '1:pass-through']);
-      expect(hex(packets[1].data)).toBe(hex(end));
+      expectSameBytes(packets[1].data, end, 'packet 1');
       expect(stats.flowsActive).toBe(0);
     }
   });
@@ -150,7 +150,7 @@ describe('send reasons', () => {
     const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | PSH }), ...segments(2, {}, SEQ0 + 3 * MSS)];
     const { packets } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['3:psh', '2:close']);
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3, { flags: ACK | PSH })));
+    expectSameBytes(packets[0].data, aggregateOf(3, { flags: ACK | PSH }), 'packet 0');
   });
 
   it('psh, seed: flags must be identical, PSH does not end an aggregate', async () => {
@@ -163,7 +163,7 @@ describe('send reasons', () => {
     const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS, payload: 500 })];
     const { packets } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['3:short']);
-    expect(hex(packets[0].data)).toBe(hex(tcpFrame({ seq: SEQ0, payload: 2 * MSS + 500 })));
+    expectSameBytes(packets[0].data, tcpFrame({ seq: SEQ0, payload: 2 * MSS + 500 }), 'packet 0');
     const seed = await run({ preset: 'seed' }, timed([...frames, ...segments(1, {}, SEQ0 + 2 * MSS + 500)]));
     expect(shape(seed.packets)).toEqual(['4:close']);
   });
@@ -185,8 +185,8 @@ describe('send reasons', () => {
       const frames = [segments(1)[0], second(spec)];
       const { packets } = await run({}, timed(frames));
       expect(shape(packets)).toEqual([`1:${reason}`, '1:close']);
-      expect(hex(packets[0].data)).toBe(hex(frames[0]));
-      expect(hex(packets[1].data)).toBe(hex(frames[1]));
+      expectSameBytes(packets[0].data, frames[0], 'packet 0');
+      expectSameBytes(packets[1].data, frames[1], 'packet 1');
     });
   }
 
@@ -202,7 +202,7 @@ describe('send reasons', () => {
     const frames = [segments(1)[0], second({ window: 9, ttl: 3, tos: 4, payload: MSS + 2 })];
     const { packets } = await run({ preset: 'seed' }, timed(frames));
     expect(shape(packets)).toEqual(['2:close']);
-    expect(hex(packets[0].data)).toBe(hex(tcpFrame({ seq: SEQ0, payload: 2 * MSS + 2, window: 9 })));
+    expectSameBytes(packets[0].data, tcpFrame({ seq: SEQ0, payload: 2 * MSS + 2, window: 9 }), 'packet 0');
   });
 
   it('non-candidate: a frame of the connection that cannot join sends the aggregate first', async () => {
@@ -222,7 +222,7 @@ describe('send reasons', () => {
       const frames = [...segments(1), frame, ...segments(2, {}, SEQ0 + 2 * MSS)];
       const { packets } = await run({}, timed(frames));
       expect(shape(packets), what).toEqual(['1:non-candidate', '1:pass-through', '2:close']);
-      expect(hex(packets[1].data), what).toBe(hex(frame));
+      expectSameBytes(packets[1].data, frame, `packet 1 (${what})`);
     }
   });
 
@@ -254,7 +254,7 @@ describe('pass-through and the context database', () => {
     const frames = [arpFrame(), udpFrame({ payload: 100 }), tcpFrame({ vlan: [5, 6], payload: 100 }),
       new Uint8Array(0), new Uint8Array(13), udpFrame({ ipVersion: 6, payload: 3, padding: 20 })];
     const { packets, stats } = await run({}, timed(frames));
-    expect(packets.map((p) => hex(p.data))).toEqual(frames.map(hex));
+    expectSameByteLists(packets.map((p) => p.data), frames, 'packet');
     expect(packets.every((p) => p.reason === 'pass-through' && p.segments === 1)).toBe(true);
     expect(stats).toMatchObject({ passedThrough: 6, flowsCreated: 0 });
   });
@@ -293,9 +293,9 @@ describe('pass-through and the context database', () => {
   it('a one-segment aggregate keeps its Ethernet padding; a longer one drops it', async () => {
     const frames = segments(2, { padding: 6 }, SEQ0, 10);
     const one = await run({}, timed(frames.slice(0, 1)));
-    expect(hex(one.packets[0].data)).toBe(hex(frames[0]));
+    expectSameBytes(one.packets[0].data, frames[0], 'packet 0');
     const two = await run({}, timed(frames));
-    expect(hex(two.packets[0].data)).toBe(hex(aggregateOf(2, {}, SEQ0, 10)));
+    expectSameBytes(two.packets[0].data, aggregateOf(2, {}, SEQ0, 10), 'packet 0');
   });
 });
 
@@ -309,8 +309,8 @@ describe('payload checksum verified while copying (714 with 745)', () => {
     const bad = tcpFrame({ seq: SEQ0 + 10, payload: 10, badTcpChecksum: true });
     const { packets } = await run({}, timed([first, bad]));
     expect(shape(packets)).toEqual(['1:non-candidate', '1:pass-through']);
-    expect(hex(packets[0].data)).toBe(hex(first));
-    expect(hex(packets[1].data)).toBe(hex(bad));
+    expectSameBytes(packets[0].data, first, 'packet 0');
+    expectSameBytes(packets[1].data, bad, 'packet 1');
   });
 
   it('a bad segment joining a longer aggregate: the aggregate holds exactly the good segments', async () => {
@@ -318,9 +318,9 @@ describe('payload checksum verified while copying (714 with 745)', () => {
     const frames = [...segments(3), bad, ...segments(2, {}, SEQ0 + 4 * MSS)];
     const { packets } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['3:non-candidate', '1:pass-through', '2:close']);
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(3)));
-    expect(hex(packets[1].data)).toBe(hex(bad));
-    expect(hex(packets[2].data)).toBe(hex(aggregateOf(2, {}, SEQ0 + 4 * MSS)));
+    expectSameBytes(packets[0].data, aggregateOf(3), 'packet 0');
+    expectSameBytes(packets[1].data, bad, 'packet 1');
+    expectSameBytes(packets[2].data, aggregateOf(2, {}, SEQ0 + 4 * MSS), 'packet 2');
   });
 
   it('a bad segment that would not join anyway: the aggregate goes out as non-candidate, not mismatch', async () => {
@@ -334,7 +334,7 @@ describe('payload checksum verified while copying (714 with 745)', () => {
     const frames = [segments(1, { flags: ACK | PSH })[0], bad, ...segments(2, {}, SEQ0 + 2 * MSS)];
     const { packets } = await run({}, timed(frames));
     expect(shape(packets)).toEqual(['1:psh', '1:pass-through', '2:close']);
-    expect(hex(packets[1].data)).toBe(hex(bad));
+    expectSameBytes(packets[1].data, bad, 'packet 1');
   });
 
   it('a bad first segment of a new connection creates no entry', async () => {
@@ -356,9 +356,9 @@ describe('connection buffers shared by flows (maxPending)', () => {
     const steps: Step[] = [...timed([a[0], a[1], b[0], b[1], a[2]]), { flush: true }];
     const { packets, stats } = await run({ maxFlows: 4, maxPending: 1 }, steps);
     expect(packets.map(tagged)).toEqual(['1:2:capacity', '2:2:capacity', '1:1:flush']);
-    expect(hex(packets[0].data)).toBe(hex(aggregateOf(2, { sport: 1 })));
-    expect(hex(packets[1].data)).toBe(hex(aggregateOf(2, { sport: 2 })));
-    expect(hex(packets[2].data)).toBe(hex(a[2]));
+    expectSameBytes(packets[0].data, aggregateOf(2, { sport: 1 }), 'packet 0');
+    expectSameBytes(packets[1].data, aggregateOf(2, { sport: 2 }), 'packet 1');
+    expectSameBytes(packets[2].data, a[2], 'packet 2');
     expect(stats.flowsActive).toBe(2); // connections stay tracked; only their buffers are shared
   });
 
@@ -369,7 +369,7 @@ describe('connection buffers shared by flows (maxPending)', () => {
       tcpFrame({ sport: 1, seq: SEQ0 + MSS, payload: MSS }), badB];
     const { packets } = await run({ maxFlows: 4, maxPending: 1 }, [...timed(frames), { flush: true }]);
     expect(packets.map(tagged)).toEqual(['1:1:capacity', '2:2:psh', '2:1:pass-through', '1:1:flush']);
-    expect(hex(packets[2].data)).toBe(hex(badB));
+    expectSameBytes(packets[2].data, badB, 'packet 2');
   });
 
   it('100k tracked flows fit when buffers are fewer', async () => {
@@ -394,7 +394,7 @@ describe('checksum options', () => {
     expect(p.ipChecksumOk).toBe(true);
     expect(p.tcpChecksumOk).toBe(false);
     const good = await run({ verifyChecksums: false }, timed(segments(3)));
-    expect(hex(good.packets[0].data)).toBe(hex(aggregateOf(3)));
+    expectSameBytes(good.packets[0].data, aggregateOf(3), 'packet 0');
   });
 
   it('fix-up off: both checksum fields are the first segment\'s and the packet says so', async () => {
@@ -405,7 +405,7 @@ describe('checksum options', () => {
     const expected = aggregateOf(3);
     expected.set(frames[0].subarray(24, 26), 24); // IPv4 header checksum
     expected.set(frames[0].subarray(50, 52), 50); // TCP checksum
-    expect(hex(out)).toBe(hex(expected));
+    expectSameBytes(out, expected, 'packet 0');
   });
 });
 
