@@ -67,12 +67,6 @@ export async function runBoth(options: EngineOptions, steps: Step[], run: RunOpt
   return wasm;
 }
 
-/** Metadata of each packet, for readable comparisons. */
-export function summarize(packets: Packet[]) {
-  return packets.map((p) => ({ len: p.data.length, timeUs: p.timeUs, segments: p.segments, mss: p.mss,
-    reason: p.reason, checksumsFixed: p.checksumsFixed }));
-}
-
 /** Steps pushing `frames` at times t0, t0 + dt, … */
 export function timed(frames: Uint8Array[], t0 = 0, dt = 1): Step[] {
   return frames.map((frame, i) => ({ frame, t: t0 + i * dt }));
