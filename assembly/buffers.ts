@@ -27,6 +27,10 @@ export function buffersInit(pending: i32): void {
 
 /** Lend flow f a buffer (one must be free). */
 export function bufferAcquire(f: i32): void {
+  // Invariants of the core are checked in the debug build only (npm run test:debug). Release has
+  // noAssert, but noAssert alone keeps the asserted expression (assert returns it) and Binaryen
+  // keeps a dropped load (it may trap): `if (!ASC_NO_ASSERT)` leaves nothing in build/lro.wasm.
+  if (!ASC_NO_ASSERT) assert(freeTop > 0, 'bufferAcquire: no buffer free');
   freeTop--;
   store<i32>(flowPtr(f), load<i32>(bufferFreeBase + (<usize>freeTop << 2)), F_BUFFER);
 }
@@ -34,6 +38,7 @@ export function bufferAcquire(f: i32): void {
 /** Flow f's aggregate is sent: its buffer goes back on the stack. */
 export function bufferRelease(f: i32): void {
   const r = flowPtr(f);
+  if (!ASC_NO_ASSERT) assert(load<i32>(r, F_BUFFER) != NONE, 'bufferRelease: the flow holds no buffer');
   store<i32>(bufferFreeBase + (<usize>freeTop << 2), load<i32>(r, F_BUFFER));
   freeTop++;
   store<i32>(r, NONE, F_BUFFER);

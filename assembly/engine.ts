@@ -4,7 +4,7 @@ import {
   FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid,
 } from './aggregate';
 import { bufferFree, bufferPtr, bufferRelease } from './buffers';
-import { F_MSS, F_SEGMENTS, F_IP_SIZE, NONE, flowPtr } from './flow';
+import { F_BUFFER, F_MSS, F_SEGMENTS, F_IP_SIZE, NONE, flowPtr } from './flow';
 import { active, maxFlows, hashKey, tableFind, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
 import {
@@ -161,6 +161,7 @@ function send(f: i32, reason: i32, time: f64): void {
   const r = flowPtr(f);
   const segments = load<u32>(r, F_SEGMENTS);
   if (segments == 0) return; // 762: connection buffer empty
+  if (!ASC_NO_ASSERT) assert(load<i32>(r, F_BUFFER) != NONE, 'send: a pending aggregate without a buffer');
   const length = aggFinish(f);
   S.count(S.STAT_PACKETS_OUT);
   S.count(S.STAT_AGGREGATES);

@@ -73,6 +73,7 @@ export function tableFind(k: usize, h: u32): i32 {
 
 /** Add a connection (728). The caller has checked tableFind() = NONE and active < maxFlows. */
 export function tableInsert(k: usize, h: u32): i32 {
+  if (!ASC_NO_ASSERT) assert(active < maxFlows, 'tableInsert: table full');
   const f = load<i32>(freeBase + (<usize>(--freeTop) << 2));
   const p = flowPtr(f);
   memory.copy(p, k, KEY_BYTES);
@@ -87,8 +88,12 @@ export function tableInsert(k: usize, h: u32): i32 {
 /** Delete a connection (758), shifting the rest of its cluster back. */
 export function tableRemove(f: i32): void {
   const mask = slotMask;
+  if (!ASC_NO_ASSERT) assert(f >= 0 && f < maxFlows && active > 0, 'tableRemove: no such flow');
   let i = load<u32>(flowPtr(f), F_HASH) & mask;
-  while (load<u32>(slotAt(i)) != <u32>f + 1) i = (i + 1) & mask;
+  while (load<u32>(slotAt(i)) != <u32>f + 1) {
+    if (!ASC_NO_ASSERT) assert(load<u32>(slotAt(i)) != 0, 'tableRemove: the flow is not in the table');
+    i = (i + 1) & mask;
+  }
   for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
     const s = load<u32>(slotAt(j));
     if (s == 0) break;
