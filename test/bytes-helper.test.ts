@@ -42,7 +42,7 @@ describe('firstDifference names the field', () => {
     ['SLL2 protocol', { linkType: 276, ipVersion: 6 }, { linkType: 276 }, 0, 'SLL2 protocol'],
     ['TTL in raw IP', { linkType: 101, ttl: 1 }, { linkType: 101 }, 8, 'IPv4 TTL'],
     ['IPv6 extension header', { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 7]) }] },
-      { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 0]) }] }, 14 + 40 + 4, 'IPv6 extension header 1 (destination options) 4'],
+      { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 0]) }] }, 14 + 40 + 4, 'IPv6 extension header 1 (destination options) byte 4'],
   ];
   for (const [what, a, b, offset, field] of cases) {
     it(what, () => {
@@ -61,9 +61,9 @@ describe('firstDifference names the field', () => {
       [0, 'Ethernet destination'], [11, 'Ethernet source'], [13, '802.1Q tag TPID (Ethernet type)'], [14, '802.1Q tag TCI'],
       [16, 'EtherType after the 802.1Q tags'], [ip, 'IPv4 version/IHL'], [ip + 1, 'IPv4 TOS'], [ip + 3, 'IPv4 total length'],
       [ip + 6, 'IPv4 flags/fragment offset'], [ip + 9, 'IPv4 protocol'], [ip + 10, 'IPv4 header checksum'], [ip + 12, 'IPv4 source'],
-      [ip + 19, 'IPv4 destination'], [ip + 22, 'IPv4 options 2'], [tcp + 1, 'TCP source port'], [tcp + 2, 'TCP destination port'],
+      [ip + 19, 'IPv4 destination'], [ip + 22, 'IPv4 options byte 2'], [tcp + 1, 'TCP source port'], [tcp + 2, 'TCP destination port'],
       [tcp + 7, 'TCP sequence number'], [tcp + 8, 'TCP ACK number'], [tcp + 12, 'TCP data offset'], [tcp + 19, 'TCP urgent pointer'],
-      [tcp + 20, 'TCP option NOP'], [tcp + 31, 'TCP option timestamp (8) 9'], [tcp + 32, 'TCP payload byte 0'],
+      [tcp + 20, 'TCP option NOP'], [tcp + 31, 'TCP option timestamp (8) byte 9'], [tcp + 32, 'TCP payload byte 0'],
     ];
     for (const [offset, name] of names) expect(fieldAt(frame, offset), `byte ${offset}`).toBe(name);
     const sll2 = tcpFrame({ ...base, linkType: 276 });
@@ -111,7 +111,7 @@ describe('firstDifference names the field', () => {
     expect(fieldAt(arp, 20)).toBe('network layer (EtherType 0x0806) byte 6');
     expect(fieldAt(new Uint8Array(13), 12)).toBe('Ethernet type');
     expect(fieldAt(tcpFrame(base), 30, null)).toBe('byte 30');
-    expect(fieldAt(tcpFrame(base), 30, 999)).toBe('byte (unknown link type 999) 30');
+    expect(fieldAt(tcpFrame(base), 30, 999)).toBe('link type 999 (unknown) byte 30');
     const fragment = tcpFrame({ ...base, fragment: { offset: 100 } });
     expect(fieldAt(fragment, 14 + 20 + 16)).toBe('IP payload (protocol fragment) byte 16');
   });

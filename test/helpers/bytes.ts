@@ -41,7 +41,7 @@ interface Field {
   start: number;
   end: number;
   name: string;
-  /** Name the byte within the field: "TCP payload byte 17". */
+  /** Name the byte within the field too: "TCP payload byte 17". */
   counted?: boolean;
 }
 
@@ -83,7 +83,7 @@ function walk(frame: Uint8Array, linkType: number): Field[] {
   } else if (linkType === LINKTYPE_RAW) {
     [typeAt, off, typeName] = [-1, 0, ''];
   } else {
-    add(0, len, `byte (unknown link type ${linkType})`, true);
+    add(0, len, `link type ${linkType} (unknown)`, true);
     return fields;
   }
 
@@ -151,7 +151,7 @@ function walk(frame: Uint8Array, linkType: number): Field[] {
     l4 = p;
   } else {
     const what = etherType < 0 ? 'not IP' : `EtherType 0x${etherType.toString(16).padStart(4, '0')}`;
-    add(off, len - off, `network layer (${what}) byte`, true);
+    add(off, len - off, `network layer (${what})`, true);
     return fields;
   }
 
@@ -176,18 +176,18 @@ function walk(frame: Uint8Array, linkType: number): Field[] {
       o += size;
     }
     dataAt = l4 + doff;
-    add(dataAt, ipEnd - dataAt, 'TCP payload byte', true);
+    add(dataAt, ipEnd - dataAt, 'TCP payload', true);
   } else if (protocol === IPPROTO_UDP) {
     add(l4, 2, 'UDP source port');
     add(l4 + 2, 2, 'UDP destination port');
     add(l4 + 4, 2, 'UDP length');
     add(l4 + 6, 2, 'UDP checksum');
     dataAt = l4 + 8;
-    add(dataAt, ipEnd - dataAt, 'UDP payload byte', true);
+    add(dataAt, ipEnd - dataAt, 'UDP payload', true);
   } else {
-    add(l4, ipEnd - l4, `IP payload (protocol ${protocol < 0 ? 'fragment' : protocol}) byte`, true);
+    add(l4, ipEnd - l4, `IP payload (protocol ${protocol < 0 ? 'fragment' : protocol})`, true);
   }
-  add(ipEnd, len - ipEnd, 'padding after the IP packet, byte', true);
+  add(ipEnd, len - ipEnd, 'padding after the IP packet,', true);
   return fields;
 }
 
@@ -197,7 +197,7 @@ export function fieldAt(frame: Uint8Array, offset: number, linkType: number | nu
   // The first field that covers it: a header field, where a bad IP length makes it padding too.
   const hit = walk(frame, linkType).find((f) => f.start <= offset && offset < f.end);
   if (!hit) return `byte ${offset}`;
-  return hit.counted ? `${hit.name} ${offset - hit.start}` : hit.name;
+  return hit.counted ? `${hit.name} byte ${offset - hit.start}` : hit.name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,13 +239,22 @@ function window(b: Uint8Array, offset: number): string {
   return `@${from}: ${cells.join(' ')}`;
 }
 
+const differenceHead = (d: ByteDifference) =>
+  `first difference at byte ${d.offset} of ${d.lengths.expected} (${d.field}): actual ${byte(d.actual)}, expected ${byte(d.expected)}`;
+const lengthsDiffer = (d: ByteDifference) =>
+  d.lengths.actual !== d.lengths.expected ? `lengths differ: actual ${d.lengths.actual} bytes, expected ${d.lengths.expected}` : '';
+
+/** The difference in one line, without the hex window (for messages that must stay one line). */
+export function differenceLine(d: ByteDifference): string {
+  const lengths = lengthsDiffer(d);
+  return `${differenceHead(d)}${lengths ? `; ${lengths}` : ''}`;
+}
+
 /** One or two lines naming the difference, then the hex window of both sides. */
 export function describeDifference(d: ByteDifference, actual: Uint8Array, expected: Uint8Array, what?: string): string {
-  const head = `${what ? `${what}: ` : ''}first difference at byte ${d.offset} of ${d.lengths.expected} (${d.field}): ` +
-    `actual ${byte(d.actual)}, expected ${byte(d.expected)}`;
-  const lengths = d.lengths.actual !== d.lengths.expected
-    ? `\nlengths differ: actual ${d.lengths.actual} bytes, expected ${d.lengths.expected}` : '';
-  return `${head}${lengths}\n  actual   ${window(actual, d.offset)}\n  expected ${window(expected, d.offset)}`;
+  const lengths = lengthsDiffer(d);
+  return `${what ? `${what}: ` : ''}${differenceHead(d)}${lengths ? `\n${lengths}` : ''}` +
+    `\n  actual   ${window(actual, d.offset)}\n  expected ${window(expected, d.offset)}`;
 }
 
 /** Throws a BytesAssertionError pointing at the first difference unless the bytes are identical (types aside). */
