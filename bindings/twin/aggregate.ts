@@ -100,10 +100,21 @@ export class Aggregates {
     return sameBytes(a, l3, b, n, 4) && a[l3 + 7] === b[n + 7];
   }
 
-  /** 744-745: the segment starts flow f's aggregate in a lent buffer (one must be free). */
-  start(f: number, p: Parsed, b: Uint8Array): void {
-    this.pool.bufferAcquire(f);
-    this.buffers.set(b, this.pool.bufferPtr(f));
+  /**
+   * 744-745: the segment starts flow f's aggregate in a buffer lent to it (one must be free): its
+   * whole frame goes in, the payload verified. False: bad checksum, nothing held. (The core copies
+   * the payload while verifying it, then the headers and the padding; here one set() of the whole
+   * frame after the sum is cheaper than three copies, and needs no subarray view.)
+   */
+  start(f: number, p: Parsed, b: Uint8Array): boolean {
+    const pool = this.pool;
+    pool.bufferAcquire(f);
+    const a = pool.bufferPtr(f);
+    if (!p.verifyPayload(b)) {
+      pool.bufferRelease(f);
+      return false;
+    }
+    this.buffers.set(b, a); // headers, payload and Ethernet padding (kept)
     this.segments[f] = 1;
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
@@ -118,29 +129,36 @@ export class Aggregates {
     this.ipVersion[f] = p.ipVersion;
     this.lastFlags[f] = p.flags;
     this.lastWindow[f] = p.window;
+    return true;
   }
 
-  /** 745: append the segment's payload at the aggregate's IP end. */
-  append(f: number, p: Parsed, b: Uint8Array): void {
+  /** Offset just past the aggregate's IP packet, relative to its buffer. */
+  private ipEndOf(f: number): number {
+    return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : 40) + this.ipSize[f];
+  }
+
+  /**
+   * 745: append the segment's payload at the aggregate's IP end, verified as it is copied. False:
+   * bad checksum; the bytes written past the aggregate's end are not part of it.
+   */
+  append(f: number, p: Parsed, b: Uint8Array): boolean {
     const n = p.payloadLen;
-    const from = p.l4 + p.tcpHdrLen;
-    const end = this.pool.bufferPtr(f) + this.ipEnd(f);
-    this.buffers.set(b.subarray(from, from + n), end);
+    const at = this.ipEndOf(f);
+    // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
+    if (this.frameLen[f] !== at && !p.verifyPayload(b)) return false;
+    if (!p.copyPayload(b, this.buffers, this.pool.bufferPtr(f) + at)) return false;
+    const len = this.payloadLen[f];
     // A payload placed at an odd offset contributes its sum byte-swapped.
-    const sum = (this.payloadLen[f] & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
+    const sum = (len & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
     this.payloadSum[f] = fold(this.payloadSum[f] + sum);
-    this.payloadLen[f] += n;
+    this.payloadLen[f] = len + n;
     this.ipSize[f] += n;
-    this.frameLen[f] = this.ipEnd(f);
+    this.frameLen[f] = this.ipEndOf(f);
     this.segments[f]++;
     this.nextSeq[f] = (this.nextSeq[f] + n) >>> 0;
     this.lastFlags[f] = p.flags;
     this.lastWindow[f] = p.window;
-  }
-
-  /** Offset just past the aggregate's IP packet, relative to the buffer. */
-  private ipEnd(f: number): number {
-    return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : 40) + this.ipSize[f];
+    return true;
   }
 
   /**

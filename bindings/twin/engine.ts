@@ -46,64 +46,72 @@ export class TwinCore {
     this.threshold = o.threshold;
   }
 
-  /** 710: a frame arrives at time t. */
+  private deadline(period: number): number {
+    return Math.min(this.now + period, MAX_TIME);
+  }
+
+  /** 710: the frame b arrives at time t (the core's pushFrame). */
   push(b: Uint8Array, t: number): void {
     this.advance(t);
-    const now = this.now;
+    const fullLen = b.length;
     const c = this.counters;
     c[S.STAT_PACKETS_IN]++;
-    c[S.STAT_BYTES_IN] += b.length;
+    c[S.STAT_BYTES_IN] += fullLen;
     const p = this.parsed;
     const cls = p.parse(b); // 712-714
-    if (cls === CLASS_OTHER) return this.passInput(b.length, 0);
+    if (cls === CLASS_OTHER) return this.passInput(fullLen, 0);
     const table = this.table;
     const h = table.hash(p.key); // 716
     let f = table.find(p.key, h); // 718-722
     if (cls !== CLASS_CANDIDATE || p.payloadLen === 0) {
       // Not aggregable, but it may belong to a connection: keep per-connection order.
-      if (f !== NONE) {
-        this.touch(f, now);
-        this.endSegmentRun(f, p.flags, now);
-      }
-      return this.passInput(b.length, p.payloadLen);
+      if (f !== NONE) this.touch(f);
+      return this.cannotJoin(f, fullLen);
     }
     if (f === NONE) {
+      if (!p.verifyPayload(b)) return this.passInput(fullLen, p.payloadLen); // 714
       if (table.isFull()) { // 726: no room, Simple NIC path
         c[S.STAT_TABLE_FULL]++;
-        return this.passInput(b.length, p.payloadLen);
+        return this.passInput(fullLen, p.payloadLen);
       }
       f = table.insert(p.key, h); // 728
       c[S.STAT_FLOWS_CREATED]++;
-      this.delTimer.set(f, deadline(now, this.delPeriod), false); // 724
+      this.delTimer.set(f, this.deadline(this.delPeriod), false); // 724
     } else {
-      this.touch(f, now); // 724
+      this.touch(f); // 724
     }
+    // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
+    // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
     const agg = this.agg;
-    if (agg.ownFieldsForbid(p, b)) { // 732 and the segment's own flags (FIG. 4, 424-428)
-      this.endSegmentRun(f, p.flags, now);
-      return this.passInput(b.length, p.payloadLen);
-    }
+    if (agg.ownFieldsForbid(p, b)) return this.cannotJoin(f, fullLen);
+    let joined = false;
     if (agg.segments[f] !== 0) {
       const reason = agg.mismatch(f, p, b); // 736-741
-      if (reason !== 0) this.send(f, reason, now); // 746-750
+      if (reason === 0) {
+        if (!agg.append(f, p, b)) return this.cannotJoin(f, fullLen); // 745
+        joined = true;
+      } else {
+        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen);
+        this.send(f, reason, this.now); // 746-750
+      }
     }
-    if (agg.segments[f] === 0) { // 742
-      // Every buffer holds an aggregate (maxPending < maxFlows): free the oldest.
-      if (!this.pool.bufferFree()) this.send(this.agTimer.head, REASON_CAPACITY, now);
-      agg.start(f, p, b); // 744-745
-      this.agTimer.set(f, deadline(now, this.agPeriod), false); // 743
-    } else {
-      agg.append(f, p, b); // 745
+    if (!joined) { // 742
+      if (!this.pool.bufferFree()) { // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
+        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen);
+        this.send(this.agTimer.head, REASON_CAPACITY, this.now);
+      }
+      if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen); // 744-745
+      this.agTimer.set(f, this.deadline(this.agPeriod), false); // 743
     }
     if ((p.flags & FIN) !== 0) { // 752: FIN ends the aggregate and the connection (758)
-      this.send(f, REASON_FIN, now);
+      this.send(f, REASON_FIN, this.now);
       return this.deleteFlow(f);
     }
     if (this.gro) {
-      if ((p.flags & PSH) !== 0) return this.send(f, REASON_PSH, now);
-      if (p.payloadLen < agg.mss[f]) return this.send(f, REASON_SHORT, now);
+      if ((p.flags & PSH) !== 0) return this.send(f, REASON_PSH, this.now);
+      if (p.payloadLen < agg.mss[f]) return this.send(f, REASON_SHORT, this.now);
     }
-    if (agg.ipSize[f] > this.threshold) this.send(f, REASON_THRESHOLD, now); // 754-756
+    if (agg.ipSize[f] > this.threshold) this.send(f, REASON_THRESHOLD, this.now); // 754-756
   }
 
   /** Move the clock to t (floored, never backwards) and fire every deadline ≤ t in order. */
@@ -145,16 +153,22 @@ export class TwinCore {
     for (let f = this.agTimer.head; f !== NONE; f = this.agTimer.head) this.send(f, reason, this.now);
   }
 
+  /** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
+  private cannotJoin(f: number, fullLen: number): void {
+    if (f !== NONE) this.endSegmentRun(f, this.parsed.flags);
+    this.passInput(fullLen, this.parsed.payloadLen);
+  }
+
   /** A frame of connection f that cannot join: send its aggregate first; FIN / RST delete it (758). */
-  private endSegmentRun(f: number, flags: number, now: number): void {
+  private endSegmentRun(f: number, flags: number): void {
     const reason = (flags & RST) !== 0 ? REASON_RST : (flags & FIN) !== 0 ? REASON_FIN : REASON_NON_CANDIDATE;
-    this.send(f, reason, now);
+    this.send(f, reason, this.now);
     if (reason !== REASON_NON_CANDIDATE) this.deleteFlow(f);
   }
 
   /** 724: restart the DelTimer. */
-  private touch(f: number, now: number): void {
-    this.delTimer.set(f, deadline(now, this.delPeriod), true);
+  private touch(f: number): void {
+    this.delTimer.set(f, this.deadline(this.delPeriod), true);
   }
 
   /** "Sending AgPacket" (760-768): finish flow f's aggregate and hand it out. */
@@ -195,8 +209,4 @@ export class TwinCore {
   flowsActive(): number {
     return this.table.active;
   }
-}
-
-function deadline(now: number, period: number): number {
-  return Math.min(now + period, MAX_TIME);
 }

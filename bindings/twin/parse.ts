@@ -5,7 +5,7 @@ import { fold, sum16 } from './checksum.js';
 /** Frame classes: what the engine may do with a frame. */
 export const CLASS_OTHER = 0; //     no TCP ports reachable: pass-through, belongs to nobody
 export const CLASS_KEYED = 1; //     TCP ports and a key, but not a candidate (714 failed)
-export const CLASS_CANDIDATE = 2; // passed 714: may create an entry and be aggregated
+export const CLASS_CANDIDATE = 2; // passed 714 (its payload checksum: see verifyPayload)
 
 /** VLAN key value of an untagged frame (a VLAN id is 12 bits). */
 export const NO_VLAN = 0x1000;
@@ -17,6 +17,15 @@ const ETH_IPV6 = 0x86dd;
 const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const PROTO_TCP = 6;
+
+// 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
+// payload into the connection buffer (copyPayload), or alone when the segment will not be copied
+// now (verifyPayload; also before a new connection's entry is made, 728). A frame of a known
+// connection that never gets that far (pure ACK, own fields forbid) takes the same path whatever
+// its checksum, so it is never summed.
+const PAYLOAD_VERIFIED = 0;
+const PAYLOAD_UNCHECKED = 1;
+const PAYLOAD_BAD = 2;
 
 /** Everything the engine needs from one frame; reused for every frame (no allocation). */
 export class Parsed {
@@ -33,7 +42,10 @@ export class Parsed {
   flags = 0;
   window = 0;
   addrSum = 0; //     folded sum of source and destination addresses (pseudo-header part)
-  payloadSum = 0; //  folded sum of the TCP payload (candidates only)
+  /** Folded sum of the payload; with verification on, valid once verifyPayload / copyPayload said yes. */
+  payloadSum = 0;
+  private payloadState = PAYLOAD_VERIFIED;
+  private expectedSum = 0; // folded pseudo-header + TCP header: the payload must bring it to 0xffff
   readonly key = new Uint32Array(KEY_WORDS);
   private readonly keyBytes = new Uint8Array(this.key.buffer);
 
@@ -164,19 +176,58 @@ export class Parsed {
   private checkTcp(b: Uint8Array, l4: number, ipEnd: number): number {
     const tcpHdrLen = this.tcpHdrLen;
     if (tcpHdrLen < 20 || l4 + tcpHdrLen > ipEnd) return CLASS_KEYED;
-    const tcpLen = ipEnd - l4;
-    const pseudo = fold(this.addrSum + PROTO_TCP + tcpLen);
+    const pseudo = fold(this.addrSum + PROTO_TCP + (ipEnd - l4));
     const headerSum = sum16(b, l4, l4 + tcpHdrLen);
     if (this.verifyChecksums) {
-      const payloadSum = sum16(b, l4 + tcpHdrLen, ipEnd);
-      if (fold(pseudo + headerSum + payloadSum) !== 0xffff) return CLASS_KEYED;
-      this.payloadSum = payloadSum;
+      this.expectedSum = fold(pseudo + headerSum);
+      this.payloadState = PAYLOAD_UNCHECKED;
     } else {
       // Derive the payload's sum from the segment's own checksum field, so an error in it is
       // carried into the aggregate rather than laundered (SPEC §5).
       this.payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
+      this.payloadState = PAYLOAD_VERIFIED;
     }
     return CLASS_CANDIDATE;
+  }
+
+  private payloadStart(): number {
+    return this.l4 + this.tcpHdrLen;
+  }
+
+  private settle(sum: number): boolean {
+    if (fold(this.expectedSum + sum) !== 0xffff) {
+      this.payloadState = PAYLOAD_BAD;
+      return false;
+    }
+    this.payloadSum = sum;
+    this.payloadState = PAYLOAD_VERIFIED;
+    return true;
+  }
+
+  /** The candidate's payload checksum is correct (714); computed at most once per frame. */
+  verifyPayload(b: Uint8Array): boolean {
+    if (this.payloadState === PAYLOAD_UNCHECKED) {
+      const start = this.payloadStart();
+      return this.settle(sum16(b, start, start + this.payloadLen));
+    }
+    return this.payloadState === PAYLOAD_VERIFIED;
+  }
+
+  /**
+   * Copy the candidate's payload to dst at `at`, verifying it on the way (714, 745); false:
+   * checksum bad. The core does both in one pass (sum16Copy); here the sum reads the frame and
+   * a typed-array set() copies it (a memcpy), far faster than a one-pass byte loop in JS.
+   */
+  copyPayload(b: Uint8Array, dst: Uint8Array, at: number): boolean {
+    const start = this.payloadStart();
+    const end = start + this.payloadLen;
+    if (this.payloadState === PAYLOAD_UNCHECKED) {
+      const sum = sum16(b, start, end);
+      memoryCopy(dst, at, b, start, this.payloadLen);
+      return this.settle(sum);
+    }
+    memoryCopy(dst, at, b, start, this.payloadLen);
+    return this.payloadState === PAYLOAD_VERIFIED;
   }
 }
 
@@ -186,6 +237,15 @@ export function be16(b: Uint8Array, at: number): number {
 
 export function be32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/** From this many bytes a subarray view plus set() (a memcpy) beats the byte loop. */
+const MEMCPY_MIN = 32;
+
+/** The core's memory.copy between two arrays. */
+function memoryCopy(to: Uint8Array, at: number, from: Uint8Array, start: number, count: number): void {
+  if (count < MEMCPY_MIN) copyBytes(to, at, from, start, count);
+  else to.set(from.subarray(start, start + count), at);
 }
 
 /** Byte copy without creating subarray views (no allocation per packet). */
