@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// LRO_WASM=debug (npm run test:debug): WASM engines run build/lro.debug.wasm, assertions included.
+const debugWasm = process.env.LRO_WASM === 'debug';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: debugWasm ? ['test/helpers/debug-wasm.ts'] : [],
     testTimeout: 60_000,
     hookTimeout: 200_000,
   },

@@ -55,7 +55,15 @@ function noImports() {
 }
 
 export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEngine> {
-  const module = await compileOnce();
+  return createWasmEngineFrom(await compileOnce(), options);
+}
+
+/**
+ * An engine on a given compiled core (createWasmEngine: build/lro.wasm). Not part of the public
+ * API (bindings/index.ts does not export it): test:debug runs the engine tests on
+ * build/lro.debug.wasm through it (test/helpers/debug-wasm.ts).
+ */
+export function createWasmEngineFrom(module: WebAssembly.Module, options: ResolvedOptions): WasmEngine {
   // Ask the core how much memory its layout needs, in a throwaway instance.
   const probe = instantiateSync<Record<string, unknown>>(module, noImports()).exports as unknown as CoreExports;
   const bytes = probe.memoryNeeded(options.maxFlows, options.maxPending, options.maxAggregate);
