@@ -14,6 +14,7 @@ import { resolveOptions } from '../../bindings/engine/options.js';
 import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/engine/types.js';
 import type { Step } from '../helpers/engines.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { differenceLine, fieldAt, firstDifference } from '../helpers/bytes.js';
 import type { FrameSource, FuzzCase, Mutation } from './arbitraries.js';
 
 /** Frames and cases run through the oracle in this process (shrinking included). */
@@ -330,14 +331,10 @@ function meta(p: Packet) {
     checksumsFixed: p.checksumsFixed };
 }
 
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
+const hexByte = (v: number | undefined) => (v === undefined ? 'none' : `0x${v.toString(16).padStart(2, '0')}`);
 
 /** Byte-for-byte, field-for-field equality of two runs; a readable message on the first difference. */
-function compareRuns(la: string, a: RunOutput, lb: string, b: RunOutput): void {
+function compareRuns(la: string, a: RunOutput, lb: string, b: RunOutput, linkType: number): void {
   const n = Math.max(a.packets.length, b.packets.length);
   for (let i = 0; i < n; i++) {
     const pa = a.packets[i];
@@ -348,10 +345,10 @@ function compareRuns(la: string, a: RunOutput, lb: string, b: RunOutput): void {
     }
     const ma = JSON.stringify(meta(pa));
     const mb = JSON.stringify(meta(pb));
-    const d = firstDiff(pa.data, pb.data);
-    if (ma !== mb || d >= 0) {
+    const d = firstDifference(pa.data, pb.data, linkType);
+    if (ma !== mb || d) {
       throw new Error(`packet #${i} differs: ${la} ${ma} vs ${lb} ${mb}` +
-        (d >= 0 ? `; first differing byte at ${d}: ${pa.data[d]} vs ${pb.data[d]}` : ''));
+        (d ? `; first differing byte at ${d.offset} (${d.field}): ${la} ${hexByte(d.actual)} vs ${lb} ${hexByte(d.expected)}` : ''));
     }
   }
   const sa = JSON.stringify(a.stats);
@@ -470,7 +467,9 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     if (j + n > list.length) fail(`${where}: more segments out than in`);
     next.set(key, j + n);
     const parts = list.slice(j, j + n);
-    if (n === 1 && !sameBytes(packet.data, parts[0].frame)) fail(`${where}: not the next input frame of its connection`);
+    if (n === 1 && !sameBytes(packet.data, parts[0].frame)) {
+      fail(`${where}: not the next input frame of its connection (${differenceLine(firstDifference(packet.data, parts[0].frame, o.linkType)!)})`);
+    }
     if (packet.reason === 'pass-through') continue;
     // An aggregate (maybe of one segment): every part aggregable and joinable.
     const first = parts[0];
@@ -505,7 +504,7 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     const free = new Set<number>(a.ipVersion === 4 ? [l3 + 2, l3 + 3, l3 + 10, l3 + 11] : [l3 + 4, l3 + 5]);
     for (const x of [l4 + 13, l4 + 14, l4 + 15, l4 + 16, l4 + 17]) free.add(x);
     for (let k = 0; k < hdrEnd; k++) {
-      if (!free.has(k) && fb[k] !== b[k]) fail(`${where}: header byte ${k} is not the first segment's`);
+      if (!free.has(k) && fb[k] !== b[k]) fail(`${where}: header byte ${k} (${fieldAt(fb, k, o.linkType)}) is not the first segment's`);
     }
     if (!o.fixChecksums) {
       const same = at.checksum === first.p.tcp!.checksum && (a.ipVersion === 6 || (b[l3 + 10] === fb[l3 + 10] && b[l3 + 11] === fb[l3 + 11]));
@@ -517,7 +516,8 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     let off = 0;
     for (const [k, x] of parts.entries()) {
       const pl = x.p.tcp!.payload;
-      if (!sameBytes(at.payload.subarray(off, off + pl.length), pl)) fail(`${where}: payload of segment ${k} not at offset ${off}`);
+      const got = at.payload.subarray(off, off + pl.length);
+      if (!sameBytes(got, pl)) fail(`${where}: payload of segment ${k} not at offset ${off} (its byte ${firstDifference(got, pl, null)!.offset} differs)`);
       off += pl.length;
     }
     if (off !== at.payload.length) fail(`${where}: payload longer than its segments'`);
@@ -564,7 +564,7 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
   const lb = `${c.batched}/pushBatch${c.sink ? '+sink' : ''}${c.views ? `+views${c.views}` : ''}`;
   const a = await execute(single, c.options, steps, null, false);
   const b = await execute(c.batched, { ...c.options, hashSeed: c.hashSeedB }, steps, c.splits, c.sink, c.views);
-  compareRuns(la, a, lb, b);
+  compareRuns(la, a, lb, b, resolved.linkType);
 
   // §6.6: the WASM memory never grows.
   for (const [label, r] of [[la, a], [lb, b]] as const) {
