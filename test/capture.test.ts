@@ -15,6 +15,7 @@ import {
   type WriterOptions,
 } from '../bindings/capture/index.js';
 import { TsClock } from '../bindings/capture/timestamp.js';
+import { expectSameBytes } from './helpers/bytes.js';
 
 // ------------------------------------------------------------------ byte builders (test oracle)
 
@@ -62,6 +63,12 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
 
 /** Deterministic frame-ish payload. */
 const payload = (n: number, seed = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff);
+
+/** toEqual for byte arrays (same array type, same bytes), with a failure that points at the byte. */
+function expectBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  expect(actual.constructor, `${what}: array type`).toBe(expected.constructor);
+  expectSameBytes(actual, expected, what, null);
+}
 
 interface PcapRec {
   sec: number;
@@ -232,14 +239,14 @@ describe('pcap', () => {
         const got = readAll(path);
         expect(got.length).toBe(recs.length);
         got.forEach((g, i) => {
-          expect(g.data).toEqual(recs[i].data);
+          expectBytes(g.data, recs[i].data, `record ${i} data`);
           expect(g.origLen).toBe(recs[i].origLen ?? recs[i].data.length);
           expect(g.timeUs).toBe(records[i].sec * 1e6 + records[i].frac);
           expect(g.interfaceId).toBe(0);
           expect(g.linkType).toBe(113);
         });
         expect(got[1].offset).toBe(24 + 16 + 60);
-        expect(passThrough(path)).toEqual(bytes);
+        expectBytes(passThrough(path), bytes, 'file written back');
         const info = probeCapture(path);
         expect(info).toMatchObject({ format: 'pcap', byteOrder: le ? 'le' : 'be', resolution: ns ? 'ns' : 'us', version: '2.4', sections: 1 });
         expect(info.interfaces).toEqual([expect.objectContaining({ id: 0, linkType: 113, snaplen: 262144, resolution: ns ? 'ns' : 'us' })]);
@@ -251,10 +258,10 @@ describe('pcap', () => {
       const bytes = buildPcap({ le, snaplen: 96, records: records.slice(0, 2) });
       const out = passThrough(file(bytes));
       const expected = buildPcap({ le, snaplen: 262144, records: records.slice(0, 2) });
-      expect(out).toEqual(expected);
+      expectBytes(out, expected, 'file written back');
       // A larger snaplen is kept.
       const big = buildPcap({ le, snaplen: 1 << 20, records: records.slice(0, 1) });
-      expect(passThrough(file(big))).toEqual(big);
+      expectBytes(passThrough(file(big)), big, 'file written back');
     }
   });
 
@@ -279,7 +286,7 @@ describe('pcap', () => {
       const got = readAll(out);
       expect(got.slice(1).map((r) => r.timeUs)).toEqual(times);
       expect(got[2]).toMatchObject({ tsHigh: 0, tsLow: ns ? 1000 : 1, origLen: 100 });
-      expect(got[2].data).toEqual(payload(100, 1));
+      expectBytes(got[2].data, payload(100, 1), 'record 2 data');
     }
   });
 });
@@ -325,9 +332,9 @@ describe('pcapng', () => {
       );
       expect(got[1].origLen).toBe(2000);
       expect(got[3].drops).toBe(7);
-      expect(got[0].data).toEqual(payload(61, 1));
+      expectBytes(got[0].data, payload(61, 1), 'record 0 data');
       expect(got[0].tail.length).toBe(3 + 8 + 4 + 12 + 4); // padding + epb_flags + comment + end
-      expect(passThrough(path)).toEqual(bytes);
+      expectBytes(passThrough(path), bytes, 'file written back');
 
       const info = probeCapture(path);
       expect(info).toMatchObject({ format: 'pcapng', byteOrder: le ? 'le' : 'be', resolution: 'us', version: '1.0', sections: 1 });
@@ -349,7 +356,7 @@ describe('pcapng', () => {
     expect(got.map((r) => r.interfaceId)).toEqual([0, 1, 0, 1, 1, 2, 3, 2, 3, 3, 4]);
     expect(got[10]).toMatchObject({ linkType: 101, timeUs: 5 });
     const out = passThrough(path);
-    expect(out).toEqual(concat(a.bytes, b.bytes, ng.shb(true), ...c.slice(1)));
+    expectBytes(out, concat(a.bytes, b.bytes, ng.shb(true), ...c.slice(1)), 'file written back');
     expect(probeCapture(path).sections).toBe(1); // probe stops at the first packet
   });
 
@@ -357,7 +364,7 @@ describe('pcapng', () => {
     for (const le of [true, false]) {
       const mk = (snap: number) =>
         concat(ng.shb(le), ng.idb(le, 1, snap, [tsresol(6)]), ng.idb(le, 1, 0), ng.idb(le, 1, 1 << 20), ng.epb(le, 0, 0, 1, payload(60)));
-      expect(passThrough(file(mk(1500), 'pcapng'))).toEqual(mk(262144));
+      expectBytes(passThrough(file(mk(1500), 'pcapng')), mk(262144), 'file written back');
     }
   });
 
@@ -417,7 +424,7 @@ describe('pcapng', () => {
       if (res === 3) expect(t - r.timeUs).toBeLessThan(1000);
       if (res !== 3 && res !== (0x80 | 10)) expect(r.timeUs).toBe(t);
       expect(r.origLen).toBe(33);
-      expect(r.data).toEqual(payload(33, id));
+      expectBytes(r.data, payload(33, id), `record ${i} data`);
       expect(r.kind).toBe(6);
       expect(r.tail).toEqual(new Uint8Array(3)); // zero padding, no options
     });
@@ -448,7 +455,7 @@ describe('pcapng', () => {
     expect(() => writer.writeNew(0, payload(1), 0)).toThrow(/section/);
     writer.writeOriginal(pending!);
     writer.commit();
-    expect(new Uint8Array(readFileSync(out))).toEqual(concat(s1, s2));
+    expectBytes(new Uint8Array(readFileSync(out)), concat(s1, s2), 'file written');
   });
 
   it('the writer must be attached before blocks are passed', () => {
@@ -664,7 +671,7 @@ describe('errors', () => {
     for (const r of reader) writer.writeOriginal(r);
     expect(readFileSync(out, 'utf8')).toBe('old');
     writer.commit();
-    expect(new Uint8Array(readFileSync(out))).toEqual(bytes);
+    expectBytes(new Uint8Array(readFileSync(out)), bytes, 'file written');
     expect(leftovers()).toEqual([]);
   });
 });
@@ -676,7 +683,7 @@ describe('streaming', () => {
     const a = reader.next()!;
     const kept = copyRecord(a);
     reader.next();
-    expect(kept.data).toEqual(payload(10, 1));
+    expectBytes(kept.data, payload(10, 1), 'kept record data');
     expect(kept.timeUs).toBe(1e6);
     expect(reader.next()).toBeNull();
     expect(reader.next()).toBeNull();
