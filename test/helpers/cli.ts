@@ -8,6 +8,7 @@ import { main } from '../../bindings/cli/main.js';
 import { LINK_TYPES } from '../../bindings/pipeline/link-types.js';
 import { createEngine } from '../../bindings/index.js';
 import type { EngineOptions, Packet } from '../../bindings/engine/types.js';
+import { differenceLine, firstDifference } from './bytes.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/lro.js', import.meta.url));
 
@@ -188,7 +189,10 @@ export async function checkAgainstEngine(input: string, output: string, options:
     }
     expected.forEach((p, i) => {
       const o = outs[i];
-      if (hex(o.data) !== hex(p.data)) throw new Error(`interface ${id}, packet ${i}: bytes differ from the engine's (${p.reason}, ${p.segments} segments)`);
+      if (hex(o.data) !== hex(p.data)) {
+        throw new Error(`interface ${id}, packet ${i}: bytes differ from the engine's (${p.reason}, ${p.segments} segments): ` +
+          differenceLine(firstDifference(o.data, p.data, ins[0].linkType)!));
+      }
       if (p.segments === 1) {
         const src = byBytes.get(hex(p.data))?.shift();
         if (!src) throw new Error(`interface ${id}, packet ${i}: one-segment packet with no input record`);
