@@ -2,7 +2,7 @@
 // malformed packet except the generator's deliberate noise, and every connection's TCP byte
 // stream (tshark's own reassembly, `-z follow,tcp,raw`) identical before and after.
 //
-// tshark must be installed (CI installs it; see /work/shared/ORACLE.md): without it these tests
+// tshark must be installed (CI installs it: .ci/run; see README.md, Tests): without it these tests
 // fail. LRO_SKIP_TSHARK=1 skips them explicitly (local runs only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
