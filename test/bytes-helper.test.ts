@@ -146,6 +146,15 @@ describe('expectSameBytes', () => {
     expect(truncated).toMatch(/^truncated: first difference at byte 60000 of 65054 \(TCP payload byte 59946\): actual none/);
   });
 
+  it('bytes that are not a frame (linkType null): the offset alone', () => {
+    const file = new Uint8Array(100_000).fill(7);
+    const other = file.slice();
+    other[70_000] = 8;
+    const text = message(() => expectSameBytes(other, file, 'file written back', null));
+    expect(text.split('\n')[0]).toBe('file written back: first difference at byte 70000 of 100000: actual 0x08, expected 0x07');
+    expect(text.length).toBeLessThan(400);
+  });
+
   it('lists: counts, then the first item that differs', () => {
     const a = [tcpFrame(base), tcpFrame({ ...base, ttl: 3 })];
     const b = [tcpFrame(base), tcpFrame(base)];

@@ -240,7 +240,8 @@ function window(b: Uint8Array, offset: number): string {
 }
 
 const differenceHead = (d: ByteDifference) =>
-  `first difference at byte ${d.offset} of ${d.lengths.expected} (${d.field}): actual ${byte(d.actual)}, expected ${byte(d.expected)}`;
+  `first difference at byte ${d.offset} of ${d.lengths.expected}${d.field === `byte ${d.offset}` ? '' : ` (${d.field})`}: ` +
+  `actual ${byte(d.actual)}, expected ${byte(d.expected)}`;
 const lengthsDiffer = (d: ByteDifference) =>
   d.lengths.actual !== d.lengths.expected ? `lengths differ: actual ${d.lengths.actual} bytes, expected ${d.lengths.expected}` : '';
 
