@@ -246,7 +246,7 @@ export class NaiveRunner extends ShapeRunner {
 // ---------------------------------------------------------------------------------------------
 // The machine's bound: bench/kernels.ts (build/bench-kernels.wasm).
 
-interface KernelExports {
+export interface KernelExports {
   memory: WebAssembly.Memory;
   stagePtr(): number;
   descPtr(): number;

@@ -73,6 +73,11 @@ export class Markdown {
     this.parts.push(table(head, rows));
   }
 
+  /** Everything of `other`, after what is here. */
+  append(other: Markdown): void {
+    this.parts.push(...other.parts);
+  }
+
   toString(): string {
     return this.parts.join('\n\n') + '\n';
   }
