@@ -90,10 +90,10 @@ export async function runBench(o: BenchOptions): Promise<string> {
   return text;
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--out FILE] [--no-profile]\n' +
+const USAGE = 'usage: npm run bench -- [--quick] [--out FILE] [--no-profile]   (or: lro bench --suite [--quick] …)\n' +
   '  (full run ~3 min, --quick ~30 s; writes bench/RESULTS.md unless --out says otherwise)';
 
-/** `lro bench` and `npm run bench` both end here. Returns the exit code. */
+/** `lro bench --suite` and `npm run bench` both end here. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let size: Size = 'full';
   let out: string | null = join(ROOT, 'bench/RESULTS.md');

@@ -559,4 +559,37 @@ describe('the lro executable', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/usage: lro bench/);
   });
+
+  it('bench (built in, no clone needed) times both engines on the same frames', async () => {
+    const r = await lro('bench', '--packets', '5000', '--seconds', '0.2', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ packets: 5000, flows: 1, batch: 256 });
+    for (const delivery of ['sink', 'drain']) {
+      for (const engine of ['wasm', 'ts']) {
+        expect(j[delivery][engine].mpps).toBeGreaterThan(0);
+        expect(j[delivery][engine].nsPerFrame).toBeGreaterThan(0);
+        expect(j[delivery][engine].passes).toBeGreaterThan(0);
+      }
+      expect(j[delivery].wasmOverTs).toBeGreaterThan(0);
+    }
+    // Bulk 1448-byte segments: ~45 per aggregate, the same output from every runner.
+    expect(j.packetsOut).toBeGreaterThan(0);
+    expect(j.segmentsPerPacket).toBeGreaterThan(40);
+  }, 60_000);
+
+  it('bench prints its table from bin/lro.js; stray arguments are a usage error', async () => {
+    const r = lroProcess('bench', '--packets', '2000', '--seconds', '0.1', '--batch', '0');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/2,000 frames per pass .*push\(\) per frame/);
+    expect(r.out).toMatch(/^sink \(setSink\) +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+×$/m);
+    expect(r.out).toMatch(/^drain\(\) +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+×$/m);
+    const stray = await lro('bench', '--quick');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toMatch(/lro bench: unknown option --quick/);
+    const positional = await lro('bench', 'quick');
+    expect(positional.code).toBe(2);
+    expect(positional.err).toMatch(/after --suite/);
+  }, 60_000);
 });

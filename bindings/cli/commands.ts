@@ -74,8 +74,17 @@ const DEMO_FLAGS: FlagSpec[] = [
   { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
 ];
 
+/** Defaults of `lro bench` (the built-in measurement in cli/bench.ts). */
+export const BENCH_DEFAULTS = Object.freeze({ packets: 4000, flows: 1, seconds: 2, batch: 256 });
+
 const BENCH_FLAGS: FlagSpec[] = [
-  { name: 'help', short: 'h', type: 'boolean', help: 'this help (other arguments go to bench/run.ts)' },
+  { name: 'packets', type: 'number', arg: 'N', help: `frames per pass (default ${BENCH_DEFAULTS.packets}: ~6 MB, so that a pass stays\nin the cache, as in the suite's bulk workload)` },
+  { name: 'flows', type: 'number', arg: 'N', help: `interleaved bulk flows (default ${BENCH_DEFAULTS.flows})` },
+  { name: 'seconds', type: 'number', arg: 'S', help: `measuring time, shared by the four runners (default ${BENCH_DEFAULTS.seconds})` },
+  { name: 'batch', type: 'number', arg: 'N', help: `frames per pushBatch call (default ${BENCH_DEFAULTS.batch}; 0 = push() per frame)` },
+  { name: 'json', type: 'boolean', help: 'print one JSON object: sink.wasm.mpps, sink.ts.mpps, sink.wasmOverTs, drain.…' },
+  { name: 'suite', type: 'boolean', help: 'run the full benchmark suite instead (bench/run.ts: a clone of the repository\nwith its dev dependencies; writes bench/RESULTS.md); every argument\nafter lro bench goes to it unparsed, e.g. lro bench --suite --quick' },
+  { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
 ];
 
 export const COMMANDS: Record<string, Command> = {
@@ -104,9 +113,13 @@ export const COMMANDS: Record<string, Command> = {
     load: () => import('./inspect.js'),
   },
   bench: {
-    synopsis: 'lro bench [args]',
-    about: 'Run the benchmark suite (bench/run.ts, in a clone of the repository; writes bench/RESULTS.md).\nArguments are passed on to it (e.g. --quick).',
+    synopsis: 'lro bench [options]   or   lro bench --suite [suite args]',
+    about: 'Time the WASM engine and the TS twin on the same generated bulk traffic (1448-byte segments),\n' +
+      'taking turns in alternating rounds, packets delivered to a sink and through drain(): Mpps,\n' +
+      'ns per frame and the WASM / TS ratio. Works from an installed package.\n' +
+      'With --suite: the full benchmark suite of a clone instead (npm run bench; writes bench/RESULTS.md).',
     flags: BENCH_FLAGS,
+    notes: 'Examples: lro bench --packets 100000 --seconds 5      lro bench --suite --quick',
     load: () => import('./bench.js'),
   },
   demo: {

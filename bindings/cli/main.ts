@@ -83,9 +83,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (!command) {
     throw new UsageError(cmd.startsWith('-') ? `lro: unknown option ${cmd} (see lro --help)` : `lro: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see lro --help)`);
   }
-  // bench passes its arguments on to the suite unparsed.
-  const parsed = cmd === 'bench' && !(rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h'))
-    ? { flags: new Map<string, string | number | boolean>(), positionals: [...rest] }
+  // `bench --suite` passes every other argument on to the suite unparsed.
+  const parsed = cmd === 'bench' && rest.includes('--suite')
+    ? { flags: new Map<string, string | number | boolean>([['suite', true]]), positionals: rest.filter((a) => a !== '--suite') }
     : parseArgs(cmd, rest, command.flags);
   if (parsed.flags.get('help')) {
     io.out(commandHelp(cmd));
