@@ -173,6 +173,21 @@ describe('generateTraffic', () => {
     expect(digest({ packets: 500 })).toBe(digest({ packets: 500, seed: 1 }));
   });
 
+  it('gives the same bytes as ever: pinned digests of diverse option sets', () => {
+    // The generator's output is relied on by tests and benchmark workloads. A deliberate change
+    // to it updates these digests (and says so); a refactor must leave them alone.
+    const pinned: [GenerateOptions, string][] = [
+      [{ packets: 2000 }, '9a6e7f2874592aca9edfb48a900cffbb2c47de93d41ccf739311b882fdd55938'],
+      [{ packets: 2000, seed: 3, loss: 0.05, reorder: 0.05, duplicate: 0.05, pshEvery: 3 }, '256c2fc518d62813caa2152c2c574e0c132a61c8e0469fcf15a843ac755d0d6c'],
+      [{ packets: 2000, seed: 4, ipv6: 0.5, vlan: 42, noise: 0.2 }, '00a6b95f93ada220b3078e9622deae96f0cf2dd350bfbbaa2418a5a8cf4ab8ce'],
+      [{ packets: 2000, seed: 5, smallSegments: [1, 300], timestamps: false, interleave: 'round-robin' }, '017c946a928789b7a704cfccabc10b439a0ef8fccd754d4037a111f596b434de'],
+      [{ packets: 2000, seed: 6, linkType: 113, noise: 0.1, flowSegments: 10, flows: 32 }, '0021b9841d27eb30282977bbbbf352b829471cb73230f7de5291cb232b0ecdac'],
+      [{ packets: 2000, seed: 7, linkType: 276, noise: 0.1, ipv6: 0.5, handshake: false }, '873995d8833f10abd864c4049b40af96864eaaad398db3375f1ed22cefc7c4b6'],
+      [{ packets: 2000, seed: 8, linkType: 101, noise: 0.2, ipv6: 0.4, seqStart: 0xfffff000, mss: 536, ackEvery: 0 }, 'ee29c26e098780900ed428c1100572dddde31f45073e2ce21b6b889a4518596e'],
+    ];
+    for (const [opts, sha] of pinned) expect(digest(opts), JSON.stringify(opts)).toBe(`2000:${sha}`);
+  });
+
   it('emits exactly `packets` frames in every configuration', () => {
     const configs: GenerateOptions[] = [
       {},

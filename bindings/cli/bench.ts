@@ -19,7 +19,6 @@ import { BENCH_DEFAULTS } from './commands.js';
 import type { CliIo } from './io.js';
 import { int, round } from './summary.js';
 
-
 /** The runners take turns this many times, so that a change in machine load hits all alike. */
 const ROUNDS = 5;
 /** Passes per runner before timing (the first also checks the output). */
