@@ -8,19 +8,18 @@ import {
   F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
 import { bufferAcquire, bufferCap, bufferPtr, bufferRelease } from './buffers';
+import {
+  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
+  IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
+  TCP_FLAGS, TCP_HEADER, TCP_WINDOW, URG,
+} from './headers';
 import * as P from './parse';
 import {
   REASON_CAPACITY, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740,
   REASON_MISMATCH_741, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_MISMATCH_WINDOW,
 } from './reason';
 
-export const FIN: u32 = 0x01;
-export const SYN: u32 = 0x02;
-export const RST: u32 = 0x04;
-export const PSH: u32 = 0x08;
-export const URG: u32 = 0x20;
-export const CWR: u32 = 0x80;
-const PROTO_TCP: u32 = 6;
+export { FIN, PSH, RST } from './headers'; // for engine.ts
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 const BUFFER_SLACK: i32 = 128;
 
@@ -37,10 +36,10 @@ export function bufferCapacity(maxAgg: i32): i32 {
  * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
  */
 export function ownFieldsForbid(b: usize): bool {
-  const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? 8 : 7));
+  const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? IPV4_TTL : IPV6_HOP_LIMIT));
   if (ttl < 1) return true;
   if ((P.flags & (SYN | RST | URG | CWR)) != 0) return true;
-  if (!gro && P.tcpHdrLen != 20) return true;
+  if (!gro && P.tcpHdrLen != TCP_HEADER) return true;
   return P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap;
 }
 
@@ -50,16 +49,17 @@ export function mismatch(f: i32, b: usize): i32 {
   const a = bufferPtr(f);
   const l3 = a + <usize>P.l3;
   const l4 = a + <usize>P.l4;
-  const firstFlags = <u32>load<u8>(l4, 13);
+  const firstFlags = <u32>load<u8>(l4, TCP_FLAGS);
   if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_736;
-  if (P.ack != P.be32(l4 + 8)) return REASON_MISMATCH_738;
+  if (P.ack != P.be32(l4 + TCP_ACK)) return REASON_MISMATCH_738;
   if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_740;
   if (gro) {
     const hdr = P.tcpHdrLen;
-    if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) || !sameWords(l4 + 20, b + <usize>P.l4 + 20, hdr - 20)) {
+    if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) ||
+      !sameWords(l4 + TCP_HEADER, b + <usize>P.l4 + TCP_HEADER, hdr - TCP_HEADER)) { // the options
       return REASON_MISMATCH_741;
     }
-    if (P.window != P.be16(l4 + 14)) return REASON_MISMATCH_WINDOW;
+    if (P.window != P.be16(l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
     if (!sameIpFields(l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;
     if (<u32>P.payloadLen > load<u32>(r, F_MSS)) return REASON_MISMATCH_MSS;
   }
@@ -70,10 +70,13 @@ export function mismatch(f: i32, b: usize): i32 {
 /** TTL / hop limit, TOS / traffic class (ECN included), DF, IPv6 flow label. */
 function sameIpFields(a: usize, n: usize): bool {
   if (P.ipVersion == 4) {
-    return load<u8>(a, 1) == load<u8>(n, 1) && (load<u8>(a, 6) & 0x40) == (load<u8>(n, 6) & 0x40) &&
-      load<u8>(a, 8) == load<u8>(n, 8);
+    const df = IPV4_DF >> 8; // in the first byte of the field
+    return load<u8>(a, IPV4_TOS) == load<u8>(n, IPV4_TOS) &&
+      (load<u8>(a, IPV4_FLAGS_FRAGMENT) & df) == (load<u8>(n, IPV4_FLAGS_FRAGMENT) & df) &&
+      load<u8>(a, IPV4_TTL) == load<u8>(n, IPV4_TTL);
   }
-  return load<u32>(a) == load<u32>(n) && load<u8>(a, 7) == load<u8>(n, 7);
+  return load<u32>(a, IPV6_FLOW) == load<u32>(n, IPV6_FLOW) &&
+    load<u8>(a, IPV6_HOP_LIMIT) == load<u8>(n, IPV6_HOP_LIMIT);
 }
 
 /** Equal option bytes; TCP options come in 4-byte words (the header length is a multiple of 4). */
@@ -119,7 +122,8 @@ export function aggStart(f: i32, b: usize): bool {
 
 /** Offset just past the aggregate's IP packet, relative to its buffer. */
 @inline function ipEndOf(r: usize): u32 {
-  return <u32>load<u8>(r, F_L3) + (load<u8>(r, F_IP_VERSION) == 4 ? 0 : 40) + load<u32>(r, F_IP_SIZE);
+  // IPv4's length field counts its header, IPv6's does not.
+  return <u32>load<u8>(r, F_L3) + (load<u8>(r, F_IP_VERSION) == 4 ? 0 : IPV6_HEADER) + load<u32>(r, F_IP_SIZE);
 }
 
 /**
@@ -161,22 +165,22 @@ export function aggFinish(f: i32): i32 {
   const ipSize = load<u32>(r, F_IP_SIZE);
   const v4 = load<u8>(r, F_IP_VERSION) == 4;
   if (v4) {
-    put16(l3 + 2, ipSize);
+    put16(l3 + IPV4_TOTAL_LENGTH, ipSize);
     if (fixChecksums) {
-      put16(l3 + 10, 0);
-      put16(l3 + 10, checksumField(sumWords(l3, 20)));
+      put16(l3 + IPV4_CHECKSUM, 0);
+      put16(l3 + IPV4_CHECKSUM, checksumField(sumWords(l3, IPV4_HEADER)));
     }
   } else {
-    put16(l3 + 4, ipSize);
+    put16(l3 + IPV6_PAYLOAD_LENGTH, ipSize);
   }
-  put16(l4 + 14, <u32>load<u16>(r, F_LAST_WINDOW));
-  store<u8>(l4, load<u8>(l4, 13) | (load<u8>(r, F_LAST_FLAGS) & <u8>(PSH | FIN)), 13);
+  put16(l4 + TCP_WINDOW, <u32>load<u16>(r, F_LAST_WINDOW));
+  store<u8>(l4, load<u8>(l4, TCP_FLAGS) | (load<u8>(r, F_LAST_FLAGS) & <u8>(PSH | FIN)), TCP_FLAGS);
   if (fixChecksums) {
-    const tcpLen = v4 ? ipSize - 20 : ipSize;
-    put16(l4 + 16, 0);
+    const tcpLen = v4 ? ipSize - IPV4_HEADER : ipSize;
+    put16(l4 + TCP_CHECKSUM, 0);
     const header = sumWords(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
     const pseudo = fold(load<u32>(r, F_PSEUDO) + tcpLen);
-    put16(l4 + 16, checksumField(pseudo + header + load<u32>(r, F_PAY_SUM)));
+    put16(l4 + TCP_CHECKSUM, checksumField(pseudo + header + load<u32>(r, F_PAY_SUM)));
   }
   return <i32>load<u32>(r, F_FRAME_LEN);
 }

@@ -1,6 +1,15 @@
 // Header parsing and the candidate check 714 (twin: bindings/twin/parse.ts). The result of the
 // last parse lives in the globals below (one frame at a time, nothing allocated).
 import { fold, sum16, sum16Copy, sumWords } from './checksum';
+import {
+  ETH_HEADER, ETH_IPV4, ETH_IPV6, ETH_QINQ, ETH_TYPE, ETH_VLAN, IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_HEADER,
+  IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
+  IPV6_EXT_LENGTH, IPV6_EXT_MIN, IPV6_EXT_NEXT, IPV6_FRAGMENT_HEADER, IPV6_FRAGMENT_OFFSET, IPV6_HEADER,
+  IPV6_NEXT_HEADER, IPV6_OFFSET_MASK, IPV6_PAYLOAD_LENGTH, IPV6_SRC, IPV6_FLOW, PROTO_AH, PROTO_DEST_OPTIONS,
+  PROTO_FRAGMENT, PROTO_HOP_BY_HOP, PROTO_ROUTING, PROTO_TCP, SLL2_HEADER, SLL2_PROTOCOL, SLL_HEADER,
+  SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
+  VLAN_HEADER, VLAN_ID_MASK, VLAN_TCI, VLAN_TYPE,
+} from './headers';
 
 export const LINK_ETHERNET: i32 = 1;
 export const LINK_RAW: i32 = 101;
@@ -21,12 +30,6 @@ export const NO_VLAN: u32 = 0x1000;
 // IPv4 addresses take the first 4 bytes of their slot; the rest is zero.
 export const KEY_BYTES: i32 = 40;
 export let keyScratch: usize = 0;
-
-const ETH_IPV4: u32 = 0x0800;
-const ETH_IPV6: u32 = 0x86dd;
-const ETH_VLAN: u32 = 0x8100;
-const ETH_QINQ: u32 = 0x88a8;
-const PROTO_TCP: u32 = 6;
 
 export let linkType: i32 = LINK_ETHERNET;
 export let verifyChecksums: bool = true;
@@ -76,25 +79,25 @@ export function parse(b: usize, len: i32, fullLen: i32): i32 {
   let etherType: u32 = 0;
   let vlan: u32 = NO_VLAN;
   if (linkType == LINK_ETHERNET) {
-    if (len < 14) return CLASS_OTHER;
-    etherType = be16(b + 12);
-    at = 14;
+    if (len < ETH_HEADER) return CLASS_OTHER;
+    etherType = be16(b + ETH_TYPE);
+    at = ETH_HEADER;
     if (etherType == ETH_VLAN || etherType == ETH_QINQ) {
-      if (len < 18) return CLASS_OTHER;
-      vlan = be16(b + 14) & 0xfff;
-      etherType = be16(b + 16);
-      at = 18;
+      if (len < VLAN_HEADER) return CLASS_OTHER;
+      vlan = be16(b + VLAN_TCI) & VLAN_ID_MASK;
+      etherType = be16(b + VLAN_TYPE);
+      at = VLAN_HEADER;
       // Two or more tags: not a candidate (SPEC §1).
       if (etherType == ETH_VLAN || etherType == ETH_QINQ) return CLASS_OTHER;
     }
   } else if (linkType == LINK_SLL) {
-    if (len < 16) return CLASS_OTHER;
-    etherType = be16(b + 14);
-    at = 16;
+    if (len < SLL_HEADER) return CLASS_OTHER;
+    etherType = be16(b + SLL_PROTOCOL);
+    at = SLL_HEADER;
   } else if (linkType == LINK_SLL2) {
-    if (len < 20) return CLASS_OTHER;
-    etherType = be16(b);
-    at = 20;
+    if (len < SLL2_HEADER) return CLASS_OTHER;
+    etherType = be16(b + SLL2_PROTOCOL);
+    at = SLL2_HEADER;
   } else { // LINK_RAW (init accepts no other link type)
     if (len < 1) return CLASS_OTHER;
     const version = load<u8>(b) >> 4;
@@ -108,91 +111,96 @@ export function parse(b: usize, len: i32, fullLen: i32): i32 {
 
 function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
-  if (len < l3 + 20 || (load<u8>(ip) >> 4) != 4) return CLASS_OTHER;
-  const ihl = <i32>(load<u8>(ip) & 15) << 2;
-  const totalLen = <i32>be16(ip + 2);
-  const fragment = be16(ip + 6);
-  if (<u32>load<u8>(ip, 9) != PROTO_TCP || (fragment & 0x1fff) != 0 || ihl < 20) return CLASS_OTHER;
+  if (len < l3 + IPV4_HEADER || (load<u8>(ip, IPV4_VERSION_IHL) >> 4) != 4) return CLASS_OTHER;
+  const ihl = <i32>(load<u8>(ip, IPV4_VERSION_IHL) & 15) << 2;
+  const totalLen = <i32>be16(ip + IPV4_TOTAL_LENGTH);
+  const fragment = be16(ip + IPV4_FLAGS_FRAGMENT);
+  if (<u32>load<u8>(ip, IPV4_PROTOCOL) != PROTO_TCP || (fragment & IPV4_OFFSET_MASK) != 0 || ihl < IPV4_HEADER) {
+    return CLASS_OTHER;
+  }
   const end = l3 + totalLen;
   const bound = min(len, end);
   const tcp = l3 + ihl;
-  if (tcp + 4 > bound) return CLASS_OTHER;
+  if (tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
   ipVersion = 4;
   ipSize = totalLen;
   ipEnd = end;
   l4 = tcp;
   const k = keyScratch;
   store<u32>(k, (4 << 16) | vlan);
-  store<u32>(k, load<u32>(b + <usize>tcp), 4);
-  store<u64>(k, <u64>load<u32>(ip, 12), 8); // source, zero-padded
+  store<u32>(k, load<u32>(b + <usize>tcp, TCP_SRC_PORT), 4); // both ports
+  store<u64>(k, <u64>load<u32>(ip, IPV4_SRC), 8); // source, zero-padded
   store<u64>(k, 0, 16);
-  store<u64>(k, <u64>load<u32>(ip, 16), 24); // destination, zero-padded
+  store<u64>(k, <u64>load<u32>(ip, IPV4_DST), 24); // destination, zero-padded
   store<u64>(k, 0, 32);
   readTcp(b, tcp, bound);
   // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-  if (ihl != 20 || (fragment & 0x2000) != 0 || end > len || totalLen < 40) return CLASS_KEYED;
-  if (sumWords(ip, 20) != 0xffff) return CLASS_KEYED;
-  addrSum = sumWords(ip + 12, 8);
+  if (ihl != IPV4_HEADER || (fragment & IPV4_MF) != 0 || end > len || totalLen < IPV4_HEADER + TCP_HEADER) {
+    return CLASS_KEYED;
+  }
+  if (sumWords(ip, IPV4_HEADER) != 0xffff) return CLASS_KEYED;
+  addrSum = sumWords(ip + IPV4_SRC, 8); // source and destination
   return checkTcp(b, tcp, end);
 }
 
 function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
-  if (len < l3 + 40 || (load<u8>(ip) >> 4) != 6) return CLASS_OTHER;
-  const payload = <i32>be16(ip + 4);
-  const end = l3 + 40 + payload;
+  if (len < l3 + IPV6_HEADER || (load<u8>(ip, IPV6_FLOW) >> 4) != 6) return CLASS_OTHER;
+  const payload = <i32>be16(ip + IPV6_PAYLOAD_LENGTH);
+  const end = l3 + IPV6_HEADER + payload;
   const bound = min(len, end);
-  let next = <u32>load<u8>(ip, 6);
-  let tcp = l3 + 40;
+  let next = <u32>load<u8>(ip, IPV6_NEXT_HEADER);
+  let tcp = l3 + IPV6_HEADER;
   let extHeaders = 0;
   let firstFragment = false;
   // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
   // Each is at least 8 bytes, so the walk is bounded by the frame's length.
-  while (next == 0 || next == 43 || next == 60 || next == 44 || next == 51) {
-    if (tcp + 8 > bound) return CLASS_OTHER;
+  while (next == PROTO_HOP_BY_HOP || next == PROTO_ROUTING || next == PROTO_DEST_OPTIONS ||
+    next == PROTO_FRAGMENT || next == PROTO_AH) {
+    if (tcp + IPV6_EXT_MIN > bound) return CLASS_OTHER;
     const ext = b + <usize>tcp;
-    if (next == 44) {
-      if ((be16(ext + 2) & 0xfff8) != 0) return CLASS_OTHER; // not the first fragment
+    if (next == PROTO_FRAGMENT) {
+      if ((be16(ext + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) != 0) return CLASS_OTHER; // not the first fragment
       firstFragment = true;
     }
-    const extLen: i32 = next == 44 ? 8
-      : next == 51 ? (<i32>load<u8>(ext, 1) + 2) << 2
-      : (<i32>load<u8>(ext, 1) + 1) << 3;
-    next = <u32>load<u8>(ext);
+    const extLen: i32 = next == PROTO_FRAGMENT ? IPV6_FRAGMENT_HEADER
+      : next == PROTO_AH ? (<i32>load<u8>(ext, IPV6_EXT_LENGTH) + 2) << 2
+      : (<i32>load<u8>(ext, IPV6_EXT_LENGTH) + 1) << 3;
+    next = <u32>load<u8>(ext, IPV6_EXT_NEXT);
     tcp += extLen;
     extHeaders++;
   }
-  if (next != PROTO_TCP || tcp + 4 > bound) return CLASS_OTHER;
+  if (next != PROTO_TCP || tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
   ipVersion = 6;
   ipSize = payload;
   ipEnd = end;
   l4 = tcp;
   const k = keyScratch;
   store<u32>(k, (6 << 16) | vlan);
-  store<u32>(k, load<u32>(b + <usize>tcp), 4);
-  memory.copy(k + 8, ip + 8, 32);
+  store<u32>(k, load<u32>(b + <usize>tcp, TCP_SRC_PORT), 4); // both ports
+  memory.copy(k + 8, ip + IPV6_SRC, 32); // source and destination
   readTcp(b, tcp, bound);
-  if (extHeaders != 0 || firstFragment || end > len || payload < 20) return CLASS_KEYED;
-  addrSum = sumWords(ip + 8, 32);
+  if (extHeaders != 0 || firstFragment || end > len || payload < TCP_HEADER) return CLASS_KEYED;
+  addrSum = sumWords(ip + IPV6_SRC, 32); // source and destination
   return checkTcp(b, tcp, end);
 }
 
 /** TCP fields present in the captured bytes (flags may be read from a non-candidate). */
 function readTcp(b: usize, tcp: i32, bound: i32): void {
   tcpHdrLen = 0;
-  if (tcp + 20 > bound) return;
+  if (tcp + TCP_HEADER > bound) return;
   const t = b + <usize>tcp;
-  seq = be32(t + 4);
-  ack = be32(t + 8);
-  flags = <u32>load<u8>(t, 13);
-  window = be16(t + 14);
-  tcpHdrLen = <i32>(load<u8>(t, 12) >> 4) << 2;
-  if (tcpHdrLen >= 20 && tcp + tcpHdrLen <= bound) payloadLen = bound - tcp - tcpHdrLen;
+  seq = be32(t + TCP_SEQ);
+  ack = be32(t + TCP_ACK);
+  flags = <u32>load<u8>(t, TCP_FLAGS);
+  window = be16(t + TCP_WINDOW);
+  tcpHdrLen = <i32>(load<u8>(t, TCP_DATA_OFFSET) >> 4) << 2;
+  if (tcpHdrLen >= TCP_HEADER && tcp + tcpHdrLen <= bound) payloadLen = bound - tcp - tcpHdrLen;
 }
 
 /** The TCP part of 714: header length sane, checksum correct (or not verified). */
 function checkTcp(b: usize, tcp: i32, end: i32): i32 {
-  if (tcpHdrLen < 20 || tcp + tcpHdrLen > end) return CLASS_KEYED;
+  if (tcpHdrLen < TCP_HEADER || tcp + tcpHdrLen > end) return CLASS_KEYED;
   const t = b + <usize>tcp;
   const pseudo = fold(addrSum + PROTO_TCP + <u32>(end - tcp));
   const headerSum = sumWords(t, tcpHdrLen);

@@ -3,15 +3,19 @@
 // whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
 // later segment's payload appended at the IP end.
 import { fold, sum16, swap16, checksumField } from './checksum.js';
-import { Buffers } from './buffers.js';
-import { Parsed, be32 } from './parse.js';
+import type { Buffers } from './buffers.js';
+import {
+  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
+  IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
+  TCP_FLAGS, TCP_HEADER, TCP_WINDOW, URG,
+} from './headers.js';
+import { type Parsed, be16, be32 } from './parse.js';
 import {
   REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
   REASON_MISMATCH_WINDOW, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_CAPACITY,
 } from '../abi.js';
 
-export const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, URG = 0x20, CWR = 0x80;
-const PROTO_TCP = 6;
+export { FIN, PSH, RST } from './headers.js'; // for engine.ts
 export class Aggregates {
   /** The pool's bytes (pool.bytes): flow f's buffer starts at pool.bufferPtr(f). */
   readonly buffers: Uint8Array;
@@ -63,10 +67,10 @@ export class Aggregates {
    * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
    */
   ownFieldsForbid(p: Parsed, b: Uint8Array): boolean {
-    const ttl = p.ipVersion === 4 ? b[p.l3 + 8] : b[p.l3 + 7];
+    const ttl = b[p.l3 + (p.ipVersion === 4 ? IPV4_TTL : IPV6_HOP_LIMIT)];
     if (ttl < 1) return true;
     if ((p.flags & (SYN | RST | URG | CWR)) !== 0) return true;
-    if (!this.gro && p.tcpHdrLen !== 20) return true;
+    if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return true;
     return p.ipSize > this.maxAggregate || p.frameLen > this.capacity;
   }
 
@@ -76,14 +80,17 @@ export class Aggregates {
     const base = this.pool.bufferPtr(f);
     const l3 = base + p.l3;
     const l4 = base + p.l4;
-    const firstFlags = a[l4 + 13];
+    const firstFlags = a[l4 + TCP_FLAGS];
     if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_736;
-    if (p.ack !== be32(a, l4 + 8)) return REASON_MISMATCH_738;
+    if (p.ack !== be32(a, l4 + TCP_ACK)) return REASON_MISMATCH_738;
     if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_740;
     if (this.gro) {
       const hdr = p.tcpHdrLen;
-      if (hdr !== this.tcpHdrLen[f] || !sameBytes(a, l4 + 20, b, p.l4 + 20, hdr - 20)) return REASON_MISMATCH_741;
-      if (p.window !== ((a[l4 + 14] << 8) | a[l4 + 15])) return REASON_MISMATCH_WINDOW;
+      if (hdr !== this.tcpHdrLen[f] ||
+        !sameBytes(a, l4 + TCP_HEADER, b, p.l4 + TCP_HEADER, hdr - TCP_HEADER)) { // the options
+        return REASON_MISMATCH_741;
+      }
+      if (p.window !== be16(a, l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
       if (!this.sameIpFields(a, l3, b, p)) return REASON_MISMATCH_IP;
       if (p.payloadLen > this.mss[f]) return REASON_MISMATCH_MSS;
     }
@@ -95,9 +102,13 @@ export class Aggregates {
   private sameIpFields(a: Uint8Array, l3: number, b: Uint8Array, p: Parsed): boolean {
     const n = p.l3;
     if (p.ipVersion === 4) {
-      return a[l3 + 1] === b[n + 1] && (a[l3 + 6] & 0x40) === (b[n + 6] & 0x40) && a[l3 + 8] === b[n + 8];
+      const df = IPV4_DF >> 8; // in the first byte of the field
+      return a[l3 + IPV4_TOS] === b[n + IPV4_TOS] &&
+        (a[l3 + IPV4_FLAGS_FRAGMENT] & df) === (b[n + IPV4_FLAGS_FRAGMENT] & df) &&
+        a[l3 + IPV4_TTL] === b[n + IPV4_TTL];
     }
-    return sameBytes(a, l3, b, n, 4) && a[l3 + 7] === b[n + 7];
+    return sameBytes(a, l3 + IPV6_FLOW, b, n + IPV6_FLOW, 4) &&
+      a[l3 + IPV6_HOP_LIMIT] === b[n + IPV6_HOP_LIMIT];
   }
 
   /**
@@ -134,7 +145,8 @@ export class Aggregates {
 
   /** Offset just past the aggregate's IP packet, relative to its buffer. */
   private ipEndOf(f: number): number {
-    return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : 40) + this.ipSize[f];
+    // IPv4's length field counts its header, IPv6's does not.
+    return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : IPV6_HEADER) + this.ipSize[f];
   }
 
   /**
@@ -174,22 +186,22 @@ export class Aggregates {
     const l4 = base + this.l4[f];
     const ipSize = this.ipSize[f];
     if (this.ipVersion[f] === 4) {
-      put16(a, l3 + 2, ipSize);
+      put16(a, l3 + IPV4_TOTAL_LENGTH, ipSize);
       if (this.fixChecksums) {
-        put16(a, l3 + 10, 0);
-        put16(a, l3 + 10, checksumField(sum16(a, l3, l3 + 20)));
+        put16(a, l3 + IPV4_CHECKSUM, 0);
+        put16(a, l3 + IPV4_CHECKSUM, checksumField(sum16(a, l3, l3 + IPV4_HEADER)));
       }
     } else {
-      put16(a, l3 + 4, ipSize);
+      put16(a, l3 + IPV6_PAYLOAD_LENGTH, ipSize);
     }
-    put16(a, l4 + 14, this.lastWindow[f]);
-    a[l4 + 13] |= this.lastFlags[f] & (PSH | FIN);
+    put16(a, l4 + TCP_WINDOW, this.lastWindow[f]);
+    a[l4 + TCP_FLAGS] |= this.lastFlags[f] & (PSH | FIN);
     if (this.fixChecksums) {
-      const tcpLen = this.ipVersion[f] === 4 ? ipSize - 20 : ipSize;
-      put16(a, l4 + 16, 0);
+      const tcpLen = this.ipVersion[f] === 4 ? ipSize - IPV4_HEADER : ipSize;
+      put16(a, l4 + TCP_CHECKSUM, 0);
       const header = sum16(a, l4, l4 + this.tcpHdrLen[f]);
       const pseudo = fold(this.pseudoBase[f] + tcpLen);
-      put16(a, l4 + 16, checksumField(pseudo + header + this.payloadSum[f]));
+      put16(a, l4 + TCP_CHECKSUM, checksumField(pseudo + header + this.payloadSum[f]));
     }
     return this.frameLen[f];
   }

@@ -1,6 +1,15 @@
 // Header parsing and the candidate check 714 (twin of assembly/parse.ts).
 import { LINK_ETHERNET, LINK_SLL, LINK_SLL2 } from '../abi.js';
 import { fold, sum16 } from './checksum.js';
+import {
+  ETH_HEADER, ETH_IPV4, ETH_IPV6, ETH_QINQ, ETH_TYPE, ETH_VLAN, IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_HEADER,
+  IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
+  IPV6_EXT_LENGTH, IPV6_EXT_MIN, IPV6_EXT_NEXT, IPV6_FRAGMENT_HEADER, IPV6_FRAGMENT_OFFSET, IPV6_HEADER,
+  IPV6_NEXT_HEADER, IPV6_OFFSET_MASK, IPV6_PAYLOAD_LENGTH, IPV6_SRC, IPV6_FLOW, PROTO_AH, PROTO_DEST_OPTIONS,
+  PROTO_FRAGMENT, PROTO_HOP_BY_HOP, PROTO_ROUTING, PROTO_TCP, SLL2_HEADER, SLL2_PROTOCOL, SLL_HEADER,
+  SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
+  VLAN_HEADER, VLAN_ID_MASK, VLAN_TCI, VLAN_TYPE,
+} from './headers.js';
 
 /** Frame classes: what the engine may do with a frame. */
 export const CLASS_OTHER = 0; //     no TCP ports reachable: pass-through, belongs to nobody
@@ -11,12 +20,6 @@ export const CLASS_CANDIDATE = 2; // passed 714 (its payload checksum: see verif
 export const NO_VLAN = 0x1000;
 /** Words in a flow key: [version<<16 | vlan, ports, src ×4, dst ×4] (IPv4 addresses zero-padded). */
 export const KEY_WORDS = 10;
-
-const ETH_IPV4 = 0x0800;
-const ETH_IPV6 = 0x86dd;
-const ETH_VLAN = 0x8100;
-const ETH_QINQ = 0x88a8;
-const PROTO_TCP = 6;
 
 // 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
 // payload into the connection buffer (copyPayload), or alone when the segment will not be copied
@@ -62,25 +65,25 @@ export class Parsed {
     let vlan = NO_VLAN;
     const link = this.linkType;
     if (link === LINK_ETHERNET) {
-      if (len < 14) return CLASS_OTHER;
-      etherType = be16(b, 12);
-      l3 = 14;
+      if (len < ETH_HEADER) return CLASS_OTHER;
+      etherType = be16(b, ETH_TYPE);
+      l3 = ETH_HEADER;
       if (etherType === ETH_VLAN || etherType === ETH_QINQ) {
-        if (len < 18) return CLASS_OTHER;
-        vlan = be16(b, 14) & 0xfff;
-        etherType = be16(b, 16);
-        l3 = 18;
+        if (len < VLAN_HEADER) return CLASS_OTHER;
+        vlan = be16(b, VLAN_TCI) & VLAN_ID_MASK;
+        etherType = be16(b, VLAN_TYPE);
+        l3 = VLAN_HEADER;
         // Two or more tags: not a candidate (SPEC §1).
         if (etherType === ETH_VLAN || etherType === ETH_QINQ) return CLASS_OTHER;
       }
     } else if (link === LINK_SLL) {
-      if (len < 16) return CLASS_OTHER;
-      etherType = be16(b, 14);
-      l3 = 16;
+      if (len < SLL_HEADER) return CLASS_OTHER;
+      etherType = be16(b, SLL_PROTOCOL);
+      l3 = SLL_HEADER;
     } else if (link === LINK_SLL2) {
-      if (len < 20) return CLASS_OTHER;
-      etherType = be16(b, 0);
-      l3 = 20;
+      if (len < SLL2_HEADER) return CLASS_OTHER;
+      etherType = be16(b, SLL2_PROTOCOL);
+      l3 = SLL2_HEADER;
     } else {
       if (len < 1) return CLASS_OTHER;
       const version = b[0] >> 4;
@@ -94,15 +97,17 @@ export class Parsed {
 
   private parseIpv4(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
-    if (len < l3 + 20 || b[l3] >> 4 !== 4) return CLASS_OTHER;
-    const ihl = (b[l3] & 15) << 2;
-    const totalLen = be16(b, l3 + 2);
-    const fragment = be16(b, l3 + 6);
-    if (b[l3 + 9] !== PROTO_TCP || (fragment & 0x1fff) !== 0 || ihl < 20) return CLASS_OTHER;
+    if (len < l3 + IPV4_HEADER || b[l3 + IPV4_VERSION_IHL] >> 4 !== 4) return CLASS_OTHER;
+    const ihl = (b[l3 + IPV4_VERSION_IHL] & 15) << 2;
+    const totalLen = be16(b, l3 + IPV4_TOTAL_LENGTH);
+    const fragment = be16(b, l3 + IPV4_FLAGS_FRAGMENT);
+    if (b[l3 + IPV4_PROTOCOL] !== PROTO_TCP || (fragment & IPV4_OFFSET_MASK) !== 0 || ihl < IPV4_HEADER) {
+      return CLASS_OTHER;
+    }
     const ipEnd = l3 + totalLen;
     const bound = Math.min(len, ipEnd);
     const l4 = l3 + ihl;
-    if (l4 + 4 > bound) return CLASS_OTHER;
+    if (l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
     this.ipVersion = 4;
     this.ipSize = totalLen;
     this.ipEnd = ipEnd;
@@ -110,72 +115,77 @@ export class Parsed {
     this.key.fill(0);
     this.key[0] = (4 << 16) | vlan;
     const kb = this.keyBytes;
-    copyBytes(kb, 4, b, l4, 4);
-    copyBytes(kb, 8, b, l3 + 12, 4);
-    copyBytes(kb, 24, b, l3 + 16, 4);
+    copyBytes(kb, 4, b, l4 + TCP_SRC_PORT, 4); // both ports
+    copyBytes(kb, 8, b, l3 + IPV4_SRC, 4);
+    copyBytes(kb, 24, b, l3 + IPV4_DST, 4);
     this.readTcp(b, l4, bound);
     // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-    if (ihl !== 20 || (fragment & 0x2000) !== 0 || ipEnd > len || totalLen < 40) return CLASS_KEYED;
-    if (sum16(b, l3, l3 + 20) !== 0xffff) return CLASS_KEYED;
-    this.addrSum = sum16(b, l3 + 12, l3 + 20);
+    if (ihl !== IPV4_HEADER || (fragment & IPV4_MF) !== 0 || ipEnd > len || totalLen < IPV4_HEADER + TCP_HEADER) {
+      return CLASS_KEYED;
+    }
+    if (sum16(b, l3, l3 + IPV4_HEADER) !== 0xffff) return CLASS_KEYED;
+    this.addrSum = sum16(b, l3 + IPV4_SRC, l3 + IPV4_SRC + 8); // source and destination
     return this.checkTcp(b, l4, ipEnd);
   }
 
   private parseIpv6(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
-    if (len < l3 + 40 || b[l3] >> 4 !== 6) return CLASS_OTHER;
-    const payloadLen = be16(b, l3 + 4);
-    const ipEnd = l3 + 40 + payloadLen;
+    if (len < l3 + IPV6_HEADER || b[l3 + IPV6_FLOW] >> 4 !== 6) return CLASS_OTHER;
+    const payloadLen = be16(b, l3 + IPV6_PAYLOAD_LENGTH);
+    const ipEnd = l3 + IPV6_HEADER + payloadLen;
     const bound = Math.min(len, ipEnd);
-    let next = b[l3 + 6];
-    let l4 = l3 + 40;
+    let next = b[l3 + IPV6_NEXT_HEADER];
+    let l4 = l3 + IPV6_HEADER;
     let extHeaders = 0;
     let firstFragment = false;
     // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
     // Each is at least 8 bytes, so the walk is bounded by the frame's length.
-    while (next === 0 || next === 43 || next === 60 || next === 44 || next === 51) {
-      if (l4 + 8 > bound) return CLASS_OTHER;
-      if (next === 44) {
-        if ((be16(b, l4 + 2) & 0xfff8) !== 0) return CLASS_OTHER; // not the first fragment
+    while (next === PROTO_HOP_BY_HOP || next === PROTO_ROUTING || next === PROTO_DEST_OPTIONS ||
+      next === PROTO_FRAGMENT || next === PROTO_AH) {
+      if (l4 + IPV6_EXT_MIN > bound) return CLASS_OTHER;
+      if (next === PROTO_FRAGMENT) {
+        if ((be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return CLASS_OTHER; // not the first fragment
         firstFragment = true;
       }
-      const extLen = next === 44 ? 8 : next === 51 ? (b[l4 + 1] + 2) << 2 : (b[l4 + 1] + 1) << 3;
-      next = b[l4];
+      const extLen = next === PROTO_FRAGMENT ? IPV6_FRAGMENT_HEADER
+        : next === PROTO_AH ? (b[l4 + IPV6_EXT_LENGTH] + 2) << 2
+        : (b[l4 + IPV6_EXT_LENGTH] + 1) << 3;
+      next = b[l4 + IPV6_EXT_NEXT];
       l4 += extLen;
       extHeaders++;
     }
-    if (next !== PROTO_TCP || l4 + 4 > bound) return CLASS_OTHER;
+    if (next !== PROTO_TCP || l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
     this.ipVersion = 6;
     this.ipSize = payloadLen;
     this.ipEnd = ipEnd;
     this.l4 = l4;
     this.key[0] = (6 << 16) | vlan;
     const kb = this.keyBytes;
-    copyBytes(kb, 4, b, l4, 4);
-    copyBytes(kb, 8, b, l3 + 8, 32);
+    copyBytes(kb, 4, b, l4 + TCP_SRC_PORT, 4); // both ports
+    copyBytes(kb, 8, b, l3 + IPV6_SRC, 32); // source and destination
     this.readTcp(b, l4, bound);
-    if (extHeaders !== 0 || firstFragment || ipEnd > len || payloadLen < 20) return CLASS_KEYED;
-    this.addrSum = sum16(b, l3 + 8, l3 + 40);
+    if (extHeaders !== 0 || firstFragment || ipEnd > len || payloadLen < TCP_HEADER) return CLASS_KEYED;
+    this.addrSum = sum16(b, l3 + IPV6_SRC, l3 + IPV6_SRC + 32); // source and destination
     return this.checkTcp(b, l4, ipEnd);
   }
 
   /** TCP fields present in the captured bytes (flags may be read from a non-candidate). */
   private readTcp(b: Uint8Array, l4: number, bound: number): void {
     this.tcpHdrLen = 0;
-    if (l4 + 20 > bound) return;
-    this.seq = be32(b, l4 + 4);
-    this.ack = be32(b, l4 + 8);
-    this.flags = b[l4 + 13];
-    this.window = be16(b, l4 + 14);
-    const tcpHdrLen = (b[l4 + 12] >> 4) << 2;
+    if (l4 + TCP_HEADER > bound) return;
+    this.seq = be32(b, l4 + TCP_SEQ);
+    this.ack = be32(b, l4 + TCP_ACK);
+    this.flags = b[l4 + TCP_FLAGS];
+    this.window = be16(b, l4 + TCP_WINDOW);
+    const tcpHdrLen = (b[l4 + TCP_DATA_OFFSET] >> 4) << 2;
     this.tcpHdrLen = tcpHdrLen;
-    if (tcpHdrLen >= 20 && l4 + tcpHdrLen <= bound) this.payloadLen = bound - l4 - tcpHdrLen;
+    if (tcpHdrLen >= TCP_HEADER && l4 + tcpHdrLen <= bound) this.payloadLen = bound - l4 - tcpHdrLen;
   }
 
   /** The TCP part of 714: header length sane, checksum correct (or not verified). */
   private checkTcp(b: Uint8Array, l4: number, ipEnd: number): number {
     const tcpHdrLen = this.tcpHdrLen;
-    if (tcpHdrLen < 20 || l4 + tcpHdrLen > ipEnd) return CLASS_KEYED;
+    if (tcpHdrLen < TCP_HEADER || l4 + tcpHdrLen > ipEnd) return CLASS_KEYED;
     const pseudo = fold(this.addrSum + PROTO_TCP + (ipEnd - l4));
     const headerSum = sum16(b, l4, l4 + tcpHdrLen);
     if (this.verifyChecksums) {

@@ -1,0 +1,110 @@
+// Header fields of the frames the engine reads and writes (twin: bindings/twin/headers.ts, the same
+// names and values; test/headers-parity.test.ts compares them). Offsets are bytes from the start of
+// their own header; 16- and 32-bit fields are big-endian. Every constant here has the form
+// `export const NAME: i32 = value;` (the parity test reads this file as text).
+
+// ── Link layer ────────────────────────────────────────────────────────────────────────────────
+//
+// Ethernet II, untagged (14 bytes) or with one 802.1Q / 802.1ad tag (18 bytes):
+// ┌──────────┬──────────┬──────────┐       ┌──────────┬──────────┬──────────┬──────────┬──────────┐
+// │ 0 dst[6] │ 6 src[6] │ 12 type  │       │ 0 dst[6] │ 6 src[6] │ 12 tag   │ 14 TCI   │ 16 type  │
+// └──────────┴──────────┴──────────┘       └──────────┴──────────┴──────────┴──────────┴──────────┘
+export const ETH_TYPE: i32 = 12; //          EtherType (or the tag's TPID)
+export const ETH_HEADER: i32 = 14;
+export const VLAN_TCI: i32 = 14; //          tag control: PCP 3 bits, DEI 1, VLAN id 12
+export const VLAN_TYPE: i32 = 16; //         EtherType after the tag
+export const VLAN_HEADER: i32 = 18;
+export const VLAN_ID_MASK: i32 = 0xfff;
+
+export const ETH_IPV4: i32 = 0x0800;
+export const ETH_IPV6: i32 = 0x86dd;
+export const ETH_VLAN: i32 = 0x8100; //      802.1Q tag
+export const ETH_QINQ: i32 = 0x88a8; //      802.1ad (service) tag
+
+// Linux cooked capture: SLL (16 bytes, protocol at 14) and SLL2 (20 bytes, protocol at 0).
+export const SLL_PROTOCOL: i32 = 14;
+export const SLL_HEADER: i32 = 16;
+export const SLL2_PROTOCOL: i32 = 0;
+export const SLL2_HEADER: i32 = 20;
+
+// ── IPv4 ──────────────────────────────────────────────────────────────────────────────────────
+//
+// ┌────────────────┬────────┬─────────────────┬──────────────┬──────────────────────┐
+// │ 0 version/IHL  │ 1 TOS  │ 2 total length  │ 4 id         │ 6 flags/frag. offset │
+// ├────────┬───────┴────────┼─────────────────┼──────────────┴──────────────────────┤
+// │ 8 TTL  │ 9 protocol     │ 10 checksum     │ 12 src[4]   16 dst[4]   20 options… │
+// └────────┴────────────────┴─────────────────┴─────────────────────────────────────┘
+export const IPV4_VERSION_IHL: i32 = 0; //    version << 4 | header length in 32-bit words
+export const IPV4_TOS: i32 = 1; //            DSCP and ECN
+export const IPV4_TOTAL_LENGTH: i32 = 2; //   header and payload
+export const IPV4_ID: i32 = 4;
+export const IPV4_FLAGS_FRAGMENT: i32 = 6; // 16 bits: reserved, DF, MF, fragment offset (13)
+export const IPV4_TTL: i32 = 8;
+export const IPV4_PROTOCOL: i32 = 9;
+export const IPV4_CHECKSUM: i32 = 10;
+export const IPV4_SRC: i32 = 12;
+export const IPV4_DST: i32 = 16;
+export const IPV4_HEADER: i32 = 20; //        without options
+export const IPV4_DF: i32 = 0x4000; //        bits of the IPV4_FLAGS_FRAGMENT field
+export const IPV4_MF: i32 = 0x2000;
+export const IPV4_OFFSET_MASK: i32 = 0x1fff;
+
+// ── IPv6 ──────────────────────────────────────────────────────────────────────────────────────
+//
+// ┌───────────────────────────────────┬──────────────────┬───────────┬─────────────┐
+// │ 0 version, class, flow label (32) │ 4 payload length │ 6 next    │ 7 hop limit │
+// ├───────────────────────────────────┴──────────────────┴───────────┴─────────────┤
+// │ 8 src[16]                              24 dst[16]                          40  │
+// └────────────────────────────────────────────────────────────────────────────────┘
+export const IPV6_FLOW: i32 = 0; //           version 4 bits, traffic class 8, flow label 20
+export const IPV6_PAYLOAD_LENGTH: i32 = 4; // everything after this 40-byte header
+export const IPV6_NEXT_HEADER: i32 = 6;
+export const IPV6_HOP_LIMIT: i32 = 7;
+export const IPV6_SRC: i32 = 8;
+export const IPV6_DST: i32 = 24;
+export const IPV6_HEADER: i32 = 40;
+
+// Extension headers: next header at 0, length at 1 (8-byte units after the first 8; AH: 4-byte
+// units minus 2); the fragment header is 8 bytes with the fragment offset in the top 13 bits at 2.
+export const IPV6_EXT_NEXT: i32 = 0;
+export const IPV6_EXT_LENGTH: i32 = 1;
+export const IPV6_EXT_MIN: i32 = 8; //        every extension header is at least this long
+export const IPV6_FRAGMENT_OFFSET: i32 = 2;
+export const IPV6_FRAGMENT_HEADER: i32 = 8;
+export const IPV6_OFFSET_MASK: i32 = 0xfff8;
+
+// Protocol numbers (IPv4 protocol, IPv6 next header).
+export const PROTO_HOP_BY_HOP: i32 = 0;
+export const PROTO_TCP: i32 = 6;
+export const PROTO_ROUTING: i32 = 43;
+export const PROTO_FRAGMENT: i32 = 44;
+export const PROTO_AH: i32 = 51;
+export const PROTO_DEST_OPTIONS: i32 = 60;
+
+// ── TCP ───────────────────────────────────────────────────────────────────────────────────────
+//
+// ┌───────────────┬───────────────┬──────────────────────┬──────────────────────┐
+// │ 0 src port    │ 2 dst port    │ 4 sequence number    │ 8 ack number         │
+// ├────────┬──────┴──┬────────────┼───────────────┬──────┴──────────────────────┤
+// │ 12 off │ 13 flags│ 14 window  │ 16 checksum   │ 18 urgent   20 options…     │
+// └────────┴─────────┴────────────┴───────────────┴─────────────────────────────┘
+export const TCP_SRC_PORT: i32 = 0;
+export const TCP_DST_PORT: i32 = 2;
+export const TCP_SEQ: i32 = 4;
+export const TCP_ACK: i32 = 8;
+export const TCP_DATA_OFFSET: i32 = 12; //    header length in 32-bit words << 4
+export const TCP_FLAGS: i32 = 13;
+export const TCP_WINDOW: i32 = 14;
+export const TCP_CHECKSUM: i32 = 16;
+export const TCP_URGENT: i32 = 18;
+export const TCP_HEADER: i32 = 20; //         without options
+
+// Bits of the TCP_FLAGS byte.
+export const FIN: i32 = 0x01;
+export const SYN: i32 = 0x02;
+export const RST: i32 = 0x04;
+export const PSH: i32 = 0x08;
+export const ACK: i32 = 0x10;
+export const URG: i32 = 0x20;
+export const ECE: i32 = 0x40;
+export const CWR: i32 = 0x80;
