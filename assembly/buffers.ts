@@ -1,4 +1,4 @@
-// Connection buffers (618), pooled (twin: the buffer pool in bindings/twin/aggregate.ts). A flow
+// Connection buffers (618), pooled (twin: bindings/twin/buffers.ts). A flow
 // holds a buffer only while it has a pending aggregate, so memory follows `maxPending` (aggregates
 // held at once) rather than `maxFlows` (connections tracked). With maxPending = maxFlows (the
 // default) a buffer is always free when a flow needs one; with fewer, the engine sends the

@@ -1,5 +1,5 @@
 // The context-database entry (FIG. 6, 608-620): one fixed record per flow index, FLOW_SIZE bytes
-// at flowsBase + index * FLOW_SIZE. Twin: the typed arrays of bindings/twin/{flow-table,timers,aggregate}.ts.
+// at flowsBase + index * FLOW_SIZE. Twin: the typed arrays of bindings/twin/{flow-table,timers,aggregate,buffers}.ts.
 //
 // ┌─────┬──────────────────────────────────────────────────────────────────────────────┐
 // │   0 │ key[40]        flow key (parse.ts layout)                                    │
@@ -26,12 +26,11 @@
 export const FLOW_SIZE: usize = 128;
 export const F_HASH: usize = 40;
 export const F_SEGMENTS: usize = 44;
+// The DelTimer fields sit 8 bytes after the AgTimer's (delAt, delPrev, delNext): timers.ts
+// addresses list l's fields as F_AG_* + l * 8.
 export const F_AG_AT: usize = 48;
-export const F_DEL_AT: usize = 56;
 export const F_AG_PREV: usize = 64;
 export const F_AG_NEXT: usize = 68;
-export const F_DEL_PREV: usize = 72;
-export const F_DEL_NEXT: usize = 76;
 export const F_NEXT_SEQ: usize = 80;
 export const F_FRAME_LEN: usize = 84;
 export const F_IP_SIZE: usize = 88;

@@ -30,13 +30,9 @@ const STAGE_BYTES: i32 = 1 << 20;
 let stageDesc: usize = 0;
 let stageData: usize = 0;
 
-@inline function align(p: usize, to: usize): usize {
-  return (p + to - 1) & ~(to - 1);
-}
-
 /** Lay out every region; returns the first byte past the end (in u64: it may not fit in 4 GiB). */
 function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
-  let p = <u64>align(__heap_base, 64);
+  let p = align64(<u64>__heap_base, 64);
   S.statsBase = <usize>p;
   p += <u64>S.STAT_COUNT << 3;
   p = align64(p, 16);

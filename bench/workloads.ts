@@ -75,7 +75,7 @@ export function pack(name: string, description: string, source: Iterable<{ data:
     at += data.length;
     rel[i] = timeUs - t0;
     bytes += data.length;
-    if (parsed.parse(data) !== 2 || parsed.payloadLen === 0) non++;
+    if (parsed.parse(data) !== 2 || parsed.payloadLen === 0 || !parsed.verifyPayload(data)) non++;
   }
   return {
     name, description, frames, rel, bytes, flows, maxFlows,

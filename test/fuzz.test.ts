@@ -59,8 +59,9 @@ describe('oracle self-test: planted bugs are caught', () => {
     'odd-offset checksum': [A, 'append', (orig) => function (this: any, f: number, p: unknown, b: unknown) {
       const odd = this.payloadLen[f] & 1;
       this.payloadLen[f] -= odd;
-      orig.call(this, f, p, b);
+      const joined = orig.call(this, f, p, b);
       this.payloadLen[f] += odd;
+      return joined;
     }],
     // Stamp an AgTimer send 1 µs after its deadline.
     'late ag-timer': [T, 'send', (orig) => function (this: unknown, f: number, reason: number, t: number) {

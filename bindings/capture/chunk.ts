@@ -22,8 +22,6 @@ export class Chunk {
   base = 0;
   /** No more bytes in the file. */
   eof = false;
-  /** How many times the buffer had to grow (diagnostics / tests). */
-  grows = 0;
   /**
    * Called right before buffered bytes are moved or overwritten (ReadOptions.beforeRefill):
    * until then, every view handed out since the previous call is still intact.
@@ -83,7 +81,6 @@ export class Chunk {
       bigger.set(this.buf.subarray(this.pos, this.end));
       this.buf = bigger;
       this.view = new DataView(bigger.buffer);
-      this.grows++;
     } else if (this.pos > 0) {
       this.buf.copyWithin(0, this.pos, this.end);
     }

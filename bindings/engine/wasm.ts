@@ -120,7 +120,7 @@ export class WasmEngine extends EngineBase {
     const status = this.core.init(o.maxFlows, o.maxPending, o.maxAggregate, o.threshold, o.aggregateTimeoutUs,
       o.idleTimeoutMs * 1000, o.preset === 'gro' ? 1 : 0, o.verifyChecksums ? 1 : 0, o.fixChecksums ? 1 : 0,
       o.hashSeed >>> 0, o.linkType);
-    if (status !== 0) throw new Error('large-receive: WebAssembly memory smaller than the core layout');
+    if (status !== 0) throw new RangeError('large-receive: WebAssembly memory smaller than the core layout');
     this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, STAT_COUNT);
     this.stageData = this.core.stageDataPtr() >>> 0;
     this.stageDesc = this.core.stageDescPtr() >>> 0;
