@@ -17,23 +17,52 @@ async function compile(args: string[]): Promise<void> {
 }
 
 function newestSource(dir: string): number {
-  return Math.max(...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(dir, f)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => statSync(join(dir, f)).mtimeMs),
+  );
 }
 
 /** The bound kernels, the engine (if its source is newer) and the engine's profiling build. */
 export async function buildWasm(profile: boolean, log: (line: string) => void): Promise<void> {
-  await compile([join(ROOT, 'bench/kernels.ts'), '--config', 'none', '--outFile', KERNELS_WASM, '--runtime', 'stub',
-    '--enable', 'simd', '-O3', '--noAssert', '--initialMemory', '24']);
+  await compile([
+    join(ROOT, 'bench/kernels.ts'),
+    '--config',
+    'none',
+    '--outFile',
+    KERNELS_WASM,
+    '--runtime',
+    'stub',
+    '--enable',
+    'simd',
+    '-O3',
+    '--noAssert',
+    '--initialMemory',
+    '24',
+  ]);
   let engineTime = 0;
   try {
     engineTime = statSync(ENGINE_WASM).mtimeMs;
-  } catch { /* not built */ }
+  } catch {
+    /* not built */
+  }
   if (engineTime < newestSource(join(ROOT, 'assembly'))) {
     log('build/lro.wasm is older than assembly/: rebuilding it (npm run build)');
     await compile([join(ROOT, 'assembly/index.ts'), '--config', join(ROOT, 'asconfig.json'), '--target', 'release']);
   }
   if (profile) {
-    await compile([join(ROOT, 'assembly/index.ts'), '--config', join(ROOT, 'asconfig.json'), '--target', 'release',
-      '--debug', '--outFile', PROFILE_WASM, '--textFile', join(ROOT, 'build/lro.profile.wat')]);
+    await compile([
+      join(ROOT, 'assembly/index.ts'),
+      '--config',
+      join(ROOT, 'asconfig.json'),
+      '--target',
+      'release',
+      '--debug',
+      '--outFile',
+      PROFILE_WASM,
+      '--textFile',
+      join(ROOT, 'build/lro.profile.wat'),
+    ]);
   }
 }

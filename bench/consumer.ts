@@ -57,7 +57,8 @@ export class TcpConsumer {
       if (b[l3 + 6] !== 6) return;
       l4 = l3 + 40;
       end = l4 + be16(b, l3 + 4);
-      key = `${be32(b, l3 + 8)}.${be32(b, l3 + 12)}.${be32(b, l3 + 16)}.${be32(b, l3 + 20)}|` +
+      key =
+        `${be32(b, l3 + 8)}.${be32(b, l3 + 12)}.${be32(b, l3 + 16)}.${be32(b, l3 + 20)}|` +
         `${be32(b, l3 + 24)}.${be32(b, l3 + 28)}.${be32(b, l3 + 32)}.${be32(b, l3 + 36)}|${be32(b, l4)}`;
       addr = l3 + 8;
     } else {
@@ -75,7 +76,8 @@ export class TcpConsumer {
       c = { nextSeq: -1, ring: new Uint8Array(STREAM_BYTES), write: 0, held: new Map() };
       this.connections.set(key, c);
     }
-    if ((b[l4 + 13] & 0x02) !== 0) { // SYN: the stream starts after it
+    if ((b[l4 + 13] & 0x02) !== 0) {
+      // SYN: the stream starts after it
       c.nextSeq = (seq + 1) >>> 0;
       return;
     }
@@ -99,7 +101,8 @@ export class TcpConsumer {
     const n = to - from;
     let w = c.write;
     let at = from;
-    while (at < to) { // the application drains the ring as fast as it fills
+    while (at < to) {
+      // the application drains the ring as fast as it fills
       const chunk = Math.min(to - at, STREAM_BYTES - w);
       c.ring.set(b.subarray(at, at + chunk), w);
       at += chunk;

@@ -43,8 +43,12 @@ export async function timeGroup(runs: Record<string, () => void>, cfg: TimingCon
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length];
       const s = await measure(runs[name], {
-        min_cpu_time: (cfg.minMs / cfg.rounds) * 1e6, min_samples: Math.max(2, Math.ceil(cfg.minSamples / cfg.rounds)),
-        warmup_samples: 0, batch_samples: 1, batch_threshold: 0, max_samples: 100_000,
+        min_cpu_time: (cfg.minMs / cfg.rounds) * 1e6,
+        min_samples: Math.max(2, Math.ceil(cfg.minSamples / cfg.rounds)),
+        warmup_samples: 0,
+        batch_samples: 1,
+        batch_threshold: 0,
+        max_samples: 100_000,
       });
       samples[name].push(...s.samples);
     }
@@ -162,7 +166,11 @@ export class EngineRunner extends ShapeRunner {
   // allocated per call, whatever the batch size.
   private readonly batches: { frames: Uint8Array[]; times: Float64Array }[] = [];
 
-  private constructor(readonly engine: Engine, private readonly w: Workload, private readonly o: EngineRunnerOptions) {
+  private constructor(
+    readonly engine: Engine,
+    private readonly w: Workload,
+    private readonly o: EngineRunnerOptions,
+  ) {
     super();
     this.clock = new Clock(w);
     const step = o.batch > 0 ? o.batch : w.frames.length;
@@ -181,7 +189,10 @@ export class EngineRunner extends ShapeRunner {
 
   static async create(w: Workload, o: EngineRunnerOptions): Promise<EngineRunner> {
     const engine = await createEngine({
-      maxFlows: w.maxFlows, verifyChecksums: o.verify, ...o.engine, engine: o.kind,
+      maxFlows: w.maxFlows,
+      verifyChecksums: o.verify,
+      ...o.engine,
+      engine: o.kind,
     });
     return new EngineRunner(engine, w, o);
   }
@@ -211,7 +222,6 @@ export class EngineRunner extends ShapeRunner {
     if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments, p.reason);
   }
 
-
   close(): void {
     this.engine.close();
     this.engine.drain();
@@ -222,14 +232,21 @@ export class NaiveRunner extends ShapeRunner {
   private readonly clock: Clock;
   private readonly agg: NaiveAggregator;
 
-  constructor(private readonly w: Workload, verify: boolean, concatEverySegment = false,
-    sink: ((frame: Uint8Array) => void) | null = null) {
+  constructor(
+    private readonly w: Workload,
+    verify: boolean,
+    concatEverySegment = false,
+    sink: ((frame: Uint8Array) => void) | null = null,
+  ) {
     super();
     this.clock = new Clock(w);
-    this.agg = new NaiveAggregator((frame, segments) => {
-      if (this.checking !== null) note(this.checking, frame.length, segments);
-      if (sink !== null) sink(frame);
-    }, { verifyChecksums: verify, concatEverySegment });
+    this.agg = new NaiveAggregator(
+      (frame, segments) => {
+        if (this.checking !== null) note(this.checking, frame.length, segments);
+        if (sink !== null) sink(frame);
+      },
+      { verifyChecksums: verify, concatEverySegment },
+    );
   }
 
   run(): void {
@@ -238,7 +255,6 @@ export class NaiveRunner extends ShapeRunner {
     for (let i = 0; i < frames.length; i++) this.agg.push(frames[i], abs[i]);
     this.agg.flush();
   }
-
 
   close(): void {}
 }
@@ -262,7 +278,11 @@ export interface KernelExports {
 
 export async function loadKernels(path: URL): Promise<KernelExports> {
   const { instance } = await WebAssembly.instantiate(await readFile(path), {
-    env: { abort() { throw new Error('bench kernels aborted'); } },
+    env: {
+      abort() {
+        throw new Error('bench kernels aborted');
+      },
+    },
   });
   return instance.exports as unknown as KernelExports;
 }
@@ -285,8 +305,12 @@ export class BoundRunner implements Runner {
   private readonly flows: number = 0;
   bad = 0;
 
-  constructor(private readonly k: KernelExports, private readonly w: Workload, private readonly mode: number,
-    private readonly batch = 256) {
+  constructor(
+    private readonly k: KernelExports,
+    private readonly w: Workload,
+    private readonly mode: number,
+    private readonly batch = 256,
+  ) {
     this.stage = k.stagePtr();
     this.stageBytes = k.stageBytes();
     this.flowOf = new Uint32Array(mode === BOUND_PER_FLOW ? w.frames.length : 0);
@@ -319,7 +343,7 @@ export class BoundRunner implements Runner {
     const desc = this.desc;
     const stage = this.stage;
     let bad = 0;
-    for (let i = 0; i < frames.length;) {
+    for (let i = 0; i < frames.length; ) {
       let used = 0;
       let n = 0;
       for (; n < this.batch && i < frames.length; n++, i++) {

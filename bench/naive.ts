@@ -17,7 +17,12 @@ export interface NaiveOptions {
   aggregateTimeoutUs?: number;
 }
 
-const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, URG = 0x20, CWR = 0x80;
+const FIN = 0x01,
+  SYN = 0x02,
+  RST = 0x04,
+  PSH = 0x08,
+  URG = 0x20,
+  CWR = 0x80;
 const MAX_AGGREGATE = 65535;
 const THRESHOLD = MAX_AGGREGATE - 1500;
 
@@ -55,14 +60,18 @@ export class NaiveAggregator {
   private readonly concatEverySegment: boolean;
   private readonly timeoutUs: number;
 
-  constructor(private readonly sink: NaiveSink, options: NaiveOptions = {}) {
+  constructor(
+    private readonly sink: NaiveSink,
+    options: NaiveOptions = {},
+  ) {
     this.verify = options.verifyChecksums ?? true;
     this.concatEverySegment = options.concatEverySegment ?? false;
     this.timeoutUs = options.aggregateTimeoutUs ?? 1000;
   }
 
   push(frame: Uint8Array, timeUs: number): void {
-    for (const p of this.pending.values()) { // AgTimer: oldest aggregates first
+    for (const p of this.pending.values()) {
+      // AgTimer: oldest aggregates first
       if (p.startUs + this.timeoutUs > timeUs) break;
       this.send(p);
     }
@@ -80,8 +89,15 @@ export class NaiveAggregator {
     }
     if (!p) {
       p = {
-        key: s.key, first: frame, parts: [], joined: null, seg: s, segments: 1,
-        nextSeq: (s.seq + s.payloadLen) >>> 0, lastFlags: flags, ipSize: s.ipEnd - s.l3 - (s.v4 ? 0 : 40),
+        key: s.key,
+        first: frame,
+        parts: [],
+        joined: null,
+        seg: s,
+        segments: 1,
+        nextSeq: (s.seq + s.payloadLen) >>> 0,
+        lastFlags: flags,
+        ipSize: s.ipEnd - s.l3 - (s.v4 ? 0 : 40),
         startUs: timeUs,
       };
       this.pending.set(s.key, p);
@@ -112,9 +128,9 @@ export class NaiveAggregator {
     if (s.window !== f.window || s.hdrLen !== f.hdrLen || s.payloadLen > f.payloadLen) return false;
     if (p.ipSize + s.payloadLen > MAX_AGGREGATE) return false;
     for (let i = 20; i < s.hdrLen; i++) if (frame[s.l4 + i] !== a[f.l4 + i]) return false; // options
-    if (s.v4) { // TOS, DF, TTL
-      return frame[s.l3 + 1] === a[f.l3 + 1] && (frame[s.l3 + 6] & 0x40) === (a[f.l3 + 6] & 0x40) &&
-        frame[s.l3 + 8] === a[f.l3 + 8];
+    if (s.v4) {
+      // TOS, DF, TTL
+      return frame[s.l3 + 1] === a[f.l3 + 1] && (frame[s.l3 + 6] & 0x40) === (a[f.l3 + 6] & 0x40) && frame[s.l3 + 8] === a[f.l3 + 8];
     }
     for (let i = 0; i < 4; i++) if (frame[s.l3 + i] !== a[f.l3 + i]) return false; // class, label
     return frame[s.l3 + 7] === a[f.l3 + 7];
@@ -166,15 +182,15 @@ export class NaiveAggregator {
       ipEnd = l3 + be16(b, l3 + 2);
       if (ihl < 20 || l4 + 20 > Math.min(b.length, ipEnd)) return null;
       key = `${vlan}|${be32(b, l3 + 12)}|${be32(b, l3 + 16)}|${be32(b, l4)}`;
-      candidate = ihl === 20 && (fragment & 0x2000) === 0 && ipEnd <= b.length &&
-        checksum(b, l3, l3 + 20, 0) === 0xffff;
+      candidate = ihl === 20 && (fragment & 0x2000) === 0 && ipEnd <= b.length && checksum(b, l3, l3 + 20, 0) === 0xffff;
     } else if (type === 0x86dd) {
       if (b.length < l3 + 40 || b[l3 + 6] !== 6) return null;
       v4 = false;
       l4 = l3 + 40;
       ipEnd = l4 + be16(b, l3 + 4);
       if (l4 + 20 > Math.min(b.length, ipEnd)) return null;
-      key = `${vlan}|${be32(b, l3 + 8)}.${be32(b, l3 + 12)}.${be32(b, l3 + 16)}.${be32(b, l3 + 20)}|` +
+      key =
+        `${vlan}|${be32(b, l3 + 8)}.${be32(b, l3 + 12)}.${be32(b, l3 + 16)}.${be32(b, l3 + 20)}|` +
         `${be32(b, l3 + 24)}.${be32(b, l3 + 28)}.${be32(b, l3 + 32)}.${be32(b, l3 + 36)}|${be32(b, l4)}`;
       candidate = ipEnd <= b.length;
     } else {
@@ -183,8 +199,18 @@ export class NaiveAggregator {
     const hdrLen = (b[l4 + 12] >> 4) * 4;
     if (hdrLen < 20 || l4 + hdrLen > ipEnd) candidate = false;
     const s: Segment = {
-      key, candidate, v4, l3, l4, hdrLen, ipEnd, seq: be32(b, l4 + 4), ack: be32(b, l4 + 8), flags: b[l4 + 13],
-      window: be16(b, l4 + 14), payloadLen: candidate ? ipEnd - l4 - hdrLen : 0,
+      key,
+      candidate,
+      v4,
+      l3,
+      l4,
+      hdrLen,
+      ipEnd,
+      seq: be32(b, l4 + 4),
+      ack: be32(b, l4 + 8),
+      flags: b[l4 + 13],
+      window: be16(b, l4 + 14),
+      payloadLen: candidate ? ipEnd - l4 - hdrLen : 0,
     };
     if (candidate && this.verify) {
       s.candidate = checksum(b, l4, ipEnd, pseudo(b, s, ipEnd - l4)) === 0xffff;
@@ -205,9 +231,7 @@ function checksum(b: Uint8Array, start: number, end: number, initial: number): n
 
 /** TCP pseudo-header sum (addresses, protocol, TCP length). */
 function pseudo(b: Uint8Array, s: { v4: boolean; l3: number }, tcpLen: number): number {
-  return s.v4
-    ? checksum(b, s.l3 + 12, s.l3 + 20, 6 + tcpLen)
-    : checksum(b, s.l3 + 8, s.l3 + 40, 6 + tcpLen);
+  return s.v4 ? checksum(b, s.l3 + 12, s.l3 + 20, 6 + tcpLen) : checksum(b, s.l3 + 8, s.l3 + 40, 6 + tcpLen);
 }
 
 function be16(b: Uint8Array, at: number): number {

@@ -14,8 +14,9 @@ async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engin
   const options = resolveOptions({ maxFlows, hashSeed: 1 });
   const module = await WebAssembly.compile(await readFile(path));
   const imports = { env: { memory: new WebAssembly.Memory({ initial: 1 }), emitAggregate() {}, emitInput() {} } };
-  const probe = instantiateSync<Record<string, unknown>>(module, imports)
-    .exports as unknown as { memoryNeeded(flows: number, pending: number, maxAggregate: number): number };
+  const probe = instantiateSync<Record<string, unknown>>(module, imports).exports as unknown as {
+    memoryNeeded(flows: number, pending: number, maxAggregate: number): number;
+  };
   const pages = Math.ceil(probe.memoryNeeded(maxFlows, options.maxPending, options.maxAggregate) / 65536);
   return new WasmEngine(options, module, new WebAssembly.Memory({ initial: pages, maximum: pages }));
 }
@@ -23,8 +24,10 @@ async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engin
 async function main(): Promise<void> {
   const [kind, name, seconds, wasmPath] = process.argv.slice(2);
   const w: Workload = name === 'scale-10k' ? scaleWorkload(10_000, 'quick') : bulkWorkload('full');
-  const engine = kind === 'wasm' ? await profiledWasmEngine(wasmPath, w.maxFlows)
-    : new TsEngine(resolveOptions({ maxFlows: w.maxFlows, hashSeed: 1, engine: 'ts' }));
+  const engine =
+    kind === 'wasm'
+      ? await profiledWasmEngine(wasmPath, w.maxFlows)
+      : new TsEngine(resolveOptions({ maxFlows: w.maxFlows, hashSeed: 1, engine: 'ts' }));
   engine.setSink(() => {});
   const batches: { frames: Uint8Array[]; times: Float64Array }[] = [];
   for (let i = 0; i < w.frames.length; i += 256) {
@@ -33,12 +36,11 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   const frames = hotLoop(engine, w, batches, t0 + BigInt(Math.round(Number(seconds) * 1e9)));
   const ns = Number(process.hrtime.bigint() - t0);
-  process.stdout.write(JSON.stringify({ frames, ns }) + '\n');
+  process.stdout.write(`${JSON.stringify({ frames, ns })}\n`);
 }
 
 /** The profiled part (run.ts keeps only samples under this function). */
-function hotLoop(engine: Engine, w: Workload, batches: { frames: Uint8Array[]; times: Float64Array }[],
-  until: bigint): number {
+function hotLoop(engine: Engine, w: Workload, batches: { frames: Uint8Array[]; times: Float64Array }[], until: bigint): number {
   let base = 1_000_000;
   let frames = 0;
   while (process.hrtime.bigint() < until) {

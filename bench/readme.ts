@@ -18,7 +18,8 @@ export function syncReadme(root = join(import.meta.dirname, '..')): boolean {
   const a = readme.indexOf(START);
   const b = readme.indexOf(END);
   if (a < 0 || b < a) return false;
-  const body = `${START}\nBulk flow of 1448-byte segments, checksums verified by all three; ${machine}, ${date}.\n\n` +
+  const body =
+    `${START}\nBulk flow of 1448-byte segments, checksums verified by all three; ${machine}, ${date}.\n\n` +
     `${headline[1].trim()}\n\n${memoryLine(results)}Everything else (scale, small segments, mixed traffic, batch ` +
     `sizes, profiles): [bench/RESULTS.md](bench/RESULTS.md).\n`;
   writeFileSync(readmePath, readme.slice(0, a) + body + readme.slice(b));
@@ -32,8 +33,10 @@ function memoryLine(results: string): string {
   const buffer = cell('per connection buffer');
   const hundredK = /^\| (100k flows, maxPending \d+) \| created: ([^|]+?) \|/m.exec(results);
   if (!flow || !buffer || !hundredK) return '';
-  return `Memory (WASM engine): ${flow} per tracked flow, plus ${buffer} per aggregate that may be pending at ` +
-    `once (\`maxPending\`); ${hundredK[1]}: ${hundredK[2]}.\n\n`;
+  return (
+    `Memory (WASM engine): ${flow} per tracked flow, plus ${buffer} per aggregate that may be pending at ` +
+    `once (\`maxPending\`); ${hundredK[1]}: ${hundredK[2]}.\n\n`
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -79,6 +79,6 @@ export class Markdown {
   }
 
   toString(): string {
-    return this.parts.join('\n\n') + '\n';
+    return `${this.parts.join('\n\n')}\n`;
   }
 }

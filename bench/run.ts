@@ -90,7 +90,8 @@ export async function runBench(o: BenchOptions): Promise<string> {
   return text;
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--out FILE] [--no-profile]   (or: lro bench --suite [--quick] …)\n' +
+const USAGE =
+  'usage: npm run bench -- [--quick] [--out FILE] [--no-profile]   (or: lro bench --suite [--quick] …)\n' +
   '  (full run ~3 min, --quick ~30 s; writes bench/RESULTS.md unless --out says otherwise)';
 
 /** `lro bench --suite` and `npm run bench` both end here. Returns the exit code. */

@@ -54,8 +54,13 @@ function scaleFrames(flows: number, size: Size): number {
 }
 
 /** Pack frames back to back with a 16-byte gap (a pcap record header), like a capture chunk. */
-export function pack(name: string, description: string, source: Iterable<{ data: Uint8Array; timeUs: number }>,
-  flows: number, maxFlows: number): Workload {
+export function pack(
+  name: string,
+  description: string,
+  source: Iterable<{ data: Uint8Array; timeUs: number }>,
+  flows: number,
+  maxFlows: number,
+): Workload {
   const list: { data: Uint8Array; timeUs: number }[] = [...source];
   let total = 0;
   for (const f of list) total += f.data.length + 16;
@@ -78,7 +83,13 @@ export function pack(name: string, description: string, source: Iterable<{ data:
     if (parsed.parse(data) !== 2 || parsed.payloadLen === 0 || !parsed.verifyPayload(data)) non++;
   }
   return {
-    name, description, frames, rel, bytes, flows, maxFlows,
+    name,
+    description,
+    frames,
+    rel,
+    bytes,
+    flows,
+    maxFlows,
     spanUs: list.length > 0 ? rel[list.length - 1] : 0,
     nonCandidates: list.length > 0 ? non / list.length : 0,
   };
@@ -87,8 +98,14 @@ export function pack(name: string, description: string, source: Iterable<{ data:
 /** Receive-path bulk traffic: data segments only (the host's ACKs go the other way). */
 function bulk(flows: number, packets: number, extra: GenerateOptions = {}): Iterable<{ data: Uint8Array; timeUs: number }> {
   return generateTraffic({
-    seed: WORKLOAD_SEED, packets, flows, mss: 1448, lineRateGbps: LINE_RATE_GBPS,
-    ackEvery: 0, handshake: false, ...extra,
+    seed: WORKLOAD_SEED,
+    packets,
+    flows,
+    mss: 1448,
+    lineRateGbps: LINE_RATE_GBPS,
+    ackEvery: 0,
+    handshake: false,
+    ...extra,
   });
 }
 
@@ -112,19 +129,36 @@ export function flows64Workload(size: Size): Workload {
 }
 
 export function smallWorkload(size: Size): Workload {
-  return pack('small', `64 flows, payload uniform in 64–200 bytes, ${LINE_RATE_GBPS} Gbit/s arrival`,
-    bulk(64, 4 * HOT_FRAMES[size], { smallSegments: [64, 200] }), 64, 1024);
+  return pack(
+    'small',
+    `64 flows, payload uniform in 64–200 bytes, ${LINE_RATE_GBPS} Gbit/s arrival`,
+    bulk(64, 4 * HOT_FRAMES[size], { smallSegments: [64, 200] }),
+    64,
+    1024,
+  );
 }
 
 export function mixedWorkload(size: Size): Workload {
   // Pure ACKs (1 per 4 data segments), handshakes and FINs of short flows, and broken or
   // non-TCP noise: about 30 % of the frames are not candidates.
-  return pack('mixed', `64 flows of ~200 segments each with handshake and FIN, an ACK per 4 segments, ` +
-    `10 % noise (UDP, ARP, bad checksums, truncated), IPv6 on 25 % of flows`,
-  generateTraffic({
-    seed: WORKLOAD_SEED, packets: 2 * HOT_FRAMES[size], flows: 64, mss: 1448, lineRateGbps: LINE_RATE_GBPS,
-    ackEvery: 4, noise: 0.1, flowSegments: 200, ipv6: 0.25,
-  }), 64, 1024);
+  return pack(
+    'mixed',
+    `64 flows of ~200 segments each with handshake and FIN, an ACK per 4 segments, ` +
+      `10 % noise (UDP, ARP, bad checksums, truncated), IPv6 on 25 % of flows`,
+    generateTraffic({
+      seed: WORKLOAD_SEED,
+      packets: 2 * HOT_FRAMES[size],
+      flows: 64,
+      mss: 1448,
+      lineRateGbps: LINE_RATE_GBPS,
+      ackEvery: 4,
+      noise: 0.1,
+      flowSegments: 200,
+      ipv6: 0.25,
+    }),
+    64,
+    1024,
+  );
 }
 
 /** The comparison workloads (hot input), in RESULTS.md order. */
@@ -137,8 +171,7 @@ export const SCALE_FLOWS = [1, 64, 1000, 10_000];
 
 export function scaleWorkload(flows: number, size: Size): Workload {
   const what = flows === 1 ? '1 bulk flow' : `${flows} interleaved bulk flows (random order)`;
-  return pack(`scale-${flowLabel(flows)}`, `${what}, ${BULK_TEXT}`, bulk(flows, scaleFrames(flows, size)), flows,
-    maxFlowsFor(flows));
+  return pack(`scale-${flowLabel(flows)}`, `${what}, ${BULK_TEXT}`, bulk(flows, scaleFrames(flows, size)), flows, maxFlowsFor(flows));
 }
 
 /**
@@ -147,8 +180,13 @@ export function scaleWorkload(flows: number, size: Size): Workload {
  * aggregates from the cost of many flows.
  */
 export function scaleControlWorkload(size: Size): Workload {
-  return pack('scale-1-psh2', `1 bulk flow, PSH on every 2nd segment (aggregates of 2), ${BULK_TEXT}`,
-    bulk(1, SCALE_FRAMES[size], { pshEvery: 2 }), 1, 1024);
+  return pack(
+    'scale-1-psh2',
+    `1 bulk flow, PSH on every 2nd segment (aggregates of 2), ${BULK_TEXT}`,
+    bulk(1, SCALE_FRAMES[size], { pshEvery: 2 }),
+    1,
+    1024,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +197,10 @@ export const KNOWN_SEED = 0;
 export const ADVERSARIAL_FLOWS = 1000;
 export const ADVERSARIAL_MAX_FLOWS = 1024;
 
-interface FlowKey { src: Uint8Array; sport: number }
+interface FlowKey {
+  src: Uint8Array;
+  sport: number;
+}
 
 const DST = new Uint8Array([192, 168, 0, 1]);
 const DPORT = 5201;
@@ -199,7 +240,8 @@ export function collidingKeys(seed: number, count: number, maxFlows: number): Fl
 export function randomKeys(count: number): FlowKey[] {
   const rng = new Prng(WORKLOAD_SEED ^ 0x5a5a);
   return Array.from({ length: count }, (_, n) => ({
-    src: new Uint8Array([10, 2, (n >>> 8) & 0xff, n & 0xff]), sport: rng.int(32768, 60999),
+    src: new Uint8Array([10, 2, (n >>> 8) & 0xff, n & 0xff]),
+    sport: rng.int(32768, 60999),
   }));
 }
 
@@ -245,8 +287,15 @@ export function keyedWorkload(name: string, description: string, keys: FlowKey[]
       const f = rng.int(0, keys.length - 1);
       const tsval = Math.floor(ns / 1e6);
       const data = tcpFrame({
-        src: keys[f].src, dst: DST, sport: keys[f].sport, dport: DPORT, seq: seq[f], ack: 1, flags: ACK,
-        options: tcpTimestampOption(tsval, 1), payload: 1448,
+        src: keys[f].src,
+        dst: DST,
+        sport: keys[f].sport,
+        dport: DPORT,
+        seq: seq[f],
+        ack: 1,
+        flags: ACK,
+        options: tcpTimestampOption(tsval, 1),
+        payload: 1448,
       });
       seq[f] = (seq[f] + 1448) >>> 0;
       yield { data, timeUs: Math.floor(ns / 1000) };
@@ -255,4 +304,3 @@ export function keyedWorkload(name: string, description: string, keys: FlowKey[]
   };
   return pack(name, description, frames(), keys.length, ADVERSARIAL_MAX_FLOWS);
 }
-

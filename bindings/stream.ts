@@ -50,7 +50,9 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
       stop();
       try {
         controller.error(err);
-      } catch { /* the stream is already closed or errored */ }
+      } catch {
+        /* the stream is already closed or errored */
+      }
     }
   };
 
@@ -72,38 +74,42 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
     }, delayMs);
   };
 
-  return new TransformStream<Uint8Array | TimedFrame, Packet>({
-    async start() {
-      engine = await createEngine(engineOptions);
-    },
-    transform(chunk, controller) {
-      try {
-        const frame = chunk instanceof Uint8Array ? chunk : chunk.data;
-        const time = chunk instanceof Uint8Array ? clockUs() : chunk.timeUs;
-        lastTime = Math.max(lastTime, time);
-        engine.push(frame, time);
-        emit(controller);
-        arm(controller);
-      } catch (err) {
+  return new TransformStream<Uint8Array | TimedFrame, Packet>(
+    {
+      async start() {
+        engine = await createEngine(engineOptions);
+      },
+      transform(chunk, controller) {
+        try {
+          const frame = chunk instanceof Uint8Array ? chunk : chunk.data;
+          const time = chunk instanceof Uint8Array ? clockUs() : chunk.timeUs;
+          lastTime = Math.max(lastTime, time);
+          engine.push(frame, time);
+          emit(controller);
+          arm(controller);
+        } catch (err) {
+          stop();
+          throw err; // errors the stream
+        }
+        if (flushWhenIdle) {
+          const mine = ++writes;
+          // If no other write arrived by the next macrotask, the input queue is empty: flush.
+          setTimeout(() => {
+            if (mine === writes) later(controller, () => engine.flush());
+          }, 0);
+        }
+      },
+      flush(controller) {
         stop();
-        throw err; // errors the stream
-      }
-      if (flushWhenIdle) {
-        const mine = ++writes;
-        // If no other write arrived by the next macrotask, the input queue is empty: flush.
-        setTimeout(() => {
-          if (mine === writes) later(controller, () => engine.flush());
-        }, 0);
-      }
-    },
-    flush(controller) {
-      stop();
-      engine.close();
-      emit(controller);
-    },
-    // The readable side was cancelled (runtimes that support transformer.cancel): no more timers.
-    cancel() {
-      stop();
-    },
-  } as Transformer<Uint8Array | TimedFrame, Packet>, { highWaterMark: WRITE_QUEUE }, { highWaterMark: READ_QUEUE });
+        engine.close();
+        emit(controller);
+      },
+      // The readable side was cancelled (runtimes that support transformer.cancel): no more timers.
+      cancel() {
+        stop();
+      },
+    } as Transformer<Uint8Array | TimedFrame, Packet>,
+    { highWaterMark: WRITE_QUEUE },
+    { highWaterMark: READ_QUEUE },
+  );
 }

@@ -13,7 +13,9 @@ const root = new URL('../', import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
 
 /** Every core file: a contract constant may live in any (today reason, stats, index, aggregate, parse, engine). */
-const CORE_FILES = readdirSync(new URL('assembly/', root)).filter((f) => f.endsWith('.ts')).sort()
+const CORE_FILES = readdirSync(new URL('assembly/', root))
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
   .map((f) => `assembly/${f}`);
 const KERNEL_FILE = 'bench/kernels.ts';
 /** abi.ts numbers with no copy in the core: rules of the JS side only. */
@@ -50,7 +52,9 @@ function evaluate(expr: string, scope: ReadonlyMap<string, bigint>): bigint {
   const source = expr.replace(/<[A-Za-z_]\w*>/g, ' '); // casts: <usize>x
   const tokens = source.match(/0[xX][0-9a-fA-F_]+|\d[\d_]*|[A-Za-z_]\w*|\*\*|<<|>>|\S/g) ?? [];
   let at = 0;
-  const fail = (why: string): never => { throw new Error(`cannot evaluate \`${expr}\`: ${why}`); };
+  const fail = (why: string): never => {
+    throw new Error(`cannot evaluate \`${expr}\`: ${why}`);
+  };
   const primary = (): bigint => {
     const t = tokens[at++] ?? fail('unexpected end');
     if (t === '(') {
@@ -88,16 +92,18 @@ const DEFINITION = /^[ \t]*(?:export\s+)?const\s+([A-Z][A-Z0-9_]*)\s*:\s*\w+\s*=
  * (AssemblyScript imports them, as stats.ts does REASON_COUNT), its own file's first.
  */
 function extract(files: ReadonlyArray<readonly [file: string, text: string]>): Def[] {
-  const defs: Def[] = files.flatMap(([file, text]) => [...text.matchAll(DEFINITION)]
-    .map(([, name, expr]) => ({ file, name, expr: expr.trim(), value: undefined as bigint | undefined })));
+  const defs: Def[] = files.flatMap(([file, text]) =>
+    [...text.matchAll(DEFINITION)].map(([, name, expr]) => ({ file, name, expr: expr.trim(), value: undefined as bigint | undefined })),
+  );
   // Evaluate in rounds until no more resolve: a name may be used before (or in a file read
   // before) the one defining it.
-  for (let resolved = true; resolved;) {
+  for (let resolved = true; resolved; ) {
     resolved = false;
     for (const def of defs) {
       if (def.value !== undefined) continue;
       const scope = new Map<string, bigint>();
-      for (const sameFile of [false, true]) { // other files' names, then this file's (which win)
+      for (const sameFile of [false, true]) {
+        // other files' names, then this file's (which win)
         for (const d of defs) if (d.value !== undefined && (d.file === def.file) === sameFile) scope.set(d.name, d.value);
       }
       try {
@@ -162,7 +168,10 @@ const coreSources = () => CORE_FILES.map((file) => [file, read(file)] as const);
 
 describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
   it('the evaluator reads the forms the sources use', () => {
-    const scope = new Map([['A', 11n], ['B', 19n]]);
+    const scope = new Map([
+      ['A', 11n],
+      ['B', 19n],
+    ]);
     expect(evaluate('1 << 20', scope)).toBe(1n << 20n);
     expect(evaluate('2 ** 53 - 1', scope)).toBe(9007199254740991n);
     expect(evaluate('0x86dd', scope)).toBe(0x86ddn);
@@ -186,8 +195,9 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     const text = read('assembly/aggregate.ts');
     const m = /function bufferCapacity\((\w+): i32\): i32 \{\s*return ([^;]+);\s*\}/.exec(text);
     expect(m, 'bufferCapacity in assembly/aggregate.ts').not.toBeNull();
-    const scope = new Map(extract([['assembly/aggregate.ts', text]]).flatMap((d) =>
-      d.value === undefined ? [] : [[d.name, d.value] as const]));
+    const scope = new Map(
+      extract([['assembly/aggregate.ts', text]]).flatMap((d) => (d.value === undefined ? [] : [[d.name, d.value] as const])),
+    );
     for (const maxAggregate of [1, 1500, 9000, 65535, 262144]) {
       scope.set(m![1], BigInt(maxAggregate));
       expect(Number(evaluate(m![2], scope)), `maxAggregate ${maxAggregate}`).toBe(abi.bufferCapacity(maxAggregate));
@@ -237,7 +247,8 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     expect(removed).toEqual([expect.stringContaining('MAX_TIME: exported by bindings/abi.ts but defined in no assembly/*.ts file')]);
 
     const kernels = read(KERNEL_FILE).replace(/FLOW_CAP: usize = 65664;/, 'FLOW_CAP: usize = 65536;');
-    expect(compareKernels(extract([[KERNEL_FILE, kernels]]), abi))
-      .toEqual([expect.stringContaining('FLOW_CAP: bench/kernels.ts has 65536, bindings/abi.ts gives 65664')]);
+    expect(compareKernels(extract([[KERNEL_FILE, kernels]]), abi)).toEqual([
+      expect.stringContaining('FLOW_CAP: bench/kernels.ts has 65536, bindings/abi.ts gives 65664'),
+    ]);
   });
 });

@@ -31,12 +31,21 @@ function mixedSteps(count: number): Step[] {
 
 describe('options', () => {
   const bad: Array<[EngineOptions, string]> = [
-    [{ maxFlows: 0 }, 'maxFlows'], [{ maxFlows: 1.5 }, 'maxFlows'], [{ maxAggregate: 70000 }, 'maxAggregate'],
-    [{ mtu: 2000, maxAggregate: 1500 }, 'maxAggregate'], [{ mtu: 10 }, 'mtu'], [{ threshold: -1 }, 'threshold'],
-    [{ threshold: 70000 }, 'threshold'], [{ aggregateTimeoutUs: 0 }, 'aggregateTimeoutUs'],
-    [{ idleTimeoutMs: 0 }, 'idleTimeoutMs'], [{ preset: 'linux' as never }, 'preset'],
-    [{ engine: 'c' as never }, 'engine'], [{ verifyChecksums: 1 as never }, 'verifyChecksums'],
-    [{ hashSeed: -1 }, 'hashSeed'], [{ linkType: 105 }, 'linkType'], [{ maxFlow: 3 } as never, 'maxFlow'],
+    [{ maxFlows: 0 }, 'maxFlows'],
+    [{ maxFlows: 1.5 }, 'maxFlows'],
+    [{ maxAggregate: 70000 }, 'maxAggregate'],
+    [{ mtu: 2000, maxAggregate: 1500 }, 'maxAggregate'],
+    [{ mtu: 10 }, 'mtu'],
+    [{ threshold: -1 }, 'threshold'],
+    [{ threshold: 70000 }, 'threshold'],
+    [{ aggregateTimeoutUs: 0 }, 'aggregateTimeoutUs'],
+    [{ idleTimeoutMs: 0 }, 'idleTimeoutMs'],
+    [{ preset: 'linux' as never }, 'preset'],
+    [{ engine: 'c' as never }, 'engine'],
+    [{ verifyChecksums: 1 as never }, 'verifyChecksums'],
+    [{ hashSeed: -1 }, 'hashSeed'],
+    [{ linkType: 105 }, 'linkType'],
+    [{ maxFlow: 3 } as never, 'maxFlow'],
   ];
   for (const [options, name] of bad) {
     it(`rejects ${JSON.stringify(options)} with a RangeError naming ${name}`, async () => {
@@ -47,8 +56,19 @@ describe('options', () => {
 
   it('fills documented defaults', async () => {
     const e = await createEngine({});
-    expect(e.options).toMatchObject({ engine: 'wasm', preset: 'gro', maxFlows: 1024, maxAggregate: 65535, mtu: 1500,
-      threshold: 64035, aggregateTimeoutUs: 1000, idleTimeoutMs: 10000, verifyChecksums: true, fixChecksums: true, linkType: 1 });
+    expect(e.options).toMatchObject({
+      engine: 'wasm',
+      preset: 'gro',
+      maxFlows: 1024,
+      maxAggregate: 65535,
+      mtu: 1500,
+      threshold: 64035,
+      aggregateTimeoutUs: 1000,
+      idleTimeoutMs: 10000,
+      verifyChecksums: true,
+      fixChecksums: true,
+      linkType: 1,
+    });
     expect(Number.isInteger(e.options.hashSeed)).toBe(true);
   });
 
@@ -73,7 +93,10 @@ describe('batches and sinks', () => {
   it('a batch larger than the staging area (1 MiB) is split transparently', async () => {
     const frames = bulk(2000);
     const e = await createEngine({});
-    e.pushBatch(frames, frames.map((_, i) => i));
+    e.pushBatch(
+      frames,
+      frames.map((_, i) => i),
+    );
     e.close();
     const packets = e.drain();
     expect(packets.reduce((n, p) => n + p.segments, 0)).toBe(2000);
@@ -86,7 +109,7 @@ describe('batches and sinks', () => {
       const e = await createEngine({ engine: kind, hashSeed: 12345 });
       const area = e.stagingArea();
       const out: Packet[] = [];
-      for (let i = 0; i < steps.length;) {
+      for (let i = 0; i < steps.length; ) {
         const offsets: number[] = [];
         const lengths: number[] = [];
         const times: number[] = [];
@@ -123,18 +146,23 @@ describe('batches and sinks', () => {
     e.setSink((data, meta) => seen.push([data.length, meta.reason]));
     for (const [i, f] of bulk(50).entries()) e.push(f, i);
     e.close();
-    expect(seen).toEqual([[14 + 40 + 45 * MSS, 'threshold'], [14 + 40 + 5 * MSS, 'close']]);
+    expect(seen).toEqual([
+      [14 + 40 + 45 * MSS, 'threshold'],
+      [14 + 40 + 5 * MSS, 'close'],
+    ]);
     expect(e.drain()).toEqual([]);
   });
 
   it('drained packets own their bytes', async () => {
     const e = await createEngine({});
     const frames = bulk(3);
-    frames.forEach((f, i) => e.push(f, i));
+    frames.forEach((f, i) => {
+      e.push(f, i);
+    });
     e.flush();
     const [first] = e.drain();
     const copy = Buffer.from(first.data);
-    bulk(3, { sport: 9 }).forEach((f, i) => e.push(f, 10 + i));
+    for (const [i, f] of bulk(3, { sport: 9 }).entries()) e.push(f, 10 + i);
     e.flush();
     e.drain();
     expect(Buffer.from(first.data).equals(copy)).toBe(true);
@@ -142,7 +170,7 @@ describe('batches and sinks', () => {
 
   it('close() sends everything, then the engine refuses more input', async () => {
     const e = await createEngine({});
-    bulk(3).forEach((f, i) => e.push(f, i));
+    for (const [i, f] of bulk(3).entries()) e.push(f, i);
     e.close();
     expect(e.drain().map((p) => p.reason)).toEqual(['close']);
     expect(() => e.push(bulk(1)[0], 5)).toThrow(/closed/);
@@ -184,7 +212,7 @@ describe('a sink that throws', () => {
       const e = await createEngine({ engine, maxFlows: 2, maxPending: 1, hashSeed: 1 });
       const seen: string[] = [];
       let throws = 2;
-      e.setSink((data, meta) => {
+      e.setSink((_data, meta) => {
         seen.push(`${meta.segments}:${meta.reason}`);
         if (throws-- > 0) throw new Error(`sink ${throws}`);
       });

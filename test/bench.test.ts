@@ -21,7 +21,12 @@ function tableAfter(text: string, heading: string): string[][] {
   const start = lines.findIndex((l) => l.startsWith('|'));
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++) {
-    rows.push(lines[i].slice(1, -1).split('|').map((c) => c.trim()));
+    rows.push(
+      lines[i]
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -42,9 +47,13 @@ describe('bench', () => {
     expect(headline.map((r) => r[0])).toEqual(['Mpps (± spread)', 'Gbit/s', 'ns per frame (p25–p75)']);
     const targets = tableAfter(text.slice(text.indexOf('| target |')), '| target |');
     expect(targets.map((r) => r[0])).toEqual([
-      'WASM ≥ 2× TS twin (bulk)', 'WASM ≥ 4× naive (bulk)', 'WASM ≥ 50 % of the machine\'s bound (bulk)',
-      'segments per aggregate at 1448-byte MSS = 45 (bulk)', 'throughput loss 1 → 10k flows ≤ 30 %',
-      'crafted keys with a random seed ≤ 1.2× random keys', 'crafted keys with the known seed: slowdown (reported)',
+      'WASM ≥ 2× TS twin (bulk)',
+      'WASM ≥ 4× naive (bulk)',
+      "WASM ≥ 50 % of the machine's bound (bulk)",
+      'segments per aggregate at 1448-byte MSS = 45 (bulk)',
+      'throughput loss 1 → 10k flows ≤ 30 %',
+      'crafted keys with a random seed ≤ 1.2× random keys',
+      'crafted keys with the known seed: slowdown (reported)',
       'end to end: consumer ≥ 3× faster behind the engine (bulk)',
     ]);
     for (const r of targets) expect(r[1]).toMatch(/\d/);
@@ -54,17 +63,30 @@ describe('bench', () => {
       expect(rows.map((r) => r[0])).toEqual(['bulk', 'flows-64', 'small', 'mixed']);
       for (const r of rows) for (const cell of r.slice(1)) expect(cell).toMatch(/\d/);
     }
-    expect(tableAfter(text, '## The machine\'s bound').length).toBe(7);
+    expect(tableAfter(text, "## The machine's bound").length).toBe(7);
     expect(tableAfter(text, '## Batch size sweep').map((r) => r[0])).toEqual([
-      '`push()` per frame', '`pushBatch` × 1', '`pushBatch` × 16', '`pushBatch` × 64', '`pushBatch` × 256',
+      '`push()` per frame',
+      '`pushBatch` × 1',
+      '`pushBatch` × 16',
+      '`pushBatch` × 64',
+      '`pushBatch` × 256',
     ]);
-    expect(tableAfter(text, '## Scale').map((r) => r[0])).toEqual(['1', '64', '1000', '10000', '1 (control: PSH every 2nd segment)',
-      '10000 (buffers shared)', '100000']);
+    expect(tableAfter(text, '## Scale').map((r) => r[0])).toEqual([
+      '1',
+      '64',
+      '1000',
+      '10000',
+      '1 (control: PSH every 2nd segment)',
+      '10000 (buffers shared)',
+      '100000',
+    ]);
     const memory = tableAfter(text, '| memory |');
     expect(memory.map((r) => r[0])).toContain('per tracked flow (maxFlows 1024 → 16384, maxPending 1024)');
     expect(memory.find((r) => r[0] === '100k flows, maxPending 8192')?.[1]).toMatch(/^created: \d+ MiB$/);
     expect(tableAfter(text, '## Adversarial').map((r) => r[0])).toEqual([
-      'random keys, random seed', 'crafted keys, random seed', 'crafted keys, known seed',
+      'random keys, random seed',
+      'crafted keys, random seed',
+      'crafted keys, known seed',
     ]);
     const e2e = tableAfter(text, '### End to end');
     expect(e2e.length).toBe(10);

@@ -2,9 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { tcpFrame, tcpTimestampOption, udpFrame, type TcpFrameSpec } from '../bindings/packet/index.js';
 import type { Packet } from '../bindings/engine/types.js';
-import {
-  BytesAssertionError, expectSameByteLists, expectSameBytes, expectSamePackets, fieldAt, firstDifference,
-} from './helpers/bytes.js';
+import { BytesAssertionError, expectSameByteLists, expectSameBytes, expectSamePackets, fieldAt, firstDifference } from './helpers/bytes.js';
 
 const base: TcpFrameSpec = { seq: 1000, payload: 100 };
 
@@ -41,8 +39,13 @@ describe('firstDifference names the field', () => {
     ['TTL behind SLL2', { linkType: 276, ttl: 1 }, { linkType: 276 }, 20 + 8, 'IPv4 TTL'],
     ['SLL2 protocol', { linkType: 276, ipVersion: 6 }, { linkType: 276 }, 0, 'SLL2 protocol'],
     ['TTL in raw IP', { linkType: 101, ttl: 1 }, { linkType: 101 }, 8, 'IPv4 TTL'],
-    ['IPv6 extension header', { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 7]) }] },
-      { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 0]) }] }, 14 + 40 + 4, 'IPv6 extension header 1 (destination options) byte 4'],
+    [
+      'IPv6 extension header',
+      { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 7]) }] },
+      { ipVersion: 6, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array([1, 1, 0]) }] },
+      14 + 40 + 4,
+      'IPv6 extension header 1 (destination options) byte 4',
+    ],
   ];
   for (const [what, a, b, offset, field] of cases) {
     it(what, () => {
@@ -58,19 +61,47 @@ describe('firstDifference names the field', () => {
     const ip = 18;
     const tcp = ip + 24;
     const names: Array<[number, string]> = [
-      [0, 'Ethernet destination'], [11, 'Ethernet source'], [13, '802.1Q tag TPID (Ethernet type)'], [14, '802.1Q tag TCI'],
-      [16, 'EtherType after the 802.1Q tags'], [ip, 'IPv4 version/IHL'], [ip + 1, 'IPv4 TOS'], [ip + 3, 'IPv4 total length'],
-      [ip + 6, 'IPv4 flags/fragment offset'], [ip + 9, 'IPv4 protocol'], [ip + 10, 'IPv4 header checksum'], [ip + 12, 'IPv4 source'],
-      [ip + 19, 'IPv4 destination'], [ip + 22, 'IPv4 options byte 2'], [tcp + 1, 'TCP source port'], [tcp + 2, 'TCP destination port'],
-      [tcp + 7, 'TCP sequence number'], [tcp + 8, 'TCP ACK number'], [tcp + 12, 'TCP data offset'], [tcp + 19, 'TCP urgent pointer'],
-      [tcp + 20, 'TCP option NOP'], [tcp + 31, 'TCP option timestamp (8) byte 9'], [tcp + 32, 'TCP payload byte 0'],
+      [0, 'Ethernet destination'],
+      [11, 'Ethernet source'],
+      [13, '802.1Q tag TPID (Ethernet type)'],
+      [14, '802.1Q tag TCI'],
+      [16, 'EtherType after the 802.1Q tags'],
+      [ip, 'IPv4 version/IHL'],
+      [ip + 1, 'IPv4 TOS'],
+      [ip + 3, 'IPv4 total length'],
+      [ip + 6, 'IPv4 flags/fragment offset'],
+      [ip + 9, 'IPv4 protocol'],
+      [ip + 10, 'IPv4 header checksum'],
+      [ip + 12, 'IPv4 source'],
+      [ip + 19, 'IPv4 destination'],
+      [ip + 22, 'IPv4 options byte 2'],
+      [tcp + 1, 'TCP source port'],
+      [tcp + 2, 'TCP destination port'],
+      [tcp + 7, 'TCP sequence number'],
+      [tcp + 8, 'TCP ACK number'],
+      [tcp + 12, 'TCP data offset'],
+      [tcp + 19, 'TCP urgent pointer'],
+      [tcp + 20, 'TCP option NOP'],
+      [tcp + 31, 'TCP option timestamp (8) byte 9'],
+      [tcp + 32, 'TCP payload byte 0'],
     ];
     for (const [offset, name] of names) expect(fieldAt(frame, offset), `byte ${offset}`).toBe(name);
     const sll2 = tcpFrame({ ...base, linkType: 276 });
-    expect([2, 4, 8, 10, 11, 12].map((o) => fieldAt(sll2, o, 276))).toEqual(['SLL2 reserved', 'SLL2 interface index',
-      'SLL2 ARPHRD type', 'SLL2 packet type', 'SLL2 address length', 'SLL2 address']);
+    expect([2, 4, 8, 10, 11, 12].map((o) => fieldAt(sll2, o, 276))).toEqual([
+      'SLL2 reserved',
+      'SLL2 interface index',
+      'SLL2 ARPHRD type',
+      'SLL2 packet type',
+      'SLL2 address length',
+      'SLL2 address',
+    ]);
     const sll = tcpFrame({ ...base, linkType: 113 });
-    expect([0, 2, 4, 14].map((o) => fieldAt(sll, o, 113))).toEqual(['SLL packet type', 'SLL ARPHRD type', 'SLL address length', 'SLL protocol']);
+    expect([0, 2, 4, 14].map((o) => fieldAt(sll, o, 113))).toEqual([
+      'SLL packet type',
+      'SLL ARPHRD type',
+      'SLL address length',
+      'SLL protocol',
+    ]);
   });
 
   it('a payload byte', () => {
@@ -78,7 +109,10 @@ describe('firstDifference names the field', () => {
     const actual = expected.slice();
     actual[14 + 20 + 20 + 17] ^= 0x40;
     expect(firstDifference(actual, expected)).toEqual({
-      offset: 71, field: 'TCP payload byte 17', actual: expected[71] ^ 0x40, expected: expected[71],
+      offset: 71,
+      field: 'TCP payload byte 17',
+      actual: expected[71] ^ 0x40,
+      expected: expected[71],
       lengths: { actual: expected.length, expected: expected.length },
     });
   });
@@ -87,7 +121,10 @@ describe('firstDifference names the field', () => {
     const frame = tcpFrame(base);
     const padded = tcpFrame({ ...base, padding: 6 });
     expect(firstDifference(padded, frame)).toMatchObject({
-      offset: frame.length, field: 'padding after the IP packet, byte 0, past the expected end', actual: 0, expected: undefined,
+      offset: frame.length,
+      field: 'padding after the IP packet, byte 0, past the expected end',
+      actual: 0,
+      expected: undefined,
       lengths: { actual: frame.length + 6, expected: frame.length },
     });
     expect(firstDifference(frame, padded)).toMatchObject({ offset: frame.length, field: 'padding after the IP packet, byte 0' });
@@ -129,8 +166,10 @@ describe('expectSameBytes', () => {
     const actual = tcpFrame({ ...spec, badTcpChecksum: true });
     const text = message(() => expectSameBytes(actual, expected, 'packet 3 (aggregate of 45 segments)'));
     expect(text.length).toBeLessThan(400);
-    expect(text.split('\n')[0]).toBe(`packet 3 (aggregate of 45 segments): first difference at byte 50 of ${expected.length} ` +
-      `(TCP checksum): actual 0x${actual[50].toString(16).padStart(2, '0')}, expected 0x${expected[50].toString(16).padStart(2, '0')}`);
+    expect(text.split('\n')[0]).toBe(
+      `packet 3 (aggregate of 45 segments): first difference at byte 50 of ${expected.length} ` +
+        `(TCP checksum): actual 0x${actual[50].toString(16).padStart(2, '0')}, expected 0x${expected[50].toString(16).padStart(2, '0')}`,
+    );
     expect(text.split('\n')).toHaveLength(3); // the line above and a hex window line per side
     expect(text).toContain(`[${expected[50].toString(16).padStart(2, '0')}]`);
   });
@@ -160,17 +199,30 @@ describe('expectSameBytes', () => {
     const b = [tcpFrame(base), tcpFrame(base)];
     expect(message(() => expectSameByteLists(a, b, 'frame'))).toMatch(/^frame #1: first difference at byte 22 of 154 \(IPv4 TTL\)/);
     expect(message(() => expectSameByteLists(a.slice(0, 1), b, 'frame'))).toBe('1 frames, expected 2; the first 1 are the same bytes');
-    expectSameByteLists(b, b.map((f) => f.slice()));
+    expectSameByteLists(
+      b,
+      b.map((f) => f.slice()),
+    );
   });
 });
 
 describe('expectSamePackets', () => {
-  const packet = (data: Uint8Array, more: Partial<Packet> = {}): Packet =>
-    ({ data, timeUs: 5, segments: 3, mss: 100, reason: 'threshold', checksumsFixed: true, ...more });
+  const packet = (data: Uint8Array, more: Partial<Packet> = {}): Packet => ({
+    data,
+    timeUs: 5,
+    segments: 3,
+    mss: 100,
+    reason: 'threshold',
+    checksumsFixed: true,
+    ...more,
+  });
   const expected = [packet(tcpFrame(base)), packet(tcpFrame({ ...base, seq: 1300 }))];
 
   it('passes on equal lists', () => {
-    expectSamePackets(expected.map((p) => ({ ...p, data: p.data.slice() })), expected);
+    expectSamePackets(
+      expected.map((p) => ({ ...p, data: p.data.slice() })),
+      expected,
+    );
   });
 
   it('names the packet and the byte', () => {
@@ -182,12 +234,14 @@ describe('expectSamePackets', () => {
   it('names the metadata that differs', () => {
     const actual = [expected[0], { ...expected[1], reason: 'psh' as const, timeUs: 6 }];
     expect(message(() => expectSamePackets(actual, expected))).toBe(
-      'packet 1 (aggregate of 3 segments, threshold): reason psh vs threshold, timeUs 6 vs 5 (actual vs expected); same bytes');
+      'packet 1 (aggregate of 3 segments, threshold): reason psh vs threshold, timeUs 6 vs 5 (actual vs expected); same bytes',
+    );
   });
 
   it('counts, with the first packet that differs or the first extra one', () => {
     expect(message(() => expectSamePackets(expected.slice(0, 1), expected))).toBe(
-      '1 packets, expected 2; the first 1 agree; the first extra is packet 1 (aggregate of 3 segments, threshold) (expected)');
+      '1 packets, expected 2; the first 1 agree; the first extra is packet 1 (aggregate of 3 segments, threshold) (expected)',
+    );
     const text = message(() => expectSamePackets([expected[1]], expected));
     expect(text).toMatch(/^1 packets, expected 2; packet 0 .*: first difference at byte 40 of 154 \(TCP sequence number\)/);
   });

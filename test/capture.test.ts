@@ -87,7 +87,12 @@ function buildPcap(o: { le?: boolean; ns?: boolean; snaplen?: number; linkType?:
     .u32(0)
     .u32(o.snaplen ?? 262144)
     .u32(o.linkType ?? 1);
-  for (const r of o.records) w.u32(r.sec).u32(r.frac).u32(r.data.length).u32(r.origLen ?? r.data.length).bytes(r.data);
+  for (const r of o.records)
+    w.u32(r.sec)
+      .u32(r.frac)
+      .u32(r.data.length)
+      .u32(r.origLen ?? r.data.length)
+      .bytes(r.data);
   return w.done();
 }
 
@@ -126,13 +131,25 @@ const ng = {
   },
   epb(le: boolean, ifid: number, hi: number, lo: number, data: Uint8Array, opts: Opt[] = [], origLen?: number): Uint8Array {
     return ng.block(le, 6, (w) => {
-      w.u32(ifid).u32(hi).u32(lo).u32(data.length).u32(origLen ?? data.length).bytes(data).pad4();
+      w.u32(ifid)
+        .u32(hi)
+        .u32(lo)
+        .u32(data.length)
+        .u32(origLen ?? data.length)
+        .bytes(data)
+        .pad4();
       ng.options(w, opts);
     });
   },
   pb(le: boolean, ifid: number, drops: number, hi: number, lo: number, data: Uint8Array): Uint8Array {
     return ng.block(le, 2, (w) => {
-      w.u16(ifid).u16(drops).u32(hi).u32(lo).u32(data.length).u32(data.length + 10).bytes(data);
+      w.u16(ifid)
+        .u16(drops)
+        .u32(hi)
+        .u32(lo)
+        .u32(data.length)
+        .u32(data.length + 10)
+        .bytes(data);
     });
   },
   spb(le: boolean, data: Uint8Array, origLen?: number): Uint8Array {
@@ -140,7 +157,11 @@ const ng = {
   },
   nrb(le: boolean): Uint8Array {
     return ng.block(le, 4, (w) => {
-      w.u16(1).u16(4 + 12).bytes([10, 0, 0, 1]).bytes(new TextEncoder().encode('host.local\0\0')).pad4();
+      w.u16(1)
+        .u16(4 + 12)
+        .bytes([10, 0, 0, 1])
+        .bytes(new TextEncoder().encode('host.local\0\0'))
+        .pad4();
       w.u16(0).u16(0);
     });
   },
@@ -211,8 +232,7 @@ const leftovers = (): string[] => readdirSync(dir).filter((f) => f.includes('.tm
 
 describe('detectFormat', () => {
   it('recognises pcap (all four magics) and pcapng, from bytes and from a path', () => {
-    for (const le of [true, false])
-      for (const ns of [true, false]) expect(detectFormat(buildPcap({ le, ns, records: [] }))).toBe('pcap');
+    for (const le of [true, false]) for (const ns of [true, false]) expect(detectFormat(buildPcap({ le, ns, records: [] }))).toBe('pcap');
     expect(detectFormat(ng.shb(true))).toBe('pcapng');
     expect(detectFormat(ng.shb(false))).toBe('pcapng');
     expect(detectFormat(Uint8Array.from([1, 2, 3, 4, 5]))).toBeNull();
@@ -248,7 +268,13 @@ describe('pcap', () => {
         expect(got[1].offset).toBe(24 + 16 + 60);
         expectBytes(passThrough(path), bytes, 'file written back');
         const info = probeCapture(path);
-        expect(info).toMatchObject({ format: 'pcap', byteOrder: le ? 'le' : 'be', resolution: ns ? 'ns' : 'us', version: '2.4', sections: 1 });
+        expect(info).toMatchObject({
+          format: 'pcap',
+          byteOrder: le ? 'le' : 'be',
+          resolution: ns ? 'ns' : 'us',
+          version: '2.4',
+          sections: 1,
+        });
         expect(info.interfaces).toEqual([expect.objectContaining({ id: 0, linkType: 113, snaplen: 262144, resolution: ns ? 'ns' : 'us' })]);
       });
     }
@@ -327,9 +353,9 @@ describe('pcapng', () => {
       const { bytes, expected } = richSection(le);
       const path = file(bytes, 'pcapng');
       const got = readAll(path);
-      expect(got.map((r) => ({ timeUs: r.timeUs, interfaceId: r.interfaceId, linkType: r.linkType, kind: r.kind, len: r.data.length }))).toEqual(
-        expected.map(({ origLen: _o, drops: _d, ...e }) => e),
-      );
+      expect(
+        got.map((r) => ({ timeUs: r.timeUs, interfaceId: r.interfaceId, linkType: r.linkType, kind: r.kind, len: r.data.length })),
+      ).toEqual(expected.map(({ origLen: _o, drops: _d, ...e }) => e));
       expect(got[1].origLen).toBe(2000);
       expect(got[3].drops).toBe(7);
       expectBytes(got[0].data, payload(61, 1), 'record 0 data');
@@ -339,7 +365,16 @@ describe('pcapng', () => {
       const info = probeCapture(path);
       expect(info).toMatchObject({ format: 'pcapng', byteOrder: le ? 'le' : 'be', resolution: 'us', version: '1.0', sections: 1 });
       expect(info.interfaces).toEqual([
-        expect.objectContaining({ id: 0, localId: 0, section: 0, linkType: 1, snaplen: 262144, resolution: 'us', tsoffset: 0, name: 'eth0' }),
+        expect.objectContaining({
+          id: 0,
+          localId: 0,
+          section: 0,
+          linkType: 1,
+          snaplen: 262144,
+          resolution: 'us',
+          tsoffset: 0,
+          name: 'eth0',
+        }),
         expect.objectContaining({ id: 1, localId: 1, section: 0, linkType: 276, snaplen: 0, resolution: 'ns', tsoffset: 100 }),
       ]);
     });
@@ -555,10 +590,25 @@ describe('errors', () => {
 
   it('pcapng bad block lengths are fatal even with skipBad', () => {
     const cases: [string, (b: Uint8Array) => void, string, RegExp][] = [
-      ['not multiple of 4', (b) => new DataView(b.buffer).setUint32(4, 46, true), 'bad-block-length', /bad block length at byte \d+ \(46 is not a multiple of 4\)/],
+      [
+        'not multiple of 4',
+        (b) => new DataView(b.buffer).setUint32(4, 46, true),
+        'bad-block-length',
+        /bad block length at byte \d+ \(46 is not a multiple of 4\)/,
+      ],
       ['< 12', (b) => new DataView(b.buffer).setUint32(4, 8, true), 'bad-block-length', /\(8 < 12\)/],
-      ['> 2^31', (b) => new DataView(b.buffer).setUint32(4, 0x80000004, true), 'too-large', /block too large at byte \d+ \(length 2147483652 > 2147483648\)/],
-      ['trailer', (b) => new DataView(b.buffer).setUint32(b.length - 4, 40, true), 'bad-block-length', /block length mismatch at byte \d+ \(header 44, trailer 40\)/],
+      [
+        '> 2^31',
+        (b) => new DataView(b.buffer).setUint32(4, 0x80000004, true),
+        'too-large',
+        /block too large at byte \d+ \(length 2147483652 > 2147483648\)/,
+      ],
+      [
+        'trailer',
+        (b) => new DataView(b.buffer).setUint32(b.length - 4, 40, true),
+        'bad-block-length',
+        /block length mismatch at byte \d+ \(header 44, trailer 40\)/,
+      ],
     ];
     for (const [, corrupt, code, msg] of cases) {
       const bad = ng.epb(le, 0, 0, 5, payload(12));
@@ -576,7 +626,11 @@ describe('errors', () => {
   it('pcapng bad content is an error, skipped and counted with skipBad', () => {
     const cases: [Uint8Array, string, RegExp][] = [
       [ng.epb(le, 3, 0, 5, payload(12)), 'unknown-interface', /packet references unknown interface 3 at byte \d+ \(section has 1\)/],
-      [ng.block(le, 6, (w) => w.u32(0).u32(0).u32(1).u32(100).u32(100).bytes(payload(8))), 'bad-block', /packet data runs past its block at byte \d+ \(caplen 100, room 8\)/],
+      [
+        ng.block(le, 6, (w) => w.u32(0).u32(0).u32(1).u32(100).u32(100).bytes(payload(8))),
+        'bad-block',
+        /packet data runs past its block at byte \d+ \(caplen 100, room 8\)/,
+      ],
       [ng.block(le, 6, (w) => w.u32(0)), 'bad-block', /enhanced packet block too short at byte \d+ \(16 < 32\)/],
     ];
     for (const [bad, code, msg] of cases) {
@@ -678,7 +732,14 @@ describe('errors', () => {
 
 describe('streaming', () => {
   it('copyRecord keeps a record past the next read', () => {
-    const path = file(buildPcap({ records: [{ sec: 1, frac: 0, data: payload(10, 1) }, { sec: 2, frac: 0, data: payload(10, 2) }] }));
+    const path = file(
+      buildPcap({
+        records: [
+          { sec: 1, frac: 0, data: payload(10, 1) },
+          { sec: 2, frac: 0, data: payload(10, 2) },
+        ],
+      }),
+    );
     const reader = openCapture(path);
     const a = reader.next()!;
     const kept = copyRecord(a);
@@ -692,7 +753,13 @@ describe('streaming', () => {
   it('grows the chunk only for a record larger than it', () => {
     const le = true;
     const big = payload(300_000);
-    const bytes = concat(ng.shb(le), ng.idb(le, 1, 0), ng.epb(le, 0, 0, 1, payload(10)), ng.epb(le, 0, 0, 2, big), ng.epb(le, 0, 0, 3, payload(10)));
+    const bytes = concat(
+      ng.shb(le),
+      ng.idb(le, 1, 0),
+      ng.epb(le, 0, 0, 1, payload(10)),
+      ng.epb(le, 0, 0, 2, big),
+      ng.epb(le, 0, 0, 3, payload(10)),
+    );
     const reader = openCapture(file(bytes, 'pcapng'), { chunkSize: 65536 });
     expect(reader.bufferSize).toBe(65536);
     const lens = [...reader].map((r) => r.data.length);
@@ -744,8 +811,9 @@ describe('streaming', () => {
     expect(last).toBe(1_700_000_000_000_000 + N - 1);
     expect(reader.bufferSize).toBe(4 << 20);
     expect(growth).toBeLessThan(size / 2);
-    console.log(`streamed ${N} records (${(size / 2 ** 20).toFixed(1)} MiB) in ${ms.toFixed(0)} ms, rss +${(growth / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `streamed ${N} records (${(size / 2 ** 20).toFixed(1)} MiB) in ${ms.toFixed(0)} ms, rss +${(growth / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(readFileSync(out).equals(readFileSync(path))).toBe(true);
   });
 });
-

@@ -23,8 +23,20 @@ function tshark(args: string[]): string {
 
 /** Frame numbers (1-based) tshark flags with a bad IPv4 or TCP checksum. */
 function badChecksums(file: string): number[] {
-  const out = tshark(['-r', file, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-    '-Y', 'ip.checksum.status==0 || tcp.checksum.status==0', '-T', 'fields', '-e', 'frame.number']);
+  const out = tshark([
+    '-r',
+    file,
+    '-o',
+    'ip.check_checksum:TRUE',
+    '-o',
+    'tcp.check_checksum:TRUE',
+    '-Y',
+    'ip.checksum.status==0 || tcp.checksum.status==0',
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+  ]);
   return out.split('\n').filter(Boolean).map(Number);
 }
 
@@ -40,7 +52,13 @@ function malformed(file: string): number[] {
  */
 function streams(file: string, readFilter?: string): Map<string, string> {
   const rf = readFilter ? ['-2', '-R', readFilter] : [];
-  const ids = [...new Set(tshark(['-r', file, ...rf, '-T', 'fields', '-e', 'tcp.stream']).split('\n').filter(Boolean))];
+  const ids = [
+    ...new Set(
+      tshark(['-r', file, ...rf, '-T', 'fields', '-e', 'tcp.stream'])
+        .split('\n')
+        .filter(Boolean),
+    ),
+  ];
   const args = ['-r', file, ...rf, '-q'];
   for (const id of ids) args.push('-z', `follow,tcp,raw,${id}`);
   const text = tshark(args);
@@ -90,7 +108,9 @@ function needTshark(): void {
     present = !probe.error && probe.status === 0;
   }
   if (!present) {
-    throw new Error('tshark is not installed: these oracle tests need it (apt-get install tshark; see ORACLE.md), or set LRO_SKIP_TSHARK=1 to skip them locally');
+    throw new Error(
+      'tshark is not installed: these oracle tests need it (apt-get install tshark; see ORACLE.md), or set LRO_SKIP_TSHARK=1 to skip them locally',
+    );
   }
 }
 
@@ -107,8 +127,36 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     needTshark();
     const input = join(dir, 'imp.pcapng');
     const output = join(dir, 'imp.out.pcapng');
-    expect((await lro('generate', '-o', input, '-q', '--packets', '15000', '--ack-every', '0', '--loss', '0.01', '--reorder', '0.02',
-      '--duplicate', '0.01', '--noise', '0.02', '--ipv6', '0.4', '--vlan', '12', '--psh-every', '13', '--seed', '11')).code).toBe(0);
+    expect(
+      (
+        await lro(
+          'generate',
+          '-o',
+          input,
+          '-q',
+          '--packets',
+          '15000',
+          '--ack-every',
+          '0',
+          '--loss',
+          '0.01',
+          '--reorder',
+          '0.02',
+          '--duplicate',
+          '0.01',
+          '--noise',
+          '0.02',
+          '--ipv6',
+          '0.4',
+          '--vlan',
+          '12',
+          '--psh-every',
+          '13',
+          '--seed',
+          '11',
+        )
+      ).code,
+    ).toBe(0);
     const r = await lro('coalesce', input, '-o', output, '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
@@ -130,15 +178,39 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     for (const [k, v] of before) expect(after.get(k), k).toBe(v);
   }, 120_000);
 
-  it('with the receiver\'s ACKs (pcap, SLL2, impairments): valid packets, same data byte streams', async () => {
+  it("with the receiver's ACKs (pcap, SLL2, impairments): valid packets, same data byte streams", async () => {
     needTshark();
     // LRO holds data back while the reverse direction's ACKs pass through, so in the output an
     // ACK can come before the data it acknowledges (as after Linux GRO). tshark's follow then
     // calls that data a retransmission; its byte streams are compared without the pure ACKs.
     const input = join(dir, 'ack.pcap');
     const output = join(dir, 'ack.out.pcap');
-    expect((await lro('generate', '-o', input, '-q', '--packets', '15000', '--link-type', '276', '--loss', '0.005',
-      '--reorder', '0.01', '--duplicate', '0.005', '--noise', '0.02', '--ipv6', '0.5', '--seed', '12')).code).toBe(0);
+    expect(
+      (
+        await lro(
+          'generate',
+          '-o',
+          input,
+          '-q',
+          '--packets',
+          '15000',
+          '--link-type',
+          '276',
+          '--loss',
+          '0.005',
+          '--reorder',
+          '0.01',
+          '--duplicate',
+          '0.005',
+          '--noise',
+          '0.02',
+          '--ipv6',
+          '0.5',
+          '--seed',
+          '12',
+        )
+      ).code,
+    ).toBe(0);
     const r = await lro('coalesce', input, '-o', output, '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).aggregates).toBeGreaterThan(300);
@@ -162,8 +234,12 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
     // Data direction: segments in per data packet out (the ACKs pass through unchanged).
-    const dataIn = Number(tshark(['-r', input, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length);
-    const dataOut = Number(tshark(['-r', output, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length);
+    const dataIn = Number(
+      tshark(['-r', input, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length,
+    );
+    const dataOut = Number(
+      tshark(['-r', output, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length,
+    );
     expect(dataIn / dataOut).toBeGreaterThanOrEqual(20);
     expect(s.packetsIn).toBe(100000);
     expect(badChecksums(output)).toEqual([]);

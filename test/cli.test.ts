@@ -35,10 +35,27 @@ async function gen(name: string, ...args: string[]): Promise<string> {
   return p(name);
 }
 
-describe('lro coalesce: output = the engine\'s packets, records kept where bytes are unchanged', () => {
+describe("lro coalesce: output = the engine's packets, records kept where bytes are unchanged", () => {
   it('pcap µs little-endian, with every impairment', async () => {
-    const input = await gen('imp.pcap', '--packets', '6000', '--loss', '0.01', '--reorder', '0.02', '--duplicate', '0.01',
-      '--noise', '0.03', '--ipv6', '0.3', '--psh-every', '11', '--seed', '7');
+    const input = await gen(
+      'imp.pcap',
+      '--packets',
+      '6000',
+      '--loss',
+      '0.01',
+      '--reorder',
+      '0.02',
+      '--duplicate',
+      '0.01',
+      '--noise',
+      '0.03',
+      '--ipv6',
+      '0.3',
+      '--psh-every',
+      '11',
+      '--seed',
+      '7',
+    );
     const r = await lro('coalesce', input, '-o', p('imp.out.pcap'), '--hash-seed', '1', '-q');
     expect(r).toEqual({ code: 0, out: '', err: '' });
     const m = await checkAgainstEngine(input, p('imp.out.pcap'));
@@ -47,10 +64,37 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
   });
 
   it('pcap ns big-endian with VLAN; pcapng ns big-endian with per-packet options', async () => {
-    const a = await gen('ns.pcap', '--packets', '4000', '--resolution', 'ns', '--big-endian', '--vlan', '42', '--reorder', '0.02', '--noise', '0.02');
+    const a = await gen(
+      'ns.pcap',
+      '--packets',
+      '4000',
+      '--resolution',
+      'ns',
+      '--big-endian',
+      '--vlan',
+      '42',
+      '--reorder',
+      '0.02',
+      '--noise',
+      '0.02',
+    );
     expect((await lro('coalesce', a, '-o', p('ns.out.pcap'), '-q')).code).toBe(0);
     await checkAgainstEngine(a, p('ns.out.pcap'));
-    const b = await gen('ns.pcapng', '--packets', '4000', '--resolution', 'ns', '--big-endian', '--packet-comments', '--loss', '0.01', '--noise', '0.02', '--ipv6', '0.5');
+    const b = await gen(
+      'ns.pcapng',
+      '--packets',
+      '4000',
+      '--resolution',
+      'ns',
+      '--big-endian',
+      '--packet-comments',
+      '--loss',
+      '0.01',
+      '--noise',
+      '0.02',
+      '--ipv6',
+      '0.5',
+    );
     expect((await lro('coalesce', b, '-o', p('ns.out.pcapng'), '-q')).code).toBe(0);
     const m = await checkAgainstEngine(b, p('ns.out.pcapng'));
     expect(m.aggregates).toBeGreaterThan(50);
@@ -78,7 +122,20 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
     ['12', ['--ipv6', '0.5']],
   ] as [string, string[]][]) {
     it(`link type ${link}`, async () => {
-      const input = await gen(`lt${link}.pcap`, '--packets', '3000', '--link-type', link, '--ack-every', '0', '--noise', '0.02', '--reorder', '0.01', ...extra);
+      const input = await gen(
+        `lt${link}.pcap`,
+        '--packets',
+        '3000',
+        '--link-type',
+        link,
+        '--ack-every',
+        '0',
+        '--noise',
+        '0.02',
+        '--reorder',
+        '0.01',
+        ...extra,
+      );
       expect(readRecords(input).info.interfaces[0].linkType).toBe(Number(link));
       const r = await lro('coalesce', input, '-o', p(`lt${link}.out.pcap`), '--json');
       expect(r.code).toBe(0);
@@ -90,7 +147,20 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
 
   it('pcapng with several interfaces (Ethernet, raw IP ns, SLL2): one engine each', async () => {
     const a = await gen('if-a.pcapng', '--packets', '3000', '--seed', '1', '--reorder', '0.02');
-    const b = await gen('if-b.pcapng', '--packets', '3000', '--seed', '2', '--link-type', '101', '--resolution', 'ns', '--ipv6', '0.5', '--packet-comments');
+    const b = await gen(
+      'if-b.pcapng',
+      '--packets',
+      '3000',
+      '--seed',
+      '2',
+      '--link-type',
+      '101',
+      '--resolution',
+      'ns',
+      '--ipv6',
+      '0.5',
+      '--packet-comments',
+    );
     const c = await gen('if-c.pcapng', '--packets', '2000', '--seed', '3', '--link-type', '276', '--noise', '0.05');
     mergeInterfaces(p('if.pcapng'), [a, b, c]);
     const r = await lro('coalesce', p('if.pcapng'), '-o', p('if.out.pcapng'), '--json');
@@ -102,7 +172,7 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
     await checkAgainstEngine(p('if.pcapng'), p('if.out.pcapng'));
   });
 
-  it('pcapng with several sections: each section\'s engines are closed before the next', async () => {
+  it("pcapng with several sections: each section's engines are closed before the next", async () => {
     const a = await gen('sec-a.pcapng', '--packets', '2000', '--seed', '4');
     const b = await gen('sec-b.pcapng', '--packets', '2000', '--seed', '5', '--big-endian', '--link-type', '113');
     writeFileSync(p('sec.pcapng'), concat([readFileSync(a), readFileSync(b)]));
@@ -134,7 +204,7 @@ describe('lro coalesce: output = the engine\'s packets, records kept where bytes
     const src = readFileSync(await gen('fcs-src.pcap', '--packets', '2000'));
     const parts: Buffer[] = [Buffer.from(src.subarray(0, 24))];
     parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20); // 2 × 16 bits of FCS, Ethernet
-    for (let at = 24; at < src.length;) {
+    for (let at = 24; at < src.length; ) {
       const cap = src.readUInt32LE(at + 8);
       const head = Buffer.from(src.subarray(at, at + 16));
       const data = src.subarray(at + 16, at + 16 + cap);
@@ -192,9 +262,25 @@ describe('capture reader beforeRefill (what lets coalesce batch without copying)
   });
 
   it('coalesce with tiny read chunks and odd batch sizes writes the same file', async () => {
-    const input = await gen('tiny.pcapng', '--packets', '4000', '--reorder', '0.02', '--noise', '0.03', '--packet-comments', '--ipv6', '0.3');
+    const input = await gen(
+      'tiny.pcapng',
+      '--packets',
+      '4000',
+      '--reorder',
+      '0.02',
+      '--noise',
+      '0.03',
+      '--packet-comments',
+      '--ipv6',
+      '0.3',
+    );
     await coalesceFile({ input, output: p('tiny.ref.pcapng'), engine: { engine: 'ts' } });
-    for (const [chunkSize, batchSize] of [[2048, 256], [4096, 7], [70000, 1], [1 << 20, 1000]]) {
+    for (const [chunkSize, batchSize] of [
+      [2048, 256],
+      [4096, 7],
+      [70000, 1],
+      [1 << 20, 1000],
+    ]) {
       await coalesceFile({ input, output: p('tiny.out.pcapng'), engine: { engine: 'ts' }, chunkSize, batchSize });
       expect(readFileSync(p('tiny.out.pcapng')).equals(readFileSync(p('tiny.ref.pcapng'))), `${chunkSize}/${batchSize}`).toBe(true);
     }
@@ -266,8 +352,21 @@ describe('lro coalesce: output', () => {
     expect(r.err).toBe('');
     expect(r.out.trim().split('\n')).toHaveLength(1);
     const s = JSON.parse(r.out);
-    for (const k of ['packetsIn', 'packetsOut', 'aggregates', 'segmentsAggregated', 'passedThrough', 'bytesIn', 'bytesOut',
-      'flowsCreated', 'flowsDeleted', 'flowsActive', 'tableFull', 'clockClamped', 'elapsedMs']) {
+    for (const k of [
+      'packetsIn',
+      'packetsOut',
+      'aggregates',
+      'segmentsAggregated',
+      'passedThrough',
+      'bytesIn',
+      'bytesOut',
+      'flowsCreated',
+      'flowsDeleted',
+      'flowsActive',
+      'tableFull',
+      'clockClamped',
+      'elapsedMs',
+    ]) {
       expect(typeof s[k], k).toBe('number');
     }
     expect(Object.keys(s.reasons).sort()).toEqual([...REASONS].sort());
@@ -293,12 +392,47 @@ describe('lro coalesce: output', () => {
 
   it('every engine option is a flag; bad values exit 2 naming the flag', async () => {
     const input = await gen('flags.pcap', '--packets', '2000');
-    const ok = await lro('coalesce', input, '-o', p('flags.out.pcap'), '--json', '--preset', 'seed', '--max-flows', '16',
-      '--max-pending', '3', '--max-aggregate', '30000', '--mtu', '1500', '--threshold', '20000', '--aggregate-timeout-us', '500',
-      '--idle-timeout-ms', '100', '--no-verify-checksums', '--no-fix-checksums', '--engine', 'ts', '--hash-seed', '0x1234');
+    const ok = await lro(
+      'coalesce',
+      input,
+      '-o',
+      p('flags.out.pcap'),
+      '--json',
+      '--preset',
+      'seed',
+      '--max-flows',
+      '16',
+      '--max-pending',
+      '3',
+      '--max-aggregate',
+      '30000',
+      '--mtu',
+      '1500',
+      '--threshold',
+      '20000',
+      '--aggregate-timeout-us',
+      '500',
+      '--idle-timeout-ms',
+      '100',
+      '--no-verify-checksums',
+      '--no-fix-checksums',
+      '--engine',
+      'ts',
+      '--hash-seed',
+      '0x1234',
+    );
     expect(ok.code).toBe(0);
-    await checkAgainstEngine(input, p('flags.out.pcap'), { preset: 'seed', maxFlows: 16, maxPending: 3, maxAggregate: 30000, threshold: 20000,
-      aggregateTimeoutUs: 500, idleTimeoutMs: 100, verifyChecksums: false, fixChecksums: false });
+    await checkAgainstEngine(input, p('flags.out.pcap'), {
+      preset: 'seed',
+      maxFlows: 16,
+      maxPending: 3,
+      maxAggregate: 30000,
+      threshold: 20000,
+      aggregateTimeoutUs: 500,
+      idleTimeoutMs: 100,
+      verifyChecksums: false,
+      fixChecksums: false,
+    });
     const bad: [string[], RegExp][] = [
       [['--max-flows', '0'], /--max-flows must be an integer in \[1, 16777216\], got 0/],
       [['--max-flows', '16', '--max-pending', '17'], /--max-pending must be an integer in \[1, 16\], got 17/],
@@ -377,7 +511,11 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
     const bytes = Buffer.from(readFileSync(src));
     bytes.writeUInt32LE(7, recs[150].offset + 8); // interface 7 does not exist
     writeFileSync(p('mid-bad.pcapng'), bytes);
-    await fails(p('mid-bad.pcapng'), p('e4.pcapng'), new RegExp(`mid-bad\\.pcapng: packet references unknown interface 7 at byte ${recs[150].offset}`));
+    await fails(
+      p('mid-bad.pcapng'),
+      p('e4.pcapng'),
+      new RegExp(`mid-bad\\.pcapng: packet references unknown interface 7 at byte ${recs[150].offset}`),
+    );
     const r = await lro('coalesce', p('mid-bad.pcapng'), '-o', p('e4.pcapng'), '--skip-bad', '--json');
     expect(r.code).toBe(0);
     expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -424,7 +562,9 @@ describe('lro generate and inspect', () => {
     expect(readFileSync(p('g1.pcapng')).equals(readFileSync(p('g2.pcapng')))).toBe(true);
     const info = readRecords(p('g1.pcapng')).info;
     expect(info).toMatchObject({ format: 'pcapng', byteOrder: 'le', resolution: 'us' });
-    const { info: i2, records } = readRecords(await gen('g3.cap', '--packets', '10', '--format', 'pcap', '--resolution', 'ns', '--big-endian', '--link-type', '113'));
+    const { info: i2, records } = readRecords(
+      await gen('g3.cap', '--packets', '10', '--format', 'pcap', '--resolution', 'ns', '--big-endian', '--link-type', '113'),
+    );
     expect(i2).toMatchObject({ format: 'pcap', byteOrder: 'be', resolution: 'ns' });
     expect(i2.interfaces[0].linkType).toBe(113);
     expect(records).toHaveLength(10);
@@ -481,10 +621,39 @@ describe('the lro executable', () => {
   it('--help documents every command and flag; --version; per-command help', () => {
     const h = lroProcess('--help');
     expect(h.code).toBe(0);
-    for (const word of ['coalesce', 'generate', 'inspect', 'bench', 'demo', '--preset', '--max-flows', '--max-aggregate', '--mtu',
-      '--threshold', '--aggregate-timeout-us', '--idle-timeout-ms', '--no-verify-checksums', '--no-fix-checksums', '--engine',
-      '--hash-seed', '--json', '--skip-bad', '--output', '--quiet', '--packets', '--loss', '--reorder', '--ipv6', '--vlan',
-      '--noise', '--small-segments', '--format', '--link-type', '--top', 'Exit status']) {
+    for (const word of [
+      'coalesce',
+      'generate',
+      'inspect',
+      'bench',
+      'demo',
+      '--preset',
+      '--max-flows',
+      '--max-aggregate',
+      '--mtu',
+      '--threshold',
+      '--aggregate-timeout-us',
+      '--idle-timeout-ms',
+      '--no-verify-checksums',
+      '--no-fix-checksums',
+      '--engine',
+      '--hash-seed',
+      '--json',
+      '--skip-bad',
+      '--output',
+      '--quiet',
+      '--packets',
+      '--loss',
+      '--reorder',
+      '--ipv6',
+      '--vlan',
+      '--noise',
+      '--small-segments',
+      '--format',
+      '--link-type',
+      '--top',
+      'Exit status',
+    ]) {
       expect(h.out, word).toContain(word);
     }
     expect(lroProcess('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+/);
@@ -533,8 +702,9 @@ describe('the lro executable', () => {
     const input = await gen('sigint.pcap', '--packets', '200000');
     const outDir = p('sigint');
     mkdirSync(outDir);
-    const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -3,7 +3,19 @@
 // s1..sn must equal one frame carrying their payloads under s1's headers.
 import { describe, expect, it } from 'vitest';
 import {
-  ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, arpFrame, parseFrame, tcpFrame, tcpTimestampOption, udpFrame,
+  ACK,
+  CWR,
+  ECE,
+  FIN,
+  PSH,
+  RST,
+  SYN,
+  URG,
+  arpFrame,
+  parseFrame,
+  tcpFrame,
+  tcpTimestampOption,
+  udpFrame,
   type TcpFrameSpec,
 } from '../bindings/packet/index.js';
 import type { EngineOptions, Packet } from '../bindings/engine/types.js';
@@ -48,8 +60,15 @@ describe('bulk flow (issue 2 acceptance)', () => {
       expect(p.mss).toBe(MSS);
     }
     expect(packets[0].data.length).toBe(14 + 40 + 45 * MSS);
-    expect(stats).toMatchObject({ packetsIn: 1000, packetsOut: 23, aggregates: 23, segmentsAggregated: 1000,
-      passedThrough: 0, flowsCreated: 1, flowsActive: 1 });
+    expect(stats).toMatchObject({
+      packetsIn: 1000,
+      packetsOut: 23,
+      aggregates: 23,
+      segmentsAggregated: 1000,
+      passedThrough: 0,
+      flowsCreated: 1,
+      flowsActive: 1,
+    });
   });
 
   it('IPv6, VLAN and timestamp options aggregate the same way (gro)', async () => {
@@ -98,7 +117,11 @@ describe('send reasons', () => {
 
   it('ag-timer (780): sent at its deadline, stamped with the deadline', async () => {
     const frames = segments(3);
-    const steps: Step[] = [{ frame: frames[0], t: 100 }, { frame: frames[1], t: 600 }, { frame: frames[2], t: 5000 }];
+    const steps: Step[] = [
+      { frame: frames[0], t: 100 },
+      { frame: frames[1], t: 600 },
+      { frame: frames[2], t: 5000 },
+    ];
     const { packets } = await run({ aggregateTimeoutUs: 1000 }, steps);
     expect(shape(packets)).toEqual(['2:ag-timer', '1:close']);
     expect(packets[0].timeUs).toBe(1100);
@@ -108,16 +131,18 @@ describe('send reasons', () => {
 
   it('del-timer (790): an idle connection is deleted and its aggregate sent', async () => {
     const frames = segments(2);
-    const { packets, stats } = await run({ idleTimeoutMs: 1, aggregateTimeoutUs: 5000 },
-      [{ frame: frames[0], t: 0 }, { frame: frames[1], t: 10 }, { advance: 1010 }]);
+    const { packets, stats } = await run({ idleTimeoutMs: 1, aggregateTimeoutUs: 5000 }, [
+      { frame: frames[0], t: 0 },
+      { frame: frames[1], t: 10 },
+      { advance: 1010 },
+    ]);
     expect(packets.map((p) => [p.segments, p.reason, p.timeUs])).toEqual([[2, 'del-timer', 1010]]);
     expect(stats).toMatchObject({ flowsCreated: 1, flowsDeleted: 1, flowsActive: 0 });
   });
 
   it('DelTimer restarts on every frame of the connection (724), including non-candidates', async () => {
     const bad = tcpFrame({ seq: SEQ0 + MSS, payload: 10, badTcpChecksum: true });
-    const { stats } = await run({ idleTimeoutMs: 1 },
-      [{ frame: segments(1)[0], t: 0 }, { frame: bad, t: 900 }, { advance: 1800 }], false);
+    const { stats } = await run({ idleTimeoutMs: 1 }, [{ frame: segments(1)[0], t: 0 }, { frame: bad, t: 900 }, { advance: 1800 }], false);
     expect(stats.flowsDeleted).toBe(0);
   });
 
@@ -137,7 +162,11 @@ describe('send reasons', () => {
   });
 
   it('bare FIN and RST send the aggregate, pass through and delete the connection', async () => {
-    for (const [flag, reason] of [[FIN | ACK, 'fin'], [RST | ACK, 'rst'], [RST, 'rst']] as const) {
+    for (const [flag, reason] of [
+      [FIN | ACK, 'fin'],
+      [RST | ACK, 'rst'],
+      [RST, 'rst'],
+    ] as const) {
       const end = tcpFrame({ seq: SEQ0 + 2 * MSS, flags: flag });
       const { packets, stats } = await run({}, timed([...segments(2), end]));
       expect(shape(packets)).toEqual([`2:${reason}`, '1:pass-through']);
@@ -244,17 +273,30 @@ describe('send reasons', () => {
     const b = segments(2, { sport: 2 });
     const steps: Step[] = [...timed([b[0], a[0], a[1], b[1]]), { flush: true }, ...timed(segments(1, { sport: 3 }), 10)];
     const { packets } = await run({}, steps);
-    expect(packets.map((p) => `${parseFrame(p.data)!.tcp!.sport}:${p.segments}:${p.reason}`))
-      .toEqual(['2:2:flush', '1:2:flush', '3:1:close']);
+    expect(packets.map((p) => `${parseFrame(p.data)!.tcp!.sport}:${p.segments}:${p.reason}`)).toEqual([
+      '2:2:flush',
+      '1:2:flush',
+      '3:1:close',
+    ]);
   });
 });
 
 describe('pass-through and the context database', () => {
   it('non-TCP frames pass through byte-identical, exactly once', async () => {
-    const frames = [arpFrame(), udpFrame({ payload: 100 }), tcpFrame({ vlan: [5, 6], payload: 100 }),
-      new Uint8Array(0), new Uint8Array(13), udpFrame({ ipVersion: 6, payload: 3, padding: 20 })];
+    const frames = [
+      arpFrame(),
+      udpFrame({ payload: 100 }),
+      tcpFrame({ vlan: [5, 6], payload: 100 }),
+      new Uint8Array(0),
+      new Uint8Array(13),
+      udpFrame({ ipVersion: 6, payload: 3, padding: 20 }),
+    ];
     const { packets, stats } = await run({}, timed(frames));
-    expectSameByteLists(packets.map((p) => p.data), frames, 'packet');
+    expectSameByteLists(
+      packets.map((p) => p.data),
+      frames,
+      'packet',
+    );
     expect(packets.every((p) => p.reason === 'pass-through' && p.segments === 1)).toBe(true);
     expect(stats).toMatchObject({ passedThrough: 6, flowsCreated: 0 });
   });
@@ -267,8 +309,13 @@ describe('pass-through and the context database', () => {
   });
 
   it('only a candidate with payload creates an entry (728); full table → pass-through', async () => {
-    const frames = [tcpFrame({ sport: 1, flags: SYN }), tcpFrame({ sport: 1 }), ...segments(2, { sport: 1 }),
-      ...segments(2, { sport: 2 }), ...segments(2, { sport: 3 })];
+    const frames = [
+      tcpFrame({ sport: 1, flags: SYN }),
+      tcpFrame({ sport: 1 }),
+      ...segments(2, { sport: 1 }),
+      ...segments(2, { sport: 2 }),
+      ...segments(2, { sport: 3 }),
+    ];
     const { packets, stats } = await run({ maxFlows: 2 }, timed(frames));
     expect(stats).toMatchObject({ flowsCreated: 2, tableFull: 2, passedThrough: 4 });
     expect(shape(packets)).toEqual(['1:pass-through', '1:pass-through', '1:pass-through', '1:pass-through', '2:close', '2:close']);
@@ -281,9 +328,15 @@ describe('pass-through and the context database', () => {
     for (let round = 0; round < 4; round++) {
       const ports = Array.from({ length: 60 }, (_, f) => 1000 + f * 13 + round * 7);
       for (const port of ports) frame(port, { seq: SEQ0, payload: 100 });
-      ports.forEach((port, f) => { if (f % 2 === 0) frame(port, { seq: SEQ0 + 100, flags: ACK | FIN }); });
-      ports.forEach((port, f) => { if (f % 2 === 1) frame(port, { seq: SEQ0 + 100, payload: 100 }); });
-      ports.forEach((port, f) => { if (f % 2 === 1) frame(port, { seq: SEQ0 + 200, flags: RST }); });
+      ports.forEach((port, f) => {
+        if (f % 2 === 0) frame(port, { seq: SEQ0 + 100, flags: ACK | FIN });
+      });
+      ports.forEach((port, f) => {
+        if (f % 2 === 1) frame(port, { seq: SEQ0 + 100, payload: 100 });
+      });
+      ports.forEach((port, f) => {
+        if (f % 2 === 1) frame(port, { seq: SEQ0 + 200, flags: RST });
+      });
     }
     const { packets, stats } = await run({ maxFlows: 64, aggregateTimeoutUs: 10 ** 9 }, steps);
     expect(stats).toMatchObject({ tableFull: 0, flowsCreated: 240, flowsDeleted: 240, flowsActive: 0 });
@@ -365,8 +418,13 @@ describe('connection buffers shared by flows (maxPending)', () => {
   it('a segment with a bad checksum evicts nothing', async () => {
     const b = segments(3, { sport: 2 });
     const badB = tcpFrame({ sport: 2, seq: SEQ0 + 2 * MSS, payload: MSS, badTcpChecksum: true });
-    const frames = [tcpFrame({ sport: 1, seq: SEQ0, payload: MSS }), b[0], tcpFrame({ sport: 2, seq: SEQ0 + MSS, payload: MSS, flags: ACK | PSH }),
-      tcpFrame({ sport: 1, seq: SEQ0 + MSS, payload: MSS }), badB];
+    const frames = [
+      tcpFrame({ sport: 1, seq: SEQ0, payload: MSS }),
+      b[0],
+      tcpFrame({ sport: 2, seq: SEQ0 + MSS, payload: MSS, flags: ACK | PSH }),
+      tcpFrame({ sport: 1, seq: SEQ0 + MSS, payload: MSS }),
+      badB,
+    ];
     const { packets } = await run({ maxFlows: 4, maxPending: 1 }, [...timed(frames), { flush: true }]);
     expect(packets.map(tagged)).toEqual(['1:1:capacity', '2:2:psh', '2:1:pass-through', '1:1:flush']);
     expectSameBytes(packets[2].data, badB, 'packet 2');
@@ -374,8 +432,9 @@ describe('connection buffers shared by flows (maxPending)', () => {
 
   it('100k tracked flows fit when buffers are fewer', async () => {
     const n = 100_000;
-    const frames = Array.from({ length: n }, (_, i) => tcpFrame({ sport: 1 + (i % 50_000), src: `10.1.${i >> 8 & 255}.${i & 255}`,
-      dst: `10.2.0.${i >> 16}`, payload: 10 }));
+    const frames = Array.from({ length: n }, (_, i) =>
+      tcpFrame({ sport: 1 + (i % 50_000), src: `10.1.${(i >> 8) & 255}.${i & 255}`, dst: `10.2.0.${i >> 16}`, payload: 10 }),
+    );
     const { packets, stats } = await run({ maxFlows: n, maxPending: 1024 }, timed(frames, 0, 0));
     expect(stats.flowsCreated).toBe(n);
     expect(stats.flowsActive).toBe(n);
@@ -397,7 +456,7 @@ describe('checksum options', () => {
     expectSameBytes(good.packets[0].data, aggregateOf(3), 'packet 0');
   });
 
-  it('fix-up off: both checksum fields are the first segment\'s and the packet says so', async () => {
+  it("fix-up off: both checksum fields are the first segment's and the packet says so", async () => {
     const frames = segments(3);
     const { packets } = await run({ fixChecksums: false }, timed(frames), false);
     expect(packets[0].checksumsFixed).toBe(false);
@@ -412,7 +471,11 @@ describe('checksum options', () => {
 describe('clock', () => {
   it('a time earlier than the last is treated as the last and counted', async () => {
     const frames = segments(3);
-    const { packets, stats } = await run({}, [{ frame: frames[0], t: 500.7 }, { frame: frames[1], t: 100 }, { frame: frames[2], t: Number.NaN }]);
+    const { packets, stats } = await run({}, [
+      { frame: frames[0], t: 500.7 },
+      { frame: frames[1], t: 100 },
+      { frame: frames[2], t: Number.NaN },
+    ]);
     expect(stats.clockClamped).toBe(2);
     expect(packets[0].timeUs).toBe(500);
   });

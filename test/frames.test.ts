@@ -126,8 +126,8 @@ describe('addresses', () => {
   it('parses and formats IPv4 and IPv6', () => {
     expect(hex(parseIp('10.0.0.1'))).toBe('0a000001');
     expect(hex(parseIp('::'))).toBe('0'.repeat(32));
-    expect(hex(parseIp('::1'))).toBe('0'.repeat(31) + '1');
-    expect(hex(parseIp('fd00::'))).toBe('fd00' + '0'.repeat(28));
+    expect(hex(parseIp('::1'))).toBe(`${'0'.repeat(31)}1`);
+    expect(hex(parseIp('fd00::'))).toBe(`fd00${'0'.repeat(28)}`);
     expect(hex(parseIp('2001:DB8::ff:1'))).toBe('20010db8000000000000000000ff0001');
     expect(hex(parseIp('::ffff:1.2.3.4'))).toBe('00000000000000000000ffff01020304');
     expect(formatIp(parseIp('2001:db8:0:0:1:0:0:1'))).toBe('2001:db8::1:0:0:1');
@@ -385,7 +385,13 @@ describe('fragments and extension headers', () => {
     expect(() => tcpFrame({ ipv6ExtHeaders: [{ type: 0 }] })).toThrow();
   });
   it('IPv6 hop-by-hop, routing, destination options, fragment, AH chain', () => {
-    const exts = [{ type: 0 }, { type: 43, bytes: new Uint8Array([0, 0]) }, { type: 60, bytes: new Uint8Array([1, 1, 0]) }, ipv6FragmentHeader(0, false, 0x1234), { type: 51 }];
+    const exts = [
+      { type: 0 },
+      { type: 43, bytes: new Uint8Array([0, 0]) },
+      { type: 60, bytes: new Uint8Array([1, 1, 0]) },
+      ipv6FragmentHeader(0, false, 0x1234),
+      { type: 51 },
+    ];
     const f = tcpFrame({ ipVersion: 6, ipv6ExtHeaders: exts, payload: 50, options: tcpTimestampOption(1, 2) });
     const p = parse(f);
     // 8 + 8 + 8 + 8 + 16

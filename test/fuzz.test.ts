@@ -14,14 +14,19 @@ const BYTES = { seed: 0x4c524f32, numRuns: 500 };
 const MIN_FRAMES = 200_000;
 
 async function fuzz(name: 'main' | 'bytes', arb: fc.Arbitrary<FuzzCase>, params: { seed: number; numRuns: number }) {
-  const r = await fc.check(fc.asyncProperty(arb, async (c) => {
-    await checkCase(c);
-  }), params);
+  const r = await fc.check(
+    fc.asyncProperty(arb, async (c) => {
+      await checkCase(c);
+    }),
+    params,
+  );
   if (r.failed) {
     const error = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-    throw new Error(`fuzz (${name}) failed: seed ${r.seed} path ${r.counterexamplePath} (${r.numShrinks} shrinks)\n${error}\n` +
-      `shrunk case: ${r.counterexample ? describeCase(r.counterexample[0]) : '(none)'}\n` +
-      `replay: npm run fuzz -- --replay ${r.seed}:${r.counterexamplePath} --arb ${name}`);
+    throw new Error(
+      `fuzz (${name}) failed: seed ${r.seed} path ${r.counterexamplePath} (${r.numShrinks} shrinks)\n${error}\n` +
+        `shrunk case: ${r.counterexample ? describeCase(r.counterexample[0]) : '(none)'}\n` +
+        `replay: npm run fuzz -- --replay ${r.seed}:${r.counterexamplePath} --arb ${name}`,
+    );
   }
 }
 
@@ -42,9 +47,11 @@ describe('fuzz: both engines, every invariant', () => {
 
   afterAll(() => {
     const s = (performance.now() - started) / 1000;
-    console.log(`fuzz: ${tally.frames} frames in ${tally.cases} cases, ${s.toFixed(1)} s; ` +
-      `aggregates of ≥ 2 segments ${coverage.aggregatesOf2Plus}, tableFull ${coverage.tableFull}, clockClamped ${coverage.clockClamped}; ` +
-      `reasons ${JSON.stringify(coverage.reasons)}`);
+    console.log(
+      `fuzz: ${tally.frames} frames in ${tally.cases} cases, ${s.toFixed(1)} s; ` +
+        `aggregates of ≥ 2 segments ${coverage.aggregatesOf2Plus}, tableFull ${coverage.tableFull}, clockClamped ${coverage.clockClamped}; ` +
+        `reasons ${JSON.stringify(coverage.reasons)}`,
+    );
   });
 });
 
@@ -56,48 +63,78 @@ describe('oracle self-test: planted bugs are caught', () => {
   const T = TwinCore.prototype as unknown as Proto;
   const plants: Record<string, [Proto, string, (orig: (...args: any[]) => any) => (...args: any[]) => any]> = {
     // Forget to byte-swap the sum of a payload placed at an odd offset.
-    'odd-offset checksum': [A, 'append', (orig) => function (this: any, f: number, p: unknown, b: unknown) {
-      const odd = this.payloadLen[f] & 1;
-      this.payloadLen[f] -= odd;
-      const joined = orig.call(this, f, p, b);
-      this.payloadLen[f] += odd;
-      return joined;
-    }],
+    'odd-offset checksum': [
+      A,
+      'append',
+      (orig) =>
+        function (this: any, f: number, p: unknown, b: unknown) {
+          const odd = this.payloadLen[f] & 1;
+          this.payloadLen[f] -= odd;
+          const joined = orig.call(this, f, p, b);
+          this.payloadLen[f] += odd;
+          return joined;
+        },
+    ],
     // Stamp an AgTimer send 1 µs after its deadline.
-    'late ag-timer': [T, 'send', (orig) => function (this: unknown, f: number, reason: number, t: number) {
-      return orig.call(this, f, reason, reason === 3 ? t + 1 : t);
-    }],
+    'late ag-timer': [
+      T,
+      'send',
+      (orig) =>
+        function (this: unknown, f: number, reason: number, t: number) {
+          return orig.call(this, f, reason, reason === 3 ? t + 1 : t);
+        },
+    ],
     // Lose a three-segment aggregate sent for THRESHOLD.
-    'lost aggregate': [T, 'send', (orig) => function (this: any, f: number, reason: number, t: number) {
-      if (this.agg.segments[f] === 3 && reason === 1) {
-        this.agg.segments[f] = 0;
-        this.agTimer.stop(f);
-        return;
-      }
-      return orig.call(this, f, reason, t);
-    }],
+    'lost aggregate': [
+      T,
+      'send',
+      (orig) =>
+        function (this: any, f: number, reason: number, t: number) {
+          if (this.agg.segments[f] === 3 && reason === 1) {
+            this.agg.segments[f] = 0;
+            this.agTimer.stop(f);
+            return;
+          }
+          return orig.call(this, f, reason, t);
+        },
+    ],
     // Write a wrong window into multi-segment aggregates.
-    'wrong window': [A, 'finish', (orig) => function (this: any, f: number) {
-      this.lastWindow[f] ^= 1;
-      return orig.call(this, f);
-    }],
+    'wrong window': [
+      A,
+      'finish',
+      (orig) =>
+        function (this: any, f: number) {
+          this.lastWindow[f] ^= 1;
+          return orig.call(this, f);
+        },
+    ],
     // seed preset: let a segment join whose flags differ in PSH.
-    'seed ignores PSH': [A, 'mismatch', (orig) => function (this: any, f: number, p: any, b: unknown) {
-      const saved = p.flags;
-      if (!this.gro) p.flags = (p.flags & ~8) | (this.buffers[f * this.capacity + p.l4 + 13] & 8);
-      const r = orig.call(this, f, p, b);
-      p.flags = saved;
-      return r;
-    }],
+    'seed ignores PSH': [
+      A,
+      'mismatch',
+      (orig) =>
+        function (this: any, f: number, p: any, b: unknown) {
+          const saved = p.flags;
+          if (!this.gro) p.flags = (p.flags & ~8) | (this.buffers[f * this.capacity + p.l4 + 13] & 8);
+          const r = orig.call(this, f, p, b);
+          p.flags = saved;
+          return r;
+        },
+    ],
     // Aggregate segments with TTL 0.
-    'TTL 0 aggregated': [A, 'ownFieldsForbid', (orig) => function (this: unknown, p: any, b: Uint8Array) {
-      const at = p.ipVersion === 4 ? p.l3 + 8 : p.l3 + 7;
-      if (b[at] !== 0) return orig.call(this, p, b);
-      b[at] = 1;
-      const r = orig.call(this, p, b);
-      b[at] = 0;
-      return r;
-    }],
+    'TTL 0 aggregated': [
+      A,
+      'ownFieldsForbid',
+      (orig) =>
+        function (this: unknown, p: any, b: Uint8Array) {
+          const at = p.ipVersion === 4 ? p.l3 + 8 : p.l3 + 7;
+          if (b[at] !== 0) return orig.call(this, p, b);
+          b[at] = 1;
+          const r = orig.call(this, p, b);
+          b[at] = 0;
+          return r;
+        },
+    ],
   };
 
   for (const [name, [proto, method, plant]] of Object.entries(plants)) {
@@ -105,9 +142,12 @@ describe('oracle self-test: planted bugs are caught', () => {
       const orig = proto[method];
       proto[method] = plant(orig);
       try {
-        const r = await fc.check(fc.asyncProperty(fuzzCaseArb(), async (c) => {
-          await checkCase({ ...c, batched: 'ts' }, { single: 'ts' });
-        }), { seed: 4, numRuns: 500, endOnFailure: true });
+        const r = await fc.check(
+          fc.asyncProperty(fuzzCaseArb(), async (c) => {
+            await checkCase({ ...c, batched: 'ts' }, { single: 'ts' });
+          }),
+          { seed: 4, numRuns: 500, endOnFailure: true },
+        );
         expect(r.failed, `planted bug "${name}" went unnoticed`).toBe(true);
       } finally {
         proto[method] = orig;

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ACK, FIN, PSH, SYN, flowKey, parseFrame, payloadMatches, type ParsedFrame } from '../bindings/packet/index.js';
-import { GENERATE_DEFAULTS, NOISE_PORT, generateTraffic, isNoiseFrame, resolveGenerateOptions, type GenerateOptions } from '../bindings/traffic/generate.js';
+import {
+  GENERATE_DEFAULTS,
+  NOISE_PORT,
+  generateTraffic,
+  isNoiseFrame,
+  resolveGenerateOptions,
+  type GenerateOptions,
+} from '../bindings/traffic/generate.js';
 import { Prng } from '../bindings/traffic/prng.js';
 
 interface Item {
@@ -14,7 +21,8 @@ interface Item {
 function collect(opts: GenerateOptions): Item[] {
   const linkType = opts.linkType ?? 1;
   const out: Item[] = [];
-  for (const f of generateTraffic(opts)) out.push({ data: f.data, timeUs: f.timeUs, p: parseFrame(f.data, linkType), noise: isNoiseFrame(f.data, linkType) });
+  for (const f of generateTraffic(opts))
+    out.push({ data: f.data, timeUs: f.timeUs, p: parseFrame(f.data, linkType), noise: isNoiseFrame(f.data, linkType) });
   return out;
 }
 
@@ -30,7 +38,7 @@ function digest(opts: GenerateOptions): string {
 }
 
 /** Sequence-space distance a − b in (−2^31, 2^31]. */
-const seqDiff = (a: number, b: number): number => ((a - b) | 0);
+const seqDiff = (a: number, b: number): number => (a - b) | 0;
 
 interface FlowView {
   key: string;
@@ -178,12 +186,27 @@ describe('generateTraffic', () => {
     // to it updates these digests (and says so); a refactor must leave them alone.
     const pinned: [GenerateOptions, string][] = [
       [{ packets: 2000 }, '9a6e7f2874592aca9edfb48a900cffbb2c47de93d41ccf739311b882fdd55938'],
-      [{ packets: 2000, seed: 3, loss: 0.05, reorder: 0.05, duplicate: 0.05, pshEvery: 3 }, '256c2fc518d62813caa2152c2c574e0c132a61c8e0469fcf15a843ac755d0d6c'],
+      [
+        { packets: 2000, seed: 3, loss: 0.05, reorder: 0.05, duplicate: 0.05, pshEvery: 3 },
+        '256c2fc518d62813caa2152c2c574e0c132a61c8e0469fcf15a843ac755d0d6c',
+      ],
       [{ packets: 2000, seed: 4, ipv6: 0.5, vlan: 42, noise: 0.2 }, '00a6b95f93ada220b3078e9622deae96f0cf2dd350bfbbaa2418a5a8cf4ab8ce'],
-      [{ packets: 2000, seed: 5, smallSegments: [1, 300], timestamps: false, interleave: 'round-robin' }, '017c946a928789b7a704cfccabc10b439a0ef8fccd754d4037a111f596b434de'],
-      [{ packets: 2000, seed: 6, linkType: 113, noise: 0.1, flowSegments: 10, flows: 32 }, '0021b9841d27eb30282977bbbbf352b829471cb73230f7de5291cb232b0ecdac'],
-      [{ packets: 2000, seed: 7, linkType: 276, noise: 0.1, ipv6: 0.5, handshake: false }, '873995d8833f10abd864c4049b40af96864eaaad398db3375f1ed22cefc7c4b6'],
-      [{ packets: 2000, seed: 8, linkType: 101, noise: 0.2, ipv6: 0.4, seqStart: 0xfffff000, mss: 536, ackEvery: 0 }, 'ee29c26e098780900ed428c1100572dddde31f45073e2ce21b6b889a4518596e'],
+      [
+        { packets: 2000, seed: 5, smallSegments: [1, 300], timestamps: false, interleave: 'round-robin' },
+        '017c946a928789b7a704cfccabc10b439a0ef8fccd754d4037a111f596b434de',
+      ],
+      [
+        { packets: 2000, seed: 6, linkType: 113, noise: 0.1, flowSegments: 10, flows: 32 },
+        '0021b9841d27eb30282977bbbbf352b829471cb73230f7de5291cb232b0ecdac',
+      ],
+      [
+        { packets: 2000, seed: 7, linkType: 276, noise: 0.1, ipv6: 0.5, handshake: false },
+        '873995d8833f10abd864c4049b40af96864eaaad398db3375f1ed22cefc7c4b6',
+      ],
+      [
+        { packets: 2000, seed: 8, linkType: 101, noise: 0.2, ipv6: 0.4, seqStart: 0xfffff000, mss: 536, ackEvery: 0 },
+        'ee29c26e098780900ed428c1100572dddde31f45073e2ce21b6b889a4518596e',
+      ],
     ];
     for (const [opts, sha] of pinned) expect(digest(opts), JSON.stringify(opts)).toBe(`2000:${sha}`);
   });
@@ -376,7 +399,7 @@ describe('generateTraffic', () => {
     for (const v of every3.values()) expect(Math.abs(v.pureAcks - v.data.length / 3)).toBeLessThanOrEqual(1);
     const psh = flows(collect({ packets: 2000, pshEvery: 4, flows: 2 }));
     for (const v of psh.values()) {
-      v.data.forEach((d, i) => expect((d.flags & PSH) !== 0, `segment ${i}`).toBe((i + 1) % 4 === 0));
+      for (const [i, d] of v.data.entries()) expect((d.flags & PSH) !== 0, `segment ${i}`).toBe((i + 1) % 4 === 0);
     }
   });
 

@@ -63,9 +63,21 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** create_packet(): a segment of the test flow, `seqOffset` bytes after START_SEQ. */
 function pkt(p: Proto, seqOffset: number, payload: number, spec: TcpFrameSpec = {}): Uint8Array {
   const full: TcpFrameSpec = {
-    ipVersion: p, ...ADDRESSES[p], srcMac: SMAC, dstMac: DMAC, ttl: 8, df: true, ipId: 0,
-    sport: SPORT, dport: DPORT, seq: START_SEQ + seqOffset, ack: START_ACK, flags: ACK, window: TCP_MAXWIN,
-    payload, ...spec,
+    ipVersion: p,
+    ...ADDRESSES[p],
+    srcMac: SMAC,
+    dstMac: DMAC,
+    ttl: 8,
+    df: true,
+    ipId: 0,
+    sport: SPORT,
+    dport: DPORT,
+    seq: START_SEQ + seqOffset,
+    ack: START_ACK,
+    flags: ACK,
+    window: TCP_MAXWIN,
+    payload,
+    ...spec,
   };
   const frame = tcpFrame(full);
   return frame.length >= ETH_ZLEN ? frame : tcpFrame({ ...full, padding: ETH_ZLEN - frame.length });
@@ -91,20 +103,31 @@ function sendFlags(p: Proto, flag: number): Wire {
   const len = flag === PSH || flag === CWR ? PAYLOAD_LEN : 0;
   const flagged = flag === CWR ? [NUM_PACKETS / 2 - 1, NUM_PACKETS / 2] : [NUM_PACKETS / 2];
   return range(NUM_PACKETS + 1).map((i) =>
-    flagged.includes(i) ? pkt(p, i * len, len, { flags: ACK | flag }) : pkt(p, i * PAYLOAD_LEN, PAYLOAD_LEN));
+    flagged.includes(i) ? pkt(p, i * len, len, { flags: ACK | flag }) : pkt(p, i * PAYLOAD_LEN, PAYLOAD_LEN),
+  );
 }
 
 /** TCP options as the selftest writes them: a permutation of {NOP, NOP, Timestamp(tsval, 0)}. */
 function timestampOptions(tsval: number, order: 0 | 1 | 2): Uint8Array {
   const ts = [TCPOPT_TIMESTAMP, 10, tsval >>> 24, (tsval >>> 16) & 0xff, (tsval >>> 8) & 0xff, tsval & 0xff, 0, 0, 0, 0];
   const nop = [TCPOPT_NOP];
-  const orders = [[...nop, ...nop, ...ts], [...nop, ...ts, ...nop], [...ts, ...nop, ...nop]];
+  const orders = [
+    [...nop, ...nop, ...ts],
+    [...nop, ...ts, ...nop],
+    [...ts, ...nop, ...nop],
+  ];
   return new Uint8Array(orders[order]);
 }
 
 /** send_changed_ts(): five segments, (tsval, option order) = (0,0) (0,0) (100,0) (100,1) (100,2). */
 function sendChangedTs(p: Proto): Wire {
-  const variants = [[0, 0], [0, 0], [100, 0], [100, 1], [100, 2]] as const;
+  const variants = [
+    [0, 0],
+    [0, 0],
+    [100, 0],
+    [100, 1],
+    [100, 2],
+  ] as const;
   return inOrder(p, variants.length, (i) => ({ options: timestampOptions(variants[i][0], variants[i][1]) }));
 }
 
@@ -185,8 +208,7 @@ async function received(p: Proto, wire: Wire, options: EngineOptions = {}): Prom
 }
 
 /** Send the wire, pause FIN_DELAY_US (as the selftest does for most cases), then the FIN. */
-const receivedAfterPause = (p: Proto, wire: Wire, options: EngineOptions = {}) =>
-  received(p, [...wire, sleep(FIN_DELAY_US)], options);
+const receivedAfterPause = (p: Proto, wire: Wire, options: EngineOptions = {}) => received(p, [...wire, sleep(FIN_DELAY_US)], options);
 
 // ---------------------------------------------------------------------------------------------
 // The cases
@@ -230,7 +252,11 @@ for (const p of [4, 6] as const) {
       expect(await received(p, sendFlags(p, PSH))).toEqual([PAYLOAD_LEN * 3, PAYLOAD_LEN * 2]);
     });
 
-    for (const [name, flag] of [['flags_syn', SYN], ['flags_rst', RST], ['flags_urg', URG]] as const) {
+    for (const [name, flag] of [
+      ['flags_syn', SYN],
+      ['flags_rst', RST],
+      ['flags_urg', URG],
+    ] as const) {
       it(name, async () => {
         // The flagged (empty) segment sends the two before it and passes through; the last two coalesce.
         expect(await received(p, sendFlags(p, flag))).toEqual([PAYLOAD_LEN * 2, 0, PAYLOAD_LEN * 2]);
@@ -358,7 +384,10 @@ describe('gro.c selftest, IPv4 only', () => {
     });
   }
 
-  for (const [name, ids] of [['ip_id_df1_inc_fixed', [8, 9, 9]], ['ip_id_df1_fixed_inc', [8, 8, 9]]] as const) {
+  for (const [name, ids] of [
+    ['ip_id_df1_inc_fixed', [8, 9, 9]],
+    ['ip_id_df1_fixed_inc', [8, 8, 9]],
+  ] as const) {
     it(name, async () => {
       // SPEC §4 (the IPv4 ID is not a compared field): all three join; Linux expects [200, 100].
       expect(await receivedAfterPause(4, sendFlushId(true, [...ids]))).toEqual([PAYLOAD_LEN * 3]);

@@ -40,7 +40,8 @@ function compare(core: ReadonlyMap<string, number>, other: Readonly<Record<strin
   const problems: string[] = [];
   for (const [name, value] of core) {
     if (!(name in other)) problems.push(`${name}: in ${CORE_FILE} (${value}) but not exported by bindings/twin/headers.ts`);
-    else if (other[name] !== value) problems.push(`${name}: ${CORE_FILE} has ${value}, bindings/twin/headers.ts has ${String(other[name])}`);
+    else if (other[name] !== value)
+      problems.push(`${name}: ${CORE_FILE} has ${value}, bindings/twin/headers.ts has ${String(other[name])}`);
   }
   for (const name of Object.keys(other)) {
     if (!core.has(name)) problems.push(`${name}: exported by bindings/twin/headers.ts but not defined in ${CORE_FILE}`);
@@ -74,14 +75,18 @@ describe('header field names: assembly/headers.ts = bindings/twin/headers.ts', (
       return source.replace(from, to);
     };
 
-    expect(compare(extract(edit(/IPV4_TTL: i32 = 8;/, 'IPV4_TTL: i32 = 9;')), twin))
-      .toEqual(['IPV4_TTL: assembly/headers.ts has 9, bindings/twin/headers.ts has 8']);
-    expect(compare(extract(edit(/ETH_QINQ: i32 = 0x88a8;/, 'ETH_QINQ: i32 = 0x9100;')), twin))
-      .toEqual([expect.stringContaining('ETH_QINQ: assembly/headers.ts has 37120')]);
-    expect(compare(extract(`${source}export const TCP_MSS_OPTION: i32 = 2;\n`), twin))
-      .toEqual([expect.stringContaining('TCP_MSS_OPTION: in assembly/headers.ts (2) but not exported')]);
-    expect(compare(extract(edit(/^export const IPV6_HOP_LIMIT: i32 = 7;\n/m, '')), twin))
-      .toEqual([expect.stringContaining('IPV6_HOP_LIMIT: exported by bindings/twin/headers.ts but not defined')]);
+    expect(compare(extract(edit(/IPV4_TTL: i32 = 8;/, 'IPV4_TTL: i32 = 9;')), twin)).toEqual([
+      'IPV4_TTL: assembly/headers.ts has 9, bindings/twin/headers.ts has 8',
+    ]);
+    expect(compare(extract(edit(/ETH_QINQ: i32 = 0x88a8;/, 'ETH_QINQ: i32 = 0x9100;')), twin)).toEqual([
+      expect.stringContaining('ETH_QINQ: assembly/headers.ts has 37120'),
+    ]);
+    expect(compare(extract(`${source}export const TCP_MSS_OPTION: i32 = 2;\n`), twin)).toEqual([
+      expect.stringContaining('TCP_MSS_OPTION: in assembly/headers.ts (2) but not exported'),
+    ]);
+    expect(compare(extract(edit(/^export const IPV6_HOP_LIMIT: i32 = 7;\n/m, '')), twin)).toEqual([
+      expect.stringContaining('IPV6_HOP_LIMIT: exported by bindings/twin/headers.ts but not defined'),
+    ]);
     expect(() => extract(edit(/IPV4_TTL: i32 = 8;/, 'IPV4_TTL: u8 = 8;'))).toThrow(/not of the form/);
   });
 });

@@ -50,10 +50,16 @@ type Mutation =
 const frac = fc.noBias(fc.integer({ min: 0, max: 999_999 })).map((n) => n / 1e6);
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: frac, bit: fc.integer({ min: 0, max: 7 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('u32' as const), at: frac, value: fc.constantFrom(...INTERESTING), le: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('u32' as const), at: frac, value: fc.constantFrom(...INTERESTING), le: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: frac }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: frac, length: fc.integer({ min: 1, max: 64 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('splice' as const), from: frac, at: frac, length: fc.integer({ min: 1, max: 200 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('splice' as const), from: frac, at: frac, length: fc.integer({ min: 1, max: 200 }) }),
+  },
 );
 
 function mutate(seed: Uint8Array, mutations: Mutation[]): Uint8Array {
@@ -78,7 +84,10 @@ function expectCleanEnd(r: { code: number; err: string }, files: string[], what:
   if (r.code === 0) return;
   const lines = r.err.trim().split('\n');
   expect(lines, what).toHaveLength(1);
-  expect(files.some((f) => lines[0].startsWith(`${f}:`)), `${what}: ${lines[0]}`).toBe(true);
+  expect(
+    files.some((f) => lines[0].startsWith(`${f}:`)),
+    `${what}: ${lines[0]}`,
+  ).toBe(true);
 }
 
 describe('hostile capture files', () => {
@@ -86,7 +95,10 @@ describe('hostile capture files', () => {
     let runs = 0;
     let failures = 0;
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: 4 }), fc.array(mutationArb, { minLength: 1, maxLength: 4 }), fc.boolean(),
+      fc.asyncProperty(
+        fc.nat({ max: 4 }),
+        fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
         async (which, mutations, skipBad) => {
           const name = which >= 2 ? 'm.pcapng' : 'm.pcap';
           const input = p(name);
@@ -105,9 +117,13 @@ describe('hostile capture files', () => {
             failures++;
             expect(existsSync(output), what).toBe(false);
           }
-          expect(readdirSync(dir).filter((f) => f.includes('.tmp-')), what).toEqual([]);
+          expect(
+            readdirSync(dir).filter((f) => f.includes('.tmp-')),
+            what,
+          ).toEqual([]);
           expectCleanEnd(await lro('inspect', input), [input], `inspect, ${what}`);
-        }),
+        },
+      ),
       { seed: 20261125, numRuns: 250 },
     );
     // The mutations reach both outcomes: the property is not checking only one of them.

@@ -5,13 +5,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ACK, FIN, PSH, RST, arpFrame, tcpFrame, udpFrame, type LinkType, type TcpFrameSpec,
-} from '../bindings/packet/index.js';
+import { ACK, FIN, PSH, RST, arpFrame, tcpFrame, udpFrame, type LinkType, type TcpFrameSpec } from '../bindings/packet/index.js';
 import { createEngine } from '../bindings/index.js';
 import { hashKey, slotCount } from '../bindings/twin/flow-table.js';
 import { KEY_WORDS, Parsed } from '../bindings/twin/parse.js';
-import type { EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
+import type { Engine, EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
 import type { Step } from './helpers/engines.js';
 import { runEngine } from './helpers/engines.js';
 import type { FuzzCase, Item } from './fuzz/arbitraries.js';
@@ -26,7 +24,13 @@ async function oracle(options: EngineOptions, steps: Step[], splits: number[] = 
   const items: Item[] = steps.map((s) => ('frame' in s ? { frame: { bytes: s.frame }, t: s.t } : s));
   for (const batched of ['wasm', 'ts'] as EngineKind[]) {
     const c: FuzzCase = {
-      options: { hashSeed: 12345, ...options }, hashSeedB: 777, batched, splits, sink: false, views: 0, items,
+      options: { hashSeed: 12345, ...options },
+      hashSeedB: 777,
+      batched,
+      splits,
+      sink: false,
+      views: 0,
+      items,
     };
     await checkCase(c);
     await checkCase({ ...c, sink: true, views: 3, splits: [1000] });
@@ -34,7 +38,10 @@ async function oracle(options: EngineOptions, steps: Step[], splits: number[] = 
 }
 
 /** Output of the WASM engine (the oracle has shown the TS engine says the same). */
-async function run(options: EngineOptions, steps: Step[]): Promise<{ packets: Packet[]; stats: Awaited<ReturnType<typeof runEngine>>['stats'] }> {
+async function run(
+  options: EngineOptions,
+  steps: Step[],
+): Promise<{ packets: Packet[]; stats: Awaited<ReturnType<typeof runEngine>>['stats'] }> {
   await oracle(options, steps);
   return runEngine('wasm', { hashSeed: 12345, ...options }, steps);
 }
@@ -115,7 +122,12 @@ describe('hash flooding', () => {
     const ports = collidingPorts(MAX_FLOWS);
     const steps: Step[] = [];
     let t = 0;
-    for (let i = 0; i < 4; i++) for (const sport of ports) steps.push({ frame: seg({ sport }, i, 100), t: (t += 3) });
+    for (let i = 0; i < 4; i++) {
+      for (const sport of ports) {
+        t += 3;
+        steps.push({ frame: seg({ sport }, i, 100), t });
+      }
+    }
     const options = { maxFlows: MAX_FLOWS, aggregateTimeoutUs: 50 };
     const a = await runEngine('wasm', { ...options, hashSeed: SEED }, steps);
     const b = await runEngine('ts', { ...options, hashSeed: SEED ^ 0x5555 }, steps);
@@ -182,7 +194,10 @@ describe('DelTimer churn', () => {
       const start = performance.now();
       for (let i = 0; i < steps.length; i += 1000) {
         const chunk = steps.slice(i, i + 1000);
-        e.pushBatch(chunk.map((s) => s.frame), chunk.map((s) => s.t));
+        e.pushBatch(
+          chunk.map((s) => s.frame),
+          chunk.map((s) => s.t),
+        );
       }
       e.advance(FLOWS * 200 + 10_000);
       const ms = performance.now() - start;
@@ -194,7 +209,7 @@ describe('DelTimer churn', () => {
       expect(stats.flowsDeleted).toBe(FLOWS);
       expect(stats.segmentsAggregated + stats.passedThrough).toBe(steps.length);
       expect(packets).toBe(stats.packetsOut);
-      expect(stats.reasons['fin']).toBe(Math.ceil(FLOWS / 3));
+      expect(stats.reasons.fin).toBe(Math.ceil(FLOWS / 3));
       expect(ms, `${engine} engine time`).toBeLessThan(30_000);
       results[engine] = { digest: hash.digest('hex'), stats, ms };
     }
@@ -289,8 +304,11 @@ describe('frame sizes', () => {
         if (n > 13) b[12] = 0x08; // Ethernet: says IPv4
         return b;
       });
-      const steps: Step[] = [{ frame: seg({ linkType }, 0), t: 0 }, ...tiny.map((frame, i) => ({ frame, t: i + 1 })),
-        { frame: seg({ linkType }, 1), t: 20 }];
+      const steps: Step[] = [
+        { frame: seg({ linkType }, 0), t: 0 },
+        ...tiny.map((frame, i) => ({ frame, t: i + 1 })),
+        { frame: seg({ linkType }, 1), t: 20 },
+      ];
       const { packets } = await run({ linkType }, steps);
       expect(packets.map((p) => p.data.length)).toEqual([...tiny.map((b) => b.length), packets[tiny.length].data.length]);
       expect(shape(packets)).toEqual([...tiny.map(() => '1:pass-through'), '2:close']);
@@ -349,7 +367,15 @@ describe('frame sizes', () => {
             { frame: seg(s, 2, 60), t: 3 },
           ];
           const items: Item[] = steps.map((x) => ('frame' in x ? { frame: { bytes: x.frame }, t: x.t } : x));
-          await checkCase({ options: { linkType, maxFlows: 2 }, hashSeedB: 1, batched: keep % 2 ? 'wasm' : 'ts', splits: [2], sink: false, views: keep % 8, items });
+          await checkCase({
+            options: { linkType, maxFlows: 2 },
+            hashSeedB: 1,
+            batched: keep % 2 ? 'wasm' : 'ts',
+            splits: [2],
+            sink: false,
+            views: keep % 8,
+            items,
+          });
         }
       }
     }
@@ -387,11 +413,12 @@ describe('frame sizes', () => {
 
 describe('hostile options', () => {
   type Choice = { valid: boolean; value: unknown } | undefined;
-  const pick = (valid: fc.Arbitrary<unknown>, invalid: fc.Arbitrary<unknown>): fc.Arbitrary<Choice> => fc.oneof(
-    { weight: 2, arbitrary: fc.constant(undefined) },
-    { weight: 4, arbitrary: valid.map((value) => ({ valid: true, value })) },
-    { weight: 1, arbitrary: invalid.map((value) => ({ valid: false, value })) },
-  );
+  const pick = (valid: fc.Arbitrary<unknown>, invalid: fc.Arbitrary<unknown>): fc.Arbitrary<Choice> =>
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 4, arbitrary: valid.map((value) => ({ valid: true, value })) },
+      { weight: 1, arbitrary: invalid.map((value) => ({ valid: false, value })) },
+    );
   const u32 = (min: number) => fc.integer({ min, max: 2 ** 32 - 1 });
   // (null counts as omitted: options are filled with `??`.)
   const junk = fc.constantFrom<unknown>(NaN, Infinity, -Infinity, 0.5, -1, '8', true, {}, 2 ** 53);
@@ -414,51 +441,67 @@ describe('hostile options', () => {
   });
 
   it('random, out-of-range and mistyped options: a RangeError naming an offending option, or a working engine', async () => {
-    await fc.assert(fc.asyncProperty(arb, async (r) => {
-      const options: Record<string, unknown> = {};
-      const invalid: string[] = [];
-      for (const name of ['engine', 'preset', 'maxFlows', 'mtu', 'aggregateTimeoutUs', 'idleTimeoutMs', 'verifyChecksums',
-        'fixChecksums', 'hashSeed', 'linkType'] as const) {
-        const c = r[name];
-        if (c === undefined) continue;
-        options[name] = c.value;
-        if (!c.valid) invalid.push(name);
-      }
-      const mtu = r.mtu === undefined ? 1500 : r.mtu.valid ? (r.mtu.value as number) : null;
-      let maxAggregate = 65535;
-      if (r.aggKind !== 'omit') {
-        if (mtu === null) options.maxAggregate = 9000;
-        else if (r.aggKind === 'valid') options.maxAggregate = maxAggregate = mtu + Math.floor((r.aggFrac / 1000) * (65535 - mtu));
-        else {
-          options.maxAggregate = r.aggKind === 'below-mtu' ? mtu - 1 : r.aggKind === 'above' ? 65536 : NaN;
-          invalid.push('maxAggregate');
+    await fc.assert(
+      fc.asyncProperty(arb, async (r) => {
+        const options: Record<string, unknown> = {};
+        const invalid: string[] = [];
+        for (const name of [
+          'engine',
+          'preset',
+          'maxFlows',
+          'mtu',
+          'aggregateTimeoutUs',
+          'idleTimeoutMs',
+          'verifyChecksums',
+          'fixChecksums',
+          'hashSeed',
+          'linkType',
+        ] as const) {
+          const c = r[name];
+          if (c === undefined) continue;
+          options[name] = c.value;
+          if (!c.valid) invalid.push(name);
         }
-      }
-      if (r.thrKind !== 'omit') {
-        if (r.thrKind === 'valid') options.threshold = Math.floor((r.thrFrac / 1000) * maxAggregate);
-        else {
-          options.threshold = r.thrKind === 'negative' ? -1 : r.thrKind === 'above' ? maxAggregate + 1 : 'x';
-          if (!(r.thrKind === 'above' && options.maxAggregate === undefined && mtu === null)) invalid.push('threshold');
+        const mtu = r.mtu === undefined ? 1500 : r.mtu.valid ? (r.mtu.value as number) : null;
+        let maxAggregate = 65535;
+        if (r.aggKind !== 'omit') {
+          if (mtu === null) options.maxAggregate = 9000;
+          else if (r.aggKind === 'valid') options.maxAggregate = maxAggregate = mtu + Math.floor((r.aggFrac / 1000) * (65535 - mtu));
+          else {
+            options.maxAggregate = r.aggKind === 'below-mtu' ? mtu - 1 : r.aggKind === 'above' ? 65536 : NaN;
+            invalid.push('maxAggregate');
+          }
         }
-      }
-      if (r.bogus) {
-        options.bogus = 1;
-        invalid.push('bogus');
-      }
-      let engine;
-      try {
-        engine = await createEngine(options as EngineOptions);
-      } catch (e) {
-        expect(e, `rejected ${JSON.stringify(options)}`).toBeInstanceOf(RangeError);
-        expect(invalid.length, `rejected valid options ${JSON.stringify(options)}: ${(e as Error).message}`).toBeGreaterThan(0);
-        expect(invalid.some((name) => (e as Error).message.includes(name)), (e as Error).message).toBe(true);
-        return;
-      }
-      expect(invalid, `accepted ${JSON.stringify(options)}`).toEqual([]);
-      const link = engine.options.linkType as LinkType;
-      for (let i = 0; i < 5; i++) engine.push(seg({ linkType: link }, i, 100), i);
-      engine.close();
-      expect(engine.stats().packetsIn).toBe(5);
-    }), { seed: 7, numRuns: 300 });
+        if (r.thrKind !== 'omit') {
+          if (r.thrKind === 'valid') options.threshold = Math.floor((r.thrFrac / 1000) * maxAggregate);
+          else {
+            options.threshold = r.thrKind === 'negative' ? -1 : r.thrKind === 'above' ? maxAggregate + 1 : 'x';
+            if (!(r.thrKind === 'above' && options.maxAggregate === undefined && mtu === null)) invalid.push('threshold');
+          }
+        }
+        if (r.bogus) {
+          options.bogus = 1;
+          invalid.push('bogus');
+        }
+        let engine: Engine;
+        try {
+          engine = await createEngine(options as EngineOptions);
+        } catch (e) {
+          expect(e, `rejected ${JSON.stringify(options)}`).toBeInstanceOf(RangeError);
+          expect(invalid.length, `rejected valid options ${JSON.stringify(options)}: ${(e as Error).message}`).toBeGreaterThan(0);
+          expect(
+            invalid.some((name) => (e as Error).message.includes(name)),
+            (e as Error).message,
+          ).toBe(true);
+          return;
+        }
+        expect(invalid, `accepted ${JSON.stringify(options)}`).toEqual([]);
+        const link = engine.options.linkType as LinkType;
+        for (let i = 0; i < 5; i++) engine.push(seg({ linkType: link }, i, 100), i);
+        engine.close();
+        expect(engine.stats().packetsIn).toBe(5);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   }, 60_000);
 });

@@ -14,7 +14,10 @@ const skip = process.env.LRO_SKIP_NETNS === '1';
 const BYTES = 2 << 20;
 const ATTEMPTS = 3;
 
-interface Frame { data: Uint8Array; timeUs: number }
+interface Frame {
+  data: Uint8Array;
+  timeUs: number;
+}
 
 function load(path: string): Frame[] {
   return [...readCapture(path)].map((r) => ({ data: r.data.slice(), timeUs: r.timeUs }));
@@ -57,7 +60,9 @@ describe.skipIf(skip)('against real Linux GRO (veth, two network namespaces)', (
     throw new Error(`tcpdump lost packets in ${ATTEMPTS} attempts`);
   }, 200_000);
 
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   for (const engineKind of ['wasm', 'ts'] as const) {
     it(`${engineKind}: same byte streams as Linux, aggregates as large, counts comparable`, async () => {

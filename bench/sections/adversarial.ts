@@ -3,7 +3,14 @@
 import { timeGroup, type EngineRunner } from '../harness.js';
 import { Markdown, nsPerFrame, num, rateCell, ratio, type Figure } from '../report.js';
 import {
-  ADVERSARIAL_FLOWS, ADVERSARIAL_MAX_FLOWS, KNOWN_SEED, checkKeyLayout, collidingKeys, keyedWorkload, probeStats, randomKeys,
+  ADVERSARIAL_FLOWS,
+  ADVERSARIAL_MAX_FLOWS,
+  KNOWN_SEED,
+  checkKeyLayout,
+  collidingKeys,
+  keyedWorkload,
+  probeStats,
+  randomKeys,
 } from '../workloads.js';
 import { closeAll, engineRunner, figures, type BenchContext, type Section } from './context.js';
 
@@ -61,18 +68,27 @@ export async function adversarialSection(ctx: BenchContext): Promise<Adversarial
 function render(adv: Record<string, Figure>, probes: Probes): Markdown {
   const md = new Markdown();
   md.h(2, 'Adversarial flow keys');
-  md.p(`${ADVERSARIAL_FLOWS} bulk flows in a table of ${ADVERSARIAL_MAX_FLOWS} (2048 slots). The crafted keys all hash ` +
-    `to one home slot under hashSeed ${KNOWN_SEED} (found by brute force over source address and port: a seed ` +
-    'the attacker knows — what an unseeded hash amounts to); the random keys are ordinary. Same frame count, ' +
-    'same sizes, same order of flows.');
-  md.table(['keys, seed', 'WASM Mpps', 'WASM vs random keys', 'TS Mpps', 'TS vs random keys', 'probes per lookup (mean / max)'],
+  md.p(
+    `${ADVERSARIAL_FLOWS} bulk flows in a table of ${ADVERSARIAL_MAX_FLOWS} (2048 slots). The crafted keys all hash ` +
+      `to one home slot under hashSeed ${KNOWN_SEED} (found by brute force over source address and port: a seed ` +
+      'the attacker knows — what an unseeded hash amounts to); the random keys are ordinary. Same frame count, ' +
+      'same sizes, same order of flows.',
+  );
+  md.table(
+    ['keys, seed', 'WASM Mpps', 'WASM vs random keys', 'TS Mpps', 'TS vs random keys', 'probes per lookup (mean / max)'],
     Object.entries(probes).map(([name, p]) => [
-      name, rateCell(adv[`wasm|${name}`]), ratio(nsPerFrame(adv[`wasm|${name}`]) / nsPerFrame(adv['wasm|random keys, random seed'])),
-      rateCell(adv[`ts|${name}`]), ratio(nsPerFrame(adv[`ts|${name}`]) / nsPerFrame(adv['ts|random keys, random seed'])),
+      name,
+      rateCell(adv[`wasm|${name}`]),
+      ratio(nsPerFrame(adv[`wasm|${name}`]) / nsPerFrame(adv['wasm|random keys, random seed'])),
+      rateCell(adv[`ts|${name}`]),
+      ratio(nsPerFrame(adv[`ts|${name}`]) / nsPerFrame(adv['ts|random keys, random seed'])),
       `${num(p.mean, 1)} / ${p.max}`,
-    ]));
-  md.p('With the known seed every lookup walks the one cluster: probes grow with the number of live flows, and ' +
-    'stay bounded by it — the table is never more than half full (≥ 2 slots per flow, no tombstones), so a ' +
-    `lookup is at most maxFlows probes (here ${probes['crafted keys, known seed'].max}), each one u32 hash compare before any key compare.`);
+    ]),
+  );
+  md.p(
+    'With the known seed every lookup walks the one cluster: probes grow with the number of live flows, and ' +
+      'stay bounded by it — the table is never more than half full (≥ 2 slots per flow, no tombstones), so a ' +
+      `lookup is at most maxFlows probes (here ${probes['crafted keys, known seed'].max}), each one u32 hash compare before any key compare.`,
+  );
   return md;
 }

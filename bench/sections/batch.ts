@@ -27,12 +27,20 @@ export async function batchSection(ctx: BenchContext, bulk: Workload): Promise<S
 function render(sweep: Record<string, Figure>): Markdown {
   const md = new Markdown();
   md.h(2, 'Batch size sweep (bulk): the boundary-crossing cost');
-  md.table(['frames per call', 'WASM Mpps', 'WASM ns per frame', 'TS Mpps', 'TS ns per frame'], BATCHES.map((b) => [
-    b === 0 ? '`push()` per frame' : `\`pushBatch\` × ${b}`, rateCell(sweep[`wasm-${b}`]), nsCell(sweep[`wasm-${b}`]),
-    rateCell(sweep[`ts-${b}`]), nsCell(sweep[`ts-${b}`]),
-  ]));
-  md.p(`Going from 1 to 256 frames per call saves ${num(nsPerFrame(sweep['wasm-1']) - nsPerFrame(sweep['wasm-256']), 1)} ns ` +
-    `per frame on the WASM engine (${num(nsPerFrame(sweep['ts-1']) - nsPerFrame(sweep['ts-256']), 1)} ns on the TS twin, ` +
-    'which crosses no boundary).');
+  md.table(
+    ['frames per call', 'WASM Mpps', 'WASM ns per frame', 'TS Mpps', 'TS ns per frame'],
+    BATCHES.map((b) => [
+      b === 0 ? '`push()` per frame' : `\`pushBatch\` × ${b}`,
+      rateCell(sweep[`wasm-${b}`]),
+      nsCell(sweep[`wasm-${b}`]),
+      rateCell(sweep[`ts-${b}`]),
+      nsCell(sweep[`ts-${b}`]),
+    ]),
+  );
+  md.p(
+    `Going from 1 to 256 frames per call saves ${num(nsPerFrame(sweep['wasm-1']) - nsPerFrame(sweep['wasm-256']), 1)} ns ` +
+      `per frame on the WASM engine (${num(nsPerFrame(sweep['ts-1']) - nsPerFrame(sweep['ts-256']), 1)} ns on the TS twin, ` +
+      'which crosses no boundary).',
+  );
   return md;
 }

@@ -23,63 +23,92 @@ export async function boundSection(ctx: BenchContext, bulk: Workload, extras: Re
   const payloadAt = frame.length - 1448;
   const reps = ctx.size === 'tiny' ? 2000 : 200_000;
   const samples = ctx.size === 'tiny' ? 3 : 15;
-  const stageCopy = timeKernel((n) => {
-    for (let i = 0; i < n; i++) heap.set(frame, stage + (i & 7));
-  }, reps, samples);
-  const simd = timeKernel((n) => {
-    kernels.sumLoop(stage + payloadAt, 1448, n);
-  }, reps, samples);
-  const copy = timeKernel((n) => {
-    kernels.copyLoop(kernels.connPtr(), stage + payloadAt, 1448, n);
-  }, reps, samples);
+  const stageCopy = timeKernel(
+    (n) => {
+      for (let i = 0; i < n; i++) heap.set(frame, stage + (i & 7));
+    },
+    reps,
+    samples,
+  );
+  const simd = timeKernel(
+    (n) => {
+      kernels.sumLoop(stage + payloadAt, 1448, n);
+    },
+    reps,
+    samples,
+  );
+  const copy = timeKernel(
+    (n) => {
+      kernels.copyLoop(kernels.connPtr(), stage + payloadAt, 1448, n);
+    },
+    reps,
+    samples,
+  );
   let x = 0;
-  const twin = timeKernel((n) => {
-    for (let i = 0; i < n; i++) x += sum16(frame, payloadAt + (i & 1), payloadAt + 1448 + (i & 1));
-  }, reps / 4, samples);
-  const textbook = timeKernel((n) => {
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = payloadAt; j < payloadAt + 1448; j += 2) s += (frame[j] << 8) | frame[j + 1];
-      x += s;
-    }
-  }, reps / 8, samples);
+  const twin = timeKernel(
+    (n) => {
+      for (let i = 0; i < n; i++) x += sum16(frame, payloadAt + (i & 1), payloadAt + 1448 + (i & 1));
+    },
+    reps / 4,
+    samples,
+  );
+  const textbook = timeKernel(
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = payloadAt; j < payloadAt + 1448; j += 2) s += (frame[j] << 8) | frame[j + 1];
+        x += s;
+      }
+    },
+    reps / 8,
+    samples,
+  );
   if (x === 0.5) log(''); // keep x alive
   const kernelRows: [string, Timing][] = [
     ['stage one frame: `Uint8Array.prototype.set` (1514 B)', stageCopy],
     ['SIMD checksum, 1448 B (engine kernel, WASM call included)', simd],
     ['`memory.copy` 1448 B into a connection buffer', copy],
     ['TS twin `sum16`, 1448 B (plain JS, u32 words)', twin],
-    ['textbook JS checksum loop, 1448 B (the naive baseline\'s)', textbook],
+    ["textbook JS checksum loop, 1448 B (the naive baseline's)", textbook],
   ];
   return { markdown: render(extras, kernelRows), simdChecksumNs: simd.p50, twinChecksumNs: twin.p50 };
 }
 
 function render(extras: Record<string, Figure>, kernelRows: [string, Timing][]): Markdown {
   const md = new Markdown();
-  md.h(2, 'The machine\'s bound (bulk)');
-  md.p('bench/kernels.ts (AssemblyScript, SIMD, `--runtime stub`, built by this script to ' +
-    'build/bench-kernels.wasm) does only the unavoidable work per frame: JS stages the frame into linear memory ' +
-    'with `Uint8Array.set` (256 frames per call), the kernel verifies the IPv4 header and TCP checksums with the ' +
-    'engine\'s own SIMD `sum16` and appends the payload to a connection buffer with `memory.copy`. It handles ' +
-    'IPv4 TCP (other frames are only staged), keeps no per-flow state and uses one connection buffer.');
+  md.h(2, "The machine's bound (bulk)");
+  md.p(
+    'bench/kernels.ts (AssemblyScript, SIMD, `--runtime stub`, built by this script to ' +
+      'build/bench-kernels.wasm) does only the unavoidable work per frame: JS stages the frame into linear memory ' +
+      'with `Uint8Array.set` (256 frames per call), the kernel verifies the IPv4 header and TCP checksums with the ' +
+      "engine's own SIMD `sum16` and appends the payload to a connection buffer with `memory.copy`. It handles " +
+      'IPv4 TCP (other frames are only staged), keeps no per-flow state and uses one connection buffer.',
+  );
   const cells = (f: Figure) => [nsCell(f), rateCell(f), num(gbps(f))];
-  md.table(['work per frame', 'ns per frame (p25–p75)', 'Mpps', 'Gbit/s'], [
-    ['staging copy + call', ...cells(extras.stage)],
-    ['+ checksum verification (SIMD)', ...cells(extras.checksum)],
-    ['+ payload `memory.copy` = **the bound**', ...cells(extras.bound)],
-    ['WASM engine (sink)', ...cells(extras.wasm)],
-    ['WASM engine (`drain()`: packets copied out)', ...cells(extras.wasmDrain)],
-    ['TS twin (sink)', ...cells(extras.ts)],
-    ['TS twin (`drain()`)', ...cells(extras.tsDrain)],
-  ]);
+  md.table(
+    ['work per frame', 'ns per frame (p25–p75)', 'Mpps', 'Gbit/s'],
+    [
+      ['staging copy + call', ...cells(extras.stage)],
+      ['+ checksum verification (SIMD)', ...cells(extras.checksum)],
+      ['+ payload `memory.copy` = **the bound**', ...cells(extras.bound)],
+      ['WASM engine (sink)', ...cells(extras.wasm)],
+      ['WASM engine (`drain()`: packets copied out)', ...cells(extras.wasmDrain)],
+      ['TS twin (sink)', ...cells(extras.ts)],
+      ['TS twin (`drain()`)', ...cells(extras.tsDrain)],
+    ],
+  );
   const over = nsPerFrame(extras.wasm) - nsPerFrame(extras.bound);
-  md.p(`The WASM engine runs at **${pct(nsPerFrame(extras.bound) / nsPerFrame(extras.wasm))}** of the bound ` +
-    `(${num(nsPerFrame(extras.wasm), 1)} vs ${num(nsPerFrame(extras.bound), 1)} ns per frame): ` +
-    `${num(over, 1)} ns per frame go to what the bound leaves out — header parsing, the flow lookup, both timers, ` +
-    `the aggregation checks, the per-aggregate fix-up and the sink call (see the profile below). ` +
-    `The staging copy alone is ${pct(nsPerFrame(extras.stage) / nsPerFrame(extras.wasm))} of the engine's time.`);
-  md.h(3, 'Kernels (plain hrtime loops: a library\'s per-call overhead would distort ns-scale figures)');
-  md.table(['kernel', 'ns per call (median)', 'p25–p75'], kernelRows.map(([name, t]) =>
-    [name, num(t.p50, 1), `${num(t.p25, 1)}–${num(t.p75, 1)}`]));
+  md.p(
+    `The WASM engine runs at **${pct(nsPerFrame(extras.bound) / nsPerFrame(extras.wasm))}** of the bound ` +
+      `(${num(nsPerFrame(extras.wasm), 1)} vs ${num(nsPerFrame(extras.bound), 1)} ns per frame): ` +
+      `${num(over, 1)} ns per frame go to what the bound leaves out — header parsing, the flow lookup, both timers, ` +
+      `the aggregation checks, the per-aggregate fix-up and the sink call (see the profile below). ` +
+      `The staging copy alone is ${pct(nsPerFrame(extras.stage) / nsPerFrame(extras.wasm))} of the engine's time.`,
+  );
+  md.h(3, "Kernels (plain hrtime loops: a library's per-call overhead would distort ns-scale figures)");
+  md.table(
+    ['kernel', 'ns per call (median)', 'p25–p75'],
+    kernelRows.map(([name, t]) => [name, num(t.p50, 1), `${num(t.p25, 1)}–${num(t.p75, 1)}`]),
+  );
   return md;
 }

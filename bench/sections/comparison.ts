@@ -68,11 +68,22 @@ export async function comparisonSection(ctx: BenchContext): Promise<Comparison> 
   const check = new BoundRunner(kernels, bulk, BOUND_CHECKSUM);
   const full = new BoundRunner(kernels, bulk, BOUND_FULL);
   const naiveQuadratic = new NaiveRunner(bulk, true, true);
-  const extras = figures(bulk, await timeGroup({
-    wasm: () => wasm.run(), ts: () => ts.run(), wasmDrain: () => wasmDrain.run(), tsDrain: () => tsDrain.run(),
-    stage: () => stage.run(), checksum: () => check.run(), bound: () => full.run(),
-    naiveQuadratic: () => naiveQuadratic.run(),
-  }, ctx.timing));
+  const extras = figures(
+    bulk,
+    await timeGroup(
+      {
+        wasm: () => wasm.run(),
+        ts: () => ts.run(),
+        wasmDrain: () => wasmDrain.run(),
+        tsDrain: () => tsDrain.run(),
+        stage: () => stage.run(),
+        checksum: () => check.run(),
+        bound: () => full.run(),
+        naiveQuadratic: () => naiveQuadratic.run(),
+      },
+      ctx.timing,
+    ),
+  );
   if (full.bad !== 0) notes.push(`bound kernel: ${full.bad} frames of bulk failed their checksums`);
   closeAll([wasm, ts, wasmDrain, tsDrain]);
 
@@ -82,25 +93,51 @@ export async function comparisonSection(ctx: BenchContext): Promise<Comparison> 
 function render(cmp: Workload[], rows: ComparisonRow[], extras: Record<string, Figure>): Markdown {
   const md = new Markdown();
   md.h(2, 'WASM vs TS twin vs naive, all workloads');
-  md.p('Input: every workload\'s pass is small enough to stay in the L3 cache (frames handed over hot, as from ' +
-    'a capture chunk or a NIC ring). The naive aggregator keys flows by string in a Map, reads headers byte by ' +
-    'byte, verifies with the textbook RFC 1071 loop, keeps payload views and builds each aggregate with one ' +
-    '`Buffer.concat`, then checksums the aggregate again (bench/naive.ts). The TS twin uses the same ' +
-    'algorithm as the WASM core with a u32-word checksum (bindings/twin/checksum.ts).');
+  md.p(
+    "Input: every workload's pass is small enough to stay in the L3 cache (frames handed over hot, as from " +
+      'a capture chunk or a NIC ring). The naive aggregator keys flows by string in a Map, reads headers byte by ' +
+      'byte, verifies with the textbook RFC 1071 loop, keeps payload views and builds each aggregate with one ' +
+      '`Buffer.concat`, then checksums the aggregate again (bench/naive.ts). The TS twin uses the same ' +
+      'algorithm as the WASM core with a u32-word checksum (bindings/twin/checksum.ts).',
+  );
   const wl = cmp.map((w) => [w.name, w.frames.length, num(w.bytes / 2 ** 20, 1), w.flows, pct(w.nonCandidates), w.description]);
   md.table(['workload', 'frames per pass', 'MiB', 'flows', 'non-candidates', 'traffic'], wl);
   for (const verify of [true, false]) {
     md.h(3, `Checksum verification ${verify ? 'on' : 'off'}`);
-    md.table(['workload', 'WASM Mpps', 'TS Mpps', 'naive Mpps', 'WASM Gbit/s', 'TS Gbit/s', 'naive Gbit/s',
-      'WASM / TS', 'WASM / naive', ...(verify ? ['WASM % of bound'] : [])], rows.map((r) => {
-      const f = verify ? r.on : r.off;
-      return [r.w.name, rateCell(f.wasm), rateCell(f.ts), rateCell(f.naive), num(gbps(f.wasm)), num(gbps(f.ts)),
-        num(gbps(f.naive)), ratio(mpps(f.wasm) / mpps(f.ts)), ratio(mpps(f.wasm) / mpps(f.naive)),
-        ...(verify ? [pct(nsPerFrame(f.bound) / nsPerFrame(f.wasm))] : [])];
-    }));
+    md.table(
+      [
+        'workload',
+        'WASM Mpps',
+        'TS Mpps',
+        'naive Mpps',
+        'WASM Gbit/s',
+        'TS Gbit/s',
+        'naive Gbit/s',
+        'WASM / TS',
+        'WASM / naive',
+        ...(verify ? ['WASM % of bound'] : []),
+      ],
+      rows.map((r) => {
+        const f = verify ? r.on : r.off;
+        return [
+          r.w.name,
+          rateCell(f.wasm),
+          rateCell(f.ts),
+          rateCell(f.naive),
+          num(gbps(f.wasm)),
+          num(gbps(f.ts)),
+          num(gbps(f.naive)),
+          ratio(mpps(f.wasm) / mpps(f.ts)),
+          ratio(mpps(f.wasm) / mpps(f.naive)),
+          ...(verify ? [pct(nsPerFrame(f.bound) / nsPerFrame(f.wasm))] : []),
+        ];
+      }),
+    );
   }
-  md.p(`Literal "Buffer.concat on every segment" naive variant (re-concatenates the aggregate per join, ` +
-    `quadratic copying; not used as the baseline): ${rateCell(extras.naiveQuadratic)} Mpps on bulk, ` +
-    `${ratio(mpps(extras.wasm) / mpps(extras.naiveQuadratic))} slower than WASM.`);
+  md.p(
+    `Literal "Buffer.concat on every segment" naive variant (re-concatenates the aggregate per join, ` +
+      `quadratic copying; not used as the baseline): ${rateCell(extras.naiveQuadratic)} Mpps on bulk, ` +
+      `${ratio(mpps(extras.wasm) / mpps(extras.naiveQuadratic))} slower than WASM.`,
+  );
   return md;
 }

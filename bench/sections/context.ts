@@ -44,8 +44,12 @@ export function figures(w: Workload, t: Record<string, Timing>): Record<string, 
 }
 
 export function sameShape(a: OutputShape, b: OutputShape): boolean {
-  return a.packetsOut === b.packetsOut && a.aggregates === b.aggregates && a.bytesOut === b.bytesOut &&
-    a.segmentsInAggregates === b.segmentsInAggregates;
+  return (
+    a.packetsOut === b.packetsOut &&
+    a.aggregates === b.aggregates &&
+    a.bytesOut === b.bytesOut &&
+    a.segmentsInAggregates === b.segmentsInAggregates
+  );
 }
 
 export function segmentsPerAggregate(s: OutputShape): number {

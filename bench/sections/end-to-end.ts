@@ -26,7 +26,10 @@ export interface EndToEnd extends Section {
 class RawConsumerRunner implements Runner {
   readonly consumer: TcpConsumer;
 
-  constructor(private readonly w: Workload, verify: boolean) {
+  constructor(
+    private readonly w: Workload,
+    verify: boolean,
+  ) {
     this.consumer = new TcpConsumer(verify);
   }
 
@@ -39,15 +42,22 @@ class RawConsumerRunner implements Runner {
 }
 
 /** The simple consumer behind an engine (the engine verified every segment it aggregated). */
-async function consumerBehindEngine(w: Workload, kind: 'wasm' | 'ts', verify: boolean):
-  Promise<{ runner: Runner; consumer: TcpConsumer }> {
+async function consumerBehindEngine(w: Workload, kind: 'wasm' | 'ts', verify: boolean): Promise<{ runner: Runner; consumer: TcpConsumer }> {
   const consumer = new TcpConsumer(verify);
   const engine = await engineRunner(w, {
-    kind, verify, sink: (data, meta) => consumer.receive(data, verify && meta.reason !== 'pass-through'),
+    kind,
+    verify,
+    sink: (data, meta) => consumer.receive(data, verify && meta.reason !== 'pass-through'),
   });
   return {
     consumer,
-    runner: { run: () => { consumer.rewind(); engine.run(); }, close: () => engine.close() },
+    runner: {
+      run: () => {
+        consumer.rewind();
+        engine.run();
+      },
+      close: () => engine.close(),
+    },
   };
 }
 
@@ -98,38 +108,79 @@ export async function endToEndSection(ctx: BenchContext, comparison: ComparisonR
 function render(rows: ComparisonRow[], scale: ScaleRow[], e2e: E2E[]): Markdown {
   const md = new Markdown();
   md.h(2, 'Host-side effect');
-  md.table(['workload', 'frames in', 'packets out', 'segments / aggregate (mean)', 'largest aggregate', 'frames in aggregates'],
-    [...rows.map((r) => [r.w.name, r.w.frames.length, r.shapes.wasm.packetsOut, num(segmentsPerAggregate(r.shapes.wasm), 1),
-      r.shapes.wasm.maxSegments, pct(r.shapes.wasm.segmentsInAggregates / r.w.frames.length)]),
-    ...scale.map((s) => [s.w.name, s.w.frames.length, s.shape.packetsOut, num(segmentsPerAggregate(s.shape), 1),
-      s.shape.maxSegments, pct(s.shape.segmentsInAggregates / s.w.frames.length)])]);
-  md.p('The naive aggregator makes the same aggregates: ' + rows.map((r) =>
-    `${r.w.name} ${r.shapes.naive.packetsOut} packets (${num(segmentsPerAggregate(r.shapes.naive), 1)} segs/agg)`).join(', ') + '.');
+  md.table(
+    ['workload', 'frames in', 'packets out', 'segments / aggregate (mean)', 'largest aggregate', 'frames in aggregates'],
+    [
+      ...rows.map((r) => [
+        r.w.name,
+        r.w.frames.length,
+        r.shapes.wasm.packetsOut,
+        num(segmentsPerAggregate(r.shapes.wasm), 1),
+        r.shapes.wasm.maxSegments,
+        pct(r.shapes.wasm.segmentsInAggregates / r.w.frames.length),
+      ]),
+      ...scale.map((s) => [
+        s.w.name,
+        s.w.frames.length,
+        s.shape.packetsOut,
+        num(segmentsPerAggregate(s.shape), 1),
+        s.shape.maxSegments,
+        pct(s.shape.segmentsInAggregates / s.w.frames.length),
+      ]),
+    ],
+  );
+  md.p(
+    'The naive aggregator makes the same aggregates: ' +
+      rows
+        .map((r) => `${r.w.name} ${r.shapes.naive.packetsOut} packets (${num(segmentsPerAggregate(r.shapes.naive), 1)} segs/agg)`)
+        .join(', ') +
+      '.',
+  );
   md.h(3, 'End to end: a simple JS TCP consumer, raw frames vs behind the engine');
-  md.p('bench/consumer.ts parses each packet, verifies its TCP checksum (when on; with the fastest JS checksum, the ' +
-    'twin\'s), finds the connection in a Map and copies the payload in order into the connection\'s stream ring. ' +
-    'Behind the engine it skips verification of aggregates, which the engine verified segment by segment (as ' +
-    'Linux trusts GRO packets: CHECKSUM_UNNECESSARY); the engine\'s own cost is included. Rates are input frames ' +
-    'per second.');
+  md.p(
+    'bench/consumer.ts parses each packet, verifies its TCP checksum (when on; with the fastest JS checksum, the ' +
+      "twin's), finds the connection in a Map and copies the payload in order into the connection's stream ring. " +
+      'Behind the engine it skips verification of aggregates, which the engine verified segment by segment (as ' +
+      "Linux trusts GRO packets: CHECKSUM_UNNECESSARY); the engine's own cost is included. Rates are input frames " +
+      'per second.',
+  );
   const e2eRows: (string | number)[][] = [];
   for (const e of e2e) {
     const ok = Object.entries(e.delivered).every(([k, d]) => k === 'engine-only' || d === e.expected);
-    for (const [k, label] of [['raw-true', 'consumer on raw frames, verifying'], ['wasm-true', 'WASM engine → consumer'],
-      ['ts-true', 'TS twin → consumer'], ['raw-false', 'consumer on raw frames, no verification'],
-      ['wasm-false', 'WASM engine (no verification) → consumer']] as const) {
+    for (const [k, label] of [
+      ['raw-true', 'consumer on raw frames, verifying'],
+      ['wasm-true', 'WASM engine → consumer'],
+      ['ts-true', 'TS twin → consumer'],
+      ['raw-false', 'consumer on raw frames, no verification'],
+      ['wasm-false', 'WASM engine (no verification) → consumer'],
+    ] as const) {
       const base = k.endsWith('true') ? e.f['raw-true'] : e.f['raw-false'];
-      e2eRows.push([e.w.name, label, rateCell(e.f[k]), nsCell(e.f[k]), ratio(nsPerFrame(base) / nsPerFrame(e.f[k])),
-        `${e.delivered[k]}${ok ? '' : ` (expected ${e.expected})`}`]);
+      e2eRows.push([
+        e.w.name,
+        label,
+        rateCell(e.f[k]),
+        nsCell(e.f[k]),
+        ratio(nsPerFrame(base) / nsPerFrame(e.f[k])),
+        `${e.delivered[k]}${ok ? '' : ` (expected ${e.expected})`}`,
+      ]);
     }
   }
   md.table(['workload', 'path', 'Mpps', 'ns per input frame', 'speed-up vs raw', 'payload bytes delivered per pass'], e2eRows);
-  md.p('The engine\'s own cost bounds the gain: ' + e2e.map((e) => {
-    const raw = nsPerFrame(e.f['raw-true']);
-    const alone = nsPerFrame(e.f['engine-only']);
-    return `on ${e.w.name} the verifying consumer spends ${num(raw, 0)} ns per raw frame and the WASM engine alone ` +
-      `(same group, no consumer) ${num(alone, 0)} ns, so a consumer behind it could be at most ${ratio(raw / alone)} ` +
-      `faster even if it cost nothing; measured ${ratio(raw / nsPerFrame(e.f['wasm-true']))}`;
-  }).join('; ') + '. The rest goes to the consumer\'s per-aggregate work and its per-byte copy into the stream; ' +
-    'without verification the raw consumer is cheaper and the possible gain smaller.');
+  md.p(
+    "The engine's own cost bounds the gain: " +
+      e2e
+        .map((e) => {
+          const raw = nsPerFrame(e.f['raw-true']);
+          const alone = nsPerFrame(e.f['engine-only']);
+          return (
+            `on ${e.w.name} the verifying consumer spends ${num(raw, 0)} ns per raw frame and the WASM engine alone ` +
+            `(same group, no consumer) ${num(alone, 0)} ns, so a consumer behind it could be at most ${ratio(raw / alone)} ` +
+            `faster even if it cost nothing; measured ${ratio(raw / nsPerFrame(e.f['wasm-true']))}`
+          );
+        })
+        .join('; ') +
+      ". The rest goes to the consumer's per-aggregate work and its per-byte copy into the stream; " +
+      'without verification the raw consumer is cheaper and the possible gain smaller.',
+  );
   return md;
 }

@@ -72,37 +72,72 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
   const md = new Markdown();
   md.h(2, 'Scale: 1 → 10k flows (and 100k)');
   const last = scale[scale.length - 1];
-  md.p(`Every row of the 1 → ${last.w.flows} sweep has the same frames per pass (${scale[0].w.frames.length}, ` +
-    `${num(scale[0].w.bytes / 2 ** 20, 0)} MiB), so only the number of flows changes; that is two frames per flow at ` +
-    `${last.w.flows}, so that most flows are live ("live flows": connections in the table after a pass). The ` +
-    `${hundredK.w.flows}-flow row has two frames per flow too (${hundredK.w.frames.length}). At ` +
-    `${LINE_RATE_GBPS} Gbit/s shared by N flows a flow's next segment comes N × 0.12 µs later, and an aggregate ends ` +
-    'at the 1 ms AgTimer and wherever the TCP timestamp ticks (1 kHz: the option bytes differ): with many flows ' +
-    'aggregates get short, as they would under Linux GRO. The control row has one flow whose aggregates are ' +
-    'as short, to separate the cost of short aggregates from the cost of many flows.');
-  const scaleRow = (s: ScaleRow, label: string | number) => [label, s.live, s.w.frames.length, s.w.maxFlows,
-    s.maxPending === s.w.maxFlows ? '= maxFlows' : s.maxPending, num(segmentsPerAggregate(s.shape), 1),
+  md.p(
+    `Every row of the 1 → ${last.w.flows} sweep has the same frames per pass (${scale[0].w.frames.length}, ` +
+      `${num(scale[0].w.bytes / 2 ** 20, 0)} MiB), so only the number of flows changes; that is two frames per flow at ` +
+      `${last.w.flows}, so that most flows are live ("live flows": connections in the table after a pass). The ` +
+      `${hundredK.w.flows}-flow row has two frames per flow too (${hundredK.w.frames.length}). At ` +
+      `${LINE_RATE_GBPS} Gbit/s shared by N flows a flow's next segment comes N × 0.12 µs later, and an aggregate ends ` +
+      'at the 1 ms AgTimer and wherever the TCP timestamp ticks (1 kHz: the option bytes differ): with many flows ' +
+      'aggregates get short, as they would under Linux GRO. The control row has one flow whose aggregates are ' +
+      'as short, to separate the cost of short aggregates from the cost of many flows.',
+  );
+  const scaleRow = (s: ScaleRow, label: string | number) => [
+    label,
+    s.live,
+    s.w.frames.length,
+    s.w.maxFlows,
+    s.maxPending === s.w.maxFlows ? '= maxFlows' : s.maxPending,
+    num(segmentsPerAggregate(s.shape), 1),
     pct(s.shape.capacity / s.shape.packetsOut),
-    rateCell(s.f.wasm), num(gbps(s.f.wasm)), rateCell(s.f.ts), rateCell(s.f.bound), pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm)),
-    s.f.perFlow ? rateCell(s.f.perFlow) : '—', s.f.perFlow ? pct(nsPerFrame(s.f.perFlow) / nsPerFrame(s.f.wasm)) : '—'];
-  md.table(['flows', 'live flows', 'frames per pass', 'maxFlows', 'maxPending', 'segments / aggregate', 'sent early to free a buffer', 'WASM Mpps',
-    'WASM Gbit/s', 'TS Mpps', 'bound Mpps', 'WASM % of bound', 'bound, a buffer per flow: Mpps', 'WASM % of it'],
-  [...scale.map((s) => scaleRow(s, s.w.flows)), scaleRow(control, '1 (control: PSH every 2nd segment)'),
-    scaleRow(pooled, `${pooled.w.flows} (buffers shared)`), scaleRow(hundredK, hundredK.w.flows)]);
+    rateCell(s.f.wasm),
+    num(gbps(s.f.wasm)),
+    rateCell(s.f.ts),
+    rateCell(s.f.bound),
+    pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm)),
+    s.f.perFlow ? rateCell(s.f.perFlow) : '—',
+    s.f.perFlow ? pct(nsPerFrame(s.f.perFlow) / nsPerFrame(s.f.wasm)) : '—',
+  ];
+  md.table(
+    [
+      'flows',
+      'live flows',
+      'frames per pass',
+      'maxFlows',
+      'maxPending',
+      'segments / aggregate',
+      'sent early to free a buffer',
+      'WASM Mpps',
+      'WASM Gbit/s',
+      'TS Mpps',
+      'bound Mpps',
+      'WASM % of bound',
+      'bound, a buffer per flow: Mpps',
+      'WASM % of it',
+    ],
+    [
+      ...scale.map((s) => scaleRow(s, s.w.flows)),
+      scaleRow(control, '1 (control: PSH every 2nd segment)'),
+      scaleRow(pooled, `${pooled.w.flows} (buffers shared)`),
+      scaleRow(hundredK, hundredK.w.flows),
+    ],
+  );
   const first = scale[0].f;
   const lossWasm = 1 - mpps(last.f.wasm) / mpps(first.wasm);
   const lossShort = 1 - mpps(control.f.wasm) / mpps(first.wasm);
-  md.p(`Loss from 1 to ${last.w.flows} flows: WASM **${pct(lossWasm)}**, TS twin ` +
-    `${pct(1 - mpps(last.f.ts) / mpps(first.ts))}; the bound (no per-flow state) changes ${pct(1 - mpps(last.f.bound) / mpps(first.bound))} on the same frames. ` +
-    `The bound with a buffer per flow (the same work, each payload appended to its own flow's 64 KiB buffer, ` +
-    `as an aggregator with a buffer per pending aggregate must) loses ${pct(1 - mpps(last.f.perFlow) / mpps(first.perFlow))} from 1 to ` +
-    `${last.w.flows} flows by itself. ` +
-    `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
-    `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
-    `flow records, table slots and up to ${last.maxPending} connection buffers of 64 KiB ` +
-    `(${num((last.maxPending * BUFFER_BYTES) / 2 ** 20, 0)} MiB), touched at random, one segment at a time, missing the caches. ` +
-    `With ${pooled.maxPending} buffers shared by the same ${pooled.w.flows} flows the engine runs at ` +
-    `${ratio(mpps(pooled.f.wasm) / mpps(last.f.wasm))} the speed of one buffer per flow, but ` +
-    `${pct(pooled.shape.capacity / pooled.shape.packetsOut)} of its packets go out early to free a buffer.`);
+  md.p(
+    `Loss from 1 to ${last.w.flows} flows: WASM **${pct(lossWasm)}**, TS twin ` +
+      `${pct(1 - mpps(last.f.ts) / mpps(first.ts))}; the bound (no per-flow state) changes ${pct(1 - mpps(last.f.bound) / mpps(first.bound))} on the same frames. ` +
+      `The bound with a buffer per flow (the same work, each payload appended to its own flow's 64 KiB buffer, ` +
+      `as an aggregator with a buffer per pending aggregate must) loses ${pct(1 - mpps(last.f.perFlow) / mpps(first.perFlow))} from 1 to ` +
+      `${last.w.flows} flows by itself. ` +
+      `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
+      `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
+      `flow records, table slots and up to ${last.maxPending} connection buffers of 64 KiB ` +
+      `(${num((last.maxPending * BUFFER_BYTES) / 2 ** 20, 0)} MiB), touched at random, one segment at a time, missing the caches. ` +
+      `With ${pooled.maxPending} buffers shared by the same ${pooled.w.flows} flows the engine runs at ` +
+      `${ratio(mpps(pooled.f.wasm) / mpps(last.f.wasm))} the speed of one buffer per flow, but ` +
+      `${pct(pooled.shape.capacity / pooled.shape.packetsOut)} of its packets go out early to free a buffer.`,
+  );
   return md;
 }

@@ -45,7 +45,7 @@ export function fsError(file: string, code: 'unreadable' | 'unwritable', verb: s
 /** "ENOENT: no such file or directory" from a Node fs error (without the path Node appends). */
 export function errnoText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (!e || !e.code) return String(err);
+  if (!e?.code) return String(err);
   const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message);
   return `${e.code}: ${m ? m[1] : e.message}`;
 }

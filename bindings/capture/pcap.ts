@@ -82,7 +82,14 @@ export class PcapParser extends Parser {
     info.version = `${v.getUint16(at + 4, le)}.${v.getUint16(at + 6, le)}`;
     info.sections = 1;
     info.interfaces.push(iface);
-    this.headers.emit({ kind: 'pcap-header', bytes: c.buf.subarray(at, at + PCAP_HEADER_LEN), offset: 0, section: 0, littleEndian: le, iface });
+    this.headers.emit({
+      kind: 'pcap-header',
+      bytes: c.buf.subarray(at, at + PCAP_HEADER_LEN),
+      offset: 0,
+      section: 0,
+      littleEndian: le,
+      iface,
+    });
     c.pos += PCAP_HEADER_LEN;
   }
 
@@ -101,7 +108,12 @@ export class PcapParser extends Parser {
     }
     const size = PCAP_RECORD_HEADER + caplen;
     if (!c.ensure(size)) {
-      const err = this.error(c.offset, 'truncated-record', 'truncated record', `header says ${caplen} bytes, ${c.left - PCAP_RECORD_HEADER} left`);
+      const err = this.error(
+        c.offset,
+        'truncated-record',
+        'truncated record',
+        `header says ${caplen} bytes, ${c.left - PCAP_RECORD_HEADER} left`,
+      );
       return this.endTruncated(err);
     }
     at = c.pos; // ensure() may have moved the bytes

@@ -73,4 +73,3 @@ export function writeSimplePacketBlock(out: OutputFile, le: boolean, origLen: nu
   out.buf.set(tail, at + 12 + data.length);
   v.setUint32(at + len - 4, len, le);
 }
-

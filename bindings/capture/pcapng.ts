@@ -153,7 +153,13 @@ export class PcapngParser extends Parser {
       } else if (type === BT_IDB) {
         this.readInterface(at, len);
       } else {
-        this.headers.emit({ kind: 'other', bytes: c.buf.subarray(at, at + len), offset: c.base + at, section: this.section, littleEndian: le });
+        this.headers.emit({
+          kind: 'other',
+          bytes: c.buf.subarray(at, at + len),
+          offset: c.base + at,
+          section: this.section,
+          littleEndian: le,
+        });
       }
       c.pos = at + len;
     }
@@ -192,7 +198,8 @@ export class PcapngParser extends Parser {
         return this.bad(at, 'unknown-interface', `packet references unknown interface ${id}`, `section has ${ifaces.length}`);
       }
       const caplen = v.getUint32(at + 20, le);
-      if (caplen > len - EPB_MIN) return this.bad(at, 'bad-block', 'packet data runs past its block', `caplen ${caplen}, room ${len - EPB_MIN}`);
+      if (caplen > len - EPB_MIN)
+        return this.bad(at, 'bad-block', 'packet data runs past its block', `caplen ${caplen}, room ${len - EPB_MIN}`);
       const hi = v.getUint32(at + 12, le);
       const lo = v.getUint32(at + 16, le);
       rec.data = buf.subarray(at + 28, at + 28 + caplen);
@@ -281,7 +288,14 @@ export class PcapngParser extends Parser {
     this.info.interfaces.push(iface);
     this.ifaces.push(iface);
     this.clocks.push(new TsClock(iface.tsresol, iface.tsoffset));
-    this.headers.emit({ kind: 'idb', bytes: c.buf.subarray(at, at + len), offset: c.base + at, section: this.section, littleEndian: le, iface });
+    this.headers.emit({
+      kind: 'idb',
+      bytes: c.buf.subarray(at, at + len),
+      offset: c.base + at,
+      section: this.section,
+      littleEndian: le,
+      iface,
+    });
   }
 
   /** Fatal problems with a block length: without a trustworthy length there is no next block. */
@@ -314,7 +328,13 @@ export class PcapngParser extends Parser {
 }
 
 /** Calls fn(code, valueOffset, valueLength) for each option in [start, end); stops at code 0 or overflow. */
-export function forEachOption(v: DataView, start: number, end: number, le: boolean, fn: (code: number, at: number, len: number) => void): void {
+export function forEachOption(
+  v: DataView,
+  start: number,
+  end: number,
+  le: boolean,
+  fn: (code: number, at: number, len: number) => void,
+): void {
   let p = start;
   while (p + 4 <= end) {
     const code = v.getUint16(p, le);

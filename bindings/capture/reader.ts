@@ -58,7 +58,15 @@ export class CaptureReader implements Iterable<CaptureRecord> {
         const magic = Array.from(c.buf.subarray(0, Math.min(4, c.left)), (b) => b.toString(16).padStart(2, '0')).join('');
         throw new CaptureError(path, 0, 'bad-magic', 'not a pcap or pcapng file', `unknown magic 0x${magic}`);
       }
-      this.info = { file: path, format: s.format, byteOrder: s.littleEndian ? 'le' : 'be', resolution: 'us', version: '', sections: 0, interfaces: [] };
+      this.info = {
+        file: path,
+        format: s.format,
+        byteOrder: s.littleEndian ? 'le' : 'be',
+        resolution: 'us',
+        version: '',
+        sections: 0,
+        interfaces: [],
+      };
       const P = s.format === 'pcap' ? PcapParser : PcapngParser;
       this.parser = new P(c, path, this.info, this.headers, opts);
       this.parser.readPreamble();

@@ -55,7 +55,7 @@ export class TsClock {
       return hi * this.q + Math.floor((hi * this.r + lo) / div) + this.offsetUs;
     }
     if (mul !== 0) return (hi * TWO32 + lo) * mul + this.offsetUs;
-    const us = ((BigInt(hi) << 32n) | BigInt(lo)) * 1000000n / this.unitsBig;
+    const us = (((BigInt(hi) << 32n) | BigInt(lo)) * 1000000n) / this.unitsBig;
     return Number(us) + this.offsetUs;
   }
 

@@ -15,7 +15,16 @@ import { outputPcapHeader, pcapTime, writePcapRecord } from './pcap.js';
 import { BT_EPB, BT_PB } from './pcapng.js';
 import { outputIdb, outputShb, writePacketBlock, writeSimplePacketBlock } from './pcapng-encode.js';
 import { TsClock } from './timestamp.js';
-import { KIND_EPB, KIND_PB, KIND_PCAP, KIND_SPB, type CaptureFormat, type CaptureRecord, type HeaderEvent, type InterfaceInfo } from './types.js';
+import {
+  KIND_EPB,
+  KIND_PB,
+  KIND_PCAP,
+  KIND_SPB,
+  type CaptureFormat,
+  type CaptureRecord,
+  type HeaderEvent,
+  type InterfaceInfo,
+} from './types.js';
 
 /** Snap length the output advertises at least: room for any aggregate (and then some). */
 export const MIN_OUTPUT_SNAPLEN = 262144;
@@ -156,7 +165,9 @@ export class CaptureWriter {
     const iface = this.ifaces[interfaceId];
     if (!iface) throw new RangeError(`unknown interface ${interfaceId}`);
     if (iface.section !== this.section) {
-      throw new RangeError(`interface ${interfaceId} belongs to section ${iface.section}, but section ${this.section} is being written (use beforeSection)`);
+      throw new RangeError(
+        `interface ${interfaceId} belongs to section ${iface.section}, but section ${this.section} is being written (use beforeSection)`,
+      );
     }
     return iface.localId;
   }

@@ -9,7 +9,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-
 export type FlagType = 'string' | 'number' | 'boolean';
 
 export interface FlagSpec {

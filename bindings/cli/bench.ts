@@ -82,12 +82,15 @@ export interface BenchResult {
 
 function settingsFrom(parsed: Parsed): BenchSettings {
   if (parsed.positionals.length > 0) {
-    throw new UsageError(`lro bench: unexpected argument '${parsed.positionals[0]}' (the full suite's arguments go after --suite; see lro bench --help)`);
+    throw new UsageError(
+      `lro bench: unexpected argument '${parsed.positionals[0]}' (the full suite's arguments go after --suite; see lro bench --help)`,
+    );
   }
   const get = (name: keyof BenchSettings) => (parsed.flags.get(name) as number | undefined) ?? BENCH_DEFAULTS[name];
   const s: BenchSettings = { packets: get('packets'), flows: get('flows'), seconds: get('seconds'), batch: get('batch') };
   if (!Number.isInteger(s.packets) || s.packets < 1) throw new UsageError(`lro bench: --packets must be an integer ≥ 1, got ${s.packets}`);
-  if (!Number.isInteger(s.flows) || s.flows < 1 || s.flows > 1 << 24) throw new UsageError(`lro bench: --flows must be an integer in [1, ${1 << 24}], got ${s.flows}`);
+  if (!Number.isInteger(s.flows) || s.flows < 1 || s.flows > 1 << 24)
+    throw new UsageError(`lro bench: --flows must be an integer in [1, ${1 << 24}], got ${s.flows}`);
   if (!(s.seconds > 0) || !Number.isFinite(s.seconds)) throw new UsageError(`lro bench: --seconds must be > 0, got ${s.seconds}`);
   if (!Number.isInteger(s.batch) || s.batch < 0) throw new UsageError(`lro bench: --batch must be an integer ≥ 0, got ${s.batch}`);
   return s;
@@ -98,8 +101,14 @@ function maxFlowsFor(flows: number): number {
   return Math.min(1 << 24, flows <= 1000 ? 1024 : Math.ceil((flows * 1.1) / 1024) * 1024);
 }
 
-async function createRunner(kind: EngineKind, delivery: Delivery, frames: Uint8Array[], rel: Float64Array, spanUs: number,
-  s: BenchSettings): Promise<Runner> {
+async function createRunner(
+  kind: EngineKind,
+  delivery: Delivery,
+  frames: Uint8Array[],
+  rel: Float64Array,
+  spanUs: number,
+  s: BenchSettings,
+): Promise<Runner> {
   const maxFlows = maxFlowsFor(s.flows);
   const engine: Engine = await createEngine({ engine: kind, maxFlows, maxPending: Math.min(maxFlows, MAX_PENDING) });
   // Each pass: the same frames, their times shifted past the previous pass, then a flush.
@@ -117,7 +126,11 @@ async function createRunner(kind: EngineKind, delivery: Delivery, frames: Uint8A
     for (let i = 0; i < packets.length; i++) r.bytesOut += packets[i].data.length;
   }
   const r: Runner = {
-    kind, delivery, packetsOut: 0, bytesOut: 0, samples: [],
+    kind,
+    delivery,
+    packetsOut: 0,
+    bytesOut: 0,
+    samples: [],
     pass() {
       for (let i = 0; i < abs.length; i++) abs[i] = base + rel[i];
       base += spanUs + 1000;
@@ -196,8 +209,10 @@ export async function measure(s: BenchSettings): Promise<BenchResult> {
     const first = runners[0];
     for (const r of runners) {
       if (r.packetsOut !== first.packetsOut || r.bytesOut !== first.bytesOut) {
-        throw new Error(`bench: the engines' outputs differ (${first.kind}/${first.delivery}: ${first.packetsOut} packets, ` +
-          `${first.bytesOut} bytes; ${r.kind}/${r.delivery}: ${r.packetsOut} packets, ${r.bytesOut} bytes)`);
+        throw new Error(
+          `bench: the engines' outputs differ (${first.kind}/${first.delivery}: ${first.packetsOut} packets, ` +
+            `${first.bytesOut} bytes; ${r.kind}/${r.delivery}: ${r.packetsOut} packets, ${r.bytesOut} bytes)`,
+        );
       }
     }
     const slotNs = (s.seconds * 1e9) / (ROUNDS * runners.length);
@@ -267,8 +282,12 @@ export function benchText(r: BenchResult): string {
 
 function jsonFigure(f: BenchFigure): Record<string, number> {
   return {
-    mpps: round(f.mpps, 4), nsPerFrame: round(f.nsPerFrame, 2), nsP25: round(f.nsP25, 2), nsP75: round(f.nsP75, 2),
-    gbps: round(f.gbps, 3), passes: f.passes,
+    mpps: round(f.mpps, 4),
+    nsPerFrame: round(f.nsPerFrame, 2),
+    nsP25: round(f.nsP25, 2),
+    nsP75: round(f.nsP75, 2),
+    gbps: round(f.gbps, 3),
+    passes: f.passes,
   };
 }
 
@@ -293,8 +312,10 @@ export function benchScript(): string {
 export async function runSuite(args: readonly string[]): Promise<number> {
   const path = benchScript();
   if (!existsSync(path)) {
-    throw new FileError(`lro bench --suite: the benchmark suite is not here (${path} is missing); it ships with the repository: ` +
-      'run it from a clone (npm run bench). `lro bench` without --suite runs the built-in measurement');
+    throw new FileError(
+      `lro bench --suite: the benchmark suite is not here (${path} is missing); it ships with the repository: ` +
+        'run it from a clone (npm run bench). `lro bench` without --suite runs the built-in measurement',
+    );
   }
   const savedArgv = process.argv;
   process.argv = [savedArgv[0], savedArgv[1], ...args];
@@ -305,7 +326,9 @@ export async function runSuite(args: readonly string[]): Promise<number> {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e && (e.code === 'ERR_UNKNOWN_FILE_EXTENSION' || e.code === 'ERR_MODULE_NOT_FOUND')) {
-        throw new FileError(`lro bench --suite: cannot load ${path} (${e.code}); run it from a clone with its dev dependencies installed (npm run bench)`);
+        throw new FileError(
+          `lro bench --suite: cannot load ${path} (${e.code}); run it from a clone with its dev dependencies installed (npm run bench)`,
+        );
       }
       throw err;
     }

@@ -1,6 +1,6 @@
 // `lro coalesce IN -o OUT`: flags → the main job (pipeline/coalesce.ts), then its summary.
 import { statSync, realpathSync } from 'node:fs';
-import { coalesceFile } from '../pipeline/coalesce.js';
+import { coalesceFile, type CoalesceResult } from '../pipeline/coalesce.js';
 import { UsageError, type Parsed } from './args.js';
 import { engineFactory, engineOptionsFromFlags } from './engine-flags.js';
 import type { CliIo } from './io.js';
@@ -19,11 +19,15 @@ function sameFile(input: string, output: string): boolean {
 export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const f = parsed.flags;
   if (parsed.positionals.length === 0) throw new UsageError('lro coalesce: missing input file (usage: lro coalesce IN -o OUT)');
-  if (parsed.positionals.length > 1) throw new UsageError(`lro coalesce: one input file, got ${parsed.positionals.length} (usage: lro coalesce IN -o OUT)`);
+  if (parsed.positionals.length > 1)
+    throw new UsageError(`lro coalesce: one input file, got ${parsed.positionals.length} (usage: lro coalesce IN -o OUT)`);
   const output = f.get('output') as string | undefined;
   if (!output) throw new UsageError('lro coalesce: -o OUT is required (usage: lro coalesce IN -o OUT)');
   const input = parsed.positionals[0];
-  if (input === '-' || output === '-') throw new UsageError('lro coalesce: standard input / output are not supported: name files (the output is written to a temporary file and renamed)');
+  if (input === '-' || output === '-')
+    throw new UsageError(
+      'lro coalesce: standard input / output are not supported: name files (the output is written to a temporary file and renamed)',
+    );
   if (sameFile(input, output)) throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
   const engine = engineOptionsFromFlags('coalesce', parsed);
   const json = f.get('json') === true;
@@ -34,10 +38,10 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   } catch {
     // openCapture reports it.
   }
-  const progress = new Progress(f.get('no-progress') || quiet ? null : io.progress ?? null, size, 'coalesce');
+  const progress = new Progress(f.get('no-progress') || quiet ? null : (io.progress ?? null), size, 'coalesce');
   let skipped = 0;
   const t0 = performance.now();
-  let result;
+  let result: CoalesceResult;
   try {
     result = await coalesceFile({
       input,
@@ -56,7 +60,10 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
     progress.done();
   }
   const elapsed = performance.now() - t0;
-  if (result.fallbacks > 0) io.err(`lro coalesce: note: ${result.fallbacks} one-segment aggregates were written with their send time instead of their original record`);
+  if (result.fallbacks > 0)
+    io.err(
+      `lro coalesce: note: ${result.fallbacks} one-segment aggregates were written with their send time instead of their original record`,
+    );
   if (json) io.out(JSON.stringify(summaryJson(result, elapsed)));
   else if (!quiet) io.out(summaryText(result, elapsed));
   return 0;

@@ -19,7 +19,11 @@ export interface Command {
 const COALESCE_FLAGS: FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'capture to write, same format as IN (required; written atomically)' },
   ...ENGINE_FLAGS,
-  { name: 'skip-bad', type: 'boolean', help: 'skip corrupt records where the reader can resynchronise (each is\nreported on stderr and counted) instead of stopping at the first' },
+  {
+    name: 'skip-bad',
+    type: 'boolean',
+    help: 'skip corrupt records where the reader can resynchronise (each is\nreported on stderr and counted) instead of stopping at the first',
+  },
   { name: 'json', type: 'boolean', help: 'print one JSON object: the engine stats() names, elapsedMs, input, output, …' },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing on success (errors still go to stderr)' },
   { name: 'no-progress', type: 'boolean', help: 'no progress bar (it is drawn only when stderr is a terminal)' },
@@ -33,9 +37,19 @@ const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'flows', type: 'number', arg: 'N', help: `concurrent bulk TCP flows (default ${GENERATE_DEFAULTS.flows})` },
   { name: 'seed', type: 'number', arg: 'N', help: `PRNG seed: same seed, same bytes (default ${GENERATE_DEFAULTS.seed})` },
   { name: 'mss', type: 'number', arg: 'BYTES', help: `payload of a full IPv4 segment (default ${GENERATE_DEFAULTS.mss}; IPv6: mss − 20)` },
-  { name: 'line-rate', type: 'number', arg: 'GBPS', help: `wire rate that spaces the timestamps (default ${GENERATE_DEFAULTS.lineRateGbps})` },
+  {
+    name: 'line-rate',
+    type: 'number',
+    arg: 'GBPS',
+    help: `wire rate that spaces the timestamps (default ${GENERATE_DEFAULTS.lineRateGbps})`,
+  },
   { name: 'interleave', type: 'string', arg: 'random|round-robin', help: 'how flows share the wire (default random)' },
-  { name: 'ack-every', type: 'number', arg: 'N', help: `receiver's pure ACK every N data segments (default ${GENERATE_DEFAULTS.ackEvery}; 0 = none)` },
+  {
+    name: 'ack-every',
+    type: 'number',
+    arg: 'N',
+    help: `receiver's pure ACK every N data segments (default ${GENERATE_DEFAULTS.ackEvery}; 0 = none)`,
+  },
   { name: 'loss', type: 'number', arg: 'P', help: 'probability a data segment is lost (default 0)' },
   { name: 'reorder', type: 'number', arg: 'P', help: "probability a data segment comes after the flow's next one (default 0)" },
   { name: 'duplicate', type: 'number', arg: 'P', help: 'probability a data segment is sent twice (default 0)' },
@@ -49,7 +63,12 @@ const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'flow-segments', type: 'number', arg: 'N', help: 'each flow sends about N data segments, then a new flow replaces it' },
   { name: 'seq-start', type: 'number', arg: 'U32', help: "every flow's first sequence number (default seeded random)" },
   { name: 'start-time-us', type: 'number', arg: 'US', help: 'time of the first frame, µs since the epoch (default 1.7e15)' },
-  { name: 'link-type', type: 'number', arg: 'N', help: '1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2,\n101 (or 12, 14) raw IP, 228 raw IPv4 (no IPv6), 229 raw IPv6 (--ipv6 1)' },
+  {
+    name: 'link-type',
+    type: 'number',
+    arg: 'N',
+    help: '1 Ethernet (default), 113 Linux SLL, 276 Linux SLL2,\n101 (or 12, 14) raw IP, 228 raw IPv4 (no IPv6), 229 raw IPv6 (--ipv6 1)',
+  },
   { name: 'resolution', type: 'string', arg: 'us|ns', help: 'timestamp resolution (default us)' },
   { name: 'big-endian', type: 'boolean', help: 'write a big-endian file (default little-endian)' },
   { name: 'snaplen', type: 'number', arg: 'BYTES', help: 'snap length in the header (default 262144)' },
@@ -78,22 +97,33 @@ const DEMO_FLAGS: FlagSpec[] = [
 export const BENCH_DEFAULTS = Object.freeze({ packets: 4000, flows: 1, seconds: 2, batch: 256 });
 
 const BENCH_FLAGS: FlagSpec[] = [
-  { name: 'packets', type: 'number', arg: 'N', help: `frames per pass (default ${BENCH_DEFAULTS.packets}: ~6 MB, so that a pass stays\nin the cache, as in the suite's bulk workload)` },
+  {
+    name: 'packets',
+    type: 'number',
+    arg: 'N',
+    help: `frames per pass (default ${BENCH_DEFAULTS.packets}: ~6 MB, so that a pass stays\nin the cache, as in the suite's bulk workload)`,
+  },
   { name: 'flows', type: 'number', arg: 'N', help: `interleaved bulk flows (default ${BENCH_DEFAULTS.flows})` },
   { name: 'seconds', type: 'number', arg: 'S', help: `measuring time, shared by the four runners (default ${BENCH_DEFAULTS.seconds})` },
   { name: 'batch', type: 'number', arg: 'N', help: `frames per pushBatch call (default ${BENCH_DEFAULTS.batch}; 0 = push() per frame)` },
   { name: 'json', type: 'boolean', help: 'print one JSON object: sink.wasm.mpps, sink.ts.mpps, sink.wasmOverTs, drain.…' },
-  { name: 'suite', type: 'boolean', help: 'run the full benchmark suite instead (bench/run.ts: a clone of the repository\nwith its dev dependencies; writes bench/RESULTS.md); every argument\nafter lro bench goes to it unparsed, e.g. lro bench --suite --quick' },
+  {
+    name: 'suite',
+    type: 'boolean',
+    help: 'run the full benchmark suite instead (bench/run.ts: a clone of the repository\nwith its dev dependencies; writes bench/RESULTS.md); every argument\nafter lro bench goes to it unparsed, e.g. lro bench --suite --quick',
+  },
   { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
 ];
 
 export const COMMANDS: Record<string, Command> = {
   coalesce: {
     synopsis: 'lro coalesce IN -o OUT [options]',
-    about: 'Aggregate the TCP segments of a pcap or pcapng capture (Large Receive, like Linux GRO) and\n' +
+    about:
+      'Aggregate the TCP segments of a pcap or pcapng capture (Large Receive, like Linux GRO) and\n' +
       'write the result in the same format. Capture timestamps drive the engine clock.',
     flags: COALESCE_FLAGS,
-    notes: `Link types: ${SUPPORTED_LINK_TYPES}. pcapng: one engine per interface;\n` +
+    notes:
+      `Link types: ${SUPPORTED_LINK_TYPES}. pcapng: one engine per interface;\n` +
       'pass-through packets (and one-segment aggregates) are written as their original records: same\n' +
       'timestamp at full resolution, same options; aggregates get the send time and no options.\n' +
       'Example: lro coalesce in.pcap -o out.pcap --json',
@@ -108,13 +138,15 @@ export const COMMANDS: Record<string, Command> = {
   },
   inspect: {
     synopsis: 'lro inspect FILE [--top N] [--json]',
-    about: 'Per-connection table of a capture: packets, bytes, TCP payload bytes and segment sizes\n(min / mean / max payload of the segments carrying some), sorted by packets; plus totals.',
+    about:
+      'Per-connection table of a capture: packets, bytes, TCP payload bytes and segment sizes\n(min / mean / max payload of the segments carrying some), sorted by packets; plus totals.',
     flags: INSPECT_FLAGS,
     load: () => import('./inspect.js'),
   },
   bench: {
     synopsis: 'lro bench [options]   or   lro bench --suite [suite args]',
-    about: 'Time the WASM engine and the TS twin on the same generated bulk traffic (1448-byte segments),\n' +
+    about:
+      'Time the WASM engine and the TS twin on the same generated bulk traffic (1448-byte segments),\n' +
       'taking turns in alternating rounds, packets delivered to a sink and through drain(): Mpps,\n' +
       'ns per frame and the WASM / TS ratio. Works from an installed package.\n' +
       'With --suite: the full benchmark suite of a clone instead (npm run bench; writes bench/RESULTS.md).',
@@ -124,7 +156,8 @@ export const COMMANDS: Record<string, Command> = {
   },
   demo: {
     synopsis: 'lro demo [options]',
-    about: 'What `npm start` runs: generate a default sample (100,000 frames, 8 bulk flows with ACKs and\na little noise) in the temporary directory, coalesce it, print the summary and the file names.',
+    about:
+      'What `npm start` runs: generate a default sample (100,000 frames, 8 bulk flows with ACKs and\na little noise) in the temporary directory, coalesce it, print the summary and the file names.',
     flags: DEMO_FLAGS,
     load: () => import('./demo.js'),
   },

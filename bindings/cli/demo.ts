@@ -34,7 +34,11 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
   const input = join(where, 'sample.pcap');
   const output = join(where, 'sample.coalesced.pcap');
   let t = performance.now();
-  const sample = await writeGenerated(input, { ...DEMO_TRAFFIC, packets }, { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false });
+  const sample = await writeGenerated(
+    input,
+    { ...DEMO_TRAFFIC, packets },
+    { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false },
+  );
   const generateMs = performance.now() - t;
   t = performance.now();
   const coalesce = await coalesceFile({ input, output, engine, createEngine: engineFactory('demo') });
@@ -43,14 +47,18 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
 }
 
 export function demoHeader(d: DemoResult): string {
-  return `large-receive demo: ${int(d.sample.packets)} frames of seeded synthetic traffic — ${DEMO_TRAFFIC.flows} bulk TCP flows ` +
+  return (
+    `large-receive demo: ${int(d.sample.packets)} frames of seeded synthetic traffic — ${DEMO_TRAFFIC.flows} bulk TCP flows ` +
     `with the receiver's ACKs and ${DEMO_TRAFFIC.noise * 100}% noise\n` +
-    `  sample       ${d.sample.output} (${bytes(d.sample.bytes)}, generated in ${(d.generateMs / 1000).toFixed(2)} s)`;
+    `  sample       ${d.sample.output} (${bytes(d.sample.bytes)}, generated in ${(d.generateMs / 1000).toFixed(2)} s)`
+  );
 }
 
 export function demoFooter(d: DemoResult): string {
-  return `\nfiles:\n  in   ${d.coalesce.input}\n  out  ${d.coalesce.output}\n` +
-    `next: npx lro inspect ${d.coalesce.output}   ·   npx lro coalesce --help   ·   tshark -r ${d.coalesce.output}`;
+  return (
+    `\nfiles:\n  in   ${d.coalesce.input}\n  out  ${d.coalesce.output}\n` +
+    `next: npx lro inspect ${d.coalesce.output}   ·   npx lro coalesce --help   ·   tshark -r ${d.coalesce.output}`
+  );
 }
 
 export async function run(parsed: Parsed, io: CliIo): Promise<number> {

@@ -10,10 +10,20 @@ import { UsageError, type FlagSpec, type Parsed } from './args.js';
 export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'preset', type: 'string', arg: 'gro|seed', help: "checks to apply: 'gro' (default, Linux-compatible) or 'seed' (the patent's)" },
   { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..16777216)' },
-  { name: 'max-pending', type: 'number', arg: 'N', help: 'aggregates held at once, each in a buffer of max-aggregate + 128 bytes\n(default max-flows, 1..max-flows; when all are in use the oldest is sent early)' },
+  {
+    name: 'max-pending',
+    type: 'number',
+    arg: 'N',
+    help: 'aggregates held at once, each in a buffer of max-aggregate + 128 bytes\n(default max-flows, 1..max-flows; when all are in use the oldest is sent early)',
+  },
   { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
   { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
-  { name: 'threshold', type: 'number', arg: 'BYTES', help: 'send an aggregate once larger than this (default max-aggregate − mtu;\n0 = every segment alone: output = input)' },
+  {
+    name: 'threshold',
+    type: 'number',
+    arg: 'BYTES',
+    help: 'send an aggregate once larger than this (default max-aggregate − mtu;\n0 = every segment alone: output = input)',
+  },
   { name: 'aggregate-timeout-us', type: 'number', arg: 'US', help: 'AgTimer: longest an aggregate waits, capture time (default 1000)' },
   { name: 'idle-timeout-ms', type: 'number', arg: 'MS', help: 'DelTimer: idle time before a connection is forgotten (default 10000)' },
   { name: 'no-verify-checksums', type: 'boolean', help: 'aggregate segments without verifying their TCP checksums' },
@@ -67,7 +77,8 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
 
 /** An engine's RangeError about an option, as a usage error about its flag. */
 export function flagError(cmd: string, err: RangeError): UsageError {
-  const msg = err.message.replace(/option (\w+)/g, (all, name: string) => FLAG_OF[name] ?? all)
+  const msg = err.message
+    .replace(/option (\w+)/g, (all, name: string) => FLAG_OF[name] ?? all)
     .replace(/\b(maxFlows|maxPending|maxAggregate)\b/g, (name: string) => FLAG_OF[name]);
   return new UsageError(`lro ${cmd}: ${msg}`);
 }

@@ -9,11 +9,26 @@ import type { CliIo } from './io.js';
 import { bytes, int } from './summary.js';
 
 const FLAG_OF: Record<string, string> = {
-  seed: '--seed', packets: '--packets', flows: '--flows', mss: '--mss', lineRateGbps: '--line-rate',
-  interleave: '--interleave', ackEvery: '--ack-every', loss: '--loss', reorder: '--reorder',
-  duplicate: '--duplicate', pshEvery: '--psh-every', ipv6: '--ipv6', vlan: '--vlan', noise: '--noise',
-  'smallSegments[0]': '--small-segments', 'smallSegments[1]': '--small-segments', linkType: '--link-type',
-  startTimeUs: '--start-time-us', seqStart: '--seq-start', flowSegments: '--flow-segments',
+  seed: '--seed',
+  packets: '--packets',
+  flows: '--flows',
+  mss: '--mss',
+  lineRateGbps: '--line-rate',
+  interleave: '--interleave',
+  ackEvery: '--ack-every',
+  loss: '--loss',
+  reorder: '--reorder',
+  duplicate: '--duplicate',
+  pshEvery: '--psh-every',
+  ipv6: '--ipv6',
+  vlan: '--vlan',
+  noise: '--noise',
+  'smallSegments[0]': '--small-segments',
+  'smallSegments[1]': '--small-segments',
+  linkType: '--link-type',
+  startTimeUs: '--start-time-us',
+  seqStart: '--seq-start',
+  flowSegments: '--flow-segments',
 };
 
 /** Generator options and file options from parsed flags (UsageError on bad values). */
@@ -70,13 +85,16 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
   } catch (err) {
     if (err instanceof RangeError) {
       let msg = err.message.replace(/^generateTraffic: /, '');
-      msg = msg.replace(/^(bad )?([\w[\]]+)/, (all, bad: string | undefined, name: string) => (FLAG_OF[name] ? `${bad ?? ''}${FLAG_OF[name]}` : all));
+      msg = msg.replace(/^(bad )?([\w[\]]+)/, (all, bad: string | undefined, name: string) =>
+        FLAG_OF[name] ? `${bad ?? ''}${FLAG_OF[name]}` : all,
+      );
       if (/raw IP .* VLAN/.test(msg)) msg = '--vlan needs an Ethernet --link-type';
       throw new UsageError(`lro generate: ${msg}`);
     }
     throw err;
   }
-  if (fileLink === 228 && resolved.ipv6 !== 0) throw new UsageError('lro generate: --link-type 228 (raw IPv4) cannot carry IPv6 (--ipv6 must be 0)');
+  if (fileLink === 228 && resolved.ipv6 !== 0)
+    throw new UsageError('lro generate: --link-type 228 (raw IPv4) cannot carry IPv6 (--ipv6 must be 0)');
   if (fileLink === 229 && resolved.ipv6 !== 1) throw new UsageError('lro generate: --link-type 229 (raw IPv6) needs --ipv6 1');
   const formatFlag = f.get('format') as string | undefined;
   if (formatFlag !== undefined && formatFlag !== 'pcap' && formatFlag !== 'pcapng') {
@@ -86,12 +104,20 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
   const res = f.get('resolution') as string | undefined;
   if (res !== undefined && res !== 'us' && res !== 'ns') throw new UsageError(`lro generate: --resolution must be us or ns, got '${res}'`);
   const snaplen = num('snaplen') ?? 262144;
-  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff) throw new UsageError(`lro generate: --snaplen must be an integer in [0, 4294967295], got ${snaplen}`);
+  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff)
+    throw new UsageError(`lro generate: --snaplen must be an integer in [0, 4294967295], got ${snaplen}`);
   if (f.get('packet-comments') && format !== 'pcapng') throw new UsageError('lro generate: --packet-comments needs --format pcapng');
   return {
     gen,
     output,
-    file: { format, linkType: fileLink, ns: res === 'ns', bigEndian: f.get('big-endian') === true, snaplen, packetComments: f.get('packet-comments') === true },
+    file: {
+      format,
+      linkType: fileLink,
+      ns: res === 'ns',
+      bigEndian: f.get('big-endian') === true,
+      snaplen,
+      packetComments: f.get('packet-comments') === true,
+    },
   };
 }
 
@@ -101,6 +127,9 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const r = await writeGenerated(output, gen, file);
   const ms = performance.now() - t0;
   if (parsed.flags.get('json')) io.out(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));
-  else if (!parsed.flags.get('quiet')) io.out(`wrote ${int(r.packets)} packets (${bytes(r.bytes)}) to ${r.output} (${r.format}, link type ${r.linkType}) in ${(ms / 1000).toFixed(2)} s`);
+  else if (!parsed.flags.get('quiet'))
+    io.out(
+      `wrote ${int(r.packets)} packets (${bytes(r.bytes)}) to ${r.output} (${r.format}, link type ${r.linkType}) in ${(ms / 1000).toFixed(2)} s`,
+    );
   return 0;
 }

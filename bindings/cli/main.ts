@@ -59,8 +59,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return 1;
     }
     const e = err as Error;
-    io.err(`lro: ${e && e.message ? e.message : String(err)}`);
-    if (process.env.LRO_DEBUG && e && e.stack) io.err(e.stack);
+    io.err(`lro: ${e?.message ? e.message : String(err)}`);
+    if (process.env.LRO_DEBUG && e?.stack) io.err(e.stack);
     return 1;
   }
 }
@@ -81,12 +81,17 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    throw new UsageError(cmd.startsWith('-') ? `lro: unknown option ${cmd} (see lro --help)` : `lro: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see lro --help)`);
+    throw new UsageError(
+      cmd.startsWith('-')
+        ? `lro: unknown option ${cmd} (see lro --help)`
+        : `lro: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see lro --help)`,
+    );
   }
   // `bench --suite` passes every other argument on to the suite unparsed.
-  const parsed = cmd === 'bench' && rest.includes('--suite')
-    ? { flags: new Map<string, string | number | boolean>([['suite', true]]), positionals: rest.filter((a) => a !== '--suite') }
-    : parseArgs(cmd, rest, command.flags);
+  const parsed =
+    cmd === 'bench' && rest.includes('--suite')
+      ? { flags: new Map<string, string | number | boolean>([['suite', true]]), positionals: rest.filter((a) => a !== '--suite') }
+      : parseArgs(cmd, rest, command.flags);
   if (parsed.flags.get('help')) {
     io.out(commandHelp(cmd));
     return 0;

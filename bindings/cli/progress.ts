@@ -34,7 +34,8 @@ export class Progress {
     const secs = (now - this.start) / 1000;
     const rate = packets / secs;
     const eta = frac > 0 ? (secs / frac) * (1 - frac) : 0;
-    const text = `${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%  ` +
+    const text =
+      `${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%  ` +
       `${(packets / 1e6).toFixed(2)} M pkts  ${(rate / 1e6).toFixed(2)} M/s  eta ${eta.toFixed(0)} s`;
     this.out!.write(`\r${text}\x1b[K`);
     this.drawn = true;

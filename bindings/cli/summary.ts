@@ -85,9 +85,15 @@ export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const aggregates = s.aggregates; // one-segment aggregates included (stats() counts them)
   const mean = aggregates > 0 ? s.segmentsAggregated / aggregates : 0;
   row('aggregates', `${int(s.aggregates)} holding ${int(s.segmentsAggregated)} segments (mean ${mean.toFixed(1)} segments per aggregate)`);
-  row('pass-through', `${int(s.passedThrough)} frames unchanged (not candidates or not joinable${s.tableFull ? `; ${int(s.tableFull)} because the flow table was full` : ''})`);
+  row(
+    'pass-through',
+    `${int(s.passedThrough)} frames unchanged (not candidates or not joinable${s.tableFull ? `; ${int(s.tableFull)} because the flow table was full` : ''})`,
+  );
   row('sent because', reasonList(s, true));
-  row('flows', `${int(s.flowsCreated)} created, ${int(s.flowsDeleted)} deleted${s.flowsActive ? `, ${int(s.flowsActive)} active at the end` : ''}`);
+  row(
+    'flows',
+    `${int(s.flowsCreated)} created, ${int(s.flowsDeleted)} deleted${s.flowsActive ? `, ${int(s.flowsActive)} active at the end` : ''}`,
+  );
   if (s.clockClamped) row('clock', `${int(s.clockClamped)} timestamps went backwards (treated as the previous one)`);
   if (r.skipped) row('skipped', `${int(r.skipped)} corrupt records (--skip-bad)`);
   const secs = elapsedMs / 1000;

@@ -11,8 +11,7 @@ export abstract class EngineBase implements Engine {
 
   protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
   protected abstract pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
-  protected abstract pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>,
-    timesUs: ArrayLike<number>): void;
+  protected abstract pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void;
   abstract stagingArea(): Uint8Array;
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;

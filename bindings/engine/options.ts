@@ -35,8 +35,19 @@ function linkTypeOption(value: unknown): number {
 }
 
 const KNOWN = new Set([
-  'engine', 'preset', 'maxFlows', 'maxPending', 'maxAggregate', 'mtu', 'threshold', 'aggregateTimeoutUs',
-  'idleTimeoutMs', 'verifyChecksums', 'fixChecksums', 'hashSeed', 'linkType',
+  'engine',
+  'preset',
+  'maxFlows',
+  'maxPending',
+  'maxAggregate',
+  'mtu',
+  'threshold',
+  'aggregateTimeoutUs',
+  'idleTimeoutMs',
+  'verifyChecksums',
+  'fixChecksums',
+  'hashSeed',
+  'linkType',
 ]);
 
 /** Fill defaults and validate every option. */
@@ -74,6 +85,8 @@ export function tooLarge(o: ResolvedOptions, bytes: number, why: string): RangeE
   const bufferBytes = bufferCapacity(o.maxAggregate);
   const buffers = o.maxPending * bufferBytes;
   const lower = buffers >= bytes / 2 ? 'lower maxPending (default: maxFlows)' : 'lower maxFlows or maxPending';
-  return new RangeError(`option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
-    `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows} need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`);
+  return new RangeError(
+    `option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
+      `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows} need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`,
+  );
 }

@@ -7,8 +7,13 @@ export class PacketQueue {
   /** Errors the sink threw during the current engine call (thrown only once the core is done). */
   private sinkErrors: unknown[] = [];
   // Handed to the sink on every call, like its data view: valid only during the call.
-  private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } =
-    { timeUs: 0, segments: 0, mss: 0, reason: 'pass-through', checksumsFixed: true };
+  private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } = {
+    timeUs: 0,
+    segments: 0,
+    mss: 0,
+    reason: 'pass-through',
+    checksumsFixed: true,
+  };
 
   /** `view` may be reused after this call: it is copied unless a sink takes it. */
   add(view: Uint8Array, timeUs: number, segments: number, mss: number, reason: number, checksumsFixed: boolean): void {

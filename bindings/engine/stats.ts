@@ -4,7 +4,9 @@ import { REASONS, type Reason, type Stats } from './types.js';
 
 export function statsFromCounters(c: Float64Array, flowsActive: number): Stats {
   const reasons = {} as Record<Reason, number>;
-  REASONS.forEach((name, i) => { reasons[name] = c[S.STAT_REASONS + i]; });
+  REASONS.forEach((name, i) => {
+    reasons[name] = c[S.STAT_REASONS + i];
+  });
   return {
     packetsIn: c[S.STAT_PACKETS_IN],
     packetsOut: c[S.STAT_PACKETS_OUT],
@@ -27,8 +29,19 @@ export function zeroStats(): Stats {
   const reasons = {} as Record<Reason, number>;
   for (const r of REASONS) reasons[r] = 0;
   return {
-    packetsIn: 0, packetsOut: 0, aggregates: 0, segmentsAggregated: 0, passedThrough: 0, bytesIn: 0,
-    bytesOut: 0, flowsCreated: 0, flowsDeleted: 0, flowsActive: 0, tableFull: 0, clockClamped: 0, reasons,
+    packetsIn: 0,
+    packetsOut: 0,
+    aggregates: 0,
+    segmentsAggregated: 0,
+    passedThrough: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    flowsCreated: 0,
+    flowsDeleted: 0,
+    flowsActive: 0,
+    tableFull: 0,
+    clockClamped: 0,
+    reasons,
   };
 }
 

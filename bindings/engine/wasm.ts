@@ -2,7 +2,15 @@
 // One compiled module per process, one instance and one fixed-size memory per engine.
 import { instantiateSync } from '@assemblyscript/loader';
 import {
-  DESC_LENGTH, DESC_OFFSET, DESC_SIZE, DESC_STAGED, DESC_TIME, MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, STAT_COUNT,
+  DESC_LENGTH,
+  DESC_OFFSET,
+  DESC_SIZE,
+  DESC_STAGED,
+  DESC_TIME,
+  MAX_BATCH,
+  STAGE_BYTES,
+  STAGE_FRAME_MAX,
+  STAT_COUNT,
 } from '../abi.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -12,8 +20,19 @@ import type { ResolvedOptions, Stats } from './types.js';
 /** Numeric export surface of build/lro.wasm (assembly/index.ts). */
 interface CoreExports {
   memoryNeeded(flows: number, pending: number, maxAggregate: number): number;
-  init(flows: number, pending: number, maxAggregate: number, threshold: number, agPeriodUs: number, delPeriodUs: number,
-    gro: number, verify: number, fix: number, seed: number, linkType: number): number;
+  init(
+    flows: number,
+    pending: number,
+    maxAggregate: number,
+    threshold: number,
+    agPeriodUs: number,
+    delPeriodUs: number,
+    gro: number,
+    verify: number,
+    fix: number,
+    seed: number,
+    linkType: number,
+  ): number;
   stageDataPtr(): number;
   stageDescPtr(): number;
   stageBytes(): number;
@@ -46,7 +65,9 @@ async function wasmBytes(): Promise<ArrayBuffer | Uint8Array> {
 function compileOnce(): Promise<WebAssembly.Module> {
   compiled ??= wasmBytes().then((bytes) => WebAssembly.compile(bytes as BufferSource));
   // A failed load (missing file, network) is not cached: the next createEngine tries again.
-  compiled.catch(() => { compiled = null; });
+  compiled.catch(() => {
+    compiled = null;
+  });
   return compiled;
 }
 
@@ -104,8 +125,7 @@ export class WasmEngine extends EngineBase {
     const imports = {
       env: {
         memory,
-        emitAggregate: (ptr: number, length: number, segments: number, mss: number, reason: number,
-          timeUs: number, fixed: number) => {
+        emitAggregate: (ptr: number, length: number, segments: number, mss: number, reason: number, timeUs: number, fixed: number) => {
           ptr >>>= 0;
           queue.add(this.heap.subarray(ptr, ptr + length), timeUs, segments, mss, reason, fixed !== 0);
         },
@@ -117,9 +137,19 @@ export class WasmEngine extends EngineBase {
     this.core = instantiateSync<Record<string, unknown>>(module, imports).exports as unknown as CoreExports;
     this.heap = new Uint8Array(memory.buffer);
     const o = options;
-    const status = this.core.init(o.maxFlows, o.maxPending, o.maxAggregate, o.threshold, o.aggregateTimeoutUs,
-      o.idleTimeoutMs * 1000, o.preset === 'gro' ? 1 : 0, o.verifyChecksums ? 1 : 0, o.fixChecksums ? 1 : 0,
-      o.hashSeed >>> 0, o.linkType);
+    const status = this.core.init(
+      o.maxFlows,
+      o.maxPending,
+      o.maxAggregate,
+      o.threshold,
+      o.aggregateTimeoutUs,
+      o.idleTimeoutMs * 1000,
+      o.preset === 'gro' ? 1 : 0,
+      o.verifyChecksums ? 1 : 0,
+      o.fixChecksums ? 1 : 0,
+      o.hashSeed >>> 0,
+      o.linkType,
+    );
     if (status !== 0) throw new RangeError('large-receive: WebAssembly memory smaller than the core layout');
     this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, STAT_COUNT);
     this.stageData = this.core.stageDataPtr() >>> 0;

@@ -92,7 +92,8 @@ export function formatIp(bytes: Uint8Array): string {
 export function addressBytes(a: Address, version: 4 | 6, what: string): Uint8Array {
   const bytes = typeof a === 'string' ? parseIp(a) : a;
   const want = version === 4 ? 4 : 16;
-  if (bytes.length !== want) throw new Error(`${what}: IPv${version} needs a ${want}-byte address, got ${typeof a === 'string' ? a : `${bytes.length} bytes`}`);
+  if (bytes.length !== want)
+    throw new Error(`${what}: IPv${version} needs a ${want}-byte address, got ${typeof a === 'string' ? a : `${bytes.length} bytes`}`);
   return bytes;
 }
 
@@ -100,4 +101,3 @@ export function isV6Address(a: Address | undefined): boolean {
   if (a === undefined) return false;
   return typeof a === 'string' ? a.includes(':') : a.length === 16;
 }
-

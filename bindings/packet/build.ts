@@ -2,7 +2,21 @@
 import { type Address, addressBytes, isV6Address, parseIpv4 } from './address.js';
 import { padTo4, put16, put32, vlanList } from './bytes.js';
 import { internetChecksum, pseudoHeaderSum, spoilChecksum } from './checksum.js';
-import { ACK, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, IPPROTO_TCP, IPPROTO_UDP, type LinkType, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './constants.js';
+import {
+  ACK,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  type LinkType,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_RAW,
+} from './constants.js';
 import { fillPayload } from './payload.js';
 
 /** Fields shared by every IP frame builder. */
@@ -114,7 +128,14 @@ function linkHeaderLength(linkType: number, tags: number[]): number {
 }
 
 /** Write the link header (and tags) at offset 0. Returns the offset of the network header. */
-function writeLinkHeader(b: Uint8Array, linkType: number, tags: number[], etherType: number, srcMac: Uint8Array, dstMac: Uint8Array): number {
+function writeLinkHeader(
+  b: Uint8Array,
+  linkType: number,
+  tags: number[],
+  etherType: number,
+  srcMac: Uint8Array,
+  dstMac: Uint8Array,
+): number {
   if (srcMac.length !== 6 || dstMac.length !== 6) throw new Error('MAC addresses must be 6 bytes');
   // The protocol-type chain: TPIDs of each tag, then the real ethertype.
   const types: number[] = [];
@@ -394,4 +415,3 @@ export function arpFrame(spec: ArpFrameSpec = {}): Uint8Array {
   b.set(parseIpv4(spec.targetIp ?? '10.0.0.2'), a + 24); // target protocol address
   return b;
 }
-

@@ -28,4 +28,3 @@ export function vlanList(vlan: number | number[] | undefined): number[] {
   if (vlan === undefined) return [];
   return typeof vlan === 'number' ? [vlan] : vlan;
 }
-

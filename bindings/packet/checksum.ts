@@ -44,4 +44,3 @@ export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: numb
   ph[39] = protocol;
   return internetChecksum(ph, 0, 40);
 }
-

@@ -23,4 +23,3 @@ export const ETHERTYPE_QINQ = 0x88a8;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
-

@@ -2,7 +2,18 @@
 import { formatIp } from './address.js';
 import { get16, get32 } from './bytes.js';
 import { internetChecksum, pseudoHeaderSum } from './checksum.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, IPPROTO_TCP, IPPROTO_UDP, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './constants.js';
+import {
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_RAW,
+} from './constants.js';
 
 export interface ParsedTcp {
   sport: number;
@@ -254,4 +265,3 @@ export function flowKey(p: ParsedFrame): string {
   const vlan = p.vlans.length > 0 ? p.vlans.join('.') : '-';
   return `${p.ipVersion}|${p.src}|${sport}|${p.dst}|${dport}|${vlan}`;
 }
-

@@ -57,4 +57,3 @@ export function payloadMismatch(payload: Uint8Array, seq: number): number {
 export function payloadMatches(payload: Uint8Array, seq: number): boolean {
   return payloadMismatch(payload, seq) === -1;
 }
-

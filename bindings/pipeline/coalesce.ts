@@ -27,7 +27,13 @@
 // was pushed, which maps it to its record.
 
 import {
-  FileError, createCaptureWriter, openCapture, type CaptureError, type CaptureReader, type CaptureRecord, type CaptureWriter,
+  FileError,
+  createCaptureWriter,
+  openCapture,
+  type CaptureError,
+  type CaptureReader,
+  type CaptureRecord,
+  type CaptureWriter,
   type InterfaceInfo,
 } from '../capture/index.js';
 import { createEngine } from '../engine/create.js';
@@ -168,7 +174,8 @@ class Coalescer {
   interfaces(): InterfaceSummary[] {
     const out: InterfaceSummary[] = [];
     for (const st of this.ifaces) {
-      if (st) out.push({ id: st.info.id, linkType: st.info.linkType, ...(st.info.name ? { name: st.info.name } : {}), packetsIn: st.packetsIn });
+      if (st)
+        out.push({ id: st.info.id, linkType: st.info.linkType, ...(st.info.name ? { name: st.info.name } : {}), packetsIn: st.packetsIn });
     }
     return out;
   }
@@ -234,7 +241,9 @@ class Coalescer {
     const link = LINK_TYPES.get(rec.linkType);
     if (!link) {
       const where = info?.offset ?? rec.offset;
-      throw new FileError(`${this.reader.path}: unsupported link type ${rec.linkType} (interface ${rec.interfaceId}${info?.name ? ` '${info.name}'` : ''}) at byte ${where}; supported: ${SUPPORTED_LINK_TYPES}`);
+      throw new FileError(
+        `${this.reader.path}: unsupported link type ${rec.linkType} (interface ${rec.interfaceId}${info?.name ? ` '${info.name}'` : ''}) at byte ${where}; supported: ${SUPPORTED_LINK_TYPES}`,
+      );
     }
     const engine = await this.createEngine({ ...this.engineOptions, linkType: link.engine });
     const st = new Iface(info, engine, link.engine, link.engine === 1 && info.fcsLen === 4);

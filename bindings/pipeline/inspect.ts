@@ -66,7 +66,7 @@ export function inspectFile(path: string, skipBad = false): InspectResult {
       if (lastUs === null || rec.timeUs > lastUs) lastUs = rec.timeUs;
       const link = LINK_TYPES.get(rec.linkType);
       const p = link ? parseFrame(rec.data, link.engine) : null;
-      if (!p || !p.tcp) {
+      if (!p?.tcp) {
         other++;
         continue;
       }
@@ -79,9 +79,22 @@ export function inspectFile(path: string, skipBad = false): InspectResult {
         const b = p.ipVersion === 6 ? `[${p.dst}]` : p.dst;
         row = {
           flow: `${a}:${p.tcp.sport} → ${b}:${p.tcp.dport}${vlan !== null ? ` vlan ${vlan}` : ''}`,
-          ipVersion: p.ipVersion, src: p.src, sport: p.tcp.sport, dst: p.dst, dport: p.tcp.dport, vlan,
-          interfaceId: rec.interfaceId, packets: 0, bytes: 0, payloadBytes: 0, segments: 0,
-          segmentMin: 0, segmentMean: 0, segmentMax: 0, firstUs: rec.timeUs, lastUs: rec.timeUs,
+          ipVersion: p.ipVersion,
+          src: p.src,
+          sport: p.tcp.sport,
+          dst: p.dst,
+          dport: p.tcp.dport,
+          vlan,
+          interfaceId: rec.interfaceId,
+          packets: 0,
+          bytes: 0,
+          payloadBytes: 0,
+          segments: 0,
+          segmentMin: 0,
+          segmentMean: 0,
+          segmentMax: 0,
+          firstUs: rec.timeUs,
+          lastUs: rec.timeUs,
         };
         flows.set(key, row);
       }
@@ -109,7 +122,13 @@ export function inspectFile(path: string, skipBad = false): InspectResult {
     format: info.format,
     byteOrder: info.byteOrder,
     resolution: info.resolution,
-    interfaces: info.interfaces.map((i) => ({ id: i.id, linkType: i.linkType, ...(i.name ? { name: i.name } : {}), snaplen: i.snaplen, resolution: i.resolution })),
+    interfaces: info.interfaces.map((i) => ({
+      id: i.id,
+      linkType: i.linkType,
+      ...(i.name ? { name: i.name } : {}),
+      snaplen: i.snaplen,
+      resolution: i.resolution,
+    })),
     packets,
     bytes: total,
     tcpPackets,

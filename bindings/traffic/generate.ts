@@ -227,17 +227,19 @@ const NOISE_UDP_MAX_PAYLOAD = 200;
  */
 export function isNoiseFrame(frame: Uint8Array, linkType: number = 1): boolean {
   const p = parseFrame(frame, linkType);
-  if (!p || !p.tcp) return true;
+  if (!p?.tcp) return true;
   if (p.tcp.sport === NOISE_PORT || p.tcp.dport === NOISE_PORT) return true;
   return !p.ipChecksumOk || !p.tcpChecksumOk;
 }
 
 function checkInt(name: string, v: number, lo: number, hi: number): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`generateTraffic: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new RangeError(`generateTraffic: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
 }
 
 function checkProb(name: string, v: number, hiExclusive: boolean): void {
-  if (!(v >= 0) || (hiExclusive ? v >= 1 : v > 1)) throw new RangeError(`generateTraffic: ${name} must be in [0, 1${hiExclusive ? ')' : ']'}, got ${v}`);
+  if (!(v >= 0) || (hiExclusive ? v >= 1 : v > 1))
+    throw new RangeError(`generateTraffic: ${name} must be in [0, 1${hiExclusive ? ')' : ']'}, got ${v}`);
 }
 
 /** Options merged with GENERATE_DEFAULTS and validated. */
@@ -250,8 +252,10 @@ export function resolveGenerateOptions(options: GenerateOptions = {}): Required<
   checkInt('packets', o.packets, 0, Number.MAX_SAFE_INTEGER);
   checkInt('flows', o.flows, 1, MAX_FLOWS);
   checkInt('mss', o.mss, 1, MAX_MSS);
-  if (!(o.lineRateGbps > 0) || !Number.isFinite(o.lineRateGbps)) throw new RangeError(`generateTraffic: lineRateGbps must be > 0, got ${o.lineRateGbps}`);
-  if (o.interleave !== 'random' && o.interleave !== 'round-robin') throw new RangeError(`generateTraffic: bad interleave ${String(o.interleave)}`);
+  if (!(o.lineRateGbps > 0) || !Number.isFinite(o.lineRateGbps))
+    throw new RangeError(`generateTraffic: lineRateGbps must be > 0, got ${o.lineRateGbps}`);
+  if (o.interleave !== 'random' && o.interleave !== 'round-robin')
+    throw new RangeError(`generateTraffic: bad interleave ${String(o.interleave)}`);
   checkInt('ackEvery', o.ackEvery, 0, Number.MAX_SAFE_INTEGER);
   checkInt('pshEvery', o.pshEvery, 0, Number.MAX_SAFE_INTEGER);
   checkInt('flowSegments', o.flowSegments, 0, Number.MAX_SAFE_INTEGER);
@@ -271,7 +275,8 @@ export function resolveGenerateOptions(options: GenerateOptions = {}): Required<
     if (o.linkType === LINKTYPE_RAW) throw new RangeError('generateTraffic: raw IP (linkType 101) cannot carry a VLAN tag');
   }
   if (!Number.isFinite(o.startTimeUs)) throw new RangeError(`generateTraffic: bad startTimeUs ${o.startTimeUs}`);
-  if (o.seqStart !== null && !Number.isInteger(o.seqStart)) throw new RangeError(`generateTraffic: seqStart must be an integer, got ${o.seqStart}`);
+  if (o.seqStart !== null && !Number.isInteger(o.seqStart))
+    throw new RangeError(`generateTraffic: seqStart must be an integer, got ${o.seqStart}`);
   return o;
 }
 
@@ -664,9 +669,14 @@ class TrafficGenerator {
           spec.payload = rng.int(0, NOISE_UDP_MAX_PAYLOAD);
           return udpFrame(spec);
         }
-        return this.padEthernet(arpFrame({
-          linkType: this.linkType, vlan: this.vlan, senderIp: `192.0.2.${host}`, targetIp: `192.0.2.${NOISE_TARGET_HOST}`,
-        }));
+        return this.padEthernet(
+          arpFrame({
+            linkType: this.linkType,
+            vlan: this.vlan,
+            senderIp: `192.0.2.${host}`,
+            targetIp: `192.0.2.${NOISE_TARGET_HOST}`,
+          }),
+        );
       case NOISE_BAD_TCP_CHECKSUM:
         spec.payload = rng.int(0, this.o.mss);
         spec.badTcpChecksum = true;
@@ -676,7 +686,8 @@ class TrafficGenerator {
         spec.badIpChecksum = !v6;
         spec.badTcpChecksum = v6;
         return this.padEthernet(tcpFrame(spec));
-      default: { // NOISE_TRUNCATED
+      default: {
+        // NOISE_TRUNCATED
         spec.payload = rng.int(0, this.o.mss);
         const full = tcpFrame(spec);
         return full.slice(0, rng.int(1, full.length - 1));
@@ -687,7 +698,15 @@ class TrafficGenerator {
   // --- Frame building -------------------------------------------------------------------------
 
   /** A frame from A (the sender) to B. */
-  private fromA(f: Flow, seq: number, ack: number, flags: number, window: number, payload: number, options: Uint8Array | undefined): Uint8Array {
+  private fromA(
+    f: Flow,
+    seq: number,
+    ack: number,
+    flags: number,
+    window: number,
+    payload: number,
+    options: Uint8Array | undefined,
+  ): Uint8Array {
     const spec = this.makeSpec(f.v6, f.a, f.b, f.sport, f.dport, seq, ack, flags, window, options, payload, f.ipIdA, f.labelA);
     f.ipIdA = (f.ipIdA + 1) & IP_ID_MASK;
     return this.padEthernet(tcpFrame(spec));
@@ -778,9 +797,22 @@ class TrafficGenerator {
     const mss = [TCPOPT_MSS, TCPOLEN_MSS, mssOpt >>> 8, mssOpt & 0xff];
     const wscale = [TCPOPT_NOP, TCPOPT_WSCALE, TCPOLEN_WSCALE, WSCALE];
     if (timestamps) {
-      return new Uint8Array([...mss, TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED, TCPOPT_TIMESTAMP, TCPOLEN_TIMESTAMP,
-        tsval >>> 24, (tsval >>> 16) & 0xff, (tsval >>> 8) & 0xff, tsval & 0xff,
-        tsecr >>> 24, (tsecr >>> 16) & 0xff, (tsecr >>> 8) & 0xff, tsecr & 0xff, ...wscale]);
+      return new Uint8Array([
+        ...mss,
+        TCPOPT_SACK_PERMITTED,
+        TCPOLEN_SACK_PERMITTED,
+        TCPOPT_TIMESTAMP,
+        TCPOLEN_TIMESTAMP,
+        tsval >>> 24,
+        (tsval >>> 16) & 0xff,
+        (tsval >>> 8) & 0xff,
+        tsval & 0xff,
+        tsecr >>> 24,
+        (tsecr >>> 16) & 0xff,
+        (tsecr >>> 8) & 0xff,
+        tsecr & 0xff,
+        ...wscale,
+      ]);
     }
     return new Uint8Array([...mss, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED, ...wscale]);
   }

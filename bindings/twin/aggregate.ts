@@ -5,14 +5,40 @@
 import { fold, sum16, swap16, checksumField } from './checksum.js';
 import type { Buffers } from './buffers.js';
 import {
-  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
-  IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
-  TCP_FLAGS, TCP_HEADER, TCP_WINDOW, URG,
+  CWR,
+  FIN,
+  IPV4_CHECKSUM,
+  IPV4_FLAGS_FRAGMENT,
+  IPV4_HEADER,
+  IPV4_TOS,
+  IPV4_TOTAL_LENGTH,
+  IPV4_TTL,
+  IPV4_DF,
+  IPV6_FLOW,
+  IPV6_HEADER,
+  IPV6_HOP_LIMIT,
+  IPV6_PAYLOAD_LENGTH,
+  PROTO_TCP,
+  PSH,
+  RST,
+  SYN,
+  TCP_ACK,
+  TCP_CHECKSUM,
+  TCP_FLAGS,
+  TCP_HEADER,
+  TCP_WINDOW,
+  URG,
 } from './headers.js';
 import { type Parsed, be16, be32 } from './parse.js';
 import {
-  REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740, REASON_MISMATCH_741,
-  REASON_MISMATCH_WINDOW, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_CAPACITY,
+  REASON_MISMATCH_736,
+  REASON_MISMATCH_738,
+  REASON_MISMATCH_740,
+  REASON_MISMATCH_741,
+  REASON_MISMATCH_WINDOW,
+  REASON_MISMATCH_IP,
+  REASON_MISMATCH_MSS,
+  REASON_CAPACITY,
 } from '../abi.js';
 
 export { FIN, PSH, RST } from './headers.js'; // for engine.ts
@@ -86,8 +112,8 @@ export class Aggregates {
     if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_740;
     if (this.gro) {
       const hdr = p.tcpHdrLen;
-      if (hdr !== this.tcpHdrLen[f] ||
-        !sameBytes(a, l4 + TCP_HEADER, b, p.l4 + TCP_HEADER, hdr - TCP_HEADER)) { // the options
+      if (hdr !== this.tcpHdrLen[f] || !sameBytes(a, l4 + TCP_HEADER, b, p.l4 + TCP_HEADER, hdr - TCP_HEADER)) {
+        // the options
         return REASON_MISMATCH_741;
       }
       if (p.window !== be16(a, l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
@@ -103,12 +129,13 @@ export class Aggregates {
     const n = p.l3;
     if (p.ipVersion === 4) {
       const df = IPV4_DF >> 8; // in the first byte of the field
-      return a[l3 + IPV4_TOS] === b[n + IPV4_TOS] &&
+      return (
+        a[l3 + IPV4_TOS] === b[n + IPV4_TOS] &&
         (a[l3 + IPV4_FLAGS_FRAGMENT] & df) === (b[n + IPV4_FLAGS_FRAGMENT] & df) &&
-        a[l3 + IPV4_TTL] === b[n + IPV4_TTL];
+        a[l3 + IPV4_TTL] === b[n + IPV4_TTL]
+      );
     }
-    return sameBytes(a, l3 + IPV6_FLOW, b, n + IPV6_FLOW, 4) &&
-      a[l3 + IPV6_HOP_LIMIT] === b[n + IPV6_HOP_LIMIT];
+    return sameBytes(a, l3 + IPV6_FLOW, b, n + IPV6_FLOW, 4) && a[l3 + IPV6_HOP_LIMIT] === b[n + IPV6_HOP_LIMIT];
   }
 
   /**

@@ -17,7 +17,11 @@ export class Buffers {
   private readonly index: Int32Array;
 
   /** buffersInit: `pending` buffers of `bufferCap` bytes (abi.ts bufferCapacity), all free. */
-  constructor(maxFlows: number, pending: number, readonly bufferCap: number) {
+  constructor(
+    maxFlows: number,
+    pending: number,
+    readonly bufferCap: number,
+  ) {
     this.bytes = new Uint8Array(pending * bufferCap);
     this.free = new Int32Array(pending);
     for (let i = 0; i < pending; i++) this.free[i] = pending - 1 - i;

@@ -52,7 +52,7 @@ export function sum16(b: Uint8Array, start: number, end: number): number {
   const last = first + ((end - i) >>> 2);
   const u = words(b.buffer, last);
   let total = 0;
-  for (let k = first; k < last;) {
+  for (let k = first; k < last; ) {
     const chunkEnd = Math.min(last, k + WORDS_PER_CHUNK);
     let s0 = 0;
     let s1 = 0;
@@ -83,8 +83,7 @@ function sum16Bytes(b: Uint8Array, start: number, end: number): number {
     const chunkEnd = Math.min(even, i + 32768);
     let s = 0;
     for (; i + 8 <= chunkEnd; i += 8) {
-      s += ((b[i] << 8) | b[i + 1]) + ((b[i + 2] << 8) | b[i + 3]) +
-        ((b[i + 4] << 8) | b[i + 5]) + ((b[i + 6] << 8) | b[i + 7]);
+      s += ((b[i] << 8) | b[i + 1]) + ((b[i + 2] << 8) | b[i + 3]) + ((b[i + 4] << 8) | b[i + 5]) + ((b[i + 6] << 8) | b[i + 7]);
     }
     for (; i < chunkEnd; i += 2) s += (b[i] << 8) | b[i + 1];
     total = fold(total + fold(s));

@@ -7,15 +7,33 @@ import { Buffers } from './buffers.js';
 import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
-  MAX_TIME, bufferCapacity, REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
-  REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
+  MAX_TIME,
+  bufferCapacity,
+  REASON_AG_TIMER,
+  REASON_CAPACITY,
+  REASON_DEL_TIMER,
+  REASON_FIN,
+  REASON_NON_CANDIDATE,
+  REASON_PASS_THROUGH,
+  REASON_PSH,
+  REASON_RST,
+  REASON_SHORT,
+  REASON_THRESHOLD,
 } from '../abi.js';
 import { NONE, TimerList } from './timers.js';
 
 /** Where sent packets go. `input` means: the frame being pushed, unchanged. */
 export interface Emitter {
-  aggregate(bytes: Uint8Array, start: number, length: number, segments: number, mss: number,
-    reason: number, timeUs: number, checksumsFixed: boolean): void;
+  aggregate(
+    bytes: Uint8Array,
+    start: number,
+    length: number,
+    segments: number,
+    mss: number,
+    reason: number,
+    timeUs: number,
+    checksumsFixed: boolean,
+  ): void;
   input(mss: number, reason: number, timeUs: number): void;
 }
 
@@ -33,7 +51,10 @@ export class TwinCore {
   private readonly delPeriod: number;
   private readonly threshold: number;
 
-  constructor(o: ResolvedOptions, private readonly emit: Emitter) {
+  constructor(
+    o: ResolvedOptions,
+    private readonly emit: Emitter,
+  ) {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.gro = o.preset === 'gro';
@@ -70,7 +91,8 @@ export class TwinCore {
     }
     if (f === NONE) {
       if (!p.verifyPayload(b)) return this.passInput(fullLen, p.payloadLen); // 714
-      if (table.isFull()) { // 726: no room, Simple NIC path
+      if (table.isFull()) {
+        // 726: no room, Simple NIC path
         c[S.STAT_TABLE_FULL]++;
         return this.passInput(fullLen, p.payloadLen);
       }
@@ -95,15 +117,18 @@ export class TwinCore {
         this.send(f, reason, this.now); // 746-750
       }
     }
-    if (!joined) { // 742
-      if (!this.pool.bufferFree()) { // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
+    if (!joined) {
+      // 742
+      if (!this.pool.bufferFree()) {
+        // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
         if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen);
         this.send(this.agTimer.head, REASON_CAPACITY, this.now);
       }
       if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen); // 744-745
       this.agTimer.set(f, this.deadline(this.agPeriod), false); // 743
     }
-    if ((p.flags & FIN) !== 0) { // 752: FIN ends the aggregate and the connection (758)
+    if ((p.flags & FIN) !== 0) {
+      // 752: FIN ends the aggregate and the connection (758)
       this.send(f, REASON_FIN, this.now);
       return this.deleteFlow(f);
     }
@@ -130,7 +155,8 @@ export class TwinCore {
       const d = del.head;
       const agAt = a === NONE ? Infinity : ag.deadline[a];
       const delAt = d === NONE ? Infinity : del.deadline[d];
-      if (agAt <= delAt) { // equal deadlines: the aggregate that started first goes first
+      if (agAt <= delAt) {
+        // equal deadlines: the aggregate that started first goes first
         if (agAt > x) return;
         this.send(a, REASON_AG_TIMER, agAt); // 780-784
       } else {
@@ -185,8 +211,16 @@ export class TwinCore {
     c[S.STAT_REASONS + reason]++;
     agg.segments[f] = 0;
     this.agTimer.stop(f);
-    this.emit.aggregate(this.pool.bytes, this.pool.bufferPtr(f), length, segments, agg.mss[f], reason, time,
-      segments < 2 || agg.fixChecksums);
+    this.emit.aggregate(
+      this.pool.bytes,
+      this.pool.bufferPtr(f),
+      length,
+      segments,
+      agg.mss[f],
+      reason,
+      time,
+      segments < 2 || agg.fixChecksums,
+    );
     this.pool.bufferRelease(f); // after the sink has seen it
   }
 

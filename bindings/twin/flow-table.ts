@@ -37,7 +37,10 @@ export class FlowTable {
   active = 0;
   private readonly mask: number;
 
-  constructor(readonly maxFlows: number, private readonly seed: number) {
+  constructor(
+    readonly maxFlows: number,
+    private readonly seed: number,
+  ) {
     this.slots = new Uint32Array(slotCount(maxFlows));
     this.mask = this.slots.length - 1;
     this.keys = new Uint32Array(maxFlows * KEY_WORDS);

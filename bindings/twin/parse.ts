@@ -2,13 +2,53 @@
 import { LINK_ETHERNET, LINK_SLL, LINK_SLL2 } from '../abi.js';
 import { fold, sum16 } from './checksum.js';
 import {
-  ETH_HEADER, ETH_IPV4, ETH_IPV6, ETH_QINQ, ETH_TYPE, ETH_VLAN, IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_HEADER,
-  IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
-  IPV6_EXT_LENGTH, IPV6_EXT_MIN, IPV6_EXT_NEXT, IPV6_FRAGMENT_HEADER, IPV6_FRAGMENT_OFFSET, IPV6_HEADER,
-  IPV6_NEXT_HEADER, IPV6_OFFSET_MASK, IPV6_PAYLOAD_LENGTH, IPV6_SRC, IPV6_FLOW, PROTO_AH, PROTO_DEST_OPTIONS,
-  PROTO_FRAGMENT, PROTO_HOP_BY_HOP, PROTO_ROUTING, PROTO_TCP, SLL2_HEADER, SLL2_PROTOCOL, SLL_HEADER,
-  SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
-  VLAN_HEADER, VLAN_ID_MASK, VLAN_TCI, VLAN_TYPE,
+  ETH_HEADER,
+  ETH_IPV4,
+  ETH_IPV6,
+  ETH_QINQ,
+  ETH_TYPE,
+  ETH_VLAN,
+  IPV4_DST,
+  IPV4_FLAGS_FRAGMENT,
+  IPV4_HEADER,
+  IPV4_MF,
+  IPV4_OFFSET_MASK,
+  IPV4_PROTOCOL,
+  IPV4_SRC,
+  IPV4_TOTAL_LENGTH,
+  IPV4_VERSION_IHL,
+  IPV6_EXT_LENGTH,
+  IPV6_EXT_MIN,
+  IPV6_EXT_NEXT,
+  IPV6_FRAGMENT_HEADER,
+  IPV6_FRAGMENT_OFFSET,
+  IPV6_HEADER,
+  IPV6_NEXT_HEADER,
+  IPV6_OFFSET_MASK,
+  IPV6_PAYLOAD_LENGTH,
+  IPV6_SRC,
+  IPV6_FLOW,
+  PROTO_AH,
+  PROTO_DEST_OPTIONS,
+  PROTO_FRAGMENT,
+  PROTO_HOP_BY_HOP,
+  PROTO_ROUTING,
+  PROTO_TCP,
+  SLL2_HEADER,
+  SLL2_PROTOCOL,
+  SLL_HEADER,
+  SLL_PROTOCOL,
+  TCP_ACK,
+  TCP_DATA_OFFSET,
+  TCP_FLAGS,
+  TCP_HEADER,
+  TCP_SEQ,
+  TCP_SRC_PORT,
+  TCP_WINDOW,
+  VLAN_HEADER,
+  VLAN_ID_MASK,
+  VLAN_TCI,
+  VLAN_TYPE,
 } from './headers.js';
 
 /** Frame classes: what the engine may do with a frame. */
@@ -52,7 +92,10 @@ export class Parsed {
   readonly key = new Uint32Array(KEY_WORDS);
   private readonly keyBytes = new Uint8Array(this.key.buffer);
 
-  constructor(readonly linkType: number, readonly verifyChecksums: boolean) {}
+  constructor(
+    readonly linkType: number,
+    readonly verifyChecksums: boolean,
+  ) {}
 
   /** Parse `b` and classify it; fills the fields above. Never throws. */
   parse(b: Uint8Array): number {
@@ -140,16 +183,24 @@ export class Parsed {
     let firstFragment = false;
     // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
     // Each is at least 8 bytes, so the walk is bounded by the frame's length.
-    while (next === PROTO_HOP_BY_HOP || next === PROTO_ROUTING || next === PROTO_DEST_OPTIONS ||
-      next === PROTO_FRAGMENT || next === PROTO_AH) {
+    while (
+      next === PROTO_HOP_BY_HOP ||
+      next === PROTO_ROUTING ||
+      next === PROTO_DEST_OPTIONS ||
+      next === PROTO_FRAGMENT ||
+      next === PROTO_AH
+    ) {
       if (l4 + IPV6_EXT_MIN > bound) return CLASS_OTHER;
       if (next === PROTO_FRAGMENT) {
         if ((be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return CLASS_OTHER; // not the first fragment
         firstFragment = true;
       }
-      const extLen = next === PROTO_FRAGMENT ? IPV6_FRAGMENT_HEADER
-        : next === PROTO_AH ? (b[l4 + IPV6_EXT_LENGTH] + 2) << 2
-        : (b[l4 + IPV6_EXT_LENGTH] + 1) << 3;
+      const extLen =
+        next === PROTO_FRAGMENT
+          ? IPV6_FRAGMENT_HEADER
+          : next === PROTO_AH
+            ? (b[l4 + IPV6_EXT_LENGTH] + 2) << 2
+            : (b[l4 + IPV6_EXT_LENGTH] + 1) << 3;
       next = b[l4 + IPV6_EXT_NEXT];
       l4 += extLen;
       extHeaders++;

@@ -7,8 +7,20 @@
 // (oracle.ts) turns it into frames.
 import fc from 'fast-check';
 import {
-  ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, ipv6FragmentHeader, tcpTimestampOption,
-  type ArpFrameSpec, type LinkType, type TcpFrameSpec, type UdpFrameSpec,
+  ACK,
+  CWR,
+  ECE,
+  FIN,
+  PSH,
+  RST,
+  SYN,
+  URG,
+  ipv6FragmentHeader,
+  tcpTimestampOption,
+  type ArpFrameSpec,
+  type LinkType,
+  type TcpFrameSpec,
+  type UdpFrameSpec,
 } from '../../bindings/packet/index.js';
 import type { EngineKind, EngineOptions } from '../../bindings/engine/types.js';
 
@@ -30,16 +42,9 @@ export type Mutation =
   | { m: 'tag'; tci: number; tpid: number } // insert one more VLAN tag after the link header
   | { m: 'refix' }; //                       recompute IPv4 header and TCP checksums (reach deeper code)
 
-export type FrameSource =
-  | { tcp: TcpFrameSpec }
-  | { udp: UdpFrameSpec }
-  | { arp: ArpFrameSpec }
-  | { bytes: Uint8Array };
+export type FrameSource = { tcp: TcpFrameSpec } | { udp: UdpFrameSpec } | { arp: ArpFrameSpec } | { bytes: Uint8Array };
 
-export type Item =
-  | { frame: FrameSource; t: number; mut?: Mutation[] }
-  | { advance: number }
-  | { flush: true };
+export type Item = { frame: FrameSource; t: number; mut?: Mutation[] } | { advance: number } | { flush: true };
 
 export interface FuzzCase {
   /** Options of both runs (hashSeed is run A's). */
@@ -70,35 +75,43 @@ const U32 = 2 ** 32;
 export const optionsArb: fc.Arbitrary<EngineOptions> = fc
   .record({
     preset: fc.constantFrom<'gro' | 'seed'>('gro', 'gro', 'gro', 'seed'),
-    maxFlows: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }) },
-      { weight: 1, arbitrary: fc.constantFrom(16, 1024) }),
+    maxFlows: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(16, 1024) }),
     // maxPending: mostly the default (= maxFlows), else a point of [1, maxFlows]
-    pendingFrac: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000) }),
-    mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) },
-      { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
+    pendingFrac: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000) },
+    ),
+    mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) }, { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
     // maxAggregate: default, exactly mtu, or a point of [mtu, 65535]
     aggKind: fc.constantFrom('default', 'default', 'default', 'default', 'mtu', 'any', 'any'),
     aggFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
     thrKind: fc.constantFrom('default', 'default', 'default', 'default', 'default', 'any', 'any', 'zero', 'max'),
     thrFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
-    aggregateTimeoutUs: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) },
+    aggregateTimeoutUs: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 3, arbitrary: fc.integer({ min: 1, max: 5000 }) },
-      { weight: 1, arbitrary: fc.constantFrom(1, 2, U32 - 1) }),
-    idleTimeoutMs: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom(1, 2, U32 - 1) },
+    ),
+    idleTimeoutMs: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
       { weight: 3, arbitrary: fc.integer({ min: 1, max: 50 }) },
-      { weight: 1, arbitrary: fc.constantFrom(1, U32 - 1) }),
+      { weight: 1, arbitrary: fc.constantFrom(1, U32 - 1) },
+    ),
     verifyChecksums: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     fixChecksums: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     hashSeed: fc.integer({ min: 0, max: U32 - 1 }),
     linkType: fc.constantFrom<LinkType>(1, 1, 1, 1, 113, 276, 101),
   })
   .map((r) => {
-    const maxAggregate = r.aggKind === 'default' ? 65535
-      : r.aggKind === 'mtu' ? r.mtu : r.mtu + Math.floor(r.aggFrac * (65535 - r.mtu));
+    const maxAggregate = r.aggKind === 'default' ? 65535 : r.aggKind === 'mtu' ? r.mtu : r.mtu + Math.floor(r.aggFrac * (65535 - r.mtu));
     const o: EngineOptions = {
-      preset: r.preset, maxFlows: r.maxFlows, mtu: r.mtu, verifyChecksums: r.verifyChecksums,
-      fixChecksums: r.fixChecksums, hashSeed: r.hashSeed, linkType: r.linkType,
+      preset: r.preset,
+      maxFlows: r.maxFlows,
+      mtu: r.mtu,
+      verifyChecksums: r.verifyChecksums,
+      fixChecksums: r.fixChecksums,
+      hashSeed: r.hashSeed,
+      linkType: r.linkType,
     };
     if (r.pendingFrac !== undefined) o.maxPending = 1 + Math.floor(r.pendingFrac * (r.maxFlows - 1));
     if (r.aggKind !== 'default') o.maxAggregate = maxAggregate;
@@ -128,8 +141,12 @@ export const timeMoveArb: fc.Arbitrary<TimeMove> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 5000, max: 200_000_000 }).map((d) => ({ d })) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 1_000_000 }).map((back) => ({ back })) },
   { weight: 1, arbitrary: fc.constantFrom(2 ** 32, 2 ** 40, 2 ** 52).map((d) => ({ d })) },
-  { weight: 1, arbitrary: fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 53 - 1000, 2 ** 53 + 2, 1e300,
-    Infinity, -1, -Infinity, -0, NaN, 0.5).map((abs) => ({ abs })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 53 - 1000, 2 ** 53 + 2, 1e300, Infinity, -1, -Infinity, -0, NaN, 0.5)
+      .map((abs) => ({ abs })),
+  },
 );
 
 /** Apply a move to the running base; returns [time to use, new base]. */
@@ -172,24 +189,33 @@ const flowArb: fc.Arbitrary<FlowPlan> = fc.record({
   v6: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   src: fc.nat(3),
   dst: fc.nat(3),
-  sport: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(40000, 40001, 5201) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 65535 }) }),
+  sport: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(40000, 40001, 5201) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 65535 }) },
+  ),
   dport: fc.constantFrom(5201, 5201, 80, 0, 65535),
-  vlan: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4095 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) }),
+  vlan: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 4095 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) },
+  ),
   qinq: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   opt: fc.constantFrom<FlowPlan['opt']>('none', 'none', 'none', 'none', 'ts', 'ts', 'ts', 'ts-inc', 'raw'),
   rawOpt: fc.uint8Array({ maxLength: 40 }),
-  seq0: fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
-    { weight: 1, arbitrary: fc.integer({ min: U32 - 100_000, max: U32 - 1 }) }),
+  seq0: fc.oneof(
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
+    { weight: 1, arbitrary: fc.integer({ min: U32 - 100_000, max: U32 - 1 }) },
+  ),
   ack: fc.integer({ min: 0, max: U32 - 1 }),
   window: fc.integer({ min: 0, max: 65535 }),
   tos: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),
   ttl: fc.oneof({ weight: 4, arbitrary: fc.constant(64) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),
   flowLabel: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xfffff }) }),
-  mss: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1448, 1460, 536, 1440, 1000, 1001) },
+  mss: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(1448, 1460, 536, 1440, 1000, 1001) },
     { weight: 2, arbitrary: fc.integer({ min: 1, max: 2000 }) },
-    { weight: 1, arbitrary: fc.constantFrom(1, 2, 3, 7, 8948, 9000) }),
+    { weight: 1, arbitrary: fc.constantFrom(1, 2, 3, 7, 8948, 9000) },
+  ),
 });
 
 /** Exceptional fields of one segment (most segments have none). */
@@ -263,12 +289,18 @@ const groupArb: fc.Arbitrary<Group> = fc.record({
     { weight: 1, arbitrary: fc.constantFrom(0, 0, 1, 2, 7, 1000).map((less) => ({ k: 'big' as const, less })) },
   ),
   lastLen: fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1500 }) }),
-  flags: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constantFrom(...FLAG_EXTRAS) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x1ff }) }),
+  flags: fc.oneof(
+    { weight: 10, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.constantFrom(...FLAG_EXTRAS) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x1ff }) },
+  ),
   flagsOn: fc.constantFrom<Group['flagsOn']>('last', 'last', 'all', 'first'),
   noAck: fc.oneof({ weight: 30, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  seqJump: fc.oneof({ weight: 20, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: -3000, max: 3000 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) }),
+  seqJump: fc.oneof(
+    { weight: 20, arbitrary: fc.constant(0) },
+    { weight: 2, arbitrary: fc.integer({ min: -3000, max: 3000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
+  ),
   ackBump: fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: 100_000 }) }),
   windowBump: fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
   special: fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: specialArb }),
@@ -295,7 +327,10 @@ export const randomBytesArb: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 const eventArb: fc.Arbitrary<Event> = fc.oneof(
   { weight: 30, arbitrary: groupArb.map((g) => ({ e: 'group' as const, g })) },
-  { weight: 1, arbitrary: fc.record({ e: fc.constant('udp' as const), payload: fc.integer({ min: 0, max: 1500 }), flow: fc.nat(9), dt: timeMoveArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ e: fc.constant('udp' as const), payload: fc.integer({ min: 0, max: 1500 }), flow: fc.nat(9), dt: timeMoveArb }),
+  },
   { weight: 1, arbitrary: fc.record({ e: fc.constant('arp' as const), padding: fc.constantFrom(0, 18), dt: timeMoveArb }) },
   { weight: 2, arbitrary: fc.record({ e: fc.constant('bytes' as const), bytes: randomBytesArb, dt: timeMoveArb, prefix: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ e: fc.constant('advance' as const), dt: timeMoveArb }) },
@@ -317,30 +352,61 @@ const reorderArb: fc.Arbitrary<Reorder> = fc.record({
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 6, arbitrary: fc.nat({ max: 1 << 20 }).map((bit) => ({ m: 'flip' as const, bit })) },
-  { weight: 3, arbitrary: fc.record({ m: fc.constant('byte' as const), at: fc.nat({ max: 1 << 16 }), v: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ m: fc.constant('byte' as const), at: fc.nat({ max: 1 << 16 }), v: fc.integer({ min: 0, max: 255 }) }),
+  },
   { weight: 4, arbitrary: fc.nat({ max: 1 << 17 }).map((keep) => ({ m: 'truncate' as const, keep })) },
-  { weight: 2, arbitrary: fc.record({ m: fc.constant('extend' as const), n: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constant(70000)), v: fc.constantFrom(0, 0xff, 0x55) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      m: fc.constant('extend' as const),
+      n: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constant(70000)),
+      v: fc.constantFrom(0, 0xff, 0x55),
+    }),
+  },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 15 }).map((v) => ({ m: 'ihl' as const, v })) },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 15 }).map((v) => ({ m: 'doff' as const, v })) },
-  { weight: 3, arbitrary: fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(0, 19, 20, 39, 40, 41, 60, 65535)).map((v) => ({ m: 'iplen' as const, v })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(0, 19, 20, 39, 40, 41, 60, 65535))
+      .map((v) => ({ m: 'iplen' as const, v })),
+  },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 255 }).map((v) => ({ m: 'tcpflags' as const, v })) },
   { weight: 1, arbitrary: fc.constantFrom(0, 6, 17, 41, 43, 44, 51, 59, 60, 255).map((v) => ({ m: 'proto' as const, v })) },
   { weight: 1, arbitrary: fc.constantFrom(0x0800, 0x86dd, 0x8100, 0x88a8, 0x0806, 0x9100, 0).map((v) => ({ m: 'ethertype' as const, v })) },
-  { weight: 1, arbitrary: fc.record({ m: fc.constant('tag' as const), tci: fc.integer({ min: 0, max: 0xffff }), tpid: fc.constantFrom(0x8100, 0x88a8) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      m: fc.constant('tag' as const),
+      tci: fc.integer({ min: 0, max: 0xffff }),
+      tpid: fc.constantFrom(0x8100, 0x88a8),
+    }),
+  },
   { weight: 4, arbitrary: fc.constant({ m: 'refix' as const }) },
 );
 
 /** Mutations of the built frames: sparse (`at` picks a frame) or dense (every frame). */
 const damageArb = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ dense: 0, list: [] as Array<{ at: number; muts: Mutation[] }> }) },
-  { weight: 4, arbitrary: fc.record({
-    dense: fc.constant(0),
-    list: fc.array(fc.record({ at: fc.nat(), muts: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) }), { maxLength: 8 }),
-  }) },
-  { weight: 1, arbitrary: fc.record({
-    dense: fc.integer({ min: 1, max: 3 }), // every dense-th frame gets `list[k].muts` cyclically
-    list: fc.array(fc.record({ at: fc.constant(0), muts: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 4 }),
-  }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      dense: fc.constant(0),
+      list: fc.array(fc.record({ at: fc.nat(), muts: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) }), { maxLength: 8 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      dense: fc.integer({ min: 1, max: 3 }), // every dense-th frame gets `list[k].muts` cyclically
+      list: fc.array(fc.record({ at: fc.constant(0), muts: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+    }),
+  },
 );
 
 export interface PlanOptions {
@@ -349,8 +415,13 @@ export interface PlanOptions {
 }
 
 /** Plan (flows + events + reorders + damage) → items, for the link type of `o`. */
-function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorders: Reorder[],
-  damage: { dense: number; list: Array<{ at: number; muts: Mutation[] }> }): Item[] {
+function buildItems(
+  o: EngineOptions,
+  flows: FlowPlan[],
+  events: Event[],
+  reorders: Reorder[],
+  damage: { dense: number; list: Array<{ at: number; muts: Mutation[] }> },
+): Item[] {
   const linkType = (o.linkType ?? 1) as LinkType;
   const raw = linkType === 101;
   const next = flows.map((f) => f.seq0);
@@ -400,12 +471,16 @@ function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorde
     }
     const f = flows[(ev.e === 'udp' ? ev.flow : ev.g.flow) % flows.length];
     if (ev.e === 'udp') {
-      items.push({ frame: { udp: { linkType, src: addr(f, f.src), dst: addr(f, f.dst), sport: f.sport, dport: f.dport,
-        vlan: vlanOf(f), payload: ev.payload } }, t: at(ev.dt) });
+      items.push({
+        frame: {
+          udp: { linkType, src: addr(f, f.src), dst: addr(f, f.dst), sport: f.sport, dport: f.dport, vlan: vlanOf(f), payload: ev.payload },
+        },
+        t: at(ev.dt),
+      });
       continue;
     }
     const g = ev.g;
-    const fi = (g.flow % flows.length);
+    const fi = g.flow % flows.length;
     next[fi] = (next[fi] + g.seqJump + U32) % U32;
     acks[fi] = (acks[fi] + g.ackBump + U32) % U32;
     windows[fi] = (windows[fi] + g.windowBump) & 0xffff;
@@ -413,8 +488,8 @@ function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorde
     for (let k = 0; k < g.count; k++) {
       const first = k === 0;
       const last = k === g.count - 1;
-      const sp = g.special && (g.specialOn === 'all' || (g.specialOn === 'first' && first) || (g.specialOn === 'last' && last))
-        ? g.special : null;
+      const sp =
+        g.special && (g.specialOn === 'all' || (g.specialOn === 'first' && first) || (g.specialOn === 'last' && last)) ? g.special : null;
       let options: Uint8Array | undefined;
       if (sp?.optBytes) options = sp.optBytes;
       else if (f.opt === 'ts') options = tcpTimestampOption(tsval[fi], 77);
@@ -422,7 +497,9 @@ function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorde
       else if (f.opt === 'raw') options = f.rawOpt;
       const optLen = options ? (options.length + 3) & ~3 : 0;
       const ext = f.v6 && sp?.ext ? sp.ext : undefined;
-      const extLen = ext ? ext.reduce((n, h) => n + (h.type === 44 ? 8 : (2 + (h.bytes?.length ?? (h.type === 51 ? 10 : 0)) + 7) & ~7), 0) : 0;
+      const extLen = ext
+        ? ext.reduce((n, h) => n + (h.type === 44 ? 8 : (2 + (h.bytes?.length ?? (h.type === 51 ? 10 : 0)) + 7) & ~7), 0)
+        : 0;
       const ipOptions = !f.v6 && sp?.ipOptions ? sp.ipOptions : undefined;
       const ipOptLen = ipOptions ? (ipOptions.length + 3) & ~3 : 0;
       const maxPayload = (f.v6 ? 65535 - extLen : 65535 - 20 - ipOptLen) - 20 - optLen;
@@ -432,9 +509,19 @@ function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorde
       let flags = g.noAck ? 0 : ACK;
       if (g.flagsOn === 'all' || (g.flagsOn === 'last' && last) || (g.flagsOn === 'first' && first)) flags |= g.flags;
       const spec: TcpFrameSpec = {
-        linkType, ipVersion: f.v6 ? 6 : 4, src: addr(f, f.src), dst: addr(f, f.dst), sport: f.sport, dport: f.dport,
-        seq: next[fi], ack: acks[fi], flags, window: windows[fi], payload: len,
-        ttl: sp?.ttl ?? f.ttl, tos: sp?.tos ?? f.tos,
+        linkType,
+        ipVersion: f.v6 ? 6 : 4,
+        src: addr(f, f.src),
+        dst: addr(f, f.dst),
+        sport: f.sport,
+        dport: f.dport,
+        seq: next[fi],
+        ack: acks[fi],
+        flags,
+        window: windows[fi],
+        payload: len,
+        ttl: sp?.ttl ?? f.ttl,
+        tos: sp?.tos ?? f.tos,
       };
       const v = vlanOf(f);
       if (v !== undefined) spec.vlan = v;
@@ -498,8 +585,11 @@ function buildItems(o: EngineOptions, flows: FlowPlan[], events: Event[], reorde
 }
 
 const splitsArb = fc.array(
-  fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 3, arbitrary: fc.integer({ min: 5, max: 64 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 1000, max: 5000 }) }),
+  fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 4 }) },
+    { weight: 3, arbitrary: fc.integer({ min: 5, max: 64 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1000, max: 5000 }) },
+  ),
   { minLength: 1, maxLength: 6 },
 );
 
@@ -518,8 +608,10 @@ export function fuzzCaseArb(plan: PlanOptions = {}): fc.Arbitrary<FuzzCase> {
       views: viewsArb,
       flows: fc.array(flowArb, { minLength: 1, maxLength: plan.maxFlows ?? 10 }),
       events: fc.array(eventArb, { minLength: 1, maxLength: maxEvents, size: 'medium' }),
-      reorders: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Reorder[]) },
-        { weight: 1, arbitrary: fc.array(reorderArb, { minLength: 1, maxLength: 6 }) }),
+      reorders: fc.oneof(
+        { weight: 3, arbitrary: fc.constant([] as Reorder[]) },
+        { weight: 1, arbitrary: fc.array(reorderArb, { minLength: 1, maxLength: 6 }) },
+      ),
       damage: damageArb,
     })
     .map((r) => ({
@@ -552,7 +644,6 @@ export function bytesCaseArb(maxFrames = 200): fc.Arbitrary<FuzzCase> {
         base = b;
         return { frame: { bytes }, t };
       });
-      return { options: r.options, hashSeedB: r.hashSeedB, batched: r.batched, splits: r.splits, sink: r.sink,
-        views: r.views, items };
+      return { options: r.options, hashSeedB: r.hashSeedB, batched: r.batched, splits: r.splits, sink: r.sink, views: r.views, items };
     });
 }

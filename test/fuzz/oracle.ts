@@ -6,9 +6,7 @@
 // may throw (§6.6), the WASM memory may not grow (§6.6), and the output must satisfy the
 // invariants of test/helpers/invariants.ts (§6.1-3, 5) plus the bookkeeping below (§6.7).
 // Failures throw an Error whose message says what differs; fast-check shrinks on it.
-import {
-  arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame,
-} from '../../bindings/packet/index.js';
+import { arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame } from '../../bindings/packet/index.js';
 import { createEngine } from '../../bindings/index.js';
 import { resolveOptions } from '../../bindings/engine/options.js';
 import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/engine/types.js';
@@ -106,7 +104,7 @@ function refix(b: Uint8Array, linkType: number): void {
     }
   }
   const p = parseFrame(b, linkType);
-  if (!p || !p.tcp) return;
+  if (!p?.tcp) return;
   const end = p.l3Offset + (p.ipVersion === 4 ? 0 : 40) + p.ipLength;
   const l4 = p.l4Offset;
   const addrLen = p.ipVersion === 4 ? 4 : 16;
@@ -248,8 +246,14 @@ function describeError(e: unknown): string {
 }
 
 /** splits = null: push() one frame at a time and drain after every step. */
-async function execute(kind: EngineKind, options: EngineOptions, steps: Step[], splits: number[] | null,
-  sink: boolean, views = 0): Promise<RunOutput> {
+async function execute(
+  kind: EngineKind,
+  options: EngineOptions,
+  steps: Step[],
+  splits: number[] | null,
+  sink: boolean,
+  views = 0,
+): Promise<RunOutput> {
   if (views > 0) steps = asViews(steps, views);
   // Garbage over the caller's bytes once the engine has returned (views only: they are our copies).
   const scribble = (frames: readonly Uint8Array[]) => {
@@ -317,8 +321,10 @@ async function execute(kind: EngineKind, options: EngineOptions, steps: Step[], 
     engine.close(); // idempotent
     take();
   } catch (e) {
-    throw new EngineThrew(`${kind} engine (${splits === null ? 'push' : `pushBatch ${JSON.stringify(splits)}`}) ` +
-      `threw at step ${at} of ${steps.length}: ${describeError(e)}`);
+    throw new EngineThrew(
+      `${kind} engine (${splits === null ? 'push' : `pushBatch ${JSON.stringify(splits)}`}) ` +
+        `threw at step ${at} of ${steps.length}: ${describeError(e)}`,
+    );
   }
   return { packets, stats: engine.stats(), perStep, memoryBefore, memoryAfter: memory() };
 }
@@ -327,8 +333,7 @@ async function execute(kind: EngineKind, options: EngineOptions, steps: Step[], 
 // Comparing and checking
 
 function meta(p: Packet) {
-  return { len: p.data.length, timeUs: p.timeUs, segments: p.segments, mss: p.mss, reason: p.reason,
-    checksumsFixed: p.checksumsFixed };
+  return { len: p.data.length, timeUs: p.timeUs, segments: p.segments, mss: p.mss, reason: p.reason, checksumsFixed: p.checksumsFixed };
 }
 
 const hexByte = (v: number | undefined) => (v === undefined ? 'none' : `0x${v.toString(16).padStart(2, '0')}`);
@@ -340,15 +345,19 @@ function compareRuns(la: string, a: RunOutput, lb: string, b: RunOutput, linkTyp
     const pa = a.packets[i];
     const pb = b.packets[i];
     if (!pa || !pb) {
-      throw new Error(`packet count differs: ${la} ${a.packets.length}, ${lb} ${b.packets.length}; ` +
-        `first extra #${i}: ${JSON.stringify(meta((pa ?? pb)!))} (${pa ? la : lb})`);
+      throw new Error(
+        `packet count differs: ${la} ${a.packets.length}, ${lb} ${b.packets.length}; ` +
+          `first extra #${i}: ${JSON.stringify(meta((pa ?? pb)!))} (${pa ? la : lb})`,
+      );
     }
     const ma = JSON.stringify(meta(pa));
     const mb = JSON.stringify(meta(pb));
     const d = firstDifference(pa.data, pb.data, linkType);
     if (ma !== mb || d) {
-      throw new Error(`packet #${i} differs: ${la} ${ma} vs ${lb} ${mb}` +
-        (d ? `; first differing byte at ${d.offset} (${d.field}): ${la} ${hexByte(d.actual)} vs ${lb} ${hexByte(d.expected)}` : ''));
+      throw new Error(
+        `packet #${i} differs: ${la} ${ma} vs ${lb} ${mb}` +
+          (d ? `; first differing byte at ${d.offset} (${d.field}): ${la} ${hexByte(d.actual)} vs ${lb} ${hexByte(d.expected)}` : ''),
+      );
     }
   }
   const sa = JSON.stringify(a.stats);
@@ -381,7 +390,12 @@ function modelClock(steps: Step[]): { clock: number[]; clamped: number } {
 
 type Parsed = NonNullable<ReturnType<typeof parseFrame>>;
 
-const F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_URG = 0x20, F_CWR = 0x80;
+const F_FIN = 0x01,
+  F_SYN = 0x02,
+  F_RST = 0x04,
+  F_PSH = 0x08,
+  F_URG = 0x20,
+  F_CWR = 0x80;
 
 interface KeyedInput {
   p: Parsed;
@@ -415,7 +429,7 @@ function notAggregable(c: Parsed, o: ReturnType<typeof resolveOptions>): string 
 function cannotJoin(first: Parsed, prev: Parsed, c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
   const f = first.tcp!;
   const t = c.tcp!;
-  if (t.seq !== ((prev.tcp!.seq + prev.tcp!.payload.length) >>> 0)) return 'sequence gap';
+  if (t.seq !== (prev.tcp!.seq + prev.tcp!.payload.length) >>> 0) return 'sequence gap';
   if (t.ack !== f.ack) return 'ACK differs';
   if ((prev.tcp!.flags & F_FIN) !== 0) return 'after a FIN';
   if (o.preset === 'seed') {
@@ -468,7 +482,9 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     next.set(key, j + n);
     const parts = list.slice(j, j + n);
     if (n === 1 && !sameBytes(packet.data, parts[0].frame)) {
-      fail(`${where}: not the next input frame of its connection (${differenceLine(firstDifference(packet.data, parts[0].frame, o.linkType)!)})`);
+      fail(
+        `${where}: not the next input frame of its connection (${differenceLine(firstDifference(packet.data, parts[0].frame, o.linkType)!)})`,
+      );
     }
     if (packet.reason === 'pass-through') continue;
     // An aggregate (maybe of one segment): every part aggregable and joinable.
@@ -477,16 +493,20 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     for (const [k, x] of parts.entries()) {
       const why = notAggregable(x.p, o) ?? (k > 0 ? cannotJoin(first.p, parts[k - 1].p, x.p, o) : null);
       if (why) fail(`${where}: segment ${k} cannot be in an aggregate: ${why}`);
-      if (k > 0 && !(x.t < Math.min(first.t + o.aggregateTimeoutUs, MAX))) fail(`${where}: segment ${k} arrived after the AgTimer deadline`);
-      if (k > 0 && !(x.t < Math.min(parts[k - 1].t + o.idleTimeoutMs * 1000, MAX))) fail(`${where}: segment ${k} arrived after the DelTimer deadline`);
+      if (k > 0 && !(x.t < Math.min(first.t + o.aggregateTimeoutUs, MAX)))
+        fail(`${where}: segment ${k} arrived after the AgTimer deadline`);
+      if (k > 0 && !(x.t < Math.min(parts[k - 1].t + o.idleTimeoutMs * 1000, MAX)))
+        fail(`${where}: segment ${k} arrived after the DelTimer deadline`);
     }
     if (packet.mss !== first.p.tcp!.payload.length) fail(`${where}: mss is not the first segment's payload length`);
     if (packet.timeUs < last.t) fail(`${where}: sent before its last segment arrived`);
     const size = a.ipLength;
     if (size > o.maxAggregate) fail(`${where}: larger than maxAggregate`);
     if (n >= 2 && size - last.p.tcp!.payload.length > o.threshold) fail(`${where}: grew past THRESHOLD before its last segment`);
-    if (packet.reason === 'ag-timer' && packet.timeUs !== Math.min(first.t + o.aggregateTimeoutUs, MAX)) fail(`${where}: ag-timer not at its deadline`);
-    if (packet.reason === 'del-timer' && packet.timeUs !== Math.min(last.t + o.idleTimeoutMs * 1000, MAX)) fail(`${where}: del-timer not at its deadline`);
+    if (packet.reason === 'ag-timer' && packet.timeUs !== Math.min(first.t + o.aggregateTimeoutUs, MAX))
+      fail(`${where}: ag-timer not at its deadline`);
+    if (packet.reason === 'del-timer' && packet.timeUs !== Math.min(last.t + o.idleTimeoutMs * 1000, MAX))
+      fail(`${where}: del-timer not at its deadline`);
     if (packet.reason === 'threshold' && !(size > o.threshold)) fail(`${where}: threshold but not larger than THRESHOLD`);
     if (packet.reason === 'psh' && (o.preset !== 'gro' || (last.p.tcp!.flags & F_PSH) === 0)) fail(`${where}: psh without PSH`);
     if (packet.reason === 'short' && (o.preset !== 'gro' || !(last.p.tcp!.payload.length < first.p.tcp!.payload.length))) {
@@ -500,24 +520,28 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     const l3 = a.l3Offset;
     const l4 = a.l4Offset;
     const hdrEnd = l4 + at.headerLength;
-    if (first.p.l4Offset !== l4 || first.p.tcp!.headerLength !== at.headerLength) fail(`${where}: header layout differs from the first segment's`);
+    if (first.p.l4Offset !== l4 || first.p.tcp!.headerLength !== at.headerLength)
+      fail(`${where}: header layout differs from the first segment's`);
     const free = new Set<number>(a.ipVersion === 4 ? [l3 + 2, l3 + 3, l3 + 10, l3 + 11] : [l3 + 4, l3 + 5]);
     for (const x of [l4 + 13, l4 + 14, l4 + 15, l4 + 16, l4 + 17]) free.add(x);
     for (let k = 0; k < hdrEnd; k++) {
       if (!free.has(k) && fb[k] !== b[k]) fail(`${where}: header byte ${k} (${fieldAt(fb, k, o.linkType)}) is not the first segment's`);
     }
     if (!o.fixChecksums) {
-      const same = at.checksum === first.p.tcp!.checksum && (a.ipVersion === 6 || (b[l3 + 10] === fb[l3 + 10] && b[l3 + 11] === fb[l3 + 11]));
+      const same =
+        at.checksum === first.p.tcp!.checksum && (a.ipVersion === 6 || (b[l3 + 10] === fb[l3 + 10] && b[l3 + 11] === fb[l3 + 11]));
       if (!same) fail(`${where}: fixChecksums off but the checksum fields changed`);
     }
     const lt = last.p.tcp!;
     if (at.ack !== lt.ack || at.window !== lt.window) fail(`${where}: ACK/window not the last segment's`);
-    if ((at.flags & 0xff) !== ((first.p.tcp!.flags | (lt.flags & (F_PSH | F_FIN))) & 0xff)) fail(`${where}: flags are not first | last's PSH/FIN`);
+    if ((at.flags & 0xff) !== ((first.p.tcp!.flags | (lt.flags & (F_PSH | F_FIN))) & 0xff))
+      fail(`${where}: flags are not first | last's PSH/FIN`);
     let off = 0;
     for (const [k, x] of parts.entries()) {
       const pl = x.p.tcp!.payload;
       const got = at.payload.subarray(off, off + pl.length);
-      if (!sameBytes(got, pl)) fail(`${where}: payload of segment ${k} not at offset ${off} (its byte ${firstDifference(got, pl, null)!.offset} differs)`);
+      if (!sameBytes(got, pl))
+        fail(`${where}: payload of segment ${k} not at offset ${off} (its byte ${firstDifference(got, pl, null)!.offset} differs)`);
       off += pl.length;
     }
     if (off !== at.payload.length) fail(`${where}: payload longer than its segments'`);
@@ -567,7 +591,10 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
   compareRuns(la, a, lb, b, resolved.linkType);
 
   // §6.6: the WASM memory never grows.
-  for (const [label, r] of [[la, a], [lb, b]] as const) {
+  for (const [label, r] of [
+    [la, a],
+    [lb, b],
+  ] as const) {
     if (r.memoryBefore !== r.memoryAfter) fail(`${label}: WASM memory grew from ${r.memoryBefore} to ${r.memoryAfter} bytes`);
   }
 
@@ -618,7 +645,8 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
     const lo = i > 0 ? clock[i - 1] : 0;
     for (let k = from; k < a.perStep[i]; k++) {
       const t = packets[k].timeUs;
-      if (t < lo || t > clock[i]) fail(`packet #${k} (${packets[k].reason}) sent at ${t}, outside step ${i}'s clock window [${lo}, ${clock[i]}]`);
+      if (t < lo || t > clock[i])
+        fail(`packet #${k} (${packets[k].reason}) sent at ${t}, outside step ${i}'s clock window [${lo}, ${clock[i]}]`);
     }
     from = a.perStep[i];
   }

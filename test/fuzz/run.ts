@@ -19,8 +19,9 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`fuzz: ${message}\nusage: npm run fuzz -- [--time 10m] [--seed N] [--stop] [--runs N] ` +
-    '[--replay SEED:PATH --arb main|bytes]\n');
+  process.stderr.write(
+    `fuzz: ${message}\nusage: npm run fuzz -- [--time 10m] [--seed N] [--stop] [--runs N] [--replay SEED:PATH --arb main|bytes]\n`,
+  );
   process.exit(2);
 }
 
@@ -92,7 +93,10 @@ async function main(): Promise<void> {
   while (Date.now() < end) {
     const kind: 'main' | 'bytes' = args.arb ?? (round % 5 === 4 ? 'bytes' : 'main');
     const r = await fc.check(property(ARBS[kind]), {
-      seed, numRuns: args.runs, interruptAfterTimeLimit: Math.max(1, end - Date.now()), markInterruptAsFailure: false,
+      seed,
+      numRuns: args.runs,
+      interruptAfterTimeLimit: Math.max(1, end - Date.now()),
+      markInterruptAsFailure: false,
     });
     if (r.failed) {
       failures++;
@@ -104,7 +108,9 @@ async function main(): Promise<void> {
     if (Date.now() - lastPrint > 10_000) {
       lastPrint = Date.now();
       const s = (lastPrint - start) / 1000;
-      console.log(`${s.toFixed(0)} s: ${tally.frames} frames, ${tally.cases} cases (${(tally.frames / s).toFixed(0)} frames/s), ${failures} failures`);
+      console.log(
+        `${s.toFixed(0)} s: ${tally.frames} frames, ${tally.cases} cases (${(tally.frames / s).toFixed(0)} frames/s), ${failures} failures`,
+      );
     }
   }
   const s = (Date.now() - start) / 1000;

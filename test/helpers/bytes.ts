@@ -7,8 +7,16 @@
 // fields one at a time and names what sits at each offset. Nothing here depends on vitest, so the
 // fuzz oracle (run outside vitest too) can use it.
 import {
-  ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, IPPROTO_TCP, IPPROTO_UDP,
-  LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_RAW,
 } from '../../bindings/packet/index.js';
 import type { Packet } from '../../bindings/engine/types.js';
 
@@ -54,8 +62,7 @@ const u16 = (b: Uint8Array, at: number) => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0
 /** The fields of `frame`, in order, as its own headers describe them (best effort on bad frames). */
 function walk(frame: Uint8Array, linkType: number): Field[] {
   const fields: Field[] = [];
-  const add = (start: number, length: number, name: string, counted = false) =>
-    fields.push({ start, end: start + length, name, counted });
+  const add = (start: number, length: number, name: string, counted = false) => fields.push({ start, end: start + length, name, counted });
   const len = frame.length;
 
   // Link layer: the fields before the protocol type, then the type itself (a TPID when tagged).
@@ -144,7 +151,8 @@ function walk(frame: Uint8Array, linkType: number): Field[] {
     for (let k = 1; protocol in IPV6_EXT_NAMES && p + 8 <= len; k++) {
       const size = protocol === 44 ? 8 : protocol === 51 ? (frame[p + 1] + 2) * 4 : (frame[p + 1] + 1) * 8;
       add(p, size, `IPv6 extension header ${k} (${IPV6_EXT_NAMES[protocol]})`, true);
-      if (protocol === 44 && u16(frame, p + 2) >> 3 !== 0) protocol = -1; // non-first fragment
+      if (protocol === 44 && u16(frame, p + 2) >> 3 !== 0)
+        protocol = -1; // non-first fragment
       else protocol = frame[p];
       p += size;
     }
@@ -168,10 +176,15 @@ function walk(frame: Uint8Array, linkType: number): Field[] {
     add(l4 + 14, 2, 'TCP window');
     add(l4 + 16, 2, 'TCP checksum');
     add(l4 + 18, 2, 'TCP urgent pointer');
-    for (let o = l4 + 20; o < l4 + doff;) {
+    for (let o = l4 + 20; o < l4 + doff; ) {
       const kind = frame[o] ?? 0;
       const size = kind === 0 ? l4 + doff - o : kind === 1 ? 1 : Math.max(2, frame[o + 1] ?? 2);
-      const name = kind === 0 ? 'TCP options (end-of-list padding)' : kind === 1 ? 'TCP option NOP' : `TCP option ${TCP_OPTION_NAMES[kind] ?? 'kind'} (${kind})`;
+      const name =
+        kind === 0
+          ? 'TCP options (end-of-list padding)'
+          : kind === 1
+            ? 'TCP option NOP'
+            : `TCP option ${TCP_OPTION_NAMES[kind] ?? 'kind'} (${kind})`;
       add(o, Math.min(size, l4 + doff - o), name, size > 1);
       o += size;
     }
@@ -208,14 +221,17 @@ export function fieldAt(frame: Uint8Array, offset: number, linkType: number | nu
  * the same bytes. `field` walks the expected frame (the actual one when the offset is past the
  * expected frame's end). `linkType` null: not a frame, no field names.
  */
-export function firstDifference(actual: Uint8Array, expected: Uint8Array, linkType: number | null = LINKTYPE_ETHERNET): ByteDifference | null {
+export function firstDifference(
+  actual: Uint8Array,
+  expected: Uint8Array,
+  linkType: number | null = LINKTYPE_ETHERNET,
+): ByteDifference | null {
   const n = Math.min(actual.length, expected.length);
   let offset = 0;
   while (offset < n && actual[offset] === expected[offset]) offset++;
   if (offset === n && actual.length === expected.length) return null;
-  const field = offset < expected.length
-    ? fieldAt(expected, offset, linkType)
-    : `${fieldAt(actual, offset, linkType)}, past the expected end`;
+  const field =
+    offset < expected.length ? fieldAt(expected, offset, linkType) : `${fieldAt(actual, offset, linkType)}, past the expected end`;
   return {
     offset,
     field,
@@ -254,18 +270,30 @@ export function differenceLine(d: ByteDifference): string {
 /** One or two lines naming the difference, then the hex window of both sides. */
 export function describeDifference(d: ByteDifference, actual: Uint8Array, expected: Uint8Array, what?: string): string {
   const lengths = lengthsDiffer(d);
-  return `${what ? `${what}: ` : ''}${differenceHead(d)}${lengths ? `\n${lengths}` : ''}` +
-    `\n  actual   ${window(actual, d.offset)}\n  expected ${window(expected, d.offset)}`;
+  return (
+    `${what ? `${what}: ` : ''}${differenceHead(d)}${lengths ? `\n${lengths}` : ''}` +
+    `\n  actual   ${window(actual, d.offset)}\n  expected ${window(expected, d.offset)}`
+  );
 }
 
 /** Throws a BytesAssertionError pointing at the first difference unless the bytes are identical (types aside). */
-export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what?: string, linkType: number | null = LINKTYPE_ETHERNET): void {
+export function expectSameBytes(
+  actual: Uint8Array,
+  expected: Uint8Array,
+  what?: string,
+  linkType: number | null = LINKTYPE_ETHERNET,
+): void {
   const d = firstDifference(actual, expected, linkType);
   if (d) throw new BytesAssertionError(describeDifference(d, actual, expected, what), expectSameBytes);
 }
 
 /** Counts first, then item by item: `what #i` names the first item whose bytes differ. */
-export function expectSameByteLists(actual: Uint8Array[], expected: Uint8Array[], what = 'item', linkType: number | null = LINKTYPE_ETHERNET): void {
+export function expectSameByteLists(
+  actual: Uint8Array[],
+  expected: Uint8Array[],
+  what = 'item',
+  linkType: number | null = LINKTYPE_ETHERNET,
+): void {
   const n = Math.min(actual.length, expected.length);
   for (let i = 0; i < n; i++) {
     const d = firstDifference(actual[i], expected[i], linkType);
@@ -274,7 +302,10 @@ export function expectSameByteLists(actual: Uint8Array[], expected: Uint8Array[]
     throw new BytesAssertionError(describeDifference(d, actual[i], expected[i], `${count}${what} #${i}`), expectSameByteLists);
   }
   if (actual.length !== expected.length) {
-    throw new BytesAssertionError(`${actual.length} ${what}s, expected ${expected.length}; the first ${n} are the same bytes`, expectSameByteLists);
+    throw new BytesAssertionError(
+      `${actual.length} ${what}s, expected ${expected.length}; the first ${n} are the same bytes`,
+      expectSameByteLists,
+    );
   }
 }
 
@@ -313,7 +344,10 @@ export function expectSamePackets(actual: Packet[], expected: Packet[], linkType
   }
   if (count) {
     const extra = actual.length > n ? actual[n] : expected[n];
-    throw new BytesAssertionError(`${prefix}${count}the first ${n} agree; the first extra is ` +
-      `${describePacket(extra, n)} (${actual.length > n ? 'actual' : 'expected'})`, expectSamePackets);
+    throw new BytesAssertionError(
+      `${prefix}${count}the first ${n} agree; the first extra is ` +
+        `${describePacket(extra, n)} (${actual.length > n ? 'actual' : 'expected'})`,
+      expectSamePackets,
+    );
   }
 }

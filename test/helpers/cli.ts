@@ -133,7 +133,7 @@ export function mergeInterfaces(outPath: string, inputs: string[]): void {
     const { info, records } = readRecords(path);
     const i = info.interfaces[0];
     parts.push(idb(i.linkType, i.tsresol));
-    records.forEach((r, k) => all.push({ iface, r, k }));
+    for (const [k, r] of records.entries()) all.push({ iface, r, k });
   });
   all.sort((a, b) => a.r.timeUs - b.r.timeUs || a.iface - b.iface || a.k - b.k);
   for (const { iface, r } of all) parts.push(epb(iface, r));
@@ -179,7 +179,8 @@ export async function checkAgainstEngine(input: string, output: string, options:
     const ins = a.records.filter((r) => r.interfaceId === id);
     const outs = b.records.filter((r) => r.interfaceId === id);
     const expected = await referencePackets(ins, ins[0].linkType, options);
-    if (outs.length !== expected.length) throw new Error(`interface ${id}: ${outs.length} packets written, the engine sent ${expected.length}`);
+    if (outs.length !== expected.length)
+      throw new Error(`interface ${id}: ${outs.length} packets written, the engine sent ${expected.length}`);
     const byBytes = new Map<string, CaptureRecord[]>();
     for (const r of ins) {
       const k = hex(r.data);
@@ -190,17 +191,28 @@ export async function checkAgainstEngine(input: string, output: string, options:
     expected.forEach((p, i) => {
       const o = outs[i];
       if (hex(o.data) !== hex(p.data)) {
-        throw new Error(`interface ${id}, packet ${i}: bytes differ from the engine's (${p.reason}, ${p.segments} segments): ` +
-          differenceLine(firstDifference(o.data, p.data, ins[0].linkType)!));
+        throw new Error(
+          `interface ${id}, packet ${i}: bytes differ from the engine's (${p.reason}, ${p.segments} segments): ` +
+            differenceLine(firstDifference(o.data, p.data, ins[0].linkType)!),
+        );
       }
       if (p.segments === 1) {
         const src = byBytes.get(hex(p.data))?.shift();
         if (!src) throw new Error(`interface ${id}, packet ${i}: one-segment packet with no input record`);
-        const same = o.tsHigh === src.tsHigh && o.tsLow === src.tsLow && o.origLen === src.origLen && o.kind === src.kind && hex(o.tail) === hex(src.tail);
-        if (!same) throw new Error(`interface ${id}, packet ${i} (${p.reason}): not written as its original record (ts ${o.tsHigh}:${o.tsLow} vs ${src.tsHigh}:${src.tsLow})`);
+        const same =
+          o.tsHigh === src.tsHigh &&
+          o.tsLow === src.tsLow &&
+          o.origLen === src.origLen &&
+          o.kind === src.kind &&
+          hex(o.tail) === hex(src.tail);
+        if (!same)
+          throw new Error(
+            `interface ${id}, packet ${i} (${p.reason}): not written as its original record (ts ${o.tsHigh}:${o.tsLow} vs ${src.tsHigh}:${src.tsLow})`,
+          );
         report.passThroughOrSingle++;
       } else {
-        if (o.timeUs !== Math.floor(p.timeUs)) throw new Error(`interface ${id}, packet ${i}: time ${o.timeUs}, engine sent it at ${p.timeUs}`);
+        if (o.timeUs !== Math.floor(p.timeUs))
+          throw new Error(`interface ${id}, packet ${i}: time ${o.timeUs}, engine sent it at ${p.timeUs}`);
         if (o.origLen !== o.data.length) throw new Error(`interface ${id}, packet ${i}: origLen ${o.origLen} ≠ ${o.data.length}`);
         report.aggregates++;
       }

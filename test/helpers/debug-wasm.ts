@@ -15,7 +15,6 @@ vi.mock('../../bindings/engine/wasm.js', async (importOriginal) => {
   }
   return {
     ...wasm,
-    createWasmEngine: async (options: Parameters<typeof wasm.createWasmEngine>[0]) =>
-      wasm.createWasmEngineFrom(module, options),
+    createWasmEngine: async (options: Parameters<typeof wasm.createWasmEngine>[0]) => wasm.createWasmEngineFrom(module, options),
   };
 });

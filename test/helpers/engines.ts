@@ -4,10 +4,7 @@ import { createEngine } from '../../bindings/index.js';
 import type { EngineKind, EngineOptions, Packet, Stats } from '../../bindings/engine/types.js';
 import { expectSamePackets } from './bytes.js';
 
-export type Step =
-  | { frame: Uint8Array; t: number }
-  | { advance: number }
-  | { flush: true };
+export type Step = { frame: Uint8Array; t: number } | { advance: number } | { flush: true };
 
 export interface RunResult {
   packets: Packet[];
@@ -21,8 +18,7 @@ export interface RunOptions {
   close?: boolean;
 }
 
-export async function runEngine(kind: EngineKind, options: EngineOptions, steps: Step[],
-  run: RunOptions = {}): Promise<RunResult> {
+export async function runEngine(kind: EngineKind, options: EngineOptions, steps: Step[], run: RunOptions = {}): Promise<RunResult> {
   const engine = await createEngine({ hashSeed: 12345, ...options, engine: kind });
   const batch = run.batch ?? 0;
   let frames: Uint8Array[] = [];

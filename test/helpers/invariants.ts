@@ -60,7 +60,10 @@ export function checkInvariants(steps: Step[], packets: Packet[], o: InvariantOp
 
 function append(map: Map<string, Buffer[]>, key: string, bytes: Uint8Array): void {
   let list = map.get(key);
-  if (!list) map.set(key, (list = []));
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
   list.push(Buffer.from(bytes));
 }
 
