@@ -1,4 +1,4 @@
-// The benchmark (issue 5): `npm run bench [-- --quick] [--out FILE] [--no-profile]`.
+// The benchmark: `npm run bench [-- --quick] [--out FILE] [--no-profile]`.
 // Everything in bench/RESULTS.md comes from one run of this script: figures compared with each
 // other are timed in the same group, taking turns (harness.ts timeGroup). Each part of RESULTS.md
 // is a section (bench/sections/): it measures, then returns its markdown and the figures that the

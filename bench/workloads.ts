@@ -190,7 +190,7 @@ export function scaleControlWorkload(size: Size): Workload {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Adversarial flow keys (SPEC §3: the hash is seeded so that crafted keys cannot collide).
+// Adversarial flow keys (CONTRACT §3: the hash is seeded so that crafted keys cannot collide).
 
 /** The seed the attacker knows (the "non-seeded hash" case). */
 export const KNOWN_SEED = 0;

@@ -1,4 +1,4 @@
-// The library surface (SPEC §7): options, batches, sinks, close, streams.
+// The library surface (CONTRACT §7): options, batches, sinks, close, streams.
 import { describe, expect, it } from 'vitest';
 import { createEngine, createStream, type EngineOptions, type Packet } from '../bindings/index.js';
 import { createNodeStream } from '../bindings/node.js';

@@ -1,4 +1,4 @@
-// Smoke test of the benchmark (issue 5): the tiny size runs every section on small inputs and
+// Smoke test of the benchmark: the tiny size runs every section on small inputs and
 // writes the RESULTS table structure. Speed figures are not asserted: they belong to `npm run bench`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -345,7 +345,7 @@ describe('lro coalesce: packet reduction', () => {
 });
 
 describe('lro coalesce: output', () => {
-  it('--json: exactly one object with the SPEC §7 names, elapsedMs, input and output', async () => {
+  it('--json: exactly one object with the CONTRACT §7 names, elapsedMs, input and output', async () => {
     const input = await gen('json.pcap', '--packets', '2000', '--noise', '0.01');
     const r = await lro('coalesce', input, '-o', p('json.out.pcap'), '--json');
     expect(r.code).toBe(0);

@@ -48,7 +48,7 @@ function shape(packets: Packet[]) {
   return packets.map((p) => `${p.segments}:${p.reason}`);
 }
 
-describe('bulk flow (issue 2 acceptance)', () => {
+describe('bulk flow', () => {
   it('1000 in-order 1448-byte segments → aggregates of 45 with valid checksums', async () => {
     const frames = segments(1000);
     const { packets, stats } = await run({}, timed(frames));

@@ -1,5 +1,5 @@
-// The fuzzer in `npm test` (issue 4): fixed seeds, bounded size, ≥ 200 000 frames per run through
-// both engines and every SPEC §6 invariant (test/fuzz/oracle.ts). Longer sessions with fresh seeds:
+// The fuzzer in `npm test`: fixed seeds, bounded size, ≥ 200 000 frames per run through
+// both engines and every CONTRACT §6 invariant (test/fuzz/oracle.ts). Longer sessions with fresh seeds:
 // `npm run fuzz -- --time 10m`. A failure prints its seed, path, shrunk case and replay command.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -8,12 +8,12 @@
 // sender's frames (same addresses, ports, START_SEQ/START_ACK, PAYLOAD_LEN, MSS, TTL 8, DF, window
 // TCP_MAXWIN, frames padded to the Ethernet minimum like on the wire), then its FIN packet, through
 // both engines (runBoth: byte-identical output), and checks what the selftest's receiver checks:
-// the TCP payload length of every packet before the FIN, in order. Every case also obeys the SPEC
-// §6 invariants. Where our SPEC deliberately differs from Linux, the test asserts the SPEC and says
+// the TCP payload length of every packet before the FIN, in order. Every case also obeys the contract's
+// §6 invariants (docs/CONTRACT.md). Where our contract deliberately differs from Linux, the test asserts the contract and says
 // so in a one-line comment. The selftest's sleeps are mirrored on the engine clock.
 //
 // Not ported: the ipip / ip6ip6 / PPPoE variants (tunnelled and PPPoE frames are not candidates
-// here, SPEC §1/§2, and bindings/frames.ts cannot build them).
+// here, CONTRACT §1/§2, and bindings/packet/ cannot build them).
 import { describe, expect, it } from 'vitest';
 import { ACK, CWR, FIN, PSH, RST, SYN, URG, parseFrame, tcpFrame, type TcpFrameSpec } from '../bindings/packet/index.js';
 import type { EngineOptions, Packet } from '../bindings/engine/types.js';
@@ -33,7 +33,7 @@ const ASSUMED_MTU = 4096; // gro.py raises the MTU to 4096 for large_*; MSS = 40
 const CAPACITY_PAYLOAD_LEN = 200;
 const NUM_FLOWS = 4; // --num-flows default
 const FIN_DELAY_US = 100_000; // usleep(fin_delay_us) before the FIN in most cases
-const ETH_ZLEN = 60; // a NIC pads shorter frames; the engine must ignore the padding (SPEC §2)
+const ETH_ZLEN = 60; // a NIC pads shorter frames; the engine must ignore the padding (CONTRACT §2)
 const ADDRESSES = {
   4: { src: '192.168.1.200', dst: '192.168.1.100' },
   6: { src: 'fdaa::2', dst: 'fdaa::1' },
@@ -264,7 +264,7 @@ for (const p of [4, 6] as const) {
     }
 
     it('flags_cwr', async () => {
-      // SPEC §4 (own fields: a CWR segment never joins); the selftest expects [100, 200, 200] (CWR+CWR coalesce).
+      // CONTRACT §4 (own fields: a CWR segment never joins); the selftest expects [100, 200, 200] (CWR+CWR coalesce).
       expect(await received(p, sendFlags(p, CWR))).toEqual([PAYLOAD_LEN, PAYLOAD_LEN, PAYLOAD_LEN, PAYLOAD_LEN * 2]);
     });
 
@@ -320,13 +320,13 @@ for (const p of [4, 6] as const) {
         // One byte more than fits in 65535: the remainder segment starts its own packet.
         expect(got).toEqual([maxPayload - remainder, remainder + 1, remainder + 1]);
       } else {
-        // SPEC §4 (size = IPv6 payload length ≤ 65535, Linux counts the 40-byte header too): it still fits.
+        // CONTRACT §4 (size = IPv6 payload length ≤ 65535, Linux counts the 40-byte header too): it still fits.
         expect(got).toEqual([maxPayload + 1, remainder + 1]);
       }
     });
 
     it('large_max and large_rem with the default THRESHOLD', async () => {
-      // SPEC §4 (THRESHOLD, 754-756): past maxAggregate − mtu the aggregate goes out at once; Linux has no threshold.
+      // CONTRACT §4 (THRESHOLD, 754-756): past maxAggregate − mtu the aggregate goes out at once; Linux has no threshold.
       const { mss, count, remainder } = geometry;
       for (const last of [remainder, remainder + 1]) {
         expect(await received(p, sendLarge(p, last))).toEqual([count * mss, last, last]);
@@ -348,7 +348,7 @@ for (const p of [4, 6] as const) {
 
 describe('gro.c selftest, IPv4 only', () => {
   it('ip_csum', async () => {
-    // A bad IPv4 header checksum is not a candidate (SPEC §2): it splits the stream in three.
+    // A bad IPv4 header checksum is not a candidate (CONTRACT §2): it splits the stream in three.
     const wire = inOrder(4, 3, (i) => ({ badIpChecksum: i === 1 }));
     expect(await receivedAfterPause(4, wire)).toEqual([PAYLOAD_LEN, PAYLOAD_LEN, PAYLOAD_LEN]);
   });
@@ -389,7 +389,7 @@ describe('gro.c selftest, IPv4 only', () => {
     ['ip_id_df1_fixed_inc', [8, 8, 9]],
   ] as const) {
     it(name, async () => {
-      // SPEC §4 (the IPv4 ID is not a compared field): all three join; Linux expects [200, 100].
+      // CONTRACT §4 (the IPv4 ID is not a compared field): all three join; Linux expects [200, 100].
       expect(await receivedAfterPause(4, sendFlushId(true, [...ids]))).toEqual([PAYLOAD_LEN * 3]);
     });
   }
@@ -398,19 +398,19 @@ describe('gro.c selftest, IPv4 only', () => {
 describe('gro.c selftest, IPv6 only', () => {
   it('ip_frag6', async () => {
     // Two segments coalesce; after a pause, one behind an (atomic) fragment header passes through
-    // alone — not a candidate (SPEC §1), and Linux does not coalesce it either; the next stands alone.
+    // alone — not a candidate (CONTRACT §1), and Linux does not coalesce it either; the next stands alone.
     const fragment = { ipv6ExtHeaders: [{ type: IPPROTO_FRAGMENT }] };
     const wire = [...inOrder(6, 2), sleep(1_000_000), pkt(6, PAYLOAD_LEN * 2, PAYLOAD_LEN, fragment), ...inOrder(6, 1, undefined, 3)];
     expect(await receivedAfterPause(6, wire)).toEqual([PAYLOAD_LEN * 2, PAYLOAD_LEN, PAYLOAD_LEN]);
   });
 
   it('ip_v6ext_same', async () => {
-    // SPEC §1 (IPv6 extension headers are never candidates here): two packets (Linux: one of 200).
+    // CONTRACT §1 (IPv6 extension headers are never candidates here): two packets (Linux: one of 200).
     expect(await receivedAfterPause(6, sendIpv6ExtHdr(EXT_PAYLOAD_1, EXT_PAYLOAD_1))).toEqual([PAYLOAD_LEN, PAYLOAD_LEN]);
   });
 
   it('ip_v6ext_diff', async () => {
-    // Linux: the extension headers differ; here (SPEC §1) neither segment is a candidate at all.
+    // Linux: the extension headers differ; here (CONTRACT §1) neither segment is a candidate at all.
     expect(await receivedAfterPause(6, sendIpv6ExtHdr(EXT_PAYLOAD_1, EXT_PAYLOAD_2))).toEqual([PAYLOAD_LEN, PAYLOAD_LEN]);
   });
 });

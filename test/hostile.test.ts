@@ -1,6 +1,6 @@
-// Adversarial input (issue 4): hash flooding, table exhaustion, DelTimer churn, absurd clocks,
+// Adversarial input: hash flooding, table exhaustion, DelTimer churn, absurd clocks,
 // tiny and huge frames, every truncation of a valid frame. Every sequence goes through the fuzz
-// oracle (both engines, push vs pushBatch, two hash seeds, every SPEC §6 invariant) and then
+// oracle (both engines, push vs pushBatch, two hash seeds, every CONTRACT §6 invariant) and then
 // gets its own exact expectations.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';

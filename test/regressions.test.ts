@@ -1,4 +1,4 @@
-// Shrunk fuzz findings (issue 4), each with the seed that found it. A test here fails until the
+// Shrunk fuzz findings, each with the seed that found it. A test here fails until the
 // engine is fixed; keep it afterwards so the bug stays fixed.
 import { describe, expect, it } from 'vitest';
 import { ACK, PSH, tcpFrame, type TcpFrameSpec } from '../bindings/packet/index.js';
@@ -30,7 +30,7 @@ describe('regressions', () => {
   // Found by `fuzzCaseArb` seed 42 (path 1017, 112 shrinks): a frame of an IPv6 connection with
   // nine extension headers (hop-by-hop / fragment, first fragment) passed through while the
   // connection's aggregate was still pending, so the output carried that connection's payload
-  // out of order (SPEC §6.1). SPEC §2: a frame belongs to a connection when its headers parse up
+  // out of order (CONTRACT §6.1). CONTRACT §2: a frame belongs to a connection when its headers parse up
   // to the TCP ports, walking IPv6 extension headers; the engines stopped walking after eight
   // and called the frame "belongs to nobody" instead of "belongs, not a candidate". Fixed: the
   // walk has no count limit (each header is ≥ 8 bytes, so the frame's length bounds it).
@@ -53,8 +53,8 @@ describe('regressions', () => {
 
   // Found by `fuzzCaseArb` seeds 12 and 13 (a 0x9100 ethertype mutation): not an engine bug but a
   // disagreement between the judge and the engine, pinned here because the oracle relies on it.
-  // bindings/frames.ts walks 0x9100 as a VLAN TPID; the engines, like Linux GRO, know only 0x8100
-  // and 0x88a8 (SPEC §1), so a frame behind a 0x9100 tag is not IP to them and belongs to no
+  // bindings/packet/ walks 0x9100 as a VLAN TPID; the engines, like Linux GRO, know only 0x8100
+  // and 0x88a8 (CONTRACT §1), so a frame behind a 0x9100 tag is not IP to them and belongs to no
   // connection. The oracle (judgeView in test/fuzz/oracle.ts) renames such tags for the judge.
   it('a frame behind a 0x9100 tag is not IP to the engines: it passes through and belongs to nobody (seeds 12, 13)', async () => {
     const spec: TcpFrameSpec = { vlan: 7, payload: 100 };

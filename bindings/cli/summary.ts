@@ -4,7 +4,7 @@ import { REASONS, type Stats } from '../engine/types.js';
 import type { CoalesceResult } from '../pipeline/coalesce.js';
 import { linkTypeName } from '../pipeline/link-types.js';
 
-/** The `--json` object: SPEC §7 stats names, summed over interfaces, plus run facts. */
+/** The `--json` object: CONTRACT §7 stats names, summed over interfaces, plus run facts. */
 export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string, unknown> {
   const s = r.stats;
   return {

@@ -7,7 +7,7 @@
 // to its input frame too, but it is sent later (AgTimer, a mismatch, end of input…) from the
 // engine's own memory, so nothing says which record it was.
 //
-// This tracker answers that with the engine's ordering guarantee (SPEC §5: per connection,
+// This tracker answers that with the engine's ordering guarantee (CONTRACT §5: per connection,
 // output order = input order): every frame the engine did not pass through is a segment of
 // exactly one aggregate, and a connection's aggregates come out in the order of their
 // segments. So the coalescer keeps, per connection, a FIFO of the records that may be

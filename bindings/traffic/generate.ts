@@ -37,7 +37,7 @@
  *   A's port is seeded random in [32768, 60999], B's port is 5201. 5-tuples are distinct.
  * A sends data segments (flags ACK, PSH per pshEvery; window 502; IPv4 DF set, IP ID incrementing
  * per direction; IPv6 flow label fixed per direction), B answers with pure ACKs. The byte at
- * sequence number s of any flow is payloadByte(s) from frames.ts, so a validator can check every
+ * sequence number s of any flow is payloadByte(s) from packet/payload.ts, so a validator can check every
  * payload byte and, after sorting by sequence number, the whole stream. With `handshake`, the SYN
  * carries sequence number seqStart − 1 (the ISN); the first data byte is at seqStart.
  * Sequence numbers wrap mod 2^32 (force it with seqStart near 2^32).

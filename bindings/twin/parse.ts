@@ -116,7 +116,7 @@ export class Parsed {
         vlan = be16(b, VLAN_TCI) & VLAN_ID_MASK;
         etherType = be16(b, VLAN_TYPE);
         l3 = VLAN_HEADER;
-        // Two or more tags: not a candidate (SPEC §1).
+        // Two or more tags: not a candidate (CONTRACT §1).
         if (etherType === ETH_VLAN || etherType === ETH_QINQ) return CLASS_OTHER;
       }
     } else if (link === LINK_SLL) {
@@ -244,7 +244,7 @@ export class Parsed {
       this.payloadState = PAYLOAD_UNCHECKED;
     } else {
       // Derive the payload's sum from the segment's own checksum field, so an error in it is
-      // carried into the aggregate rather than laundered (SPEC §5).
+      // carried into the aggregate rather than laundered (CONTRACT §5).
       this.payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
       this.payloadState = PAYLOAD_VERIFIED;
     }

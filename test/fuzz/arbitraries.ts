@@ -1,5 +1,5 @@
-// fast-check arbitraries for the fuzzer (issue 4): engine options, TCP flows built with the
-// independent frame builder (bindings/frames.ts) and then mutated, hostile bytes, clocks that
+// fast-check arbitraries for the fuzzer: engine options, TCP flows built with the
+// independent frame builder (bindings/packet/) and then mutated, hostile bytes, clocks that
 // misbehave, advance()/flush() interleaving and pushBatch split sizes.
 //
 // A generated `FuzzCase` is a *description* in builder terms (TcpFrameSpec … plus byte-level
@@ -49,7 +49,7 @@ export type Item = { frame: FrameSource; t: number; mut?: Mutation[] } | { advan
 export interface FuzzCase {
   /** Options of both runs (hashSeed is run A's). */
   options: EngineOptions;
-  /** Run B's hash seed: output never depends on it (SPEC §6.4). */
+  /** Run B's hash seed: output never depends on it (CONTRACT §6.4). */
   hashSeedB: number;
   /** Run A pushes one frame at a time; run B (this engine) uses pushBatch with `splits`. */
   batched: EngineKind;

@@ -1,4 +1,4 @@
-// The fuzz oracle (issue 4): one case through both engines, every SPEC §6 invariant checked.
+// The fuzz oracle: one case through both engines, every CONTRACT §6 invariant checked.
 //
 // Run A pushes one frame at a time and drains after every step; run B, on the other engine and
 // with another hash seed, uses pushBatch with the case's split sizes (and sometimes a zero-copy
@@ -62,7 +62,7 @@ function etherTypeAt(linkType: number): number {
   return linkType === 1 ? 12 : linkType === 113 ? 14 : linkType === 276 ? 0 : -1;
 }
 
-/** Offset of the network header, walking VLAN tags (as bindings/frames.ts does), or -1. */
+/** Offset of the network header, walking VLAN tags (as bindings/packet/ does), or -1. */
 function l3Of(b: Uint8Array, linkType: number): number {
   if (linkType === 101) return 0;
   const typeAt = etherTypeAt(linkType);
@@ -369,7 +369,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-/** The engine clock after each step, and how many times it was clamped (SPEC §1). */
+/** The engine clock after each step, and how many times it was clamped (CONTRACT §1). */
 function modelClock(steps: Step[]): { clock: number[]; clamped: number } {
   let now = 0;
   let clamped = 0;
@@ -410,7 +410,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Why segment `c` could not have been aggregated at all (SPEC §2, §4 own fields), or null. */
+/** Why segment `c` could not have been aggregated at all (CONTRACT §2, §4 own fields), or null. */
 function notAggregable(c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
   const t = c.tcp!;
   if (t.payload.length === 0) return 'no payload';
@@ -552,8 +552,8 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
 }
 
 /**
- * The frame as the judge (bindings/frames.ts) should see it. The judge walks 0x9100 as a VLAN TPID;
- * the engine, like Linux GRO, knows only 0x8100 / 0x88a8 (SPEC §1), so to it such a frame is not
+ * The frame as the judge (bindings/packet/) should see it. The judge walks 0x9100 as a VLAN TPID;
+ * the engine, like Linux GRO, knows only 0x8100 / 0x88a8 (CONTRACT §1), so to it such a frame is not
  * IP and belongs to no connection. Renaming that TPID to an unknown ethertype (0x9101) makes the
  * judge agree; inputs and outputs are renamed alike (the engine passes them through unchanged).
  */

@@ -1,4 +1,4 @@
-// Run the same input through both engines and insist on identical output (SPEC §6.4).
+// Run the same input through both engines and insist on identical output (CONTRACT §6.4).
 import { expect } from 'vitest';
 import { createEngine } from '../../bindings/index.js';
 import type { EngineKind, EngineOptions, Packet, Stats } from '../../bindings/engine/types.js';

@@ -1,4 +1,4 @@
-// SPEC §6 invariants, checked with the independent parser in bindings/frames.ts.
+// CONTRACT §6 invariants, checked with the independent parser in bindings/packet/.
 import { expect } from 'vitest';
 import { flowKey, parseFrame } from '../../bindings/packet/index.js';
 import type { Packet } from '../../bindings/engine/types.js';
