@@ -1,7 +1,6 @@
 // The LR algorithm of FIG. 7 in plain TypeScript (twin of assembly/engine.ts): the baseline the
 // WASM core is measured against and the oracle it is tested against, decision for decision.
 import * as S from '../abi.js';
-import type { ResolvedOptions } from '../engine/types.js';
 import { Aggregates, FIN, PSH, RST } from './aggregate.js';
 import { Buffers } from './buffers.js';
 import { FlowTable } from './flow-table.js';
@@ -21,6 +20,21 @@ import {
   REASON_THRESHOLD,
 } from '../abi.js';
 import { NONE, TimerList } from './timers.js';
+
+/** What the core is set up with (the resolved engine options it reads; assembly/index.ts init). */
+export interface CoreOptions {
+  preset: string;
+  maxFlows: number;
+  maxPending: number;
+  maxAggregate: number;
+  threshold: number;
+  aggregateTimeoutUs: number;
+  idleTimeoutMs: number;
+  verifyChecksums: boolean;
+  fixChecksums: boolean;
+  hashSeed: number;
+  linkType: number;
+}
 
 /** Where sent packets go. `input` means: the frame being pushed, unchanged. */
 export interface Emitter {
@@ -52,7 +66,7 @@ export class TwinCore {
   private readonly threshold: number;
 
   constructor(
-    o: ResolvedOptions,
+    o: CoreOptions,
     private readonly emit: Emitter,
   ) {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums);
