@@ -9,6 +9,8 @@ export abstract class Parser {
   /** Records skipped because of `skipBad`. */
   skipped = 0;
   protected readonly skipBad: boolean;
+  /** Make `data` / `tail` views (ReadOptions.views). */
+  protected readonly views: boolean;
   private readonly onSkip?: (err: CaptureError) => void;
 
   constructor(
@@ -19,6 +21,7 @@ export abstract class Parser {
     opts: ReadOptions,
   ) {
     this.skipBad = opts.skipBad ?? false;
+    this.views = opts.views ?? true;
     this.onSkip = opts.onSkip;
   }
 

@@ -120,7 +120,11 @@ export class PcapParser extends Parser {
     const v = c.view;
     const sec = v.getUint32(at, le);
     const frac = v.getUint32(at + 4, le);
-    rec.data = c.buf.subarray(at + PCAP_RECORD_HEADER, at + size);
+    rec.dataAt = at + PCAP_RECORD_HEADER;
+    rec.dataLength = caplen;
+    rec.tailAt = at + size;
+    rec.tailLength = 0;
+    if (this.views) rec.data = c.buf.subarray(at + PCAP_RECORD_HEADER, at + size);
     rec.timeUs = sec * 1e6 + (this.ns ? Math.floor(frac / 1000) : frac);
     rec.interfaceId = 0;
     rec.linkType = this.linkType;

@@ -165,6 +165,18 @@ export class PcapngParser extends Parser {
     }
   }
 
+  /** The packet data at `at` (`caplen` bytes) and the block's tail up to `end`, as offsets and (views) views. */
+  private place(rec: CaptureRecord, buf: Uint8Array, at: number, caplen: number, end: number): void {
+    rec.dataAt = at;
+    rec.dataLength = caplen;
+    rec.tailAt = at + caplen;
+    rec.tailLength = end - at - caplen;
+    if (this.views) {
+      rec.data = buf.subarray(at, at + caplen);
+      rec.tail = buf.subarray(at + caplen, end);
+    }
+  }
+
   /** Fill `rec` from an EPB/PB/SPB at `at`; false (after skipOrThrow) when its content is bad. */
   private packet(rec: CaptureRecord, type: number, at: number, len: number): boolean {
     const c = this.chunk;
@@ -178,8 +190,7 @@ export class PcapngParser extends Parser {
       const origLen = v.getUint32(at + 8, le);
       let caplen = Math.min(origLen, len - SPB_MIN);
       if (iface.snaplen !== 0 && iface.snaplen < caplen) caplen = iface.snaplen;
-      rec.data = buf.subarray(at + 12, at + 12 + caplen);
-      rec.tail = buf.subarray(at + 12 + caplen, at + len - 4);
+      this.place(rec, buf, at + 12, caplen, at + len - 4);
       rec.timeUs = this.lastTimeUs;
       rec.interfaceId = this.firstGlobal;
       rec.linkType = iface.linkType;
@@ -202,8 +213,7 @@ export class PcapngParser extends Parser {
         return this.bad(at, 'bad-block', 'packet data runs past its block', `caplen ${caplen}, room ${len - EPB_MIN}`);
       const hi = v.getUint32(at + 12, le);
       const lo = v.getUint32(at + 16, le);
-      rec.data = buf.subarray(at + 28, at + 28 + caplen);
-      rec.tail = buf.subarray(at + 28 + caplen, at + len - 4);
+      this.place(rec, buf, at + 28, caplen, at + len - 4);
       rec.timeUs = this.clocks[id].toUs(hi, lo);
       rec.interfaceId = this.firstGlobal + id;
       rec.linkType = ifaces[id].linkType;

@@ -79,8 +79,13 @@ export class CaptureReader implements Iterable<CaptureRecord> {
 
   /** The next record (its data valid until the following call, see above), or null at the end. */
   next(): CaptureRecord | null {
-    if (this.done) return null;
     const rec = blankRecord();
+    return this.read(rec) ? rec : null;
+  }
+
+  /** Fill `rec` (a record of the caller's, reused: nothing allocated) with the next record; false at the end. */
+  read(rec: CaptureRecord): boolean {
+    if (this.done) return false;
     let ok: boolean;
     try {
       ok = this.parser.next(rec);
@@ -88,9 +93,13 @@ export class CaptureReader implements Iterable<CaptureRecord> {
       this.close();
       throw err;
     }
-    if (ok) return rec;
-    this.close();
-    return null;
+    if (!ok) this.close();
+    return ok;
+  }
+
+  /** The read buffer the records' `dataAt` / `tailAt` offsets point into (replaced when it grows). */
+  get buffer(): Uint8Array {
+    return this.chunk.buf;
   }
 
   [Symbol.iterator](): Iterator<CaptureRecord> {

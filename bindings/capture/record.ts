@@ -18,6 +18,10 @@ export function blankRecord(): CaptureRecord {
     tsLow: 0,
     tail: EMPTY,
     drops: 0,
+    dataAt: 0,
+    dataLength: 0,
+    tailAt: 0,
+    tailLength: 0,
   };
 }
 

@@ -85,6 +85,11 @@ export interface CaptureRecord {
   tail: Uint8Array;
   /** PB only: the 16-bit drops count. */
   drops: number;
+  /** Where `data` and `tail` lie in `reader.buffer` (valid as long as the views are; see `views`). */
+  dataAt: number;
+  dataLength: number;
+  tailAt: number;
+  tailLength: number;
 }
 
 export interface ReadOptions {
@@ -101,6 +106,12 @@ export interface ReadOptions {
    * copying them (use them up here). Must not call `next()`.
    */
   beforeRefill?: () => void;
+  /**
+   * Make the `data` and `tail` views (default true). A caller that reads the bytes through
+   * `reader.buffer` and the record's `dataAt` / `tailAt` offsets turns them off: then reading a
+   * record allocates nothing (`data` and `tail` stay empty).
+   */
+  views?: boolean;
 }
 
 /** A non-packet part of the input, handed to the writer so it can be copied in place. */

@@ -14,6 +14,7 @@ import { OutputFile } from './output.js';
 import { outputPcapHeader, pcapTime, writePcapRecord } from './pcap.js';
 import { BT_EPB, BT_PB } from './pcapng.js';
 import { outputIdb, outputShb, writePacketBlock, writeSimplePacketBlock } from './pcapng-encode.js';
+import { EMPTY } from './record.js';
 import { TsClock } from './timestamp.js';
 import {
   KIND_EPB,
@@ -87,20 +88,39 @@ export class CaptureWriter {
 
   /** Write a record as read: same timestamp words, lengths, block type and options, byte for byte. */
   writeOriginal(rec: CaptureRecord): void {
+    this.writeRecord(rec.interfaceId, rec.kind, rec.tsHigh, rec.tsLow, rec.origLen, rec.drops, rec.data, rec.tail);
+  }
+
+  /**
+   * Write a record from its parts, as writeOriginal does: `kind` (RecordKind), the timestamp words
+   * as read, the original length, the drops count (PB), the data and the pcapng tail (the block's
+   * bytes after the data: padding and options, as read). A new EPB may borrow the timestamp words
+   * of another record of the same interface (with kind KIND_EPB and an empty tail).
+   */
+  writeRecord(
+    interfaceId: number,
+    kind: number,
+    tsHigh: number,
+    tsLow: number,
+    origLen: number,
+    drops: number,
+    data: Uint8Array,
+    tail: Uint8Array | null,
+  ): void {
     if (this.format === 'pcap') {
-      if (rec.kind !== KIND_PCAP) throw new RangeError('writeOriginal: a pcapng record cannot be written to a pcap file');
-      writePcapRecord(this.out, this.le, rec.tsHigh, rec.tsLow, rec.origLen, rec.data);
+      if (kind !== KIND_PCAP) throw new RangeError('writeRecord: a pcapng record cannot be written to a pcap file');
+      writePcapRecord(this.out, this.le, tsHigh, tsLow, origLen, data);
     } else {
-      const id = this.localId(rec.interfaceId);
+      const id = this.localId(interfaceId);
       const le = this.le;
-      if (rec.kind === KIND_EPB || rec.kind === KIND_PB) {
-        const type = rec.kind === KIND_EPB ? BT_EPB : BT_PB;
-        writePacketBlock(this.out, le, type, id, rec.drops, rec.tsHigh, rec.tsLow, rec.origLen, rec.data, rec.tail);
-      } else if (rec.kind === KIND_SPB) {
-        if (id !== 0) throw new RangeError('writeOriginal: a simple packet block must be on interface 0 of its section');
-        writeSimplePacketBlock(this.out, le, rec.origLen, rec.data, rec.tail);
+      if (kind === KIND_EPB || kind === KIND_PB) {
+        const type = kind === KIND_EPB ? BT_EPB : BT_PB;
+        writePacketBlock(this.out, le, type, id, drops, tsHigh, tsLow, origLen, data, tail !== null && tail.length > 0 ? tail : null);
+      } else if (kind === KIND_SPB) {
+        if (id !== 0) throw new RangeError('writeRecord: a simple packet block must be on interface 0 of its section');
+        writeSimplePacketBlock(this.out, le, origLen, data, tail ?? EMPTY);
       } else {
-        throw new RangeError('writeOriginal: a pcap record cannot be written to a pcapng file');
+        throw new RangeError('writeRecord: a pcap record cannot be written to a pcapng file');
       }
     }
     this.records++;
