@@ -1,5 +1,7 @@
 // The library in a real browser (Debian's Chromium, driven by playwright-core): the built package
-// (dist/ + build/lro.wasm) served over HTTP must give the same packets as in Node.
+// (dist/ + build/lro.wasm) served over HTTP must give the same packets as in Node. The page
+// imports the browser entry (dist/browser/large-receive.js, package.json "exports" → "browser")
+// with no import map, and the wasm is compiled while it streams when served as application/wasm.
 // .ci/run installs chromium; LRO_SKIP_BROWSER=1 skips.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,9 +16,16 @@ const root = join(import.meta.dirname, '..');
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
 const PAGE = `<!doctype html>
-<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script>
+<script>
+  // Count the two ways the module can be compiled (load-wasm.browser.ts).
+  window.compiles = { streaming: 0, bytes: 0 };
+  const streaming = WebAssembly.compileStreaming;
+  const bytes = WebAssembly.compile;
+  WebAssembly.compileStreaming = (...a) => (window.compiles.streaming++, streaming(...a));
+  WebAssembly.compile = (...a) => (window.compiles.bytes++, bytes(...a));
+</script>
 <script type="module">
-  import { createEngine } from '/dist/index.js';
+  import { createEngine } from '/dist/browser/large-receive.js';
   import { tcpFrame } from '/dist/packet/index.js';
   window.run = async (engineKind) => {
     const engine = await createEngine({ engine: engineKind, hashSeed: 7 });
@@ -27,7 +36,8 @@ const PAGE = `<!doctype html>
   window.ready = true;
 </script>`;
 
-function serve(): Promise<Server> {
+/** Serves the page and the repository; with `wasmType`, .wasm files are sent with that content type. */
+function serve(wasmType = 'application/wasm'): Promise<Server> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url!, 'http://x').pathname));
     if (path === '/') {
@@ -39,7 +49,8 @@ function serve(): Promise<Server> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    const type = extname(file) === '.wasm' ? wasmType : (TYPES[extname(file)] ?? 'application/octet-stream');
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -49,7 +60,7 @@ describe.skipIf(skip)('in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    expect(existsSync(join(root, 'dist', 'index.js')), 'dist/ is built by npm run build').toBe(true);
+    expect(existsSync(join(root, 'dist', 'browser', 'large-receive.js')), 'dist/ is built by npm run build').toBe(true);
     server = await serve();
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -74,6 +85,23 @@ describe.skipIf(skip)('in Chromium', () => {
     expect(expected).toHaveLength(23);
     for (const kind of ['wasm', 'ts']) {
       expect(await page.evaluate(`window.run(${JSON.stringify(kind)})`)).toEqual(expected);
+    }
+    expect(await page.evaluate('window.compiles')).toEqual({ streaming: 1, bytes: 0 });
+    await page.close();
+  }, 60_000);
+
+  it('a server that does not send application/wasm: compiled from the bytes, same packets', async () => {
+    const plain = await serve('application/octet-stream');
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`);
+      await page.waitForFunction('window.ready === true');
+      const packets = (await page.evaluate('window.run("wasm")')) as unknown[];
+      expect(packets).toHaveLength(23);
+      expect(await page.evaluate('window.compiles')).toEqual({ streaming: 0, bytes: 1 });
+      await page.close();
+    } finally {
+      plain.close();
     }
   }, 60_000);
 });

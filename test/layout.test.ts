@@ -19,7 +19,9 @@ function importGraph(): Map<string, string[]> {
     // loading (cli/commands.ts, the wasm loader) and deliberately not part of the static graph.
     for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)) {
       const spec = m[1];
-      targets.push(spec.startsWith('.') ? relative(ROOT, join(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts') : spec);
+      // '#load-wasm' (package.json "imports"): the browser side, what bundlers and browsers get.
+      if (spec === '#load-wasm') targets.push('engine/load-wasm.browser.ts');
+      else targets.push(spec.startsWith('.') ? relative(ROOT, join(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts') : spec);
     }
     graph.set(file, targets);
   }
@@ -38,7 +40,7 @@ function reachable(graph: Map<string, string[]>, from: string): Set<string> {
 }
 
 /** Folders from the top of the stack to the bottom: a file may import its own folder or lower. */
-const LEVELS = ['cli', 'pipeline', 'traffic', 'capture', '.', 'engine', 'twin', 'abi', 'packet'];
+const LEVELS = ['cli', 'pipeline', 'traffic', 'capture', '.', 'receivers', 'engine', 'twin', 'abi', 'packet'];
 
 function level(file: string): number {
   if (file === 'abi.ts') return LEVELS.indexOf('abi');
@@ -62,6 +64,12 @@ describe('bindings/ layout', () => {
       const builtins = files.filter((f) => f.startsWith('node:'));
       expect(builtins, `${entry} imports Node built-ins`).toEqual(entry === 'node.ts' ? ['node:stream'] : []);
     }
+  });
+
+  it("'#load-wasm': the browser side uses no Node built-in; the Node side only node:fs/promises", () => {
+    expect(reachable(graph, 'engine/wasm.ts')).toContain('engine/load-wasm.browser.ts');
+    expect([...reachable(graph, 'engine/load-wasm.browser.ts')].filter((f) => f.startsWith('node:'))).toEqual([]);
+    expect([...reachable(graph, 'engine/load-wasm.node.ts')].filter((f) => f.startsWith('node:'))).toEqual(['node:fs/promises']);
   });
 
   it('no import cycles', () => {

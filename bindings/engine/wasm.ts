@@ -1,6 +1,7 @@
 // The WebAssembly engine: the AssemblyScript core (assembly/) behind the Engine interface.
 // One compiled module per process, one instance and one fixed-size memory per engine.
 import { instantiateSync } from '@assemblyscript/loader';
+import { compileWasm } from '#load-wasm';
 import {
   DESC_LENGTH,
   DESC_OFFSET,
@@ -51,19 +52,18 @@ const MAX_PAGES = 65536;
 
 let compiled: Promise<WebAssembly.Module> | null = null;
 
-async function wasmBytes(): Promise<ArrayBuffer | Uint8Array> {
-  const url = new URL('../../build/lro.wasm', import.meta.url);
-  if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(url);
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load ${url.href}: HTTP ${response.status}`);
-  return response.arrayBuffer();
+/**
+ * build/lro.wasm, two folders up from this module: from bindings/engine/ (sources), dist/engine/
+ * (the build) and dist/browser/ (the browser bundle) alike. Loaded by '#load-wasm' (package.json
+ * "imports"): load-wasm.node.ts reads the file in Node; load-wasm.browser.ts fetches it
+ * (compileStreaming when served as application/wasm), with no Node built-in for bundlers.
+ */
+function wasmUrl(): URL {
+  return new URL('../../build/lro.wasm', import.meta.url);
 }
 
 function compileOnce(): Promise<WebAssembly.Module> {
-  compiled ??= wasmBytes().then((bytes) => WebAssembly.compile(bytes as BufferSource));
+  compiled ??= compileWasm(wasmUrl());
   // A failed load (missing file, network) is not cached: the next createEngine tries again.
   compiled.catch(() => {
     compiled = null;
