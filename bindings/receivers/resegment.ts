@@ -1,0 +1,76 @@
+// resegment (docs/CONTRACT.md §9): cut an aggregate back into the segments it was made of, the way
+// Linux GSO cuts a TCP GSO packet (tcp_gso_segment, inet_gso_segment / ipv6_gso_segment).
+import { checksumField, fold, sum16 } from '../twin/checksum.js';
+import {
+  CWR,
+  FIN,
+  IPV4_CHECKSUM,
+  IPV4_ID,
+  IPV4_TOTAL_LENGTH,
+  IPV4_VERSION_IHL,
+  IPV6_HEADER,
+  IPV6_PAYLOAD_LENGTH,
+  PSH,
+  TCP_CHECKSUM,
+  TCP_FLAGS,
+  TCP_SEQ,
+} from '../twin/headers.js';
+import { pseudoHeaderSum } from './checksum.js';
+import { get16, get32, ipOffset, isTcpAggregate, put16, put32, type ReceiverPacket } from './packet.js';
+
+export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' | 'ipVersion' | 'tcpOffset' | 'headerLength' | 'fixedIpId'>;
+
+/**
+ * The segments of an aggregate, as Linux GSO would cut it: the payload in `mss`-byte pieces (the
+ * last one shorter), each behind a copy of the aggregate's headers (link layer and VLAN tag
+ * included) with the sequence number advanced, the IP length set, the IPv4 ID incremented per
+ * segment (the same on every segment when `fixedIpId`), PSH and FIN only on the last segment and
+ * CWR only on the first, and full IPv4 header and TCP checksums. Every segment is a new array.
+ *
+ * A packet of one segment (segments ≤ 1) or that is not TCP is returned as `[packet.data]`: the
+ * same bytes, not a copy.
+ */
+export function resegment(packet: ResegmentPacket): Uint8Array[] {
+  const { data, mss, ipVersion, tcpOffset, headerLength } = packet;
+  if (!isTcpAggregate(packet)) return [data];
+  if (!Number.isInteger(mss) || mss < 1) throw new RangeError(`resegment: an aggregate needs an mss ≥ 1, got ${mss}`);
+  const l3 = ipOffset(data, ipVersion, tcpOffset);
+  const v4 = ipVersion === 4;
+  const ipEnd = v4 ? l3 + get16(data, l3 + IPV4_TOTAL_LENGTH) : l3 + IPV6_HEADER + get16(data, l3 + IPV6_PAYLOAD_LENGTH);
+  if (headerLength <= tcpOffset || ipEnd > data.length || ipEnd < headerLength) {
+    throw new RangeError(`resegment: headerLength ${headerLength} and the IP length do not fit the ${data.length}-byte packet`);
+  }
+  const payload = ipEnd - headerLength;
+  const count = Math.max(1, Math.ceil(payload / mss));
+  const seq = get32(data, tcpOffset + TCP_SEQ);
+  const flags = data[tcpOffset + TCP_FLAGS];
+  const id = v4 ? get16(data, l3 + IPV4_ID) : 0;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < count; k++) {
+    const start = headerLength + k * mss;
+    const end = Math.min(ipEnd, start + mss);
+    const seg = new Uint8Array(headerLength + (end - start));
+    seg.set(data.subarray(0, headerLength), 0);
+    seg.set(data.subarray(start, end), headerLength);
+    put32(seg, tcpOffset + TCP_SEQ, (seq + k * mss) >>> 0);
+    let f = flags;
+    if (k < count - 1) f &= ~(PSH | FIN);
+    if (k > 0) f &= ~CWR;
+    seg[tcpOffset + TCP_FLAGS] = f;
+    if (v4) {
+      put16(seg, l3 + IPV4_TOTAL_LENGTH, seg.length - l3);
+      put16(seg, l3 + IPV4_ID, packet.fixedIpId ? id : (id + k) & 0xffff);
+      put16(seg, l3 + IPV4_CHECKSUM, 0);
+      const ihl = (seg[l3 + IPV4_VERSION_IHL] & 0x0f) << 2;
+      put16(seg, l3 + IPV4_CHECKSUM, checksumField(sum16(seg, l3, l3 + ihl)));
+    } else {
+      put16(seg, l3 + IPV6_PAYLOAD_LENGTH, seg.length - l3 - IPV6_HEADER);
+    }
+    put16(seg, tcpOffset + TCP_CHECKSUM, 0);
+    const tcpLength = seg.length - tcpOffset;
+    const sum = fold(pseudoHeaderSum(seg, l3, ipVersion, tcpLength) + sum16(seg, tcpOffset, seg.length));
+    put16(seg, tcpOffset + TCP_CHECKSUM, checksumField(sum));
+    out.push(seg);
+  }
+  return out;
+}
