@@ -1,0 +1,210 @@
+// The real check of the virtio-net header (docs/CONTRACT.md §8): Linux TCP receives our output
+// through a tap. A kernel socket in a fresh namespace connects out through a tap opened with
+// IFF_VNET_HDR (12-byte header); test/tap/peer.py plays the peer (handshake), and every data packet
+// is built here, pushed through the engine and written into the tap behind encodeVirtioNetHeader().
+// tun verifies the TCP checksum of what it is given with flags DATA_VALID or 0 (measured on kernel
+// 6.18): a bad one is dropped and counted in TcpInCsumErrors, so this is an exact check of our bytes.
+// Needs root and /dev/net/tun (iproute2, python3); LRO_SKIP_NETNS=1 skips it like the other
+// namespace tests.
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  encodeVirtioNetHeader,
+  type EngineKind,
+  type Packet,
+  type ReceiverPacket,
+  type VirtioNetHeaderOptions,
+} from '../bindings/index.js';
+import { ACK, parseFrame, tcpFrame, tcpTimestampOption } from '../bindings/packet/index.js';
+import { indexInputs, withHeaders } from './helpers/receivers.js';
+import { addNamespace, deleteNamespace, Peer, type Ready, receiverMss, tcpCounters } from './tap/peer.js';
+
+const skipReason =
+  process.env.LRO_SKIP_NETNS === '1'
+    ? 'LRO_SKIP_NETNS=1'
+    : process.getuid?.() !== 0
+      ? 'not root'
+      : !existsSync('/dev/net/tun')
+        ? 'no /dev/net/tun'
+        : null;
+
+if (skipReason) console.info(`test/tap.test.ts skipped: ${skipReason} (needs root and /dev/net/tun; LRO_SKIP_NETNS=1 skips it)`);
+
+/** Payload per segment: below the receiver's advmss (1448 IPv4, 1428 IPv6 with timestamps), so
+ * rcvmss can only reach it through gso_size (a GSO packet without it would read as advmss). */
+const MSS = { 4: 1400, 6: 1380 } as const;
+const SEGMENTS = 300;
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+/** Data segments k ∈ [from, to) of the peer's stream, as Ethernet frames towards the kernel. */
+function segments(r: Ready, family: 4 | 6, from: number, to: number, corrupt = -1): { data: Uint8Array; timeUs: number }[] {
+  const mss = MSS[family];
+  const out: { data: Uint8Array; timeUs: number }[] = [];
+  for (let k = from; k < to; k++) {
+    const data = tcpFrame({
+      ipVersion: family,
+      src: r.peer,
+      dst: r.local,
+      srcMac: hex(r.peerMac),
+      dstMac: hex(r.tapMac),
+      sport: r.peerPort,
+      dport: r.kernelPort,
+      seq: (r.peerIsn + 1 + k * mss) >>> 0,
+      ack: (r.kernelIsn + 1) >>> 0,
+      flags: ACK,
+      window: 2048,
+      ipId: (17 + k) & 0xffff,
+      options: tcpTimestampOption(1001, r.kernelTsval),
+      payload: mss,
+      badTcpChecksum: k === corrupt,
+    });
+    out.push({ data, timeUs: k });
+  }
+  return out;
+}
+
+function payloadOf(frames: { data: Uint8Array }[]): Buffer {
+  return Buffer.concat(frames.map((f) => Buffer.from(parseFrame(f.data)!.tcp!.payload)));
+}
+
+/** The frames through one engine (then close()), as packets with their header metadata. */
+async function coalesce(kind: EngineKind, frames: { data: Uint8Array; timeUs: number }[]): Promise<(Packet & ReceiverPacket)[]> {
+  const engine = await createEngine({ engine: kind });
+  const out: Packet[] = [];
+  for (const f of frames) engine.push(f.data, f.timeUs);
+  engine.close();
+  out.push(...engine.drain());
+  const index = indexInputs(frames.map((f) => f.data));
+  return out.map((p) => withHeaders(p, index));
+}
+
+/** What the runs measured, printed at the end (README "Receivers" quotes it). */
+const facts: string[] = [];
+
+describe.skipIf(skipReason !== null)(
+  `Linux TCP through a tap with a virtio-net header${skipReason ? ` — skipped: ${skipReason}` : ''}`,
+  () => {
+    let ns = '';
+    let peer: Peer | null = null;
+    let n = 0;
+
+    beforeEach(() => {
+      ns = `lrotap${process.pid}x${n++}`;
+      addNamespace(ns);
+    });
+
+    afterEach(async () => {
+      await peer?.close();
+      peer = null;
+      deleteNamespace(ns);
+    });
+
+    const RUNS: [4 | 6, NonNullable<VirtioNetHeaderOptions['csum']>, EngineKind][] = [
+      [4, 'data-valid', 'wasm'],
+      [4, 'none', 'ts'],
+      [6, 'data-valid', 'ts'],
+      [6, 'none', 'wasm'],
+    ];
+
+    for (const [family, csum, kind] of RUNS) {
+      it(`IPv${family}, ${csum === 'none' ? 'flags 0' : 'DATA_VALID'}, ${kind} engine: exact bytes, no checksum error, rcvmss = mss; a corrupted segment is dropped alone`, async () => {
+        peer = new Peer(ns, ['--family', String(family), '--initrwnd', '1000']);
+        const r = await peer.ready();
+        const mss = MSS[family];
+        const before = tcpCounters(ns);
+
+        // Phase 1: a clean transfer.
+        const clean = segments(r, family, 0, SEGMENTS);
+        const packets = await coalesce(kind, clean);
+        let dataValid = 0;
+        for (const p of packets) {
+          const vnet = encodeVirtioNetHeader(p, { size: 12, csum });
+          if (vnet[0] === 2) dataValid++;
+          const w = await peer.write(vnet, p.data);
+          expect(w, `packet of ${p.segments} segments`).toEqual({ ok: true, wrote: 12 + p.data.length });
+        }
+        const expected = payloadOf(clean);
+        const got = await peer.recv(expected.length);
+        expect(got.received).toBe(expected.length);
+        expect(got.data.equals(expected)).toBe(true);
+        const afterClean = tcpCounters(ns);
+        expect(afterClean.InCsumErrors - before.InCsumErrors).toBe(0);
+        expect(receiverMss(ns, r.peerPort)).toBe(mss);
+        expect(dataValid).toBe(csum === 'none' ? 0 : packets.length);
+        facts.push(
+          `IPv${family} ${csum} (${kind}): ${SEGMENTS} segments of ${mss} B → ${packets.length} packets written ` +
+            `(largest ${Math.max(...packets.map((p) => p.segments))} segments), Tcp:InSegs +${afterClean.InSegs - before.InSegs}, ` +
+            `InCsumErrors +0, rcvmss ${mss}`,
+        );
+
+        // Phase 2: segment `bad` corrupted on input passes through unmerged; the kernel drops exactly it.
+        const bad = SEGMENTS + 20;
+        const dirty = segments(r, family, SEGMENTS, SEGMENTS + 60, bad);
+        const out = await coalesce(kind, dirty);
+        const passed = out.filter((p) => p.segments === 1);
+        expect(passed).toHaveLength(1);
+        expect(passed[0].data).toEqual(dirty[bad - SEGMENTS].data);
+        expect(passed[0].verified).toBe(false);
+        expect(encodeVirtioNetHeader(passed[0], { csum })[0]).toBe(0);
+        for (const p of out) expect(await peer.write(encodeVirtioNetHeader(p, { csum }), p.data)).toMatchObject({ ok: true });
+        const upToHole = payloadOf(clean.concat(dirty.slice(0, bad - SEGMENTS)));
+        const whole = payloadOf(clean.concat(segments(r, family, SEGMENTS, SEGMENTS + 60)));
+        const chunks = [got.data, (await peer.recv(upToHole.length, 2)).data];
+        // Give the kernel time to see everything: nothing past the hole may be delivered.
+        const quiet = await peer.recv(whole.length, 0.5);
+        chunks.push(quiet.data);
+        expect(quiet.received).toBe(upToHole.length);
+        expect(tcpCounters(ns).InCsumErrors - before.InCsumErrors).toBe(1);
+        // The retransmission, correct this time, fills the hole: the whole stream arrives.
+        const again = await coalesce(kind, segments(r, family, bad, bad + 1));
+        expect(again.map((p) => p.segments)).toEqual([1]);
+        expect(await peer.write(encodeVirtioNetHeader(again[0], { csum }), again[0].data)).toMatchObject({ ok: true });
+        const rest = await peer.recv(whole.length);
+        chunks.push(rest.data);
+        expect(rest.received).toBe(whole.length);
+        expect(Buffer.concat(chunks).equals(whole)).toBe(true);
+        expect(tcpCounters(ns).InCsumErrors - before.InCsumErrors).toBe(1);
+        facts.push(
+          `IPv${family} ${csum} (${kind}): the corrupted segment passed through with flags 0; InCsumErrors +1; after its retransmission all ${whole.length} B arrived`,
+        );
+      });
+    }
+
+    it('controls: tun refuses headers it cannot use (EINVAL), and checks the checksum even under DATA_VALID', async () => {
+      peer = new Peer(ns, ['--family', '4', '--initrwnd', '1000']);
+      const r = await peer.ready();
+      const frames = segments(r, 4, 0, 10);
+      const [agg] = await coalesce('wasm', frames);
+      expect(agg.segments).toBe(10);
+      const good = encodeVirtioNetHeader(agg);
+      const refused: [string, Uint8Array][] = [];
+      const variant = (name: string, options: VirtioNetHeaderOptions, field: number, value: number) => {
+        const h = encodeVirtioNetHeader(agg, options);
+        h[field] = value & 0xff;
+        h[field + 1] = value >>> 8;
+        refused.push([name, h]);
+      };
+      variant('gso_size 0, DATA_VALID', {}, 4, 0);
+      variant('gso_size 0, NEEDS_CSUM', { csum: 'needs-csum' }, 4, 0);
+      variant('csum_offset 17', { csum: 'needs-csum' }, 8, 17);
+      variant('csum_start 10 (in the Ethernet header)', { csum: 'needs-csum' }, 6, 10);
+      for (const [name, vnet] of refused) expect(await peer.write(vnet, agg.data, false), name).toMatchObject({ ok: false, errno: 22 });
+      const before = tcpCounters(ns);
+      // A payload byte flipped under DATA_VALID: still dropped as a checksum error.
+      const spoiled = agg.data.slice();
+      spoiled[spoiled.length - 1] ^= 0xff;
+      expect(await peer.write(good, spoiled)).toMatchObject({ ok: true });
+      expect((await peer.recv(1, 0.5)).received).toBe(0);
+      expect(tcpCounters(ns).InCsumErrors - before.InCsumErrors).toBe(1);
+      // The real one goes through.
+      expect(await peer.write(good, agg.data)).toMatchObject({ ok: true });
+      expect((await peer.recv(10 * MSS[4])).data.equals(payloadOf(frames))).toBe(true);
+      facts.push(
+        `controls: ${refused.map(([name]) => name).join('; ')} → EINVAL; a flipped payload byte under DATA_VALID → dropped, InCsumErrors +1`,
+      );
+      console.log(`tap facts:\n  ${facts.join('\n  ')}`);
+    });
+  },
+);
