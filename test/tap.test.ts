@@ -6,7 +6,10 @@
 // 6.18): a bad one is dropped and counted in TcpInCsumErrors, so this is an exact check of our bytes.
 // Needs root and /dev/net/tun (iproute2, python3); LRO_SKIP_NETNS=1 skips it like the other
 // namespace tests.
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -14,11 +17,15 @@ import {
   type EngineKind,
   type Packet,
   type ReceiverPacket,
+  resegment,
+  toPartialChecksum,
   type VirtioNetHeaderOptions,
 } from '../bindings/index.js';
-import { ACK, parseFrame, tcpFrame, tcpTimestampOption } from '../bindings/packet/index.js';
+import { readCapture } from '../bindings/capture/index.js';
+import { ACK, internetChecksum, parseFrame, tcpFrame, tcpTimestampOption } from '../bindings/packet/index.js';
+import { expectSameByteLists } from './helpers/bytes.js';
 import { indexInputs, withHeaders } from './helpers/receivers.js';
-import { addNamespace, deleteNamespace, Peer, type Ready, receiverMss, tcpCounters } from './tap/peer.js';
+import { addNamespace, deleteNamespace, inNs, ip, Peer, type Ready, receiverMss, tcpCounters } from './tap/peer.js';
 
 const skipReason =
   process.env.LRO_SKIP_NETNS === '1'
@@ -204,7 +211,135 @@ describe.skipIf(skipReason !== null)(
       facts.push(
         `controls: ${refused.map(([name]) => name).join('; ')} → EINVAL; a flipped payload byte under DATA_VALID → dropped, InCsumErrors +1`,
       );
+    });
+
+    // NEEDS_CSUM is never verified by a local receiver. A router namespace in between finishes it:
+    // the GSO packet is forwarded out of a veth with tso/gso/tx off, so Linux re-cuts it at gso_size
+    // and computes every checksum from our partial sum. The far side captures the segments.
+    for (const family of [4, 6] as const) {
+      it(`IPv${family}, NEEDS_CSUM through a router: Linux re-cuts each aggregate into exactly resegment()'s segments`, async () => {
+        const b = `${ns}b`;
+        const far =
+          family === 4
+            ? { r: '10.89.0.1', b: '10.89.0.2', len: 24, net: '10.88.0.0/24' }
+            : { r: 'fd89::1', b: 'fd89::2', len: 64, net: 'fd88::/64' };
+        const dir = mkdtempSync(join(tmpdir(), 'lro-tap-'));
+        let tcpdump: ChildProcess | null = null;
+        try {
+          addNamespace(b);
+          ip('link', 'add', 'vr', 'netns', ns, 'type', 'veth', 'peer', 'name', 'vb', 'netns', b);
+          inNs(ns, 'sysctl', '-qw', family === 4 ? 'net.ipv4.ip_forward=1' : 'net.ipv6.conf.all.forwarding=1');
+          const nodad = family === 6 ? ['nodad'] : [];
+          ip('-n', ns, 'addr', 'add', `${far.r}/${far.len}`, 'dev', 'vr', ...nodad);
+          ip('-n', b, 'addr', 'add', `${far.b}/${far.len}`, 'dev', 'vb', ...nodad);
+          ip('-n', ns, 'link', 'set', 'vr', 'up');
+          ip('-n', b, 'link', 'set', 'vb', 'up');
+          ip('-n', b, 'route', 'add', far.net, 'via', far.r, 'initrwnd', '1000');
+          inNs(ns, 'ethtool', '-K', 'vr', 'tso', 'off', 'gso', 'off', 'tx', 'off');
+          inNs(b, 'ethtool', '-K', 'vb', 'gro', 'off');
+          const pcap = join(dir, 'far.pcap');
+          tcpdump = spawn('ip', [
+            'netns',
+            'exec',
+            b,
+            'tcpdump',
+            '-i',
+            'vb',
+            '-w',
+            pcap,
+            '-s',
+            '262144',
+            '-U',
+            '-B',
+            '8192',
+            'tcp src port 5201',
+          ]);
+          await new Promise<void>((resolve, reject) => {
+            tcpdump!.stderr!.on('data', (d) => String(d).includes('listening on') && resolve());
+            tcpdump!.once('exit', (code) => reject(new Error(`tcpdump exited with ${code}`)));
+          });
+
+          peer = new Peer(ns, ['--family', String(family), '--socket-netns', b, '--socket-addr', far.b]);
+          const r = await peer.ready();
+          const before = tcpCounters(b);
+          const frames = segments(r, family, 0, 200);
+          const packets = await coalesce('wasm', frames);
+          const expected: Uint8Array[] = [];
+          let partial = 0;
+          for (const p of packets) {
+            expected.push(...resegment(p).map((s) => s.slice()));
+            const vnet = encodeVirtioNetHeader(p, { csum: 'needs-csum' });
+            if (toPartialChecksum(p)) partial++;
+            expect(vnet[0]).toBe(p.segments >= 2 ? 1 : 2);
+            expect(await peer.write(vnet, p.data)).toMatchObject({ ok: true });
+          }
+          expect(partial).toBeGreaterThan(0);
+          const bytes = payloadOf(frames);
+          const got = await peer.recv(bytes.length);
+          expect(got.data.equals(bytes)).toBe(true);
+          // Control: an aggregate marked NEEDS_CSUM that still holds its full checksum (no
+          // toPartialChecksum) is finished wrong by the router, and every re-cut segment is dropped.
+          const [first] = await coalesce('wasm', frames.slice(0, 10));
+          expect(await peer.write(encodeVirtioNetHeader(first, { csum: 'needs-csum' }), first.data)).toMatchObject({ ok: true });
+          await peer.recv(bytes.length + 1, 0.5);
+          const after = tcpCounters(b);
+          expect(after.InCsumErrors - before.InCsumErrors).toBe(10);
+
+          // tcpdump -U writes each packet as it comes, but behind the kernel's ring: wait until the file stops growing.
+          for (let size = -1, t = 0; t < 50 && statSync(pcap).size !== size; t++) {
+            size = statSync(pcap).size;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+          tcpdump.kill('SIGINT');
+          await new Promise((resolve) => tcpdump!.once('exit', resolve));
+          tcpdump = null;
+          const captured = [...readCapture(pcap)]
+            .map((rec) => rec.data.slice())
+            .filter((f) => (parseFrame(f)?.tcp?.payload.length ?? 0) > 0);
+          // What left the router: our packets' segments, then the control's 10.
+          expect(captured).toHaveLength(expected.length + 10);
+          const recut = captured.slice(0, expected.length);
+          for (const f of recut) {
+            const parsed = parseFrame(f)!;
+            expect(parsed.ipChecksumOk && parsed.tcpChecksumOk).toBe(true);
+          }
+          expectSameByteLists(
+            recut.map((f, i) => asSent(f, expected[i])),
+            expected,
+            're-cut segment',
+          );
+          facts.push(
+            `IPv${family} needs-csum via a router: ${frames.length} segments → ${packets.length} packets written (${partial} NEEDS_CSUM) → ` +
+              `${recut.length} segments on the far side, byte-identical to resegment() (TTL and MACs aside); a full checksum under NEEDS_CSUM → 10 × InCsumErrors`,
+          );
+        } finally {
+          tcpdump?.kill('SIGINT');
+          deleteNamespace(b);
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    it('prints what the runs measured', () => {
       console.log(`tap facts:\n  ${facts.join('\n  ')}`);
     });
   },
 );
+
+/** A frame captured past the router, as it was before forwarding: our MACs, TTL / hop limit + 1. */
+function asSent(captured: Uint8Array, ours: Uint8Array): Uint8Array {
+  const f = captured.slice();
+  f.set(ours.subarray(0, 12), 0);
+  const p = parseFrame(f)!;
+  if (p.ipVersion === 4) {
+    f[p.l3Offset + 8]++;
+    f[p.l3Offset + 10] = 0;
+    f[p.l3Offset + 11] = 0;
+    const sum = internetChecksum(f, p.l3Offset, p.l3Offset + 20);
+    f[p.l3Offset + 10] = (~sum >>> 8) & 0xff;
+    f[p.l3Offset + 11] = ~sum & 0xff;
+  } else {
+    f[p.l3Offset + 7]++;
+  }
+  return f;
+}

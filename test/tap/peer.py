@@ -4,8 +4,8 @@
 Run inside a network namespace (ip netns exec NS python3 peer.py ...). It opens a tap with
 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and a 12-byte virtio-net header (TUNSETVNETHDRSZ), gives it an
 address, a static neighbour entry for the fake peer and a large initial receive window, then opens
-a kernel TCP socket that connects out through the tap (in this namespace, or with --socket-netns in
-another one, for a router in between). It plays the peer for the handshake: reads the SYN from the
+a kernel TCP socket that connects out through the tap (in this namespace, or with --socket-netns and
+--socket-addr in another one, with this namespace routing between them). It plays the peer for the handshake: reads the SYN from the
 tap, writes the SYN-ACK (MSS, window scale, timestamps) and waits for the kernel's ACK.
 
 Then it obeys JSON lines on stdin, answering one JSON line on stdout each:
@@ -78,9 +78,10 @@ def setns(path):
 
 
 class Peer:
-    def __init__(self, family, ifname, socket_netns, initrwnd):
+    def __init__(self, family, ifname, socket_netns, socket_addr, initrwnd):
         self.family = family
         self.f = FAMILY[family]
+        self.local = socket_addr or self.f["local"]
         self.tap = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
         fcntl.ioctl(self.tap, TUNSETIFF, struct.pack("16sH", ifname.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
         fcntl.ioctl(self.tap, TUNSETVNETHDRSZ, struct.pack("i", VNET))
@@ -180,7 +181,7 @@ class Peer:
     def tcp_frame(self, seq, ack, flags, window, options, payload=b""):
         f = self.f
         src = socket.inet_pton(f["af"], f["peer"])
-        dst = socket.inet_pton(f["af"], f["local"])
+        dst = socket.inet_pton(f["af"], self.local)
         hlen = 20 + len(options)
         tcp = bytearray(struct.pack("!HHIIBBHHH", PEER_PORT, self.kernel_port, seq, ack, (hlen // 4) << 4, flags, window, 0, 0))
         tcp += options + payload
@@ -244,7 +245,7 @@ class Peer:
         return {"ready": True, "kernelPort": self.kernel_port, "kernelIsn": self.kernel_isn, "peerIsn": PEER_ISN,
                 "kernelTsval": self.kernel_tsval, "kernelMss": kernel_mss, "kernelWscale": self.kernel_wscale,
                 "peerWscale": PEER_WSCALE, "window": self.window, "tapMac": TAP_MAC.hex(), "peerMac": PEER_MAC.hex(),
-                "local": self.f["local"], "peer": self.f["peer"], "peerPort": PEER_PORT}
+                "local": self.local, "peer": self.f["peer"], "peerPort": PEER_PORT}
 
     # ── commands ──────────────────────────────────────────────────────────────────────────────
 
@@ -287,6 +288,7 @@ def main():
     ap.add_argument("--family", type=int, choices=(4, 6), required=True)
     ap.add_argument("--ifname", default="lrotap0")
     ap.add_argument("--socket-netns", default="")
+    ap.add_argument("--socket-addr", default="", help="the socket's own address when it is not the tap's (--socket-netns)")
     ap.add_argument("--initrwnd", type=int, default=0)
     args = ap.parse_args()
 
@@ -295,7 +297,7 @@ def main():
         sys.stdout.flush()
 
     try:
-        peer = Peer(args.family, args.ifname, args.socket_netns, args.initrwnd)
+        peer = Peer(args.family, args.ifname, args.socket_netns, args.socket_addr, args.initrwnd)
         answer(peer.handshake())
     except Exception as e:  # noqa: BLE001 - the test reads the message
         answer({"error": "%s: %s" % (type(e).__name__, e)})
