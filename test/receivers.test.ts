@@ -225,6 +225,12 @@ describe('toPartialChecksum', () => {
     const [agg] = (await run('ts', flow(3, 500))).packets;
     expect(toPartialChecksum({ ...agg, verified: false })).toBe(false);
     expect(() => toPartialChecksum({ ...agg, tcpOffset: 30 })).toThrow(/no option-less IPv4 header/);
+    // From a sink: the metadata without bytes, and the caller's own copy.
+    const { data, ...meta } = agg;
+    expect(() => toPartialChecksum(meta)).toThrow(TypeError);
+    const copy = data.slice();
+    expect(toPartialChecksum(meta, copy)).toBe(true);
+    expect(copy).not.toEqual(data);
   });
 });
 

@@ -9,7 +9,7 @@
 // └─────────┴────────────┴────────────┴─────────────┴──────────────┴───────────────┴───────────────┘
 import { IPV4_TOTAL_LENGTH, IPV6_HEADER, IPV6_PAYLOAD_LENGTH, TCP_CHECKSUM } from '../twin/headers.js';
 import { pseudoHeaderSum } from './checksum.js';
-import { get16, ipOffset, isTcpAggregate, type PacketInfo, put16, type ReceiverPacket } from './packet.js';
+import { get16, ipOffset, isTcpAggregate, type PacketInfo, put16 } from './packet.js';
 
 export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 export const VIRTIO_NET_HDR_F_DATA_VALID = 2;
@@ -102,17 +102,18 @@ export function encodeVirtioNetHeader(packet: PacketInfo, options: VirtioNetHead
 
 /**
  * Put the packet the way Linux holds a CHECKSUM_PARTIAL skb: the TCP checksum field of `data`
- * (default `packet.data`, e.g. your own copy of a sink's view) becomes the folded,
+ * (default `packet.data`; from a sink: `meta` and your own copy of the view) becomes the folded,
  * uncomplemented pseudo-header sum, so that the receiver's ones-complement sum from csum_start to
  * the end, stored complemented at csum_start + csum_offset, is the full checksum. Rewrites only
  * the packets 'needs-csum' marks NEEDS_CSUM (takesPartialChecksum) and returns whether it did;
  * afterwards the packet no longer holds a full checksum, so use it only with 'needs-csum'.
  */
 export function toPartialChecksum(
-  packet: Pick<ReceiverPacket, 'data' | 'segments' | 'ipVersion' | 'tcpOffset' | 'verified'>,
-  data: Uint8Array = packet.data,
+  packet: Pick<PacketInfo, 'segments' | 'ipVersion' | 'tcpOffset' | 'verified'> & { data?: Uint8Array },
+  data: Uint8Array | undefined = packet.data,
 ): boolean {
   if (!takesPartialChecksum(packet)) return false;
+  if (!(data instanceof Uint8Array)) throw new TypeError('toPartialChecksum: no bytes (packet.data or the data argument)');
   const l3 = ipOffset(data, packet.ipVersion, packet.tcpOffset);
   const ipEnd =
     packet.ipVersion === 4 ? l3 + get16(data, l3 + IPV4_TOTAL_LENGTH) : l3 + IPV6_HEADER + get16(data, l3 + IPV6_PAYLOAD_LENGTH);
