@@ -50,8 +50,10 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
   const m = ev.data;
   if (m.type === 'progress') {
     const bar = $<HTMLProgressElement>('progress');
-    if (m.phase === 'coalescing') bar.value = m.fraction;
-    else bar.removeAttribute('value'); // indeterminate
+    // Reading the capture (the plots' data) is the first half of the bar, coalescing the second.
+    if (m.phase === 'generating') {
+      bar.removeAttribute('value'); // indeterminate
+    } else bar.value = m.phase === 'analysing' ? m.fraction / 2 : 0.5 + m.fraction / 2;
     setStatus(PHASES[m.phase], 'running');
     return;
   }

@@ -68,6 +68,7 @@ export interface DemoResult {
   inputBytes: number;
   outputBytes: number;
   interfaces: number;
+  /** `lro coalesce`'s run in the worker (reading, engines, writing), the plots' bookkeeping left out. */
   elapsedMs: number;
   stats: Stats;
   /** histogram[n]: aggregates (packets that are not pass-through) of n segments. */
