@@ -19,6 +19,7 @@ import { batchSection } from './sections/batch.js';
 import { boundSection } from './sections/bound.js';
 import { comparisonSection } from './sections/comparison.js';
 import { endToEndSection } from './sections/end-to-end.js';
+import { mainJobSection } from './sections/main-job.js';
 import { memorySection } from './sections/memory.js';
 import { PROFILE_SECONDS, profileSection } from './sections/profile.js';
 import { scaleSection } from './sections/scale.js';
@@ -65,13 +66,14 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const memory = await memorySection(ctx);
   const adversarial = await adversarialSection(ctx);
   const endToEnd = await endToEndSection(ctx, comparison.rows, scale.sweep);
+  const mainJob = await mainJobSection(ctx);
   const profile = await profileSection(ctx, o.profile);
   const clock = { started, finished: new Date(), loadAtStart, loadAtEnd: os.loadavg()[0] };
 
   // … and written in this one.
   const md = new Markdown();
   md.append(headerSection(ctx, clock));
-  md.append(headlineSection(comparison, scale, adversarial, endToEnd));
+  md.append(headlineSection(comparison, scale, adversarial, endToEnd, mainJob));
   md.append(comparison.markdown);
   md.append(bound.markdown);
   md.append(batch.markdown);
@@ -79,6 +81,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   md.append(memory.markdown);
   md.append(adversarial.markdown);
   md.append(endToEnd.markdown);
+  md.append(mainJob.markdown);
   md.append(profile.markdown);
   md.append(readingSection(ctx, comparison, bound, scale, endToEnd));
 

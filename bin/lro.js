@@ -41,4 +41,6 @@ if (entry === compiled && !existsSync(compiled)) {
   process.exit(1);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A failing standard output (cli/io.ts) may already have set 1.
+process.exitCode = code || process.exitCode || 0;

@@ -704,7 +704,7 @@ describe('errors', () => {
     const out = outPath();
     const reader = openCapture(path);
     const writer = createCaptureWriter(out, reader, { bufferSize: 128 }); // forces real writes
-    expect(existsSync(writer.tempPath)).toBe(true);
+    expect(existsSync(writer.tempPath as string)).toBe(true);
     const e = captureError(() => {
       for (const r of reader) writer.writeOriginal(r);
     });

@@ -12,6 +12,7 @@ import type { Bound } from './bound.js';
 import type { Comparison } from './comparison.js';
 import { segmentsPerAggregate, type BenchContext } from './context.js';
 import type { EndToEnd } from './end-to-end.js';
+import type { MainJob } from './main-job.js';
 import type { Scale } from './scale.js';
 
 /** When the run started and ended, and the 1-minute load average then. */
@@ -61,7 +62,13 @@ export function headerSection(ctx: BenchContext, clock: RunClock): Markdown {
   return md;
 }
 
-export function headlineSection(comparison: Comparison, scale: Scale, adversarial: Adversarial, endToEnd: EndToEnd): Markdown {
+export function headlineSection(
+  comparison: Comparison,
+  scale: Scale,
+  adversarial: Adversarial,
+  endToEnd: EndToEnd,
+  mainJob: MainJob,
+): Markdown {
   const head = comparison.bulk;
   const wTs = mpps(head.on.wasm) / mpps(head.on.ts);
   const wNaive = mpps(head.on.wasm) / mpps(head.on.naive);
@@ -96,6 +103,13 @@ export function headlineSection(comparison: Comparison, scale: Scale, adversaria
       ['crafted keys with a random seed ≤ 1.2× random keys', ratio(advRandom), verdict(advRandom <= 1.2)],
       ['crafted keys with the known seed: slowdown (reported)', ratio(advKnown), `max probe ${adversarial.knownSeedMaxProbe}`],
       ['end to end: consumer ≥ 3× faster behind the engine (bulk)', ratio(e2eGain), verdict(e2eGain >= 3)],
+      ['`lro coalesce` ≥ 1.2 Mpps by its own clock (64 flows, pcap)', `${num(mainJob.mpps)} Mpps`, verdict(mainJob.mpps >= 1.2)],
+      ['`lro coalesce` as a whole process within 2× `cp`', ratio(mainJob.processOverCp), verdict(mainJob.processOverCp <= 2)],
+      [
+        'tshark follow-stream: our output + our time ≥ 5× faster',
+        mainJob.tsharkGain === null ? 'tshark not installed' : ratio(mainJob.tsharkGain),
+        mainJob.tsharkGain === null ? '—' : verdict(mainJob.tsharkGain >= 5),
+      ],
     ],
   );
   return md;

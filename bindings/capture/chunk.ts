@@ -11,6 +11,9 @@ import { fsError } from './errors.js';
 
 export const DEFAULT_CHUNK = 4 << 20;
 
+/** Something to Atomics.wait on: a synchronous pause while a pipe is empty. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export class Chunk {
   buf: Uint8Array;
   view: DataView;
@@ -29,10 +32,17 @@ export class Chunk {
   beforeRefill: (() => void) | null = null;
   private fd: number;
 
+  /**
+   * @param seekable a regular file: read at explicit offsets. A pipe, FIFO or terminal (standard
+   *   input) is read in order instead.
+   */
   constructor(
     fd: number,
     readonly file: string,
     size = DEFAULT_CHUNK,
+    private readonly seekable = true,
+    /** Close the descriptor at the end (not standard input's). */
+    private readonly owned = true,
   ) {
     this.fd = fd;
     this.buf = new Uint8Array(Math.max(64, size));
@@ -62,10 +72,28 @@ export class Chunk {
     return this.end - this.pos >= n;
   }
 
+  /**
+   * Read into `buf` from now on (a caller's memory: the engine's staging area, so frames are read
+   * where the engine parses them). The bytes from `keepFrom` on move into it; returns false (and
+   * changes nothing) when they do not fit.
+   */
+  adopt(buf: Uint8Array, keepFrom: number): boolean {
+    const keep = this.end - keepFrom;
+    if (keep > buf.length || keepFrom > this.pos) return false;
+    if (this.beforeRefill !== null) this.beforeRefill();
+    buf.set(this.buf.subarray(keepFrom, this.end));
+    this.base += keepFrom;
+    this.pos -= keepFrom;
+    this.end = keep;
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    return true;
+  }
+
   close(): void {
     if (this.fd >= 0) {
       try {
-        closeSync(this.fd);
+        if (this.owned) closeSync(this.fd);
       } catch {
         // Closing a read-only fd cannot lose data; nothing useful to report.
       }
@@ -91,10 +119,18 @@ export class Chunk {
 
   private fill(): void {
     let got: number;
-    try {
-      got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
-    } catch (err) {
-      throw fsError(this.file, 'unreadable', 'read', err, this.base + this.end);
+    for (;;) {
+      try {
+        got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.seekable ? this.base + this.end : null);
+        break;
+      } catch (err) {
+        // A non-blocking pipe with nothing in it yet: wait a moment and read again.
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(PAUSE, 0, 0, 2);
+          continue;
+        }
+        throw fsError(this.file, 'unreadable', 'read', err, this.base + this.end);
+      }
     }
     if (got === 0) this.eof = true;
     this.end += got;

@@ -13,7 +13,8 @@ export type CaptureErrorCode =
   | 'bad-block' // pcapng: lengths consistent but content is not (skippable)
   | 'unknown-interface' // packet names an interface the section does not have (skippable)
   | 'no-interface' // packet before any IDB (skippable)
-  | 'unwritable'; // output could not be created, written or renamed
+  | 'unwritable' // output could not be created, written or renamed
+  | 'closed-pipe'; // the output is a pipe whose reader went away (EPIPE)
 
 export class CaptureError extends Error {
   override name = 'CaptureError';

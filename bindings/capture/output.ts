@@ -1,11 +1,26 @@
 // Buffered output to a temporary file next to the destination, renamed into place on commit.
+// Outputs that are not regular files — standard output ('-'), a device, a FIFO — are written
+// directly (never replaced by a renamed file); a symlink's target is the file replaced; an
+// existing output keeps its permissions.
 //
 // Encoders `reserve(n)` bytes and write into `buf` through `view` at the returned position;
 // the buffer goes to disk in large writeSync calls. Any failure deletes the temporary file
 // and throws a CaptureError naming the destination, so a half-written output never remains.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { CaptureError, errnoText, fsError } from './errors.js';
 
 /** 1 MiB: on these VMs, after a few idle seconds, 4 MiB writeSync calls are ~10× slower than 1 MiB ones. */
@@ -30,6 +45,36 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The path that names standard output (as in `lro coalesce in.pcap -o -`). */
+export const STDOUT = '-';
+
+/**
+ * How to write `path`: directly (standard output, an existing device, FIFO or socket), or through
+ * a temporary file renamed onto `path` — a symlink's final target, keeping an existing file's mode.
+ */
+function whereTo(path: string): { direct: boolean; path: string; mode: number | null } {
+  if (path === STDOUT) return { direct: true, path, mode: null };
+  let target = path;
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      try {
+        target = realpathSync(path);
+      } catch {
+        target = resolve(dirname(path), readlinkSync(path)); // dangling: create its target
+      }
+    }
+  } catch {
+    return { direct: false, path, mode: null }; // does not exist yet
+  }
+  try {
+    const st = statSync(target);
+    if (!st.isFile()) return { direct: true, path, mode: null };
+    return { direct: false, path: target, mode: st.mode & 0o7777 };
+  } catch {
+    return { direct: false, path: target, mode: null };
+  }
+}
+
 export class OutputFile {
   buf: Uint8Array;
   view: DataView;
@@ -37,19 +82,36 @@ export class OutputFile {
   used = 0;
   /** Bytes already written to the temporary file. */
   flushed = 0;
-  readonly tempPath: string;
+  /** The temporary file (renamed to the destination by commit), or null when written directly. */
+  readonly tempPath: string | null;
   private fd: number;
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** Where the temporary file is renamed to: `path`, or a symlink's target. */
+  private readonly destination: string;
 
   constructor(
     readonly path: string,
     size = DEFAULT_OUT_BUFFER,
   ) {
-    this.tempPath = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      this.fd = openSync(this.tempPath, 'wx', 0o644);
-    } catch (err) {
-      throw fsError(path, 'unwritable', 'write', err);
+    const target = whereTo(path);
+    this.destination = target.path;
+    if (target.direct) {
+      this.tempPath = null;
+      try {
+        this.fd = path === STDOUT ? 1 : openSync(path, 'w');
+      } catch (err) {
+        throw fsError(path, 'unwritable', 'write', err);
+      }
+    } else {
+      this.tempPath = `${target.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        this.fd = openSync(this.tempPath, 'wx', 0o644);
+        if (target.mode !== null) fchmodSync(this.fd, target.mode);
+      } catch (err) {
+        this.closeFd();
+        this.removeTemp();
+        throw fsError(path, 'unwritable', 'write', err);
+      }
     }
     this.buf = new Uint8Array(Math.max(64, size));
     this.view = new DataView(this.buf.buffer);
@@ -88,8 +150,9 @@ export class OutputFile {
     this.state = 'committed';
     openOutputs.delete(this);
     this.closeFd();
+    if (this.tempPath === null) return;
     try {
-      renameSync(this.tempPath, this.path);
+      renameSync(this.tempPath, this.destination);
     } catch (err) {
       this.removeTemp();
       throw fsError(this.path, 'unwritable', 'rename the output into place', err);
@@ -112,7 +175,8 @@ export class OutputFile {
     } catch (err) {
       const at = this.flushed + done;
       this.abort();
-      throw new CaptureError(this.path, at, 'unwritable', 'cannot write', errnoText(err));
+      const code = (err as NodeJS.ErrnoException).code === 'EPIPE' ? 'closed-pipe' : 'unwritable';
+      throw new CaptureError(this.path === STDOUT ? 'standard output' : this.path, at, code, 'cannot write', errnoText(err));
     }
     this.flushed += this.used;
     this.used = 0;
@@ -122,6 +186,7 @@ export class OutputFile {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
+    if (fd === 1) return; // standard output stays open
     try {
       closeSync(fd);
     } catch (err) {
@@ -133,6 +198,7 @@ export class OutputFile {
   }
 
   private removeTemp(): void {
+    if (this.tempPath === null) return;
     try {
       unlinkSync(this.tempPath);
     } catch {

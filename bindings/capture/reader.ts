@@ -27,6 +27,9 @@ import { PcapngParser } from './pcapng.js';
 import { blankRecord } from './record.js';
 import type { CaptureInfo, CaptureRecord, HeaderSink, ReadOptions } from './types.js';
 
+/** The path that names standard input (as in `lro coalesce - -o out.pcap`). */
+export const STDIN = '-';
+
 export class CaptureReader implements Iterable<CaptureRecord> {
   /** Format, byte order and interfaces; pcapng interfaces are appended as IDBs are read. */
   readonly info: CaptureInfo;
@@ -41,22 +44,27 @@ export class CaptureReader implements Iterable<CaptureRecord> {
     opts: ReadOptions = {},
   ) {
     let fd: number;
+    let seekable: boolean;
+    const stdin = path === STDIN;
+    const name = stdin ? 'standard input' : path;
     try {
-      fd = openSync(path, 'r');
-      if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' });
+      fd = stdin ? 0 : openSync(path, 'r');
+      const stat = fstatSync(fd);
+      if (stat.isDirectory()) throw Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' });
+      seekable = stat.isFile();
     } catch (err) {
-      throw fsError(path, 'unreadable', 'open', err);
+      throw fsError(name, 'unreadable', 'open', err);
     }
-    this.chunk = new Chunk(fd, path, opts.chunkSize ?? DEFAULT_CHUNK);
+    this.chunk = new Chunk(fd, name, opts.chunkSize ?? DEFAULT_CHUNK, seekable, !stdin);
     if (opts.beforeRefill) this.chunk.beforeRefill = opts.beforeRefill;
     try {
       const c = this.chunk;
       c.ensure(8);
-      if (c.left === 0) throw new CaptureError(path, 0, 'empty', 'empty file', undefined, false);
+      if (c.left === 0) throw new CaptureError(name, 0, 'empty', 'empty file', undefined, false);
       const s = sniff(c.buf.subarray(c.pos, c.end));
       if (!s) {
         const magic = Array.from(c.buf.subarray(0, Math.min(4, c.left)), (b) => b.toString(16).padStart(2, '0')).join('');
-        throw new CaptureError(path, 0, 'bad-magic', 'not a pcap or pcapng file', `unknown magic 0x${magic}`);
+        throw new CaptureError(name, 0, 'bad-magic', 'not a pcap or pcapng file', `unknown magic 0x${magic}`);
       }
       this.info = {
         file: path,
@@ -68,7 +76,7 @@ export class CaptureReader implements Iterable<CaptureRecord> {
         interfaces: [],
       };
       const P = s.format === 'pcap' ? PcapParser : PcapngParser;
-      this.parser = new P(c, path, this.info, this.headers, opts);
+      this.parser = new P(c, name, this.info, this.headers, opts);
       this.parser.readPreamble();
       this.headers.endPreamble();
     } catch (err) {
@@ -100,6 +108,18 @@ export class CaptureReader implements Iterable<CaptureRecord> {
   /** The read buffer the records' `dataAt` / `tailAt` offsets point into (replaced when it grows). */
   get buffer(): Uint8Array {
     return this.chunk.buf;
+  }
+
+  /**
+   * Read into `buf` from now on (see Chunk.adopt), keeping the bytes of `rec` — the record just
+   * read, whose offsets are moved along. False when they do not fit: nothing changes.
+   */
+  adoptBuffer(buf: Uint8Array, rec: CaptureRecord): boolean {
+    const from = Math.min(rec.dataAt, rec.tailAt);
+    if (!this.chunk.adopt(buf, from)) return false;
+    rec.dataAt -= from;
+    rec.tailAt -= from;
+    return true;
   }
 
   [Symbol.iterator](): Iterator<CaptureRecord> {

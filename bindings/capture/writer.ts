@@ -77,7 +77,7 @@ export class CaptureWriter {
   }
 
   /** Temporary file being written (renamed to `path` by commit). */
-  get tempPath(): string {
+  get tempPath(): string | null {
     return this.out.tempPath;
   }
 

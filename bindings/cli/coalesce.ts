@@ -24,17 +24,16 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const output = f.get('output') as string | undefined;
   if (!output) throw new UsageError('lro coalesce: -o OUT is required (usage: lro coalesce IN -o OUT)');
   const input = parsed.positionals[0];
-  if (input === '-' || output === '-')
-    throw new UsageError(
-      'lro coalesce: standard input / output are not supported: name files (the output is written to a temporary file and renamed)',
-    );
-  if (sameFile(input, output)) throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
+  if (input !== '-' && output !== '-' && sameFile(input, output))
+    throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
   const engine = engineOptionsFromFlags('coalesce', parsed);
   const json = f.get('json') === true;
   const quiet = f.get('quiet') === true;
+  // With the capture on standard output, the summary goes to standard error.
+  const say = output === '-' ? io.err : io.out;
   let size = 0;
   try {
-    size = statSync(input).size;
+    if (input !== '-') size = statSync(input).size;
   } catch {
     // openCapture reports it.
   }
@@ -60,11 +59,7 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
     progress.done();
   }
   const elapsed = performance.now() - t0;
-  if (result.fallbacks > 0)
-    io.err(
-      `lro coalesce: note: ${result.fallbacks} one-segment aggregates were written with their send time instead of their original record`,
-    );
-  if (json) io.out(JSON.stringify(summaryJson(result, elapsed)));
-  else if (!quiet) io.out(summaryText(result, elapsed));
+  if (json) say(JSON.stringify(summaryJson(result, elapsed)));
+  else if (!quiet) say(summaryText(result, elapsed));
   return 0;
 }

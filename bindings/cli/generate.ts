@@ -36,7 +36,6 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
   const f = parsed.flags;
   const output = f.get('output') as string | undefined;
   if (!output) throw new UsageError('lro generate: -o FILE is required (see lro generate --help)');
-  if (output === '-') throw new UsageError('lro generate: standard output is not supported: name a file');
   if (parsed.positionals.length) throw new UsageError(`lro generate: unexpected argument '${parsed.positionals[0]}'`);
   const num = (k: string) => f.get(k) as number | undefined;
   const fileLink = num('link-type') ?? 1;
@@ -126,9 +125,11 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const t0 = performance.now();
   const r = await writeGenerated(output, gen, file);
   const ms = performance.now() - t0;
-  if (parsed.flags.get('json')) io.out(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));
+  // With the capture on standard output, the summary goes to standard error.
+  const say = output === '-' ? io.err : io.out;
+  if (parsed.flags.get('json')) say(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));
   else if (!parsed.flags.get('quiet'))
-    io.out(
+    say(
       `wrote ${int(r.packets)} packets (${bytes(r.bytes)}) to ${r.output} (${r.format}, link type ${r.linkType}) in ${(ms / 1000).toFixed(2)} s`,
     );
   return 0;

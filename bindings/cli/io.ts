@@ -10,8 +10,33 @@ export interface CliIo {
   progress?: ProgressTarget | null;
 }
 
+let stdoutBroken = false;
+
+/**
+ * Standard output failing under us: a closed pipe (`lro inspect … | head -1`) ends the output
+ * quietly; anything else (`--json > /dev/full`) is one line on standard error and exit status 1.
+ * Never a stack trace.
+ */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (stdoutBroken) return;
+  stdoutBroken = true;
+  if (err.code === 'EPIPE') return;
+  process.stderr.write(
+    `lro: cannot write to standard output (${err.code ?? ''}${err.code ? ': ' : ''}${err.message.replace(/^[A-Z]+: /, '')})\n`,
+  );
+  process.exitCode = 1;
+}
+
 export const processIo: CliIo = {
-  out: (t) => process.stdout.write(`${t}\n`),
+  out: (t) => {
+    if (stdoutBroken) return;
+    if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', onStdoutError);
+    try {
+      process.stdout.write(`${t}\n`);
+    } catch (err) {
+      onStdoutError(err as NodeJS.ErrnoException);
+    }
+  },
   err: (t) => process.stderr.write(`${t}\n`),
   progress: process.stderr,
 };

@@ -54,6 +54,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.err(err.message);
       return 2;
     }
+    // The reader of our standard output went away (`lro … -o - | head`): end quietly.
+    if (err instanceof CaptureError && err.code === 'closed-pipe') return 0;
     if (err instanceof FileError || err instanceof CaptureError) {
       io.err(err.message);
       return 1;

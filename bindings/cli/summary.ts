@@ -28,6 +28,7 @@ export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string
     engine: r.engine,
     interfaces: r.interfaces.length,
     skippedRecords: r.skipped,
+    unsupportedRecords: r.unsupportedRecords,
   };
 }
 
@@ -96,6 +97,8 @@ export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   );
   if (s.clockClamped) row('clock', `${int(s.clockClamped)} timestamps went backwards (treated as the previous one)`);
   if (r.skipped) row('skipped', `${int(r.skipped)} corrupt records (--skip-bad)`);
+  if (r.unsupportedRecords)
+    row('unchanged', `${int(r.unsupportedRecords)} records of a link type no engine takes, passed through as they were`);
   const secs = elapsedMs / 1000;
   const pps = secs > 0 ? s.packetsIn / secs : 0;
   const bps = secs > 0 ? (s.bytesIn * 8) / secs : 0;

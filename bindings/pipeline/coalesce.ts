@@ -1,48 +1,50 @@
 // The main job behind `lro coalesce IN -o OUT`: a capture file through the engines, into a capture
 // of the same format.
 //
-// Streaming: the reader holds one 4 MiB chunk, the writer one 4 MiB buffer; the rest is the engines (fixed at creation) and the pending-segment
-// bookkeeping of match.ts (bounded by flows × segments per aggregate). File size does not
-// matter.
-//
 // One engine per capture interface (a pcapng IDB; pcap has one), created when the interface's
 // first packet arrives, driven by the capture's timestamps. Before a new pcapng section starts
-// (writer's beforeSection) and at the end of input, the open engines are closed: what is
-// pending goes out with reason 'close'. With several interfaces, the timers of the engines
-// that get no input are fired as the capture's time passes their deadlines.
+// (the writer's beforeSection) and at the end of input, the open engines are closed: what is
+// pending goes out with reason 'close'. With several interfaces, the timers of the engines that
+// get no input are fired as the capture's time passes their deadlines.
 //
-// What is written how (docs/CONTRACT.md "Capture fidelity"):
-//   - a pass-through (reason 'pass-through'): writeOriginal(record) — the record as read:
-//     timestamp words at full resolution, original length, block type, pcapng options;
-//   - a one-segment aggregate (its bytes are its input frame's): writeOriginal of the record it
-//     came from, found by match.ts — so `--threshold 0` reproduces the input byte for byte;
-//   - an aggregate of two or more segments: writeNew(interface, bytes, send time), a new EPB
-//     (no options) or pcap record in the interface's resolution; on an interface whose frames
-//     carry a 4-byte Ethernet FCS, a freshly computed FCS is appended.
+// Order and time (CONTRACT §7 "Capture fidelity"): every output packet is written at the
+// position of its first segment in the input — the engine tells it (`inputIndex`) — so an ACK
+// never precedes the data it acknowledges and the output is time-ordered whenever the input is.
+// A packet is written as soon as every earlier position is resolved (`firstPendingIndex()`: no
+// pending aggregate starts before it); otherwise it waits in a ReorderBuffer (reorder.ts).
+//   - a pass-through, or a one-segment aggregate (its bytes are its input frame's): the record as
+//     read — timestamp words at full resolution, original length, block type, pcapng options —
+//     so `--threshold 0` reproduces the input byte for byte;
+//   - an aggregate of two or more segments: a new record (pcap record, or an EPB without
+//     options) with its first segment's timestamp words; on an interface whose frames carry a
+//     4-byte Ethernet FCS, a freshly computed FCS is appended.
 //
-// Speed: frames go to the engine in batches (pushBatch, up to 256 frames), and packets come
-// back through the zero-copy sink straight into the writer's buffer. Nothing is copied on the
-// way in: record views stay valid until the reader refills its buffer, and the reader calls
-// beforeRefill first, which pushes the batch. A pass-through comes back as the very view that
-// was pushed, which maps it to its record.
+// Speed: records are read into one reusable record object without views (nothing allocated per
+// record); the frames of a batch lie in one stretch of the reader's buffer, copied into the
+// engine's staging area with one copy and pushed with pushStaged; packets come back through the
+// zero-copy sink straight into the writer's buffer. Memory stays flat: the reader holds one
+// chunk, the writer one buffer, the engines are fixed at creation, and what waits for its
+// position is bounded by the AgTimer.
 
 import {
-  FileError,
+  blankRecord,
   createCaptureWriter,
   openCapture,
   type CaptureError,
   type CaptureReader,
-  type CaptureRecord,
   type CaptureWriter,
   type InterfaceInfo,
 } from '../capture/index.js';
-import { createEngine } from '../engine/create.js';
 import { yieldToEventLoop } from '../capture/output.js';
+import { KIND_PCAP, KIND_SPB, KIND_EPB } from '../capture/types.js';
+import { LINK_ETHERNET, MAX_BATCH, STAGE_BYTES } from '../abi.js';
+import { createEngine } from '../engine/create.js';
 import { addStats, zeroStats } from '../engine/stats.js';
 import type { Engine, EngineOptions, Packet, Stats } from '../engine/types.js';
 import { withFcs } from './fcs.js';
-import { LINK_TYPES, SUPPORTED_LINK_TYPES } from './link-types.js';
-import { FlowTracker, type Fifo } from './match.js';
+import { LINK_TYPES } from './link-types.js';
+import { IndexRing, RecordRing } from './records.js';
+import { ReorderBuffer } from './reorder.js';
 
 export interface CoalesceOptions {
   input: string;
@@ -55,7 +57,7 @@ export interface CoalesceOptions {
   onSkip?: (err: CaptureError) => void;
   /** Called every few batches with the input byte offset reached and packets read. */
   onProgress?: (offset: number, packets: number) => void;
-  /** Frames per pushBatch call (default 256). */
+  /** Frames per pushStaged call (default and most: 1024). */
   batchSize?: number;
   /** Reader chunk size (default 4 MiB; tests use small ones to force refills mid-batch). */
   chunkSize?: number;
@@ -82,49 +84,80 @@ export interface CoalesceResult {
   recordsWritten: number;
   /** Corrupt records skipped (skipBad). */
   skipped: number;
-  /** One-segment aggregates written as new packets because match.ts lost track (expected 0). */
-  fallbacks: number;
+  /** Records of a link type no engine takes, passed through unchanged. */
+  unsupportedRecords: number;
   bytesWritten: number;
 }
 
-const EMPTY = new Uint8Array(0);
+/** How a packet is written: as its first segment's record, or as a new record. */
+const AS_RECORD = 0;
+const AS_NEW = 1;
 
-/** Per-interface state: its engine and its pending-segment bookkeeping. */
+/** Per-interface state: its engine and which position each frame it was given has. */
 class Iface {
-  readonly tracker: FlowTracker;
-  packetsIn = 0;
+  /** Frames given to the engine so far: the next frame's inputIndex. */
+  count = 0;
+  readonly positions = new IndexRing();
+  /** No index below this one is looked up any more (a cached firstPendingIndex()). */
+  private low = 0;
   closed = false;
   constructor(
     readonly info: InterfaceInfo,
     readonly engine: Engine,
-    engineLinkType: number,
     /** Append a computed Ethernet FCS to new aggregates. */
     readonly fcs: boolean,
-  ) {
-    this.tracker = new FlowTracker(engineLinkType);
+    /** Link-header bytes before the engine's frame (link-types.ts). */
+    readonly prefix: number,
+  ) {}
+
+  /** Position of the oldest frame that may still start an output packet; Infinity if none. */
+  frontier(): number {
+    const first = this.engine.firstPendingIndex();
+    return first < this.count ? this.positions.get(first) : Infinity;
+  }
+
+  /** Remember that the next frame has position `serial`, making room in the ring if needed. */
+  add(serial: number): void {
+    const i = this.count++;
+    if (i - this.low >= this.positions.capacity) {
+      this.low = this.engine.firstPendingIndex();
+      if (i - this.low >= this.positions.capacity) this.positions.grow(this.low, i);
+    }
+    this.positions.set(i, serial);
   }
 }
 
 class Coalescer {
-  private readonly ifaces: (Iface | undefined)[] = [];
+  private readonly ifaces: (Iface | null | undefined)[] = [];
+  /** Records of a link type no engine takes (their interface is null in `ifaces`). */
+  unsupported = 0;
+  /** Where a packet is put together with its link-header prefix before it is written. */
+  private scratch = new Uint8Array(65536 + 256);
   private readonly open: Iface[] = [];
   private readonly totals = zeroStats();
   private readonly engineOptions: EngineOptions;
   private readonly createEngine: (options: EngineOptions) => Promise<Engine>;
   private readonly batchSize: number;
-  // The batch being filled: all frames of one interface.
+  private readonly records = new RecordRing();
+  private readonly held = new ReorderBuffer();
+  private readonly writeHeld = (position: number, data: Uint8Array, tag: number) => this.write(position, data, tag);
+  /** Position of the next record read. */
+  private serial = 0;
+  /** Positions below this one need no record any more (written, or absorbed into an aggregate). */
+  private low = 0;
+  // The batch being filled: frames of one interface, lying in one stretch of the reader's buffer.
   private batchIface: Iface | null = null;
-  private frames: Uint8Array[] = [];
-  private times: Float64Array;
-  private recs: CaptureRecord[] = [];
-  private fifos: (Fifo | null)[] = [];
+  private readonly offsets = new Int32Array(MAX_BATCH);
+  private readonly lengths = new Int32Array(MAX_BATCH);
+  private readonly times = new Float64Array(MAX_BATCH);
   private n = 0;
-  private serialBase = 0;
-  /** Next batch index a pass-through can be (they come back in input order). */
-  private cursor = 0;
+  private regionStart = 0;
+  private regionEnd = 0;
   private lastTime = 0;
-  private packets = 0;
-  fallbacks = 0;
+  /** The engine whose staging area the reader reads into (the first one opened), and that area. */
+  private direct: Iface | null = null;
+  private directBuffer: Uint8Array | null = null;
+  private readonly chunkSize: number;
 
   constructor(
     private readonly reader: CaptureReader,
@@ -133,8 +166,8 @@ class Coalescer {
   ) {
     this.engineOptions = { ...opts.engine };
     this.createEngine = opts.createEngine ?? createEngine;
-    this.batchSize = opts.batchSize ?? 256;
-    this.times = new Float64Array(this.batchSize);
+    this.batchSize = Math.max(1, Math.min(MAX_BATCH, opts.batchSize ?? MAX_BATCH));
+    this.chunkSize = Math.max(64, Math.min(STAGE_BYTES, opts.chunkSize ?? STAGE_BYTES));
   }
 
   setWriter(w: CaptureWriter): void {
@@ -143,24 +176,47 @@ class Coalescer {
 
   async run(onProgress?: (offset: number, packets: number) => void): Promise<void> {
     const reader = this.reader;
+    const rec = blankRecord();
     let batches = 0;
-    for (;;) {
-      const rec = reader.next();
-      if (rec === null) break;
+    while (reader.read(rec)) {
       let st = this.ifaces[rec.interfaceId];
-      if (st === undefined || st.closed) {
+      if (st === undefined || st?.closed) {
         this.flushBatch();
-        st = await this.openInterface(rec);
+        st = await this.openInterface(rec.interfaceId, rec.linkType);
+        if (st !== null && this.direct === null) this.readIntoStaging(st, rec);
       }
-      if (st !== this.batchIface || this.n === this.batchSize) {
+      if (st === null) {
+        // A link type no engine takes: the record passes through unchanged, in its place.
+        this.flushBatch();
+        this.unsupported++;
+        const position = this.remember(rec, 0);
+        this.place(position, reader.buffer.subarray(rec.dataAt, rec.dataAt + rec.dataLength), AS_RECORD);
+        continue;
+      }
+      const end = rec.dataAt + rec.dataLength;
+      if (this.n === 0 || st !== this.batchIface || this.n === this.batchSize || end - this.regionStart > STAGE_BYTES) {
         this.flushBatch();
         this.batchIface = st;
+        this.regionStart = this.readsInto(st) ? 0 : rec.dataAt;
         if (++batches % 16 === 0) {
-          onProgress?.(rec.offset, this.packets);
+          onProgress?.(rec.offset, this.serial);
           if (batches % 64 === 0) await yieldToEventLoop(); // a signal handler (Ctrl-C) can run
         }
       }
-      this.add(st, rec);
+      const serial = this.remember(rec, st.prefix);
+      st.add(serial);
+      const skip = Math.min(st.prefix, rec.dataLength);
+      if (rec.dataLength > STAGE_BYTES) {
+        // Larger than the staging area: alone, through push() (the engine stages what it parses).
+        this.flushBatch();
+        this.pushLarge(st, reader.buffer.subarray(rec.dataAt + skip, end), rec.timeUs);
+        continue;
+      }
+      const i = this.n++;
+      this.offsets[i] = rec.dataAt + skip - this.regionStart;
+      this.lengths[i] = rec.dataLength - skip;
+      this.times[i] = rec.timeUs;
+      this.regionEnd = end;
     }
     this.flushBatch();
     this.closeAll();
@@ -174,13 +230,15 @@ class Coalescer {
   interfaces(): InterfaceSummary[] {
     const out: InterfaceSummary[] = [];
     for (const st of this.ifaces) {
-      if (st)
-        out.push({ id: st.info.id, linkType: st.info.linkType, ...(st.info.name ? { name: st.info.name } : {}), packetsIn: st.packetsIn });
+      if (st) {
+        const name = st.info.name ? { name: st.info.name } : {};
+        out.push({ id: st.info.id, linkType: st.info.linkType, ...name, packetsIn: st.count });
+      }
     }
     return out;
   }
 
-  /** The reader is about to overwrite its buffer: the batch's views must be used up now. */
+  /** The reader is about to overwrite its buffer: the batch's frames must be pushed now. */
   beforeRefill(): void {
     this.flushBatch();
   }
@@ -191,35 +249,53 @@ class Coalescer {
     this.closeAll();
   }
 
-  private add(st: Iface, rec: CaptureRecord): void {
-    const data = rec.data;
-    const i = this.n++;
-    this.frames.push(data);
-    this.times[i] = rec.timeUs;
-    this.recs.push(rec);
-    const fifo = st.tracker.register(data, rec, this.serialBase + i);
-    // A registered record may be written after this batch (a one-segment aggregate): keep
-    // its pcapng options. Its data is never needed again: the engine's output is written.
-    if (fifo !== null && rec.tail.length !== 0) rec.tail = rec.tail.slice();
-    this.fifos.push(fifo);
-    st.packetsIn++;
-    this.packets++;
+  /**
+   * Let the reader read straight into this engine's staging area, so its frames are pushed where
+   * they were read (pushStaged, no copy). Only one engine can have that; others get a copy.
+   */
+  private readIntoStaging(st: Iface, rec: Parameters<CaptureReader['adoptBuffer']>[1]): void {
+    const area = st.engine.stagingArea().subarray(0, this.chunkSize);
+    if (this.reader.adoptBuffer(area, rec)) {
+      this.direct = st;
+      this.directBuffer = area;
+    }
+  }
+
+  /** The reader's buffer is this engine's staging area (it stops being so if a record outgrows it). */
+  private readsInto(st: Iface): boolean {
+    return st === this.direct && this.reader.buffer === this.directBuffer;
+  }
+
+  /** Store the record's facts at the next position (growing the ring if the span needs it). */
+  private remember(rec: Parameters<RecordRing['store']>[1], prefix: number): number {
+    const serial = this.serial++;
+    const ring = this.records;
+    if (serial - this.low >= ring.capacity) {
+      this.low = Math.min(this.held.minPosition(), this.frontier(), serial);
+      if (serial - this.low >= ring.capacity) ring.grow(this.low, serial);
+    }
+    ring.store(serial, rec, this.reader.buffer, prefix);
+    return serial;
   }
 
   private flushBatch(): void {
     const n = this.n;
     const st = this.batchIface;
     if (n === 0 || st === null) return;
-    this.cursor = 0;
-    st.engine.pushBatch(this.frames, n === this.times.length ? this.times : this.times.subarray(0, n));
+    this.n = 0;
+    const engine = st.engine;
+    if (!this.readsInto(st)) engine.stagingArea().set(this.reader.buffer.subarray(this.regionStart, this.regionEnd), 0);
+    engine.pushStaged(this.offsets.subarray(0, n), this.lengths.subarray(0, n), this.times.subarray(0, n));
     const t = this.times[n - 1];
     if (t > this.lastTime) this.lastTime = t;
-    this.serialBase += n;
-    this.n = 0;
-    this.frames = [];
-    this.recs = [];
-    this.fifos = [];
     if (this.open.length > 1) this.fireIdleTimers(st);
+    this.held.release(this.frontier(), this.writeHeld);
+  }
+
+  private pushLarge(st: Iface, frame: Uint8Array, timeUs: number): void {
+    st.engine.push(frame, timeUs);
+    if (timeUs > this.lastTime) this.lastTime = timeUs;
+    this.held.release(this.frontier(), this.writeHeld);
   }
 
   /** Fire the due timers of the other interfaces' engines, deadline by deadline. */
@@ -236,19 +312,18 @@ class Coalescer {
     }
   }
 
-  private async openInterface(rec: CaptureRecord): Promise<Iface> {
-    const info = this.reader.info.interfaces[rec.interfaceId];
-    const link = LINK_TYPES.get(rec.linkType);
+  /** The interface's engine, or null for a link type no engine takes. */
+  private async openInterface(id: number, linkType: number): Promise<Iface | null> {
+    const info = this.reader.info.interfaces[id];
+    const link = LINK_TYPES.get(linkType);
     if (!link) {
-      const where = info?.offset ?? rec.offset;
-      throw new FileError(
-        `${this.reader.path}: unsupported link type ${rec.linkType} (interface ${rec.interfaceId}${info?.name ? ` '${info.name}'` : ''}) at byte ${where}; supported: ${SUPPORTED_LINK_TYPES}`,
-      );
+      this.ifaces[id] = null;
+      return null;
     }
     const engine = await this.createEngine({ ...this.engineOptions, linkType: link.engine });
-    const st = new Iface(info, engine, link.engine, link.engine === 1 && info.fcsLen === 4);
+    const st = new Iface(info, engine, link.engine === LINK_ETHERNET && info.fcsLen === 4, link.prefix);
     engine.setSink((data, meta) => this.emit(st, data, meta));
-    this.ifaces[rec.interfaceId] = st;
+    this.ifaces[id] = st;
     this.open.push(st);
     return st;
   }
@@ -258,38 +333,60 @@ class Coalescer {
       st.engine.close();
       st.closed = true;
       addStats(this.totals, st.engine.stats());
-      this.fallbacks += st.tracker.fallbacks;
     }
     this.open.length = 0;
+    this.held.release(Infinity, this.writeHeld);
   }
 
-  /** The engines' zero-copy sink: every sent packet, in order. */
+  /** Position of the oldest frame that may still start an output packet, over all engines. */
+  private frontier(): number {
+    let f = Infinity;
+    for (const st of this.open) f = Math.min(f, st.frontier());
+    return f;
+  }
+
+  /** The engines' zero-copy sink: every sent packet. */
   private emit(st: Iface, data: Uint8Array, meta: Omit<Packet, 'data'>): void {
-    const w = this.writer as CaptureWriter;
-    if (meta.reason === 'pass-through') {
-      // The frame we pushed, handed back: find its record (pass-throughs come in input order).
-      const frames = this.frames;
-      const n = this.n;
-      let i = this.cursor;
-      while (i < n && frames[i] !== data) i++;
-      if (i === n) throw new Error('internal error: a pass-through that is not in the batch');
-      this.cursor = i + 1;
-      const fifo = this.fifos[i];
-      if (fifo !== null) st.tracker.passedThrough(fifo, this.serialBase + i);
-      w.writeOriginal(this.recs[i]);
-    } else if (meta.segments === 1) {
-      const rec = st.tracker.aggregate(data, 1);
-      if (rec !== null) {
-        rec.data = data;
-        w.writeOriginal(rec);
-        rec.data = EMPTY;
-      } else {
-        w.writeNew(st.info.id, data, meta.timeUs);
-      }
+    this.place(st.positions.get(meta.inputIndex), data, meta.segments >= 2 ? AS_NEW : AS_RECORD);
+  }
+
+  /** A packet for `position`: written now if every earlier position is resolved, else held. */
+  private place(position: number, data: Uint8Array, tag: number): void {
+    // No other packet has this position, and none still to come has an earlier one.
+    if (position <= this.frontier()) {
+      this.held.release(position, this.writeHeld);
+      this.write(position, data, tag);
     } else {
-      st.tracker.aggregate(data, meta.segments);
-      w.writeNew(st.info.id, st.fcs ? withFcs(data) : data, meta.timeUs);
+      this.held.hold(position, data, tag);
     }
+  }
+
+  /** Write the packet whose first segment is the record at `position`. */
+  private write(position: number, data: Uint8Array, tag: number): void {
+    const w = this.writer as CaptureWriter;
+    const r = this.records;
+    const i = r.slot(position);
+    const iface = r.iface[i];
+    const kind = r.kind[i];
+    if (r.prefixLength[i] !== 0) data = this.withPrefix(r.prefix[i], r.prefixLength[i], data);
+    if (tag === AS_RECORD) {
+      w.writeRecord(iface, kind, r.tsHigh[i], r.tsLow[i], r.origLen[i], r.drops[i], data, r.tails[i]);
+      return;
+    }
+    const bytes = this.ifaces[iface]?.fcs ? withFcs(data) : data;
+    if (kind === KIND_SPB)
+      w.writeNew(iface, bytes, r.timeUs[i]); // an SPB has no timestamp words
+    else w.writeRecord(iface, kind === KIND_PCAP ? KIND_PCAP : KIND_EPB, r.tsHigh[i], r.tsLow[i], bytes.length, 0, bytes, null);
+  }
+
+  /** The link-header prefix (`length` bytes of `word`, first byte lowest) followed by `data`. */
+  private withPrefix(word: number, length: number, data: Uint8Array): Uint8Array {
+    const n = length + data.length;
+    if (n > this.scratch.length) this.scratch = new Uint8Array(n);
+    const s = this.scratch;
+    for (let k = 0; k < length; k++) s[k] = (word >>> (8 * k)) & 0xff;
+    s.set(data, length);
+    return s.subarray(0, n);
   }
 }
 
@@ -297,6 +394,7 @@ class Coalescer {
 export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResult> {
   let coalescer: Coalescer | null = null;
   const reader = openCapture(opts.input, {
+    views: false,
     skipBad: opts.skipBad ?? false,
     onSkip: opts.onSkip,
     chunkSize: opts.chunkSize,
@@ -304,12 +402,6 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
   });
   let writer: CaptureWriter | null = null;
   try {
-    if (reader.info.format === 'pcap') {
-      const iface = reader.info.interfaces[0];
-      if (!LINK_TYPES.has(iface.linkType)) {
-        throw new FileError(`${opts.input}: unsupported link type ${iface.linkType} at byte 20; supported: ${SUPPORTED_LINK_TYPES}`);
-      }
-    }
     const c = new Coalescer(reader, null, opts);
     coalescer = c;
     writer = createCaptureWriter(opts.output, reader, { beforeSection: () => c.endSection() });
@@ -327,7 +419,7 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
       interfaces: c.interfaces(),
       recordsWritten: writer.records,
       skipped: reader.skipped,
-      fallbacks: c.fallbacks,
+      unsupportedRecords: c.unsupported,
       bytesWritten,
     };
   } catch (err) {

@@ -164,10 +164,12 @@ export interface MatchReport {
 }
 
 /**
- * The output file holds exactly the engine's packets, interface by interface, in order; packets
- * of one segment are their input record (timestamp words, origLen, block type, options), the
- * others are new records stamped with the engine's send time. Returns counts; throws a
- * descriptive Error on the first difference.
+ * The output file holds exactly the engine's packets, interface by interface, each at the
+ * position of its first segment (the engine's packets ordered by inputIndex); packets of one
+ * segment are their input record (timestamp words, origLen, block type, options), the others
+ * are new records stamped with their first segment's timestamp. Across interfaces the output
+ * keeps the input's order of first segments. Returns counts; throws a descriptive Error on the
+ * first difference.
  */
 export async function checkAgainstEngine(input: string, output: string, options: EngineOptions = {}): Promise<MatchReport> {
   const a = readRecords(input);
@@ -175,30 +177,31 @@ export async function checkAgainstEngine(input: string, output: string, options:
   const report: MatchReport = { packets: 0, passThroughOrSingle: 0, aggregates: 0 };
   const ids = [...new Set(a.records.map((r) => r.interfaceId))];
   if (b.records.some((r) => !ids.includes(r.interfaceId))) throw new Error('output has packets on an interface without input');
+  // Position in the whole input of each interface's k-th record, to check the order across interfaces.
+  const positions = new Map<number, number[]>();
+  for (const [k, r] of a.records.entries()) {
+    const list = positions.get(r.interfaceId);
+    if (list) list.push(k);
+    else positions.set(r.interfaceId, [k]);
+  }
+  const outputPosition = new Map<CaptureRecord, number>();
   for (const id of ids) {
     const ins = a.records.filter((r) => r.interfaceId === id);
     const outs = b.records.filter((r) => r.interfaceId === id);
-    const expected = await referencePackets(ins, ins[0].linkType, options);
+    const expected = (await referencePackets(ins, ins[0].linkType, options)).sort((x, y) => x.inputIndex - y.inputIndex);
     if (outs.length !== expected.length)
       throw new Error(`interface ${id}: ${outs.length} packets written, the engine sent ${expected.length}`);
-    const byBytes = new Map<string, CaptureRecord[]>();
-    for (const r of ins) {
-      const k = hex(r.data);
-      const list = byBytes.get(k);
-      if (list) list.push(r);
-      else byBytes.set(k, [r]);
-    }
     expected.forEach((p, i) => {
       const o = outs[i];
+      outputPosition.set(o, positions.get(id)![p.inputIndex]);
       if (hex(o.data) !== hex(p.data)) {
         throw new Error(
           `interface ${id}, packet ${i}: bytes differ from the engine's (${p.reason}, ${p.segments} segments): ` +
             differenceLine(firstDifference(o.data, p.data, ins[0].linkType)!),
         );
       }
+      const src = ins[p.inputIndex];
       if (p.segments === 1) {
-        const src = byBytes.get(hex(p.data))?.shift();
-        if (!src) throw new Error(`interface ${id}, packet ${i}: one-segment packet with no input record`);
         const same =
           o.tsHigh === src.tsHigh &&
           o.tsLow === src.tsLow &&
@@ -211,13 +214,21 @@ export async function checkAgainstEngine(input: string, output: string, options:
           );
         report.passThroughOrSingle++;
       } else {
-        if (o.timeUs !== Math.floor(p.timeUs))
-          throw new Error(`interface ${id}, packet ${i}: time ${o.timeUs}, engine sent it at ${p.timeUs}`);
+        const stamped = src.kind === 3 ? o.timeUs === src.timeUs : o.tsHigh === src.tsHigh && o.tsLow === src.tsLow;
+        if (!stamped)
+          throw new Error(`interface ${id}, packet ${i}: time ${o.timeUs}, its first segment (input ${p.inputIndex}) has ${src.timeUs}`);
         if (o.origLen !== o.data.length) throw new Error(`interface ${id}, packet ${i}: origLen ${o.origLen} ≠ ${o.data.length}`);
         report.aggregates++;
       }
       report.packets++;
     });
+  }
+  // Across interfaces (and sections): output records in the order of their first segments.
+  let last = -1;
+  for (const [k, o] of b.records.entries()) {
+    const at = outputPosition.get(o)!;
+    if (at < last) throw new Error(`output record ${k} starts at input ${at}, before the previous record's ${last}`);
+    last = at;
   }
   return report;
 }

@@ -1,0 +1,128 @@
+// The CLI in pipes and on outputs that are not regular files (CONTRACT §7 "Command line"):
+// `-` reads standard input and writes standard output, FIFOs work, devices and FIFOs are written
+// directly, a symlink's target is replaced and keeps the link, an existing output keeps its mode,
+// a closed standard output ends the run quietly and a full one is one line. And the order of the
+// output: every packet at the position of its first segment, so the output is time-ordered.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, lro, readRecords } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(os.tmpdir(), 'lro-pipes-'));
+const p = (name: string) => join(dir, name);
+const root = process.getuid?.() === 0;
+
+/** A shell command line (bash, pipefail off: each test reads the status it cares about). */
+function sh(script: string): { code: number; out: Buffer; err: string } {
+  const r = spawnSync('bash', ['-c', script], {
+    encoding: 'buffer',
+    timeout: 120_000,
+    maxBuffer: 1 << 30,
+    env: { ...process.env, LRO: `${process.execPath} ${BIN}` },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr.toString() };
+}
+
+let input = '';
+let reference: Buffer;
+
+beforeAll(async () => {
+  input = p('in.pcap');
+  expect((await lro('generate', '-o', input, '--packets', '20000', '--flows', '8', '-q')).code).toBe(0);
+  expect((await lro('coalesce', input, '-o', p('ref.pcap'), '-q')).code).toBe(0);
+  reference = readFileSync(p('ref.pcap'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('lro in pipes', () => {
+  it('reads standard input and writes standard output, the same bytes as with files; the summary goes to stderr', () => {
+    const r = sh(`$LRO coalesce - -o - < ${input}`);
+    expect(r.code).toBe(0);
+    expect(Buffer.compare(r.out, reference)).toBe(0);
+    expect(r.err).toMatch(/20,000 in → [\d,]+ out/);
+    const piped = sh(`cat ${input} | $LRO coalesce - -o ${p('piped.pcap')} --json`);
+    expect(piped.code).toBe(0);
+    expect(JSON.parse(piped.out.toString()).input).toBe('-');
+    expect(Buffer.compare(readFileSync(p('piped.pcap')), reference)).toBe(0);
+  });
+
+  it('reads a FIFO', () => {
+    const fifo = p('in.fifo');
+    expect(sh(`mkfifo ${fifo}`).code).toBe(0);
+    const r = sh(`(cat ${input} > ${fifo} &) ; $LRO coalesce ${fifo} -o ${p('fifo.out.pcap')} -q`);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(Buffer.compare(readFileSync(p('fifo.out.pcap')), reference)).toBe(0);
+  });
+
+  it('a closed standard output ends the run quietly; a full one is one line and exit 1', () => {
+    const head = sh(`$LRO coalesce ${input} -o - | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}" >&2`);
+    expect(head.err.trim()).toBe('status 0');
+    const inspect = sh(`$LRO inspect ${input} | head -1 > /dev/null; echo "status \${PIPESTATUS[0]}" >&2`);
+    expect(inspect.err.trim()).toBe('status 0');
+    const summary = sh(`$LRO coalesce ${input} -o ${p('true.pcap')} | true; echo "status \${PIPESTATUS[0]}" >&2`);
+    expect(summary.err.trim()).toBe('status 0');
+    expect(Buffer.compare(readFileSync(p('true.pcap')), reference)).toBe(0);
+    const full = sh(`$LRO coalesce ${input} -o ${p('full.pcap')} --json > /dev/full`);
+    expect(full.code).toBe(1);
+    expect(full.err.trim().split('\n')).toHaveLength(1);
+    expect(full.err).toMatch(/^lro: cannot write to standard output \(ENOSPC/);
+    expect(Buffer.compare(readFileSync(p('full.pcap')), reference)).toBe(0);
+  });
+});
+
+describe('outputs that are not plain new files', () => {
+  it.runIf(root)('-o /dev/null writes the device and leaves it a device', async () => {
+    expect((await lro('coalesce', input, '-o', '/dev/null', '-q')).code).toBe(0);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+
+  it('-o FIFO writes into the FIFO', () => {
+    const fifo = p('out.fifo');
+    expect(sh(`mkfifo ${fifo}`).code).toBe(0);
+    const r = sh(`(cat ${fifo} > ${p('from-fifo.pcap')} &) ; $LRO coalesce ${input} -o ${fifo} -q; sleep 0.2`);
+    expect(r.code).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(Buffer.compare(readFileSync(p('from-fifo.pcap')), reference)).toBe(0);
+  });
+
+  it('-o SYMLINK replaces the target and keeps the link; an existing output keeps its mode', async () => {
+    mkdirSync(p('real'));
+    const target = p('real/out.pcap');
+    writeFileSync(target, 'old');
+    chmodSync(target, 0o640);
+    symlinkSync(target, p('link.pcap'));
+    expect((await lro('coalesce', input, '-o', p('link.pcap'), '-q')).code).toBe(0);
+    expect(lstatSync(p('link.pcap')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(p('link.pcap'))).toBe(target);
+    expect(Buffer.compare(readFileSync(target), reference)).toBe(0);
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+  });
+});
+
+describe('output order', () => {
+  it('each packet at the position of its first segment: time-ordered output from a time-ordered capture with ACKs', async () => {
+    const acks = p('acks.pcap');
+    expect((await lro('generate', '-o', acks, '--packets', '30000', '--flows', '16', '--ack-every', '2', '-q')).code).toBe(0);
+    expect((await lro('coalesce', acks, '-o', p('acks.out.pcap'), '-q')).code).toBe(0);
+    const { records } = readRecords(p('acks.out.pcap'));
+    let backwards = 0;
+    for (let i = 1; i < records.length; i++) if (records[i].timeUs < records[i - 1].timeUs) backwards++;
+    expect(backwards).toBe(0);
+    expect(records.length).toBeLessThan(30000);
+  });
+});
