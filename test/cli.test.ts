@@ -548,6 +548,42 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
     for (let i = 1; i < out.length; i++) expect(out[i].timeUs).toBeGreaterThanOrEqual(out[i - 1].timeUs);
   });
 
+  it('pcapng blocks stay in their place among the packets; custom blocks marked "do not copy" are dropped', async () => {
+    const records = readRecords(good).records.map((x) => ({ ...x, tsHigh: Math.floor(x.timeUs / 2 ** 32), tsLow: x.timeUs % 2 ** 32 }));
+    const custom = (type: number, text: string) => {
+      const body = new TextEncoder().encode(text.padEnd(Math.ceil(text.length / 4) * 4, ' '));
+      const b = new Uint8Array(12 + 4 + body.length);
+      const v = new DataView(b.buffer);
+      v.setUint32(0, type, true);
+      v.setUint32(4, b.length, true);
+      v.setUint32(8, 32473, true); // private enterprise number
+      b.set(body, 12);
+      v.setUint32(b.length - 4, b.length, true);
+      return b;
+    };
+    const copy = custom(0x00000bad, 'keep me here');
+    const noCopy = custom(0x40000bad, 'drop me');
+    const cut = 200;
+    const parts = [shb(), idb(1)];
+    for (const [i, r0] of records.entries()) {
+      if (i === cut) parts.push(copy, noCopy);
+      parts.push(epb(0, r0));
+    }
+    writeFileSync(p('blocks.pcapng'), concat(parts));
+    expect((await lro('coalesce', p('blocks.pcapng'), '-o', p('blocks.out.pcapng'), '-q')).code).toBe(0);
+    const bytes = readFileSync(p('blocks.out.pcapng'));
+    const at = bytes.indexOf(Buffer.from(copy));
+    expect(at).toBeGreaterThan(0);
+    expect(bytes.indexOf(Buffer.from(noCopy))).toBe(-1);
+    const out = readRecords(p('blocks.out.pcapng')).records;
+    const before = out.filter((r) => r.offset < at);
+    const after = out.filter((r) => r.offset > at);
+    expect(before.length).toBeGreaterThan(0);
+    expect(after.length).toBeGreaterThan(0);
+    for (const r of before) expect(r.timeUs).toBeLessThanOrEqual(records[cut - 1].timeUs);
+    for (const r of after) expect(r.timeUs).toBeGreaterThanOrEqual(records[cut].timeUs);
+  });
+
   it('BSD loopback (link types 0 and 108): the 4-byte family header is kept, what follows aggregates like raw IP', async () => {
     const raw = await gen('raw.pcap', '--packets', '3000', '--link-type', '101', '--ack-every', '0');
     const { records } = readRecords(raw);

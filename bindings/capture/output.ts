@@ -45,6 +45,9 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Something to Atomics.wait on: a synchronous pause while a pipe is full. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** The path that names standard output (as in `lro coalesce in.pcap -o -`). */
 export const STDOUT = '-';
 
@@ -171,7 +174,15 @@ export class OutputFile {
   private flush(): void {
     let done = 0;
     try {
-      while (done < this.used) done += writeSync(this.fd, this.buf, done, this.used - done);
+      while (done < this.used) {
+        try {
+          done += writeSync(this.fd, this.buf, done, this.used - done);
+        } catch (err) {
+          // A non-blocking pipe (standard output) that is full: wait for its reader, then go on.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          Atomics.wait(PAUSE, 0, 0, 1);
+        }
+      }
     } catch (err) {
       const at = this.flushed + done;
       this.abort();

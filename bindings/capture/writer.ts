@@ -41,6 +41,12 @@ export interface WriterOptions {
    * sections can no longer be written. Must not call reader.next().
    */
   beforeSection?: () => void;
+  /**
+   * pcapng blocks other than SHB, IDB and packets (name resolution, statistics, custom…): a caller
+   * that reorders packets takes them here (returns true), to write them in their place with
+   * `writeBlock`, or to drop them; otherwise they are written at once.
+   */
+  placeBlock?: (bytes: Uint8Array, littleEndian: boolean) => boolean;
 }
 
 export class CaptureWriter {
@@ -50,6 +56,7 @@ export class CaptureWriter {
   private readonly out: OutputFile;
   private readonly minSnaplen: number;
   private readonly beforeSection?: () => void;
+  private readonly placeBlock?: (bytes: Uint8Array, littleEndian: boolean) => boolean;
   private le = true;
   /** pcap: fraction is ns. */
   private ns = false;
@@ -67,6 +74,7 @@ export class CaptureWriter {
     this.format = reader.info.format;
     this.minSnaplen = opts.minSnaplen ?? MIN_OUTPUT_SNAPLEN;
     this.beforeSection = opts.beforeSection;
+    this.placeBlock = opts.placeBlock;
     this.out = new OutputFile(path, opts.bufferSize);
     try {
       reader.onHeaders((ev) => this.header(ev));
@@ -176,8 +184,13 @@ export class CaptureWriter {
         break;
       }
       default:
-        out.put(ev.bytes);
+        if (!this.placeBlock?.(ev.bytes, ev.littleEndian)) out.put(ev.bytes);
     }
+  }
+
+  /** Write a block as it was read (see WriterOptions.placeBlock). */
+  writeBlock(bytes: Uint8Array): void {
+    this.out.put(bytes);
   }
 
   /** The id an EPB of the current section uses for a global interface id. */

@@ -89,9 +89,13 @@ export interface CoalesceResult {
   bytesWritten: number;
 }
 
-/** How a packet is written: as its first segment's record, or as a new record. */
+/** pcapng custom block that must not be copied into a changed file (pcapng spec, custom blocks). */
+const BT_CUSTOM_NO_COPY = 0x40000bad;
+
+/** How a packet is written: as its first segment's record, or as a new record; or a non-packet block, as read. */
 const AS_RECORD = 0;
 const AS_NEW = 1;
+const AS_BLOCK = 2;
 
 /** Per-interface state: its engine and which position each frame it was given has. */
 class Iface {
@@ -243,6 +247,17 @@ class Coalescer {
     this.flushBatch();
   }
 
+  /**
+   * placeBlock: a non-packet pcapng block keeps its place among the packets (before any: written
+   * at once); a custom block marked "do not copy" is dropped, since the output is a changed file.
+   */
+  placeBlock(bytes: Uint8Array, littleEndian: boolean): boolean {
+    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, littleEndian) === BT_CUSTOM_NO_COPY) return true;
+    if (this.writer === null) return false;
+    this.place(this.serial++, bytes, AS_BLOCK);
+    return true;
+  }
+
   /** beforeSection: the records of the ending section must be written now. */
   endSection(): void {
     this.flushBatch();
@@ -364,6 +379,7 @@ class Coalescer {
   /** Write the packet whose first segment is the record at `position`. */
   private write(position: number, data: Uint8Array, tag: number): void {
     const w = this.writer as CaptureWriter;
+    if (tag === AS_BLOCK) return w.writeBlock(data);
     const r = this.records;
     const i = r.slot(position);
     const iface = r.iface[i];
@@ -404,7 +420,7 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
   try {
     const c = new Coalescer(reader, null, opts);
     coalescer = c;
-    writer = createCaptureWriter(opts.output, reader, { beforeSection: () => c.endSection() });
+    writer = createCaptureWriter(opts.output, reader, { beforeSection: () => c.endSection(), placeBlock: (b, le) => c.placeBlock(b, le) });
     c.setWriter(writer);
     await c.run(opts.onProgress);
     const bytesWritten = writer.bytesWritten;
