@@ -10,7 +10,7 @@ import { openCapture } from '../bindings/capture/index.js';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
 import { parseFrame } from '../bindings/packet/index.js';
 import { REASONS } from '../bindings/engine/types.js';
-import { crc32 } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { BIN, checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
 
 let dir: string;
@@ -548,6 +548,21 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
     for (let i = 1; i < out.length; i++) expect(out[i].timeUs).toBeGreaterThanOrEqual(out[i - 1].timeUs);
   });
 
+  it('habits of tcpdump and editcap: gzip-compressed input, -r and -w', async () => {
+    const input = await gen('gz.pcapng', '--packets', '2000', '--format', 'pcapng');
+    writeFileSync(p('gz.pcapng.gz'), gzipSync(readFileSync(input)));
+    expect((await lro('coalesce', input, '-o', p('gz.ref.pcapng'), '-q')).code).toBe(0);
+    expect((await lro('coalesce', '-r', p('gz.pcapng.gz'), '-w', p('gz.out.pcapng'), '-q')).code).toBe(0);
+    expect(readFileSync(p('gz.out.pcapng')).equals(readFileSync(p('gz.ref.pcapng')))).toBe(true);
+    expect((await lro('inspect', p('gz.pcapng.gz'), '--json')).code).toBe(0);
+    writeFileSync(p('cut.gz'), gzipSync(readFileSync(input)).subarray(0, 500));
+    const cut = await lro('coalesce', p('cut.gz'), '-o', p('cut.out.pcapng'));
+    expect(cut.code).toBe(1);
+    expect(cut.err.trim()).toMatch(/cut\.gz: gzip data that does not decompress/);
+    const both = await lro('coalesce', input, '-o', p('x.pcapng'), '-w', p('y.pcapng'));
+    expect(both.code).toBe(2);
+  });
+
   it('pcapng blocks stay in their place among the packets; custom blocks marked "do not copy" are dropped', async () => {
     const records = readRecords(good).records.map((x) => ({ ...x, tsHigh: Math.floor(x.timeUs / 2 ** 32), tsLow: x.timeUs % 2 ** 32 }));
     const custom = (type: number, text: string) => {
@@ -695,8 +710,13 @@ describe('lro generate and inspect', () => {
 });
 
 describe('the lro executable', () => {
-  it('--help documents every command and flag; --version; per-command help', () => {
-    const h = lroProcess('--help');
+  it('--help is short; help all documents every command and flag; --version; per-command help', () => {
+    const short = lroProcess('--help');
+    expect(short.code).toBe(0);
+    expect(short.out.split('\n').length).toBeLessThan(30);
+    for (const word of ['coalesce', 'generate', 'inspect', 'bench', 'demo', 'Exit status', 'lro help all'])
+      expect(short.out).toContain(word);
+    const h = lroProcess('help', 'all');
     expect(h.code).toBe(0);
     for (const word of [
       'coalesce',
@@ -737,6 +757,9 @@ describe('the lro executable', () => {
     const c = lroProcess('coalesce', '--help');
     expect(c.code).toBe(0);
     expect(c.out).toMatch(/^usage: lro coalesce IN -o OUT/);
+    const typo = lroProcess('coalesce', 'x.pcap', '-o', 'y.pcap', '--max-flow', '8');
+    expect(typo.code).toBe(2);
+    expect(typo.err.trim()).toBe('lro coalesce: unknown option --max-flow (did you mean --max-flows? see lro coalesce --help)');
   });
 
   it('exit status and stderr as a user sees them; --json on stdout only', async () => {

@@ -49,6 +49,22 @@ export class Chunk {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** A chunk over bytes already in memory (a decompressed capture): nothing more to read. */
+  static inMemory(bytes: Uint8Array, file: string): Chunk {
+    const c = new Chunk(-1, file, 64);
+    c.buf = bytes;
+    c.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    c.end = bytes.length;
+    c.eof = true;
+    return c;
+  }
+
+  /** Read the rest of the input into the buffer (it grows as needed); returns the unread bytes. */
+  readAll(): Uint8Array {
+    while (!this.eof) this.ensure(this.end - this.pos + Math.max(1 << 20, this.buf.length));
+    return this.buf.subarray(this.pos, this.end);
+  }
+
   /** File offset of `pos`. */
   get offset(): number {
     return this.base + this.pos;

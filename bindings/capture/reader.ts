@@ -17,9 +17,10 @@
 // find the next record.
 
 import { fstatSync, openSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { Chunk, DEFAULT_CHUNK } from './chunk.js';
 import { sniff } from './detect.js';
-import { CaptureError, fsError } from './errors.js';
+import { CaptureError, errnoText, fsError } from './errors.js';
 import { HeaderChannel } from './headers.js';
 import type { Parser } from './parser.js';
 import { PcapParser } from './pcap.js';
@@ -33,7 +34,7 @@ export const STDIN = '-';
 export class CaptureReader implements Iterable<CaptureRecord> {
   /** Format, byte order and interfaces; pcapng interfaces are appended as IDBs are read. */
   readonly info: CaptureInfo;
-  private readonly chunk: Chunk;
+  private chunk: Chunk;
   private readonly parser: Parser;
   private readonly headers = new HeaderChannel();
   private done = false;
@@ -56,8 +57,12 @@ export class CaptureReader implements Iterable<CaptureRecord> {
       throw fsError(name, 'unreadable', 'open', err);
     }
     this.chunk = new Chunk(fd, name, opts.chunkSize ?? DEFAULT_CHUNK, seekable, !stdin);
-    if (opts.beforeRefill) this.chunk.beforeRefill = opts.beforeRefill;
     try {
+      this.chunk.ensure(8);
+      if (this.chunk.left >= 2 && this.chunk.buf[this.chunk.pos] === 0x1f && this.chunk.buf[this.chunk.pos + 1] === 0x8b) {
+        this.chunk = gunzipped(this.chunk, name);
+      }
+      if (opts.beforeRefill) this.chunk.beforeRefill = opts.beforeRefill;
       const c = this.chunk;
       c.ensure(8);
       if (c.left === 0) throw new CaptureError(name, 0, 'empty', 'empty file', undefined, false);
@@ -162,6 +167,20 @@ export class CaptureReader implements Iterable<CaptureRecord> {
   close(): void {
     this.done = true;
     this.chunk.close();
+  }
+}
+
+/**
+ * A gzip-compressed capture (as many public test captures are), decompressed in memory: zlib has
+ * no synchronous streaming inflate, so memory is the capture's size here, not one chunk.
+ */
+function gunzipped(chunk: Chunk, name: string): Chunk {
+  const packed = chunk.readAll();
+  chunk.close();
+  try {
+    return Chunk.inMemory(gunzipSync(packed), name);
+  } catch (err) {
+    throw new CaptureError(name, 0, 'bad-magic', 'gzip data that does not decompress', errnoText(err).replace(/^Error: /, ''));
   }
 }
 

@@ -58,7 +58,11 @@ export function parseArgs(cmd: string, argv: readonly string[], specs: readonly 
       spec = byShort.get(arg[1]);
       if (spec) inline = arg[2] === '=' ? arg.slice(3) : arg.slice(2);
     }
-    if (!spec) throw new UsageError(`lro ${cmd}: unknown option ${arg.split('=')[0]} (see lro ${cmd} --help)`);
+    if (!spec) {
+      const given = arg.split('=')[0];
+      const near = nearest(given.replace(/^-+/, ''), [...byLong.keys()]);
+      throw new UsageError(`lro ${cmd}: unknown option ${given} (${near ? `did you mean --${near}? ` : ''}see lro ${cmd} --help)`);
+    }
     const shown = arg.startsWith('--') ? `--${spec.name}` : `-${spec.short}`;
     if (spec.type === 'boolean') {
       if (inline !== undefined) throw new UsageError(`lro ${cmd}: ${shown} takes no value`);
@@ -103,4 +107,29 @@ export function formatFlags(specs: readonly FlagSpec[]): string {
       return `  ${l}${pad}${s.help.replace(/\n/g, `\n${' '.repeat(width + 2)}`)}`;
     })
     .join('\n');
+}
+
+/** The flag name closest to `word` (edit distance at most 2, and less than half its length), or null. */
+export function nearest(word: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.min(3, Math.ceil(word.length / 2));
+  for (const name of names) {
+    const d = editDistance(word, name);
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (insert, delete, substitute). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }

@@ -18,12 +18,13 @@ function sameFile(input: string, output: string): boolean {
 
 export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const f = parsed.flags;
-  if (parsed.positionals.length === 0) throw new UsageError('lro coalesce: missing input file (usage: lro coalesce IN -o OUT)');
-  if (parsed.positionals.length > 1)
-    throw new UsageError(`lro coalesce: one input file, got ${parsed.positionals.length} (usage: lro coalesce IN -o OUT)`);
-  const output = f.get('output') as string | undefined;
+  const inputs = [...parsed.positionals, ...(f.has('read') ? [f.get('read') as string] : [])];
+  if (inputs.length === 0) throw new UsageError('lro coalesce: missing input file (usage: lro coalesce IN -o OUT)');
+  if (inputs.length > 1) throw new UsageError(`lro coalesce: one input file, got ${inputs.length} (usage: lro coalesce IN -o OUT)`);
+  if (f.has('output') && f.has('write')) throw new UsageError('lro coalesce: -o and -w both name the output: give one');
+  const output = (f.get('output') ?? f.get('write')) as string | undefined;
   if (!output) throw new UsageError('lro coalesce: -o OUT is required (usage: lro coalesce IN -o OUT)');
-  const input = parsed.positionals[0];
+  const input = inputs[0];
   if (input !== '-' && output !== '-' && sameFile(input, output))
     throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
   const engine = engineOptionsFromFlags('coalesce', parsed);

@@ -17,7 +17,15 @@ export interface Command {
 }
 
 const COALESCE_FLAGS: FlagSpec[] = [
-  { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'capture to write, same format as IN (required; written atomically)' },
+  {
+    name: 'output',
+    short: 'o',
+    type: 'string',
+    arg: 'OUT',
+    help: "capture to write, same format as IN (required; written atomically;\n'-' = standard output)",
+  },
+  { name: 'write', short: 'w', type: 'string', arg: 'OUT', help: 'the same as -o (as tcpdump and editcap spell it)' },
+  { name: 'read', short: 'r', type: 'string', arg: 'IN', help: "the input, instead of the IN argument ('-' = standard input)" },
   ...ENGINE_FLAGS,
   {
     name: 'skip-bad',

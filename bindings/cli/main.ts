@@ -27,21 +27,25 @@ export function commandHelp(name: string): string {
   return `usage: ${c.synopsis}\n\n${c.about}\n\noptions:\n${formatFlags(c.flags)}${c.notes ? `\n\n${c.notes}` : ''}`;
 }
 
-export function mainHelp(): string {
+/** `lro --help`: the commands and a few examples; `all`: every command's help as well. */
+export function mainHelp(all = false): string {
   const parts = [
     `lro ${version()} — TCP Large Receive aggregator (large-receive)`,
     '',
-    'usage: lro <command> [options]      lro <command> --help      lro --version',
+    'usage: lro <command> [options]      lro <command> --help      lro help all      lro --version',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)}${c.synopsis}`),
     '',
+    'examples:',
+    '  lro coalesce in.pcap -o out.pcap            pcap or pcapng in, the same format out',
+    '  tcpdump -i eth0 -w - | lro coalesce - -o out.pcapng',
+    '  lro inspect out.pcap',
+    '',
     'Exit status: 0 done, 1 bad input or output file (one line on stderr naming the file and byte',
     'offset; no output file is left behind), 2 bad usage.',
   ];
-  for (const name of Object.keys(COMMANDS)) {
-    parts.push('', '─'.repeat(78), commandHelp(name));
-  }
+  if (all) for (const name of Object.keys(COMMANDS)) parts.push('', '─'.repeat(78), commandHelp(name));
   return parts.join('\n');
 }
 
@@ -74,7 +78,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     if (cmd === 'help' && rest[0] && COMMANDS[rest[0]]) io.out(commandHelp(rest[0]));
-    else io.out(mainHelp());
+    else io.out(mainHelp(cmd === 'help' && rest[0] === 'all'));
     return 0;
   }
   if (cmd === '--version' || cmd === '-v' || cmd === '-V') {
