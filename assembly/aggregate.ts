@@ -4,12 +4,12 @@
 // later segment's payload appended at the IP end.
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
-  F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
+  F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
   F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
 import { bufferAcquire, bufferCap, bufferPtr, bufferRelease } from './buffers';
 import {
-  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
+  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
   IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
   TCP_FLAGS, TCP_HEADER, TCP_WINDOW, URG,
 } from './headers';
@@ -117,6 +117,7 @@ export function aggStart(f: i32, b: usize): bool {
   store<u8>(r, P.ipVersion, F_IP_VERSION);
   store<u8>(r, P.flags, F_LAST_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
+  store<u8>(r, P.ipVersion == 4 ? 1 : 0, F_FIXED_ID); // for fixedIpId (metadata only: IDs never decide joining)
   return true;
 }
 
@@ -136,7 +137,8 @@ export function aggAppend(f: i32, b: usize): bool {
   const at = ipEndOf(r);
   // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
   if (load<u32>(r, F_FRAME_LEN) != at && !P.verifyPayload(b)) return false;
-  if (!P.copyPayload(b, bufferPtr(f) + <usize>at)) return false;
+  const a = bufferPtr(f);
+  if (!P.copyPayload(b, a + <usize>at)) return false;
   const len = load<u32>(r, F_PAY_LEN);
   // A payload placed at an odd offset contributes its sum byte-swapped.
   const sum = (len & 1) == 0 ? P.payloadSum : swap16(P.payloadSum);
@@ -148,6 +150,8 @@ export function aggAppend(f: i32, b: usize): bool {
   store<u32>(r, load<u32>(r, F_NEXT_SEQ) + n, F_NEXT_SEQ);
   store<u8>(r, P.flags, F_LAST_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
+  // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
+  store<u8>(r, load<u8>(r, F_FIXED_ID) & <u8>(P.ipId == P.be16(a + <usize>P.l3 + IPV4_ID)), F_FIXED_ID);
   return true;
 }
 

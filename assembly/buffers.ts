@@ -8,10 +8,21 @@
 // buffers: bufferCap bytes × maxPending at buffersBase.
 // free:    i32 × maxPending at bufferFreeBase, a stack of unused buffer indices. The buffer freed
 //          last is lent next: it is the one most likely still in cache.
+// starts:  START_SIZE bytes × maxPending at bufferStartsBase, one per buffer: where the pending
+//          aggregate in it started, what it says about itself (CONTRACT §5), never aggregation input:
+//          ┌───┬──────────────────────────────────────────────────────────────┐
+//          │ 0 │ firstIndex f64  inputIndex of its first segment (engine.ts)  │
+//          │ 8 │ firstTime f64   engine clock when that segment was pushed    │
+//          └───┴──────────────────────────────────────────────────────────────┘
 import { F_BUFFER, NONE, flowPtr } from './flow';
+
+export const START_SIZE: usize = 16;
+export const START_INDEX: usize = 0;
+export const START_TIME: usize = 8;
 
 export let buffersBase: usize = 0;
 export let bufferFreeBase: usize = 0;
+export let bufferStartsBase: usize = 0;
 /** Bytes per buffer (aggregate.ts bufferCapacity). */
 export let bufferCap: usize = 0;
 let freeTop: i32 = 0;
@@ -47,4 +58,9 @@ export function bufferRelease(f: i32): void {
 /** Flow f's buffer (valid while it has a pending aggregate). */
 @inline export function bufferPtr(f: i32): usize {
   return buffersBase + <usize>load<i32>(flowPtr(f), F_BUFFER) * bufferCap;
+}
+
+/** The start record of flow f's buffer (valid while it has a pending aggregate). */
+@inline export function bufferStart(f: i32): usize {
+  return bufferStartsBase + <usize>load<i32>(flowPtr(f), F_BUFFER) * START_SIZE;
 }

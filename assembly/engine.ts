@@ -3,8 +3,10 @@
 import {
   FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid,
 } from './aggregate';
-import { bufferFree, bufferPtr, bufferRelease } from './buffers';
-import { F_BUFFER, F_MSS, F_SEGMENTS, F_IP_SIZE, NONE, flowPtr } from './flow';
+import { START_INDEX, START_TIME, bufferFree, bufferPtr, bufferRelease, bufferStart } from './buffers';
+import {
+  F_BUFFER, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
+} from './flow';
 import { active, maxFlows, hashKey, tableFind, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
 import {
@@ -12,15 +14,32 @@ import {
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
 } from './reason';
 import * as S from './stats';
-import { AG_TIMER, DEL_TIMER, agHead, deadlineOf, delHead, timerSet, timerStop } from './timers';
+import { AG_TIMER, DEL_TIMER, agHead, agTail, deadlineOf, delHead, timerSet, timerStop } from './timers';
 
-/** A finished aggregate in linear memory; valid until the next call into the core. */
+// Every packet goes out through one of two imports, its metadata written first into the output
+// descriptor at `outDesc` (drawn in index.ts; bindings/engine/queue.ts reads it). Byte offsets
+// and flag bits, each equal to the same name in bindings/abi.ts (test/abi.test.ts checks):
+const OUT_INDEX: usize = 0; //          f64 inputIndex: frames pushed before the first segment
+const OUT_FIRST_TIME: usize = 8; //     f64 engine clock when the first segment was pushed
+const OUT_TIME: usize = 16; //          f64 engine clock when the packet is sent
+const OUT_SEGMENTS: usize = 24; //      u32
+const OUT_MSS: usize = 28; //           u32 first segment's payload length
+const OUT_REASON: usize = 32; //        u32 reason code
+const OUT_IP_VERSION: usize = 36; //    u32 4, 6 or 0
+const OUT_TCP_OFFSET: usize = 40; //    u32 offset of the TCP header, or 0
+const OUT_HEADER_LENGTH: usize = 44; // u32 TCP offset + TCP header length, or 0
+const OUT_FLAGS: usize = 48; //         u32 the bits below
+export const OUT_SIZE: usize = 56;
+const OUT_CHECKSUMS_FIXED: u32 = 1;
+const OUT_VERIFIED: u32 = 2;
+const OUT_FIXED_IP_ID: u32 = 4;
+
+/** A finished aggregate in linear memory, described at outDesc; valid until the next call into the core. */
 @external("env", "emitAggregate")
-declare function emitAggregate(ptr: usize, length: i32, segments: i32, mss: i32, reason: i32,
-  time: f64, checksumsFixed: i32): void;
-/** The frame being processed (batch index `index`), unchanged. */
+declare function emitAggregate(ptr: usize, length: i32): void;
+/** The frame being processed (batch index `batchIndex`), unchanged, described at outDesc. */
 @external("env", "emitInput")
-declare function emitInput(index: i32, mss: i32, reason: i32, time: f64): void;
+declare function emitInput(batchIndex: i32): void;
 
 /** Largest time on the engine clock (µs); deadlines saturate here. */
 const MAX_TIME: f64 = 9007199254740991;
@@ -28,21 +47,33 @@ const MAX_TIME: f64 = 9007199254740991;
 export let agPeriod: f64 = 1000;
 export let delPeriod: f64 = 10000000;
 export let threshold: i32 = 64035;
+/** The output descriptor (OUT_SIZE bytes, laid out by index.ts). */
+export let outDesc: usize = 0;
 let now: f64 = 0;
-let inputIndex: i32 = 0;
+/** Frames pushed so far over the engine's life: during pushFrame, the index of the frame in hand. */
+let frameIndex: f64 = 0;
+let batchIndex: i32 = 0;
 
+/** The engine clock and the frame count start at 0. */
 export function clockReset(): void {
   now = 0;
+  frameIndex = 0;
 }
 
 @inline function deadline(period: f64): f64 {
   return min(now + period, MAX_TIME);
 }
 
-/** 710: the frame at b (`len` bytes staged of `fullLen`) arrives at time t. */
-export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32): void {
+/** 710: the frame at b (`len` bytes staged of `fullLen`, batch slot `slot`) arrives at time t. */
+export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
+  arrive(b, len, fullLen, t, slot);
+  frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
+}
+
+/** pushFrame's body: fire the deadlines up to t, then FIG. 7 for this frame. */
+function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   advance(t);
-  inputIndex = index;
+  batchIndex = slot;
   S.count(S.STAT_PACKETS_IN);
   S.count(S.STAT_BYTES_IN, <f64>fullLen);
   const cls = P.parse(b, len, fullLen); // 712-714
@@ -88,6 +119,11 @@ export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, index: i32):
       send(agHead, REASON_CAPACITY, now);
     }
     if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 744-745
+    // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
+    if (!ASC_NO_ASSERT) assert(agTail == NONE || load<f64>(bufferStart(agTail), START_INDEX) < frameIndex, 'AgTimer list out of start order');
+    const s = bufferStart(f);
+    store<f64>(s, frameIndex, START_INDEX);
+    store<f64>(s, now, START_TIME);
     timerSet(AG_TIMER, f, deadline(agPeriod), false); // 743
   }
   if ((P.flags & FIN) != 0) { // 752: FIN ends the aggregate and the connection (758)
@@ -138,6 +174,15 @@ export function flushAll(reason: i32): void {
   for (let f = agHead; f != NONE; f = agHead) send(f, reason, now);
 }
 
+/**
+ * The inputIndex of the oldest pending aggregate (the head of the AgTimer list, which is in start
+ * order), or when none is pending the index the next frame gets (in a push: the frame in hand).
+ * No packet sent later has a smaller inputIndex. Reads only: callable from within emit*.
+ */
+export function firstPendingIndex(): f64 {
+  return agHead == NONE ? frameIndex : load<f64>(bufferStart(agHead), START_INDEX);
+}
+
 /** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
 function cannotJoin(f: i32, fullLen: i32): void {
   if (f != NONE) endSegmentRun(f, P.flags);
@@ -169,9 +214,15 @@ function send(f: i32, reason: i32, time: f64): void {
   S.count(S.STAT_BYTES_OUT, <f64>length);
   S.count(S.STAT_REASONS + reason);
   store<u32>(r, 0, F_SEGMENTS);
-  timerStop(AG_TIMER, f);
-  emitAggregate(bufferPtr(f), length, <i32>segments, <i32>load<u32>(r, F_MSS), reason, time,
-    segments < 2 || fixChecksums ? 1 : 0);
+  timerStop(AG_TIMER, f); // before the sink runs: firstPendingIndex() no longer counts it
+  let flags = P.verifyChecksums ? OUT_VERIFIED : 0; // every segment was verified as it was copied
+  if (segments < 2 || fixChecksums) flags |= OUT_CHECKSUMS_FIXED;
+  if (segments >= 2 && load<u8>(r, F_FIXED_ID) != 0) flags |= OUT_FIXED_IP_ID;
+  const l4 = <u32>load<u8>(r, F_L4);
+  const s = bufferStart(f);
+  describe(load<f64>(s, START_INDEX), load<f64>(s, START_TIME), time, segments, load<u32>(r, F_MSS), reason,
+    <u32>load<u8>(r, F_IP_VERSION), l4, l4 + <u32>load<u8>(r, F_TCP_HDR_LEN), flags);
+  emitAggregate(bufferPtr(f), length);
   bufferRelease(f); // after the sink has seen it
 }
 
@@ -187,5 +238,23 @@ function passInput(length: i32, mss: i32): void {
   S.count(S.STAT_PASSED_THROUGH);
   S.count(S.STAT_BYTES_OUT, <f64>length);
   S.count(S.STAT_REASONS + REASON_PASS_THROUGH);
-  emitInput(inputIndex, mss, REASON_PASS_THROUGH, now);
+  describe(frameIndex, now, now, 1, <u32>mss, REASON_PASS_THROUGH, <u32>P.ipVersion, <u32>P.l4, <u32>P.headerLength,
+    OUT_CHECKSUMS_FIXED);
+  emitInput(batchIndex);
+}
+
+/** What the packet about to be emitted says about itself, into the output descriptor. */
+@inline function describe(index: f64, firstTime: f64, time: f64, segments: u32, mss: u32, reason: i32,
+  ipVersion: u32, tcpOffset: u32, headerLength: u32, flags: u32): void {
+  const d = outDesc;
+  store<f64>(d, index, OUT_INDEX);
+  store<f64>(d, firstTime, OUT_FIRST_TIME);
+  store<f64>(d, time, OUT_TIME);
+  store<u32>(d, segments, OUT_SEGMENTS);
+  store<u32>(d, mss, OUT_MSS);
+  store<u32>(d, reason, OUT_REASON);
+  store<u32>(d, ipVersion, OUT_IP_VERSION);
+  store<u32>(d, tcpOffset, OUT_TCP_OFFSET);
+  store<u32>(d, headerLength, OUT_HEADER_LENGTH);
+  store<u32>(d, flags, OUT_FLAGS);
 }

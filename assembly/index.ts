@@ -1,13 +1,25 @@
 // The WASM export surface: numbers only. bindings/engine/wasm.ts owns every JS object.
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
-// ┌──────────┬───────┬──────────┬─────────┬────────────┬──────────────┬────────────────┬─────────────┬─────────────┐
-// │ stats    │ key   │ slots    │ free    │ flows      │ buffer free  │ buffers        │ stage: desc │ stage: data │
-// │ f64 ×30  │ 40+8 B│ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P       │ bufferCap ×P   │ 24 B ×BATCH │ STAGE_BYTES │
-// └──────────┴───────┴──────────┴─────────┴────────────┴──────────────┴────────────────┴─────────────┴─────────────┘
-// N = maxFlows, P = maxPending; slots, free: flow-table.ts; flows: flow.ts; buffers: buffers.ts;
-// stage: frames staged by the bindings.
+// ┌──────────┬───────┬──────┬──────────┬─────────┬────────────┬─────────────┬───────────────┬──────────────┬─────────────┬─────────────┐
+// │ stats    │ key   │ out  │ slots    │ free    │ flows      │ buffer free │ buffers       │ buffer starts│ stage: desc │ stage: data │
+// │ f64 ×30  │ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P      │ bufferCap ×P  │ 16 B ×P      │ 24 B ×BATCH │ STAGE_BYTES │
+// └──────────┴───────┴──────┴──────────┴─────────┴────────────┴─────────────┴───────────────┴──────────────┴─────────────┴─────────────┘
+// N = maxFlows, P = maxPending; out: the output descriptor (below); slots, free: flow-table.ts;
+// flows: flow.ts; buffers, buffer starts: buffers.ts; stage: frames staged by the bindings.
 // Batch descriptor (24 B): offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
+//
+// Output descriptor (OUT_SIZE = 56 B, engine.ts OUT_*): what the packet being emitted says about
+// itself (CONTRACT §5), written just before each emitAggregate / emitInput and read by
+// bindings/engine/queue.ts during that call. Offsets in bytes:
+// ┌────┬──────────────────────────────────────────────────────────────────────────────────┐
+// │  0 │ inputIndex f64    frames pushed before the packet's first segment                │
+// │  8 │ firstTime f64     engine clock when its first segment was pushed                 │
+// │ 16 │ time f64          engine clock when it is sent                                   │
+// │ 24 │ segments u32 │ 28 mss u32 │ 32 reason u32 │ 36 ipVersion u32 (4, 6, 0)           │
+// │ 40 │ tcpOffset u32 │ 44 headerLength u32 (tcpOffset + TCP header; 0: not all there)   │
+// │ 48 │ flags u32: 1 checksumsFixed │ 2 verified │ 4 fixedIpId │ 52 pad u32              │
+// └────┴──────────────────────────────────────────────────────────────────────────────────┘
 import * as A from './aggregate';
 import * as B from './buffers';
 import * as E from './engine';
@@ -38,6 +50,8 @@ function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
   p = align64(p, 16);
   P.keyScratch = <usize>p;
   p = align64(p + 48, 16);
+  E.outDesc = <usize>p;
+  p = align64(p + <u64>E.OUT_SIZE, 16);
   T.slotsBase = <usize>p;
   p = align64(p + (<u64>T.slotCount(flows) << 2), 16);
   T.freeBase = <usize>p;
@@ -49,6 +63,8 @@ function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
   B.bufferCap = <usize>A.bufferCapacity(maxAgg);
   B.buffersBase = <usize>p;
   p = align64(p + <u64>pending * <u64>B.bufferCap, 64);
+  B.bufferStartsBase = <usize>p;
+  p = align64(p + <u64>pending * <u64>B.START_SIZE, 64);
   stageDesc = <usize>p;
   p = align64(p + <u64>MAX_BATCH * <u64>DESC_SIZE, 64);
   stageData = <usize>p;
@@ -105,6 +121,10 @@ export function statsPtr(): usize {
   return S.statsBase;
 }
 
+export function outDescPtr(): usize {
+  return E.outDesc;
+}
+
 export function flowsActive(): i32 {
   return T.active;
 }
@@ -133,4 +153,8 @@ export function flush(reason: i32): void {
 
 export function nextDeadline(): f64 {
   return E.nextDeadline();
+}
+
+export function firstPendingIndex(): f64 {
+  return E.firstPendingIndex();
 }

@@ -3,7 +3,7 @@
 import { fold, sum16, sum16Copy, sumWords } from './checksum';
 import {
   ETH_HEADER, ETH_IPV4, ETH_IPV6, ETH_QINQ, ETH_TYPE, ETH_VLAN, IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_HEADER,
-  IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
+  IPV4_ID, IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
   IPV6_EXT_LENGTH, IPV6_EXT_MIN, IPV6_EXT_NEXT, IPV6_FRAGMENT_HEADER, IPV6_FRAGMENT_OFFSET, IPV6_HEADER,
   IPV6_NEXT_HEADER, IPV6_OFFSET_MASK, IPV6_PAYLOAD_LENGTH, IPV6_SRC, IPV6_FLOW, PROTO_AH, PROTO_DEST_OPTIONS,
   PROTO_FRAGMENT, PROTO_HOP_BY_HOP, PROTO_ROUTING, PROTO_TCP, SLL2_HEADER, SLL2_PROTOCOL, SLL_HEADER,
@@ -37,11 +37,16 @@ export let verifyChecksums: bool = true;
 // Fields of the last parsed frame (offsets are relative to the frame start).
 export let frameLen: i32 = 0;
 export let l3: i32 = 0;
+/** 4 or 6: the link layer says IPv4 / IPv6 and the version nibble agrees, fixed header present; else 0. */
 export let ipVersion: i32 = 0;
 export let ipEnd: i32 = 0;
 export let ipSize: i32 = 0;
+export let ipId: u32 = 0; //    IPv4 identification
+/** Offset of the TCP header when its ports are present (the frame has a key), else 0. */
 export let l4: i32 = 0;
 export let tcpHdrLen: i32 = 0;
+/** l4 + tcpHdrLen when the whole TCP header lies in the frame and the IP packet, else 0. */
+export let headerLength: i32 = 0;
 export let payloadLen: i32 = 0;
 export let seq: u32 = 0;
 export let ack: u32 = 0;
@@ -73,6 +78,9 @@ let expectedSum: u32 = 0; // folded pseudo-header + TCP header: the payload must
 /** Parse the frame at b (`len` bytes present, `fullLen` its real length) and classify it. */
 export function parse(b: usize, len: i32, fullLen: i32): i32 {
   frameLen = fullLen;
+  ipVersion = 0;
+  l4 = 0;
+  headerLength = 0;
   payloadLen = 0;
   flags = 0;
   let at: i32 = 0;
@@ -112,6 +120,7 @@ export function parse(b: usize, len: i32, fullLen: i32): i32 {
 function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
   if (len < l3 + IPV4_HEADER || (load<u8>(ip, IPV4_VERSION_IHL) >> 4) != 4) return CLASS_OTHER;
+  ipVersion = 4;
   const ihl = <i32>(load<u8>(ip, IPV4_VERSION_IHL) & 15) << 2;
   const totalLen = <i32>be16(ip + IPV4_TOTAL_LENGTH);
   const fragment = be16(ip + IPV4_FLAGS_FRAGMENT);
@@ -122,8 +131,8 @@ function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   const bound = min(len, end);
   const tcp = l3 + ihl;
   if (tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
-  ipVersion = 4;
   ipSize = totalLen;
+  ipId = be16(ip + IPV4_ID);
   ipEnd = end;
   l4 = tcp;
   const k = keyScratch;
@@ -146,6 +155,7 @@ function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
 function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
   if (len < l3 + IPV6_HEADER || (load<u8>(ip, IPV6_FLOW) >> 4) != 6) return CLASS_OTHER;
+  ipVersion = 6;
   const payload = <i32>be16(ip + IPV6_PAYLOAD_LENGTH);
   const end = l3 + IPV6_HEADER + payload;
   const bound = min(len, end);
@@ -171,7 +181,6 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
     extHeaders++;
   }
   if (next != PROTO_TCP || tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
-  ipVersion = 6;
   ipSize = payload;
   ipEnd = end;
   l4 = tcp;
@@ -195,7 +204,10 @@ function readTcp(b: usize, tcp: i32, bound: i32): void {
   flags = <u32>load<u8>(t, TCP_FLAGS);
   window = be16(t + TCP_WINDOW);
   tcpHdrLen = <i32>(load<u8>(t, TCP_DATA_OFFSET) >> 4) << 2;
-  if (tcpHdrLen >= TCP_HEADER && tcp + tcpHdrLen <= bound) payloadLen = bound - tcp - tcpHdrLen;
+  if (tcpHdrLen >= TCP_HEADER && tcp + tcpHdrLen <= bound) {
+    headerLength = tcp + tcpHdrLen;
+    payloadLen = bound - headerLength;
+  }
 }
 
 /** The TCP part of 714: header length sane, checksum correct (or not verified). */

@@ -8,7 +8,7 @@ export const DEL_TIMER: i32 = 1;
 // List l uses the record fields F_AG_* + l * 8 (agAt/delAt, agPrev/delPrev, agNext/delNext).
 export let agHead: i32 = NONE;
 export let delHead: i32 = NONE;
-let agTail: i32 = NONE;
+export let agTail: i32 = NONE; // read by a debug assertion in engine.ts
 let delTail: i32 = NONE;
 
 export function timersInit(): void {

@@ -83,6 +83,24 @@ export const DESC_STAGED = 4;
 export const DESC_LENGTH = 8;
 export const DESC_TIME = 16;
 
+// Output descriptor (drawn in assembly/index.ts; engine.ts writes it): what the packet being
+// emitted says about itself, read by engine/queue.ts during emitAggregate / emitInput. The twin
+// writes the same record into an ArrayBuffer of its own. Byte offsets:
+export const OUT_SIZE = 56;
+export const OUT_INDEX = 0; //          f64 inputIndex
+export const OUT_FIRST_TIME = 8; //     f64 firstTimeUs
+export const OUT_TIME = 16; //          f64 timeUs
+export const OUT_SEGMENTS = 24; //      u32
+export const OUT_MSS = 28; //           u32
+export const OUT_REASON = 32; //        u32 reason code
+export const OUT_IP_VERSION = 36; //    u32 4, 6 or 0
+export const OUT_TCP_OFFSET = 40; //    u32
+export const OUT_HEADER_LENGTH = 44; // u32
+export const OUT_FLAGS = 48; //         u32, bits:
+export const OUT_CHECKSUMS_FIXED = 1;
+export const OUT_VERIFIED = 2;
+export const OUT_FIXED_IP_ID = 4;
+
 // Connection buffers (assembly/aggregate.ts, assembly/buffers.ts).
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 export const BUFFER_SLACK = 128;

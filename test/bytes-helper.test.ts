@@ -214,6 +214,13 @@ describe('expectSamePackets', () => {
     mss: 100,
     reason: 'threshold',
     checksumsFixed: true,
+    inputIndex: 7,
+    firstTimeUs: 4,
+    ipVersion: 4,
+    tcpOffset: 34,
+    headerLength: 54,
+    verified: true,
+    fixedIpId: true,
     ...more,
   });
   const expected = [packet(tcpFrame(base)), packet(tcpFrame({ ...base, seq: 1300 }))];

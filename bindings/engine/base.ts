@@ -17,6 +17,7 @@ export abstract class EngineBase implements Engine {
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
   abstract nextDeadline(): number;
+  abstract firstPendingIndex(): number;
 
   push(frame: Uint8Array, timeUs: number): void {
     this.checkOpen();

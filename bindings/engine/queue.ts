@@ -1,11 +1,42 @@
 // Where both engines put sent packets: a queue for drain(), or a caller's zero-copy sink.
+import {
+  OUT_CHECKSUMS_FIXED,
+  OUT_FIRST_TIME,
+  OUT_FIXED_IP_ID,
+  OUT_FLAGS,
+  OUT_HEADER_LENGTH,
+  OUT_INDEX,
+  OUT_IP_VERSION,
+  OUT_MSS,
+  OUT_REASON,
+  OUT_SEGMENTS,
+  OUT_SIZE,
+  OUT_TCP_OFFSET,
+  OUT_TIME,
+  OUT_VERIFIED,
+} from '../abi.js';
 import { REASONS, type Packet, type PacketSink } from './types.js';
+
+// Slots of the output descriptor (abi.ts OUT_*, byte offsets) in its f64 and u32 views.
+const INDEX = OUT_INDEX >> 3;
+const FIRST_TIME = OUT_FIRST_TIME >> 3;
+const TIME = OUT_TIME >> 3;
+const SEGMENTS = OUT_SEGMENTS >> 2;
+const MSS = OUT_MSS >> 2;
+const REASON = OUT_REASON >> 2;
+const IP_VERSION = OUT_IP_VERSION >> 2;
+const TCP_OFFSET = OUT_TCP_OFFSET >> 2;
+const HEADER_LENGTH = OUT_HEADER_LENGTH >> 2;
+const FLAGS = OUT_FLAGS >> 2;
 
 export class PacketQueue {
   private packets: Packet[] = [];
   sink: PacketSink | null = null;
   /** Errors the sink threw during the current engine call (thrown only once the core is done). */
   private sinkErrors: unknown[] = [];
+  // The output descriptor the engine's core writes before handing out each packet (readFrom).
+  private f64 = new Float64Array(OUT_SIZE >> 3);
+  private u32 = new Uint32Array(this.f64.buffer);
   // Handed to the sink on every call, like its data view: valid only during the call.
   private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } = {
     timeUs: 0,
@@ -13,17 +44,40 @@ export class PacketQueue {
     mss: 0,
     reason: 'pass-through',
     checksumsFixed: true,
+    inputIndex: 0,
+    firstTimeUs: 0,
+    ipVersion: 0,
+    tcpOffset: 0,
+    headerLength: 0,
+    verified: false,
+    fixedIpId: false,
   };
 
-  /** `view` may be reused after this call: it is copied unless a sink takes it. */
-  add(view: Uint8Array, timeUs: number, segments: number, mss: number, reason: number, checksumsFixed: boolean): void {
+  /** Read each packet's metadata from the output descriptor at `byteOffset` in `buffer` (it never moves). */
+  readFrom(buffer: ArrayBuffer, byteOffset: number): void {
+    this.f64 = new Float64Array(buffer, byteOffset, OUT_SIZE >> 3);
+    this.u32 = new Uint32Array(buffer, byteOffset, OUT_SIZE >> 2);
+  }
+
+  /** The packet just described in the output descriptor. `view` may be reused after this call: it is copied unless a sink takes it. */
+  add(view: Uint8Array): void {
+    const f = this.f64;
+    const u = this.u32;
+    const flags = u[FLAGS];
     if (this.sink !== null) {
       const meta = this.meta;
-      meta.timeUs = timeUs;
-      meta.segments = segments;
-      meta.mss = mss;
-      meta.reason = REASONS[reason];
-      meta.checksumsFixed = checksumsFixed;
+      meta.timeUs = f[TIME];
+      meta.segments = u[SEGMENTS];
+      meta.mss = u[MSS];
+      meta.reason = REASONS[u[REASON]];
+      meta.checksumsFixed = (flags & OUT_CHECKSUMS_FIXED) !== 0;
+      meta.inputIndex = f[INDEX];
+      meta.firstTimeUs = f[FIRST_TIME];
+      meta.ipVersion = u[IP_VERSION] as Packet['ipVersion'];
+      meta.tcpOffset = u[TCP_OFFSET];
+      meta.headerLength = u[HEADER_LENGTH];
+      meta.verified = (flags & OUT_VERIFIED) !== 0;
+      meta.fixedIpId = (flags & OUT_FIXED_IP_ID) !== 0;
       try {
         this.sink(view, meta);
       } catch (err) {
@@ -32,7 +86,21 @@ export class PacketQueue {
       }
       return;
     }
-    this.packets.push({ data: view.slice(), timeUs, segments, mss, reason: REASONS[reason], checksumsFixed });
+    this.packets.push({
+      data: view.slice(),
+      timeUs: f[TIME],
+      segments: u[SEGMENTS],
+      mss: u[MSS],
+      reason: REASONS[u[REASON]],
+      checksumsFixed: (flags & OUT_CHECKSUMS_FIXED) !== 0,
+      inputIndex: f[INDEX],
+      firstTimeUs: f[FIRST_TIME],
+      ipVersion: u[IP_VERSION] as Packet['ipVersion'],
+      tcpOffset: u[TCP_OFFSET],
+      headerLength: u[HEADER_LENGTH],
+      verified: (flags & OUT_VERIFIED) !== 0,
+      fixedIpId: (flags & OUT_FIXED_IP_ID) !== 0,
+    });
   }
 
   /** After an engine call: rethrow the first error the sink threw during it. */

@@ -27,11 +27,12 @@ export class TsEngine extends EngineBase {
   constructor(options: ResolvedOptions) {
     super(options);
     const queue = this.queue;
+    // The packet's metadata is in the twin's output descriptor (core.out).
     this.core = allocate(options, {
-      aggregate: (bytes, start, length, segments, mss, reason, timeUs, fixed) =>
-        queue.add(bytes.subarray(start, start + length), timeUs, segments, mss, reason, fixed),
-      input: (mss, reason, timeUs) => queue.add(this.current, timeUs, 1, mss, reason, true),
+      aggregate: (bytes, start, length) => queue.add(bytes.subarray(start, start + length)),
+      input: () => queue.add(this.current),
     });
+    queue.readFrom(this.core.out, 0);
   }
 
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
@@ -67,6 +68,10 @@ export class TsEngine extends EngineBase {
 
   nextDeadline(): number {
     return this.core.nextDeadline();
+  }
+
+  firstPendingIndex(): number {
+    return this.core.firstPendingIndex();
   }
 
   stats(): Stats {

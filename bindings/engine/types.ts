@@ -19,6 +19,27 @@ export interface Packet {
   reason: Reason;
   /** False only for a multi-segment aggregate built with `fixChecksums: false`. */
   checksumsFixed: boolean;
+  /**
+   * Frames pushed before the packet's first segment, counted from 0 over the engine's life (push,
+   * pushBatch and pushStaged alike): a pass-through's own index. See Engine.firstPendingIndex().
+   */
+  inputIndex: number;
+  /** Engine-clock time (µs, floored and clamped like every time) at which its first segment was pushed; a pass-through's timeUs. */
+  firstTimeUs: number;
+  /**
+   * 4 or 6 when the link layer says IPv4 / IPv6 (Ethernet type after at most one VLAN tag, the SLL
+   * protocol, or raw IP) and the version nibble agrees, with the fixed IP header (20 / 40 bytes)
+   * present; else 0. An aggregate: its connection's version.
+   */
+  ipVersion: 4 | 6 | 0;
+  /** Offset of the TCP header in `data` (link header and VLAN tag included) when the frame is TCP with its ports present; else 0. */
+  tcpOffset: number;
+  /** tcpOffset + TCP header length (options included) when the whole TCP header is present; else 0. Aggregates: the first segment's. */
+  headerLength: number;
+  /** True only for an aggregate (of one or more segments) built with verifyChecksums on: every segment's TCP checksum was verified. */
+  verified: boolean;
+  /** An IPv4 aggregate of two or more segments whose IP IDs all equal the first segment's. Metadata only. */
+  fixedIpId: boolean;
 }
 
 export type Preset = 'gro' | 'seed';
@@ -107,6 +128,13 @@ export interface Engine {
   stats(): Stats;
   /** Engine-clock time (µs) of the next AgTimer or DelTimer deadline; Infinity if none is set. */
   nextDeadline(): number;
+  /**
+   * The inputIndex of the oldest pending aggregate's first segment, or when nothing is pending the
+   * index the next frame will get (during a push: the frame being processed). No packet handed out
+   * later has a smaller inputIndex, so a consumer that keeps input order may release every packet
+   * whose inputIndex is below it. Reads state only: callable from within a sink, and after close().
+   */
+  firstPendingIndex(): number;
   /** Send everything pending (reason 'close') and release the engine; drain() still returns them. */
   close(): void;
 }

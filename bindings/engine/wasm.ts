@@ -45,6 +45,8 @@ interface CoreExports {
   advance(timeUs: number): void;
   flush(reason: number): void;
   nextDeadline(): number;
+  outDescPtr(): number;
+  firstPendingIndex(): number;
 }
 
 const PAGE = 65536;
@@ -125,12 +127,13 @@ export class WasmEngine extends EngineBase {
     const imports = {
       env: {
         memory,
-        emitAggregate: (ptr: number, length: number, segments: number, mss: number, reason: number, timeUs: number, fixed: number) => {
+        // The packet's metadata is in the core's output descriptor (queue.readFrom below).
+        emitAggregate: (ptr: number, length: number) => {
           ptr >>>= 0;
-          queue.add(this.heap.subarray(ptr, ptr + length), timeUs, segments, mss, reason, fixed !== 0);
+          queue.add(this.heap.subarray(ptr, ptr + length));
         },
-        emitInput: (index: number, mss: number, reason: number, timeUs: number) => {
-          queue.add(this.inputFrame(this.inputBase + index), timeUs, 1, mss, reason, true);
+        emitInput: (batchIndex: number) => {
+          queue.add(this.inputFrame(this.inputBase + batchIndex));
         },
       },
     };
@@ -152,6 +155,7 @@ export class WasmEngine extends EngineBase {
     );
     if (status !== 0) throw new RangeError('large-receive: WebAssembly memory smaller than the core layout');
     this.counters = new Float64Array(memory.buffer, this.core.statsPtr() >>> 0, STAT_COUNT);
+    queue.readFrom(memory.buffer, this.core.outDescPtr() >>> 0);
     this.stageData = this.core.stageDataPtr() >>> 0;
     this.stageDesc = this.core.stageDescPtr() >>> 0;
     if (this.core.stageBytes() !== STAGE_BYTES || this.core.maxBatch() !== MAX_BATCH) {
@@ -239,6 +243,10 @@ export class WasmEngine extends EngineBase {
 
   nextDeadline(): number {
     return this.core.nextDeadline();
+  }
+
+  firstPendingIndex(): number {
+    return this.core.firstPendingIndex();
   }
 
   stats(): Stats {

@@ -10,6 +10,7 @@ import {
   IPV4_CHECKSUM,
   IPV4_FLAGS_FRAGMENT,
   IPV4_HEADER,
+  IPV4_ID,
   IPV4_TOS,
   IPV4_TOTAL_LENGTH,
   IPV4_TTL,
@@ -61,6 +62,7 @@ export class Aggregates {
   readonly tcpHdrLen: Uint8Array;
   readonly ipVersion: Uint8Array;
   readonly lastFlags: Uint8Array; //  PSH/FIN of the last segment are carried over
+  readonly fixedId: Uint8Array; //    1 while every IPv4 ID equals the first's (0 for IPv6; metadata only)
   readonly lastWindow: Uint16Array;
 
   constructor(
@@ -85,6 +87,7 @@ export class Aggregates {
     this.tcpHdrLen = new Uint8Array(maxFlows);
     this.ipVersion = new Uint8Array(maxFlows);
     this.lastFlags = new Uint8Array(maxFlows);
+    this.fixedId = new Uint8Array(maxFlows);
     this.lastWindow = new Uint16Array(maxFlows);
   }
 
@@ -167,6 +170,7 @@ export class Aggregates {
     this.ipVersion[f] = p.ipVersion;
     this.lastFlags[f] = p.flags;
     this.lastWindow[f] = p.window;
+    this.fixedId[f] = p.ipVersion === 4 ? 1 : 0; // for fixedIpId (metadata only: IDs never decide joining)
     return true;
   }
 
@@ -185,7 +189,8 @@ export class Aggregates {
     const at = this.ipEndOf(f);
     // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
     if (this.frameLen[f] !== at && !p.verifyPayload(b)) return false;
-    if (!p.copyPayload(b, this.buffers, this.pool.bufferPtr(f) + at)) return false;
+    const a = this.pool.bufferPtr(f);
+    if (!p.copyPayload(b, this.buffers, a + at)) return false;
     const len = this.payloadLen[f];
     // A payload placed at an odd offset contributes its sum byte-swapped.
     const sum = (len & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
@@ -197,6 +202,8 @@ export class Aggregates {
     this.nextSeq[f] = (this.nextSeq[f] + n) >>> 0;
     this.lastFlags[f] = p.flags;
     this.lastWindow[f] = p.window;
+    // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
+    this.fixedId[f] &= p.ipId === be16(this.buffers, a + p.l3 + IPV4_ID) ? 1 : 0;
     return true;
   }
 

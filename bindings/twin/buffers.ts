@@ -7,6 +7,8 @@
 // bytes: bufferCap bytes × maxPending (the core's buffersBase).
 // free:  a stack of unused buffer indices (bufferFreeBase). The buffer freed last is lent next.
 // index: per flow, the buffer lent to it, NONE if none (the core's F_BUFFER field).
+// starts: per buffer, where the pending aggregate in it started (firstIndex, firstTime: the core's
+//         start records), what it says about itself (CONTRACT §5), never aggregation input.
 import { NONE } from './timers.js';
 
 export class Buffers {
@@ -15,6 +17,8 @@ export class Buffers {
   private readonly free: Int32Array;
   private freeTop: number;
   private readonly index: Int32Array;
+  readonly firstIndex: Float64Array; // inputIndex of the first segment (engine.ts frameIndex)
+  readonly firstTime: Float64Array; //  engine clock when that segment was pushed
 
   /** buffersInit: `pending` buffers of `bufferCap` bytes (abi.ts bufferCapacity), all free. */
   constructor(
@@ -27,6 +31,8 @@ export class Buffers {
     for (let i = 0; i < pending; i++) this.free[i] = pending - 1 - i;
     this.freeTop = pending;
     this.index = new Int32Array(maxFlows).fill(NONE);
+    this.firstIndex = new Float64Array(pending);
+    this.firstTime = new Float64Array(pending);
   }
 
   /** A buffer is free for a new aggregate. */
@@ -48,5 +54,10 @@ export class Buffers {
   /** Flow f's buffer: its start in `bytes` (valid while it has a pending aggregate). */
   bufferPtr(f: number): number {
     return this.index[f] * this.bufferCap;
+  }
+
+  /** Flow f's buffer's start record: its slot in firstIndex / firstTime (valid while it has a pending aggregate). */
+  bufferStart(f: number): number {
+    return this.index[f];
   }
 }

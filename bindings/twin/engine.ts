@@ -7,6 +7,20 @@ import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
   MAX_TIME,
+  OUT_CHECKSUMS_FIXED,
+  OUT_FIRST_TIME,
+  OUT_FIXED_IP_ID,
+  OUT_FLAGS,
+  OUT_HEADER_LENGTH,
+  OUT_INDEX,
+  OUT_IP_VERSION,
+  OUT_MSS,
+  OUT_REASON,
+  OUT_SEGMENTS,
+  OUT_SIZE,
+  OUT_TCP_OFFSET,
+  OUT_TIME,
+  OUT_VERIFIED,
   bufferCapacity,
   REASON_AG_TIMER,
   REASON_CAPACITY,
@@ -36,24 +50,24 @@ export interface CoreOptions {
   linkType: number;
 }
 
-/** Where sent packets go. `input` means: the frame being pushed, unchanged. */
+/**
+ * Where sent packets go, each described first in TwinCore.out (the core's output descriptor,
+ * abi.ts OUT_*). `input` means: the frame being pushed, unchanged.
+ */
 export interface Emitter {
-  aggregate(
-    bytes: Uint8Array,
-    start: number,
-    length: number,
-    segments: number,
-    mss: number,
-    reason: number,
-    timeUs: number,
-    checksumsFixed: boolean,
-  ): void;
-  input(mss: number, reason: number, timeUs: number): void;
+  aggregate(bytes: Uint8Array, start: number, length: number): void;
+  input(): void;
 }
 
 export class TwinCore {
   readonly counters = new Float64Array(S.STAT_COUNT);
+  /** The output descriptor (assembly/index.ts draws it): what the packet being emitted says about itself. */
+  readonly out = new ArrayBuffer(OUT_SIZE);
+  private readonly outF64 = new Float64Array(this.out);
+  private readonly outU32 = new Uint32Array(this.out);
   private now = 0;
+  /** Frames pushed so far over the engine's life: during push, the index of the frame in hand. */
+  private frameIndex = 0;
   private readonly parsed: Parsed;
   private readonly table: FlowTable;
   private readonly pool: Buffers;
@@ -61,6 +75,7 @@ export class TwinCore {
   private readonly agTimer: TimerList; //  743: pending aggregates in start order
   private readonly delTimer: TimerList; // 724: live connections in last-activity order
   private readonly gro: boolean;
+  private readonly verify: boolean;
   private readonly agPeriod: number;
   private readonly delPeriod: number;
   private readonly threshold: number;
@@ -72,6 +87,7 @@ export class TwinCore {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.gro = o.preset === 'gro';
+    this.verify = o.verifyChecksums;
     this.pool = new Buffers(o.maxFlows, o.maxPending, bufferCapacity(o.maxAggregate));
     this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, this.gro, o.fixChecksums);
     this.agTimer = new TimerList(o.maxFlows);
@@ -87,6 +103,12 @@ export class TwinCore {
 
   /** 710: the frame b arrives at time t (the core's pushFrame). */
   push(b: Uint8Array, t: number): void {
+    this.arrive(b, t);
+    this.frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
+  }
+
+  /** push's body: fire the deadlines up to t, then FIG. 7 for this frame. */
+  private arrive(b: Uint8Array, t: number): void {
     this.advance(t);
     const fullLen = b.length;
     const c = this.counters;
@@ -139,6 +161,10 @@ export class TwinCore {
         this.send(this.agTimer.head, REASON_CAPACITY, this.now);
       }
       if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen); // 744-745
+      // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
+      const s = this.pool.bufferStart(f);
+      this.pool.firstIndex[s] = this.frameIndex;
+      this.pool.firstTime[s] = this.now;
       this.agTimer.set(f, this.deadline(this.agPeriod), false); // 743
     }
     if ((p.flags & FIN) !== 0) {
@@ -193,6 +219,16 @@ export class TwinCore {
     for (let f = this.agTimer.head; f !== NONE; f = this.agTimer.head) this.send(f, reason, this.now);
   }
 
+  /**
+   * The inputIndex of the oldest pending aggregate (the head of the AgTimer list, which is in start
+   * order), or when none is pending the index the next frame gets (in a push: the frame in hand).
+   * No packet sent later has a smaller inputIndex. Reads only: callable from within the emitter.
+   */
+  firstPendingIndex(): number {
+    const f = this.agTimer.head;
+    return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.bufferStart(f)];
+  }
+
   /** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
   private cannotJoin(f: number, fullLen: number): void {
     if (f !== NONE) this.endSegmentRun(f, this.parsed.flags);
@@ -224,18 +260,27 @@ export class TwinCore {
     c[S.STAT_BYTES_OUT] += length;
     c[S.STAT_REASONS + reason]++;
     agg.segments[f] = 0;
-    this.agTimer.stop(f);
-    this.emit.aggregate(
-      this.pool.bytes,
-      this.pool.bufferPtr(f),
-      length,
+    this.agTimer.stop(f); // before the sink runs: firstPendingIndex() no longer counts it
+    let flags = this.verify ? OUT_VERIFIED : 0; // every segment was verified as it was copied
+    if (segments < 2 || agg.fixChecksums) flags |= OUT_CHECKSUMS_FIXED;
+    if (segments >= 2 && agg.fixedId[f] !== 0) flags |= OUT_FIXED_IP_ID;
+    const l4 = agg.l4[f];
+    const pool = this.pool;
+    const s = pool.bufferStart(f);
+    this.describe(
+      pool.firstIndex[s],
+      pool.firstTime[s],
+      time,
       segments,
       agg.mss[f],
       reason,
-      time,
-      segments < 2 || agg.fixChecksums,
+      agg.ipVersion[f],
+      l4,
+      l4 + agg.tcpHdrLen[f],
+      flags,
     );
-    this.pool.bufferRelease(f); // after the sink has seen it
+    this.emit.aggregate(pool.bytes, pool.bufferPtr(f), length);
+    pool.bufferRelease(f); // after the sink has seen it
   }
 
   private deleteFlow(f: number): void {
@@ -251,7 +296,36 @@ export class TwinCore {
     c[S.STAT_PASSED_THROUGH]++;
     c[S.STAT_BYTES_OUT] += length;
     c[S.STAT_REASONS + REASON_PASS_THROUGH]++;
-    this.emit.input(mss, REASON_PASS_THROUGH, this.now);
+    const p = this.parsed;
+    this.describe(this.frameIndex, this.now, this.now, 1, mss, REASON_PASS_THROUGH, p.ipVersion, p.l4, p.headerLength, OUT_CHECKSUMS_FIXED);
+    this.emit.input();
+  }
+
+  /** What the packet about to be emitted says about itself, into the output descriptor. */
+  private describe(
+    index: number,
+    firstTime: number,
+    time: number,
+    segments: number,
+    mss: number,
+    reason: number,
+    ipVersion: number,
+    tcpOffset: number,
+    headerLength: number,
+    flags: number,
+  ): void {
+    const d = this.outF64;
+    const u = this.outU32;
+    d[OUT_INDEX >> 3] = index;
+    d[OUT_FIRST_TIME >> 3] = firstTime;
+    d[OUT_TIME >> 3] = time;
+    u[OUT_SEGMENTS >> 2] = segments;
+    u[OUT_MSS >> 2] = mss;
+    u[OUT_REASON >> 2] = reason;
+    u[OUT_IP_VERSION >> 2] = ipVersion;
+    u[OUT_TCP_OFFSET >> 2] = tcpOffset;
+    u[OUT_HEADER_LENGTH >> 2] = headerLength;
+    u[OUT_FLAGS >> 2] = flags;
   }
 
   flowsActive(): number {

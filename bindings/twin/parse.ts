@@ -11,6 +11,7 @@ import {
   IPV4_DST,
   IPV4_FLAGS_FRAGMENT,
   IPV4_HEADER,
+  IPV4_ID,
   IPV4_MF,
   IPV4_OFFSET_MASK,
   IPV4_PROTOCOL,
@@ -74,11 +75,16 @@ const PAYLOAD_BAD = 2;
 export class Parsed {
   frameLen = 0;
   l3 = 0; //          offset of the IP header
+  /** 4 or 6: the link layer says IPv4 / IPv6 and the version nibble agrees, fixed header present; else 0. */
   ipVersion = 0;
   ipEnd = 0; //       offset just past the IP packet (Ethernet padding follows)
   ipSize = 0; //      IP length field: IPv4 total length, IPv6 payload length
-  l4 = 0; //          offset of the TCP header
+  ipId = 0; //        IPv4 identification
+  /** Offset of the TCP header when its ports are present (the frame has a key), else 0. */
+  l4 = 0;
   tcpHdrLen = 0;
+  /** l4 + tcpHdrLen when the whole TCP header lies in the frame and the IP packet, else 0. */
+  headerLength = 0;
   payloadLen = 0;
   seq = 0;
   ack = 0;
@@ -101,6 +107,9 @@ export class Parsed {
   parse(b: Uint8Array): number {
     const len = b.length;
     this.frameLen = len;
+    this.ipVersion = 0;
+    this.l4 = 0;
+    this.headerLength = 0;
     this.payloadLen = 0;
     this.flags = 0;
     let l3 = 0;
@@ -141,6 +150,7 @@ export class Parsed {
   private parseIpv4(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
     if (len < l3 + IPV4_HEADER || b[l3 + IPV4_VERSION_IHL] >> 4 !== 4) return CLASS_OTHER;
+    this.ipVersion = 4;
     const ihl = (b[l3 + IPV4_VERSION_IHL] & 15) << 2;
     const totalLen = be16(b, l3 + IPV4_TOTAL_LENGTH);
     const fragment = be16(b, l3 + IPV4_FLAGS_FRAGMENT);
@@ -151,8 +161,8 @@ export class Parsed {
     const bound = Math.min(len, ipEnd);
     const l4 = l3 + ihl;
     if (l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
-    this.ipVersion = 4;
     this.ipSize = totalLen;
+    this.ipId = be16(b, l3 + IPV4_ID);
     this.ipEnd = ipEnd;
     this.l4 = l4;
     this.key.fill(0);
@@ -174,6 +184,7 @@ export class Parsed {
   private parseIpv6(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
     if (len < l3 + IPV6_HEADER || b[l3 + IPV6_FLOW] >> 4 !== 6) return CLASS_OTHER;
+    this.ipVersion = 6;
     const payloadLen = be16(b, l3 + IPV6_PAYLOAD_LENGTH);
     const ipEnd = l3 + IPV6_HEADER + payloadLen;
     const bound = Math.min(len, ipEnd);
@@ -206,7 +217,6 @@ export class Parsed {
       extHeaders++;
     }
     if (next !== PROTO_TCP || l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
-    this.ipVersion = 6;
     this.ipSize = payloadLen;
     this.ipEnd = ipEnd;
     this.l4 = l4;
@@ -230,7 +240,10 @@ export class Parsed {
     this.window = be16(b, l4 + TCP_WINDOW);
     const tcpHdrLen = (b[l4 + TCP_DATA_OFFSET] >> 4) << 2;
     this.tcpHdrLen = tcpHdrLen;
-    if (tcpHdrLen >= TCP_HEADER && l4 + tcpHdrLen <= bound) this.payloadLen = bound - l4 - tcpHdrLen;
+    if (tcpHdrLen >= TCP_HEADER && l4 + tcpHdrLen <= bound) {
+      this.headerLength = l4 + tcpHdrLen;
+      this.payloadLen = bound - this.headerLength;
+    }
   }
 
   /** The TCP part of 714: header length sane, checksum correct (or not verified). */

@@ -312,7 +312,20 @@ export function expectSameByteLists(
 // ---------------------------------------------------------------------------------------------
 // Engine output
 
-const META = ['reason', 'segments', 'mss', 'timeUs', 'checksumsFixed'] as const;
+const META = [
+  'reason',
+  'segments',
+  'mss',
+  'timeUs',
+  'checksumsFixed',
+  'inputIndex',
+  'firstTimeUs',
+  'ipVersion',
+  'tcpOffset',
+  'headerLength',
+  'verified',
+  'fixedIpId',
+] as const;
 
 function describePacket(p: Packet, i: number): string {
   return `packet ${i} (${p.segments > 1 ? `aggregate of ${p.segments} segments` : '1 segment'}, ${p.reason})`;
@@ -331,7 +344,8 @@ function packetDifference(a: Packet, e: Packet, i: number, linkType: number): st
 
 /**
  * Engine output against expected packets: the count, then packet by packet the metadata (reason,
- * segments, mss, timeUs, checksumsFixed) and the bytes. Throws a BytesAssertionError naming the
+ * segments, mss, timeUs, checksumsFixed, inputIndex, firstTimeUs, ipVersion, tcpOffset,
+ * headerLength, verified, fixedIpId) and the bytes. Throws a BytesAssertionError naming the
  * first packet that differs.
  */
 export function expectSamePackets(actual: Packet[], expected: Packet[], linkType: number = LINKTYPE_ETHERNET, what?: string): void {
