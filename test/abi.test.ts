@@ -186,7 +186,17 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     expect(compareCore(defs, abi)).toEqual([]);
     // The check saw the constants it is about (not an empty match).
     const names = new Set(defs.map((d) => d.name));
-    for (const name of ['REASON_CLOSE', 'STAT_COUNT', 'MAX_BATCH', 'DESC_TIME', 'BUFFER_SLACK', 'LINK_SLL2', 'MAX_TIME']) {
+    for (const name of [
+      'REASON_CLOSE',
+      'STAT_COUNT',
+      'MAX_BATCH',
+      'DESC_TIME',
+      'OUT_SIZE',
+      'OUT_FIXED_IP_ID',
+      'BUFFER_SLACK',
+      'LINK_SLL2',
+      'MAX_TIME',
+    ]) {
       expect(names, name).toContain(name);
     }
   });

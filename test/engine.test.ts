@@ -18,7 +18,8 @@ import {
   udpFrame,
   type TcpFrameSpec,
 } from '../bindings/packet/index.js';
-import type { EngineOptions, Packet } from '../bindings/engine/types.js';
+import { createEngine } from '../bindings/index.js';
+import type { Engine, EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
 import { expectSameByteLists, expectSameBytes } from './helpers/bytes.js';
@@ -483,5 +484,292 @@ describe('clock', () => {
   it('deadlines saturate at 2^53 - 1', async () => {
     const { packets } = await run({}, [{ frame: segments(1)[0], t: 2 ** 53 - 10 }, { advance: 2 ** 53 }]);
     expect(packets.map((p) => [p.reason, p.timeUs])).toEqual([['ag-timer', 2 ** 53 - 1]]);
+  });
+});
+
+// CONTRACT §5: what a packet says about itself, the same on both engines (runBoth compares every
+// field); here each field against the value a reader of the input expects.
+describe('what a packet says about itself', () => {
+  /** The same scenario on both engines: equal results, returned once. */
+  async function onBoth<T>(scenario: (engine: Engine) => T | Promise<T>, options: EngineOptions = {}): Promise<T> {
+    const results: T[] = [];
+    for (const kind of ['wasm', 'ts'] as EngineKind[]) {
+      const engine = await createEngine({ hashSeed: 12345, ...options, engine: kind });
+      results.push(await scenario(engine));
+    }
+    expect(results[1], 'ts engine vs wasm engine').toEqual(results[0]);
+    return results[0];
+  }
+
+  const meta = (p: Packet) => [p.reason, p.segments, p.inputIndex, p.firstTimeUs, p.timeUs];
+
+  it("inputIndex and firstTimeUs: the first segment's position and (floored, clamped) time; a pass-through's own", async () => {
+    const a = segments(3, { sport: 1 });
+    const b = segments(2, { sport: 2 });
+    const steps: Step[] = [
+      { frame: a[0], t: 10.7 }, //           0  starts A at 10
+      { frame: b[0], t: 11 }, //             1  starts B at 11
+      { frame: arpFrame(), t: 9 }, //        2  pass-through, clock clamped to 11
+      { frame: a[1], t: 12.9 }, //           3  joins A
+      { frame: tcpFrame({ sport: 1, seq: SEQ0 + 2 * MSS, payload: MSS, flags: ACK | PSH }), t: 13 }, // 4 ends A (psh)
+      { frame: b[1], t: 14 }, //             5  joins B
+      { frame: a[2], t: 15 }, //             6  starts A again (seq gap: its own run)
+      { advance: 2000 },
+    ];
+    for (const batch of [0, 3]) {
+      const { packets } = await runBoth({}, steps, { batch });
+      expect(packets.map(meta), `batch ${batch}`).toEqual([
+        ['pass-through', 1, 2, 11, 11],
+        ['psh', 3, 0, 10, 13],
+        ['ag-timer', 2, 1, 11, 1011],
+        ['ag-timer', 1, 6, 15, 1015],
+      ]);
+    }
+  });
+
+  it("inputIndex counts every frame pushed over the engine's life: push, pushBatch (several core calls) and pushStaged", async () => {
+    const arp = arpFrame();
+    const got = await onBoth((e) => {
+      const indices: number[] = [];
+      e.setSink((_data, m) => indices.push(m.inputIndex));
+      e.push(arp, 0); // 0
+      e.pushBatch(Array(2100).fill(arp), new Float64Array(2100)); // 1 .. 2100: three core calls on WASM
+      e.flush();
+      e.advance(5);
+      const area = e.stagingArea();
+      area.set(arp, 0);
+      e.pushStaged(Array(1500).fill(0), Array(1500).fill(arp.length), new Float64Array(1500).fill(6)); // 2101 .. 3600
+      e.push(arp, 7); // 3601
+      e.close();
+      return { indices, next: e.firstPendingIndex() };
+    });
+    expect(got.indices).toEqual(Array.from({ length: 3602 }, (_, i) => i));
+    expect(got.next).toBe(3602);
+  });
+
+  it("ipVersion: the link layer says IPv4 / IPv6, the version nibble agrees and the fixed header is there; an aggregate has its flow's", async () => {
+    const v4 = udpFrame({ payload: 10 });
+    const nibble6 = v4.slice();
+    nibble6[14] = 0x65; // says IPv4, version 6
+    const cases: Array<[string, Uint8Array, number, (4 | 6 | 0)?]> = [
+      ['ARP', arpFrame(), 0],
+      ['UDP over IPv4', v4, 4],
+      ['UDP over IPv6', udpFrame({ ipVersion: 6, payload: 3 }), 6],
+      ['IPv4 with bad header checksum', tcpFrame({ badIpChecksum: true }), 4],
+      ['IPv4 cut inside the header (19 bytes)', v4.subarray(0, 14 + 19), 0],
+      ['IPv4 header only (20 bytes)', v4.subarray(0, 14 + 20), 4],
+      ['IPv6 cut inside the header (39 bytes)', udpFrame({ ipVersion: 6 }).subarray(0, 14 + 39), 0],
+      ['version nibble disagrees', nibble6, 0],
+      ['one VLAN tag', tcpFrame({ vlan: 5 }), 4],
+      ['two VLAN tags (never parsed past the second)', tcpFrame({ vlan: [5, 6] }), 0],
+      ['raw IP, IPv6', udpFrame({ linkType: 101, ipVersion: 6 }), 6, 101 as never],
+      ['raw IP, 19 bytes of IPv4', v4.subarray(14, 33), 0, 101 as never],
+      ['Linux SLL2, IPv4', tcpFrame({ linkType: 276 }), 4, 276 as never],
+    ];
+    for (const [what, frame, version, linkType] of cases) {
+      const { packets } = await runBoth({ linkType: linkType ?? 1 }, timed([frame]));
+      expect(
+        packets.map((p) => [p.reason, p.ipVersion]),
+        what,
+      ).toEqual([['pass-through', version]]);
+    }
+    const six = await runBoth({}, timed(segments(3, { ipVersion: 6 })));
+    expect(six.packets.map((p) => [p.segments, p.ipVersion])).toEqual([[3, 6]]);
+  });
+
+  it("tcpOffset and headerLength: TCP with its ports present / its whole header present; an aggregate has its first segment's", async () => {
+    const ts = tcpTimestampOption(1, 2);
+    const ack = tcpFrame({ seq: SEQ0 });
+    const cases: Array<[string, Uint8Array, number, number, number?]> = [
+      ['pure ACK', ack, 34, 54],
+      ['VLAN tag', tcpFrame({ vlan: 9 }), 38, 58],
+      ['TCP options', tcpFrame({ options: ts }), 34, 66],
+      ['IPv4 options', tcpFrame({ ipOptions: new Uint8Array([1, 1, 1, 1]) }), 38, 58],
+      ['IPv6', tcpFrame({ ipVersion: 6 }), 54, 74],
+      ['IPv6 extension header (walked to the ports)', tcpFrame({ ipVersion: 6, ipv6ExtHeaders: [{ type: 60 }] }), 62, 82],
+      ['ports present, header cut (truncated at 40 bytes)', ack.subarray(0, 40), 34, 0],
+      [
+        'data offset past the IP end',
+        (() => {
+          const f = tcpFrame({ seq: SEQ0 });
+          f[14 + 20 + 12] = 0xf0; // 60-byte header in a 20-byte TCP packet
+          return f;
+        })(),
+        34,
+        0,
+      ],
+      ['ports cut (37 bytes)', ack.subarray(0, 37), 0, 0],
+      ['UDP', udpFrame({ payload: 8 }), 0, 0],
+      ['non-first IPv4 fragment', tcpFrame({ fragment: { offset: 185 }, payload: 8 }), 0, 0],
+      ['Linux SLL', tcpFrame({ linkType: 113 }), 36, 56, 113],
+      ['raw IP', tcpFrame({ linkType: 101, options: ts }), 20, 52, 101],
+    ];
+    for (const [what, frame, tcpOffset, headerLength, linkType] of cases) {
+      const { packets } = await runBoth({ linkType: linkType ?? 1 }, timed([frame]));
+      expect(
+        packets.map((p) => [p.reason, p.tcpOffset, p.headerLength]),
+        what,
+      ).toEqual([['pass-through', tcpOffset, headerLength]]);
+    }
+    const agg = await runBoth({}, timed(segments(4, { vlan: 3, options: ts })));
+    expect(agg.packets.map((p) => [p.segments, p.tcpOffset, p.headerLength])).toEqual([[4, 38, 70]]);
+    const frame = agg.packets[0].data;
+    expect(parseFrame(frame)!.tcp!.payload.byteOffset - frame.byteOffset).toBe(70);
+  });
+
+  it('verified: every segment of an aggregate had its TCP checksum verified; never a pass-through, never with verification off', async () => {
+    const frames = [...segments(2), tcpFrame({ seq: SEQ0 + 2 * MSS }), ...segments(1, {}, SEQ0 + 2 * MSS)];
+    const on = await runBoth({}, timed(frames));
+    expect(on.packets.map((p) => [p.reason, p.segments, p.verified])).toEqual([
+      ['non-candidate', 2, true],
+      ['pass-through', 1, false],
+      ['close', 1, true],
+    ]);
+    const off = await runBoth({ verifyChecksums: false }, timed(frames));
+    expect(off.packets.map((p) => [p.reason, p.segments, p.verified])).toEqual([
+      ['non-candidate', 2, false],
+      ['pass-through', 1, false],
+      ['close', 1, false],
+    ]);
+  });
+
+  it("fixedIpId: an IPv4 aggregate of two or more segments whose IDs all equal the first's; IDs never decide joining", async () => {
+    const withIds = (ids: number[], spec: TcpFrameSpec = {}) =>
+      ids.map((ipId, i) => tcpFrame({ ...spec, ipId, seq: SEQ0 + i * MSS, payload: MSS }));
+    const cases: Array<[string, Uint8Array[], boolean]> = [
+      ['all equal', withIds([7, 7, 7, 7]), true],
+      ['all zero (the DF default of Linux)', withIds([0, 0, 0]), true],
+      ['incrementing', withIds([7, 8, 9, 10]), false],
+      ['equal but the last', withIds([7, 7, 7, 8]), false],
+      ['equal but the second', withIds([7, 8, 7, 7]), false],
+      ['one segment', withIds([7]), false],
+    ];
+    for (const [what, frames, fixed] of cases) {
+      const { packets } = await runBoth({}, timed(frames));
+      expect(
+        packets.map((p) => [p.segments, p.fixedIpId]),
+        what,
+      ).toEqual([[frames.length, fixed]]);
+    }
+    const six = await runBoth({}, timed(segments(3, { ipVersion: 6 })));
+    expect(six.packets.map((p) => [p.segments, p.fixedIpId])).toEqual([[3, false]]);
+    const pass = await runBoth({}, timed([tcpFrame({ ipId: 5 })]));
+    expect(pass.packets[0].fixedIpId).toBe(false);
+  });
+
+  describe('firstPendingIndex()', () => {
+    // Two flows, a pass-through, a PSH, a bad checksum, an AgTimer: what the sink sees, and what
+    // the engine answers between calls.
+    const A = (i: number, spec: TcpFrameSpec = {}) => tcpFrame({ sport: 1, seq: SEQ0 + i * MSS, payload: MSS, ...spec });
+    const B = (i: number, spec: TcpFrameSpec = {}) => tcpFrame({ sport: 2, seq: SEQ0 + i * MSS, payload: MSS, ...spec });
+    const frames = [
+      A(0), //                             0  A pending from 0
+      B(0), //                             1  B pending from 1
+      arpFrame(), //                       2  pass-through (A, B pending: 0)
+      A(1), //                             3  joins A
+      A(2, { flags: ACK | PSH }), //       4  A sent (psh); B still pending: 1
+      B(1, { badTcpChecksum: true }), //   5  B sent (non-candidate), nothing pending: 5; then itself
+      A(5), //                             6  A pending from 6
+    ];
+    const sinkSees = [
+      ['pass-through', 2, 0],
+      ['psh', 0, 1],
+      ['non-candidate', 1, 5],
+      ['pass-through', 5, 5],
+      ['ag-timer', 6, 7],
+    ];
+    const betweenCalls = [0, 0, 0, 0, 1, 6, 6];
+
+    async function scenario(e: Engine, mode: 'push' | 'pushBatch' | 'pushStaged') {
+      const seen: Array<[string, number, number]> = [];
+      e.setSink((_data, m) => seen.push([m.reason, m.inputIndex, e.firstPendingIndex()]));
+      const between = [e.firstPendingIndex()];
+      if (mode === 'push') {
+        frames.forEach((f, i) => {
+          e.push(f, i);
+          between.push(e.firstPendingIndex());
+        });
+      } else if (mode === 'pushBatch') {
+        e.pushBatch(
+          frames,
+          frames.map((_f, i) => i),
+        );
+        between.push(e.firstPendingIndex());
+      } else {
+        const area = e.stagingArea();
+        const offsets: number[] = [];
+        let at = 0;
+        for (const f of frames) {
+          area.set(f, at);
+          offsets.push(at);
+          at += f.length;
+        }
+        e.pushStaged(
+          offsets,
+          frames.map((f) => f.length),
+          frames.map((_f, i) => i),
+        );
+        between.push(e.firstPendingIndex());
+      }
+      e.advance(2000);
+      between.push(e.firstPendingIndex());
+      e.close();
+      between.push(e.firstPendingIndex());
+      return { seen, between };
+    }
+
+    it('from a sink, during push: the aggregate being sent no longer counts; nothing pending is the frame in hand', async () => {
+      const got = await onBoth((e) => scenario(e, 'push'));
+      expect(got.seen).toEqual(sinkSees);
+      expect(got.between).toEqual([0, ...betweenCalls, 7, 7]);
+    });
+
+    it('the same through pushBatch and pushStaged (one call for all frames)', async () => {
+      for (const mode of ['pushBatch', 'pushStaged'] as const) {
+        const got = await onBoth((e) => scenario(e, mode));
+        expect(got.seen, mode).toEqual(sinkSees);
+        expect(got.between, mode).toEqual([0, 6, 7, 7]);
+      }
+    });
+
+    it('an in-order writer: every packet whose inputIndex is below it can be written; none comes later', async () => {
+      // Mixed flows, timers and pass-throughs: no packet ever arrives below an answer already given.
+      const steps: Step[] = [];
+      for (let i = 0; i < 400; i++) {
+        const flow = i % 5;
+        const k = Math.floor(i / 5);
+        const frame = flow === 4 ? arpFrame() : tcpFrame({ sport: flow + 1, seq: SEQ0 + k * 100, payload: k % 7 === 6 ? 40 : 100 });
+        steps.push({ frame, t: i * 37 });
+      }
+      const got = await onBoth(
+        (e) => {
+          const released: number[] = [];
+          let floor = 0;
+          let held: number[] = [];
+          const release = () => {
+            const f = e.firstPendingIndex();
+            expect(f).toBeGreaterThanOrEqual(floor);
+            floor = f;
+            held.sort((x, y) => x - y);
+            while (held.length > 0 && held[0] < floor) released.push(held.shift()!);
+          };
+          e.setSink((_data, m) => {
+            expect(m.inputIndex).toBeGreaterThanOrEqual(floor);
+            held.push(m.inputIndex);
+            release();
+          });
+          for (const s of steps) if ('frame' in s) e.push(s.frame, s.t);
+          e.close();
+          release();
+          const rest = held;
+          held = [];
+          return { released, rest };
+        },
+        { aggregateTimeoutUs: 500 },
+      );
+      expect(got.rest).toEqual([]);
+      expect(got.released).toEqual([...got.released].sort((x, y) => x - y)); // input order
+      expect(new Set(got.released).size).toBe(got.released.length);
+    });
   });
 });
