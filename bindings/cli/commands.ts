@@ -93,6 +93,19 @@ const INSPECT_FLAGS: FlagSpec[] = [
   { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
 ];
 
+const COMPARE_FLAGS: FlagSpec[] = [
+  { name: 'top', type: 'number', arg: 'N', help: 'connections shown, largest first (default 10; 0 = all). --json lists all' },
+  {
+    name: 'rerun',
+    type: 'boolean',
+    help: 'coalesce WIRE again in memory and show why each packet was sent, per\nconnection (OURS made by lro coalesce: give its engine flags too)',
+  },
+  { name: 'json', type: 'boolean', help: 'print one JSON object' },
+  { name: 'skip-bad', type: 'boolean', help: 'skip corrupt records (counted) instead of stopping' },
+  { name: 'help', short: 'h', type: 'boolean', help: 'this help' },
+  ...ENGINE_FLAGS,
+];
+
 const DEMO_FLAGS: FlagSpec[] = [
   { name: 'packets', type: 'number', arg: 'N', help: 'frames in the sample (default 100000)' },
   { name: 'dir', type: 'string', arg: 'DIR', help: 'where to write the files (default: <tmpdir>/large-receive-demo)' },
@@ -150,6 +163,19 @@ export const COMMANDS: Record<string, Command> = {
       'Per-connection table of a capture: packets, bytes, TCP payload bytes and segment sizes\n(min / mean / max payload of the segments carrying some), sorted by packets; plus totals.',
     flags: INSPECT_FLAGS,
     load: () => import('./inspect.js'),
+  },
+  compare: {
+    synopsis: 'lro compare WIRE OURS [LINUX] [--top N] [--rerun] [--json]',
+    about:
+      'Where coalescings of the same traffic differ: WIRE is the capture before coalescing, OURS (and\n' +
+      'LINUX, e.g. a capture after Linux GRO) after. Per connection (direction matters), side by side:\n' +
+      'packets, data packets, WIRE segments per aggregate (mean and histogram, from sequence numbers),\n' +
+      'payload sizes, and whether the payload byte streams are identical; largest first, then totals.',
+    flags: COMPARE_FLAGS,
+    notes:
+      'Engine flags (--preset …) are for --rerun only: the options OURS was made with.\n' +
+      'Example: lro coalesce wire.pcap -o ours.pcap && lro compare wire.pcap ours.pcap linux.pcap --rerun',
+    load: () => import('./compare.js'),
   },
   bench: {
     synopsis: 'lro bench [options]   or   lro bench --suite [suite args]',
