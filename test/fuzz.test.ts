@@ -135,6 +135,47 @@ describe('oracle self-test: planted bugs are caught', () => {
           return r;
         },
     ],
+    // What a packet says about itself (CONTRACT §5): an aggregate names the frame after its first.
+    'inputIndex one late': [
+      T,
+      'send',
+      (orig) =>
+        function (this: any, f: number, reason: number, t: number) {
+          if (this.agg.segments[f] >= 2) this.pool.firstIndex[this.pool.bufferStart(f)] += 1;
+          return orig.call(this, f, reason, t);
+        },
+    ],
+    // fixedIpId stays set when a later segment's IPv4 ID differs.
+    'fixedIpId never cleared': [
+      A,
+      'append',
+      (orig) =>
+        function (this: any, f: number, p: unknown, b: unknown) {
+          const fixed = this.fixedId[f];
+          const joined = orig.call(this, f, p, b);
+          this.fixedId[f] = fixed;
+          return joined;
+        },
+    ],
+    // A pass-through claims its checksum was verified.
+    'verified pass-through': [
+      T,
+      'describe',
+      (orig) =>
+        function (this: unknown, ...args: number[]) {
+          if (args[5] === 0) args[9] |= 2; // reason pass-through: OUT_VERIFIED
+          return orig.apply(this, args);
+        },
+    ],
+    // firstPendingIndex() forgets the pending aggregates: an in-order writer would write too early.
+    'firstPendingIndex ignores pending': [
+      T,
+      'firstPendingIndex',
+      () =>
+        function (this: any) {
+          return this.frameIndex;
+        },
+    ],
   };
 
   for (const [name, [proto, method, plant]] of Object.entries(plants)) {

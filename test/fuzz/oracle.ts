@@ -4,7 +4,9 @@
 // with another hash seed, uses pushBatch with the case's split sizes (and sometimes a zero-copy
 // sink). Both must produce the same bytes, boundaries, times, reasons and stats (§6.4), nothing
 // may throw (§6.6), the WASM memory may not grow (§6.6), and the output must satisfy the
-// invariants of test/helpers/invariants.ts (§6.1-3, 5) plus the bookkeeping below (§6.7).
+// invariants of test/helpers/invariants.ts (§6.1-3, 5) plus the bookkeeping below (§6.7), and
+// what each packet says about itself (§5: inputIndex, firstTimeUs, ipVersion, tcpOffset,
+// headerLength, verified, fixedIpId) is judged against the input, as is firstPendingIndex().
 // Failures throw an Error whose message says what differs; fast-check shrinks on it.
 import { arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame } from '../../bindings/packet/index.js';
 import { createEngine } from '../../bindings/index.js';
@@ -264,13 +266,40 @@ async function execute(
   const memoryBefore = memory();
   const packets: Packet[] = [];
   const perStep: number[] = [];
+  // firstPendingIndex(): never decreases, never above the frames pushed, and no packet handed out
+  // after an answer has a smaller inputIndex (what an in-order writer relies on). Packets are
+  // judged when they are handed out: in the sink, or drained after each step (push mode).
+  let floor = 0;
+  let pushed = 0;
+  const observe = (where: string, exact = false) => {
+    const f = engine.firstPendingIndex();
+    if (!Number.isInteger(f) || f < floor) throw new Error(`${kind}: firstPendingIndex() ${f} ${where}, below an earlier answer ${floor}`);
+    if (f > pushed || (exact && f !== pushed)) {
+      throw new Error(`${kind}: firstPendingIndex() ${f} ${where}, ${pushed} frames pushed${exact ? ', nothing pending' : ''}`);
+    }
+    floor = f;
+  };
+  const admit = (p: Omit<Packet, 'data'>) => {
+    if (p.inputIndex < floor) {
+      throw new Error(`${kind}: packet (${p.reason}) with inputIndex ${p.inputIndex} after firstPendingIndex() answered ${floor}`);
+    }
+  };
   if (sink) {
-    engine.setSink((data, meta) => packets.push({ data: data.slice(), ...meta }));
+    engine.setSink((data, meta) => {
+      admit(meta);
+      packets.push({ data: data.slice(), ...meta });
+      const f = engine.firstPendingIndex();
+      if (!(f >= floor)) throw new Error(`${kind}: firstPendingIndex() ${f} in the sink, below an earlier answer ${floor}`);
+      floor = f;
+    });
   }
-  const take = () => {
+  const take = (judge: boolean) => {
     const got = engine.drain();
     if (sink && got.length > 0) throw new Error(`${kind}: drain() returned ${got.length} packets while a sink is set`);
-    for (const p of got) packets.push(p);
+    for (const p of got) {
+      if (judge) admit(p);
+      packets.push(p);
+    }
   };
   let at = -1;
   try {
@@ -279,11 +308,13 @@ async function execute(
         const s = steps[at];
         if ('frame' in s) {
           engine.push(s.frame, s.t);
+          pushed++;
           scribble([s.frame]);
         } else if ('advance' in s) engine.advance(s.advance);
         else engine.flush();
-        take();
+        take(true);
         perStep.push(packets.length);
+        observe(`after step ${at}`, 'flush' in s);
       }
     } else {
       let k = 0;
@@ -295,6 +326,8 @@ async function execute(
           const n = splits[k++ % splits.length];
           const batch = frames.slice(0, n);
           engine.pushBatch(batch, times.slice(0, n));
+          pushed += batch.length;
+          observe('after a pushBatch');
           scribble(batch);
           frames = frames.slice(n);
           times = times.slice(n);
@@ -309,17 +342,19 @@ async function execute(
           pushPending();
           if ('advance' in s) engine.advance(s.advance);
           else engine.flush();
+          observe(`after step ${at}`, 'flush' in s);
         }
       }
       pushPending();
     }
     at = steps.length;
     engine.close();
-    take();
+    take(splits === null);
+    observe('after close()', true);
     const again = engine.drain();
     if (again.length > 0) throw new Error(`${kind}: drain() after close() and drain() returned ${again.length} packets`);
     engine.close(); // idempotent
-    take();
+    take(false);
   } catch (e) {
     throw new EngineThrew(
       `${kind} engine (${splits === null ? 'push' : `pushBatch ${JSON.stringify(splits)}`}) ` +
@@ -333,7 +368,21 @@ async function execute(
 // Comparing and checking
 
 function meta(p: Packet) {
-  return { len: p.data.length, timeUs: p.timeUs, segments: p.segments, mss: p.mss, reason: p.reason, checksumsFixed: p.checksumsFixed };
+  return {
+    len: p.data.length,
+    timeUs: p.timeUs,
+    segments: p.segments,
+    mss: p.mss,
+    reason: p.reason,
+    checksumsFixed: p.checksumsFixed,
+    inputIndex: p.inputIndex,
+    firstTimeUs: p.firstTimeUs,
+    ipVersion: p.ipVersion,
+    tcpOffset: p.tcpOffset,
+    headerLength: p.headerLength,
+    verified: p.verified,
+    fixedIpId: p.fixedIpId,
+  };
 }
 
 const hexByte = (v: number | undefined) => (v === undefined ? 'none' : `0x${v.toString(16).padStart(2, '0')}`);
@@ -402,6 +451,8 @@ interface KeyedInput {
   frame: Uint8Array;
   /** Engine clock when it was pushed. */
   t: number;
+  /** Its position among the frames pushed (inputIndex). */
+  index: number;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -486,6 +537,9 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
         `${where}: not the next input frame of its connection (${differenceLine(firstDifference(packet.data, parts[0].frame, o.linkType)!)})`,
       );
     }
+    // §5: its first segment's position and time.
+    if (packet.inputIndex !== parts[0].index) fail(`${where}: inputIndex is not its first segment's (${parts[0].index})`);
+    if (packet.firstTimeUs !== parts[0].t) fail(`${where}: firstTimeUs is not its first segment's time (${parts[0].t})`);
     if (packet.reason === 'pass-through') continue;
     // An aggregate (maybe of one segment): every part aggregable and joinable.
     const first = parts[0];
@@ -499,6 +553,19 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
         fail(`${where}: segment ${k} arrived after the DelTimer deadline`);
     }
     if (packet.mss !== first.p.tcp!.payload.length) fail(`${where}: mss is not the first segment's payload length`);
+    const fp = first.p;
+    if (
+      packet.ipVersion !== fp.ipVersion ||
+      packet.tcpOffset !== fp.l4Offset ||
+      packet.headerLength !== fp.l4Offset + fp.tcp!.headerLength
+    ) {
+      fail(
+        `${where}: ipVersion / tcpOffset / headerLength are not the first segment's (${fp.ipVersion}, ${fp.l4Offset}, ${fp.l4Offset + fp.tcp!.headerLength})`,
+      );
+    }
+    if (packet.verified !== o.verifyChecksums) fail(`${where}: verified is not verifyChecksums`);
+    const fixedIpId = n >= 2 && fp.ipVersion === 4 && parts.every((x) => x.p.ipId === fp.ipId);
+    if (packet.fixedIpId !== fixedIpId) fail(`${where}: fixedIpId ${packet.fixedIpId}, IDs ${parts.map((x) => x.p.ipId).join(' ')}`);
     if (packet.timeUs < last.t) fail(`${where}: sent before its last segment arrived`);
     const size = a.ipLength;
     if (size > o.maxAggregate) fail(`${where}: larger than maxAggregate`);
@@ -576,6 +643,87 @@ export function judgeView(frame: Uint8Array, linkType: number): Uint8Array {
   }
 }
 
+/** The documented ipVersion rule (CONTRACT §5), on the bytes the engine saw. */
+export function ipVersionRule(b: Uint8Array, linkType: number): 0 | 4 | 6 {
+  let type: number;
+  let off: number;
+  if (linkType === 101) {
+    if (b.length < 1) return 0;
+    type = b[0] >> 4 === 4 ? 0x0800 : b[0] >> 4 === 6 ? 0x86dd : 0;
+    off = 0;
+  } else {
+    off = linkType === 1 ? 14 : linkType === 113 ? 16 : 20;
+    if (b.length < off) return 0;
+    const at = etherTypeAt(linkType);
+    type = (b[at] << 8) | b[at + 1];
+    if (linkType === 1 && (type === 0x8100 || type === 0x88a8)) {
+      // at most one tag (CONTRACT §1)
+      if (b.length < 18) return 0;
+      type = (b[16] << 8) | b[17];
+      off = 18;
+    }
+  }
+  if (type === 0x0800 && b.length >= off + 20 && b[off] >> 4 === 4) return 4;
+  if (type === 0x86dd && b.length >= off + 40 && b[off] >> 4 === 6) return 6;
+  return 0;
+}
+
+/**
+ * A pass-through's tcpOffset and headerLength as the independent parser sees the frame: TCP with
+ * its ports inside the IP packet / its whole header there. null where that parser has no opinion
+ * (the IP packet does not parse: cut, lengths inconsistent), or (IPv6 fragment headers) the
+ * offset may be either.
+ */
+function tcpLayoutOf(raw: Uint8Array, judged: Uint8Array, linkType: number): { tcpOffset: number | null; headerLength: number } | null {
+  if (ipVersionRule(raw, linkType) === 0) return { tcpOffset: 0, headerLength: 0 };
+  const q = parseFrame(judged, linkType);
+  if (!q || q.ipVersion === 0) return null;
+  if (q.tcp) return { tcpOffset: q.l4Offset, headerLength: q.l4Offset + q.tcp.headerLength };
+  if (q.protocol !== 6 || (q.fragment && q.fragment.offset !== 0)) return { tcpOffset: 0, headerLength: 0 };
+  if (q.fragment) return { tcpOffset: null, headerLength: 0 };
+  const end = q.l3Offset + (q.ipVersion === 4 ? 0 : 40) + q.ipLength;
+  return { tcpOffset: q.l4Offset + 4 <= end ? q.l4Offset : 0, headerLength: 0 };
+}
+
+/**
+ * Pass-throughs of run A (push, drained after every step): each is the very frame at its
+ * inputIndex, sent during that frame's own push at that push's clock, unverified, and its
+ * ipVersion / tcpOffset / headerLength are what the rule and the independent parser say.
+ */
+function judgePassThroughs(steps: Step[], a: RunOutput, clock: number[], linkType: number): void {
+  const frameStep: number[] = [];
+  steps.forEach((s, i) => {
+    if ('frame' in s) frameStep.push(i);
+  });
+  let step = 0;
+  for (const [k, p] of a.packets.entries()) {
+    while (a.perStep[step] <= k) step++;
+    if (p.reason !== 'pass-through') {
+      if (frameStep[p.inputIndex] > step) fail(`packet #${k} (${p.reason}): sent before its first segment (#${p.inputIndex}) was pushed`);
+      if (p.firstTimeUs !== clock[frameStep[p.inputIndex]])
+        fail(`packet #${k} (${p.reason}): firstTimeUs is not its first segment's push time`);
+      continue;
+    }
+    const where = `pass-through #${k} ${JSON.stringify(meta(p))}`;
+    const s = steps[frameStep[p.inputIndex]] as { frame: Uint8Array; t: number };
+    if (frameStep[p.inputIndex] !== step) fail(`${where}: sent at step ${step}, its frame was pushed at step ${frameStep[p.inputIndex]}`);
+    if (!sameBytes(p.data, s.frame)) fail(`${where}: not the bytes of input frame ${p.inputIndex}`);
+    if (p.timeUs !== clock[step] || p.firstTimeUs !== p.timeUs) fail(`${where}: timeUs / firstTimeUs not its push time ${clock[step]}`);
+    if (p.verified || p.fixedIpId) fail(`${where}: verified / fixedIpId on a pass-through`);
+    const version = ipVersionRule(s.frame, linkType);
+    if (p.ipVersion !== version) fail(`${where}: ipVersion ${p.ipVersion}, the rule says ${version}`);
+    const layout = tcpLayoutOf(s.frame, judgeView(s.frame, linkType), linkType);
+    if (layout && ((layout.tcpOffset !== null && p.tcpOffset !== layout.tcpOffset) || p.headerLength !== layout.headerLength)) {
+      fail(
+        `${where}: tcpOffset ${p.tcpOffset} / headerLength ${p.headerLength}, the parser says ${layout.tcpOffset} / ${layout.headerLength}`,
+      );
+    }
+    if (p.headerLength !== 0 && !(p.tcpOffset > 0 && p.headerLength >= p.tcpOffset + 20 && p.headerLength <= p.data.length)) {
+      fail(`${where}: headerLength ${p.headerLength} inconsistent with tcpOffset ${p.tcpOffset}`);
+    }
+  }
+}
+
 /** Run a case; throws on any failure. Returns the number of frames it pushed. */
 export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}): Promise<number> {
   const steps = materialize(c);
@@ -638,7 +786,12 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
     if (p.checksumsFixed !== (p.segments < 2 || resolved.fixChecksums)) fail(`${where}: checksumsFixed wrong`);
     if (p.reason === 'pass-through' && p.segments !== 1) fail(`${where}: pass-through with several segments`);
     if (p.segments >= 2 && p.mss <= 0) fail(`${where}: aggregate with mss 0`);
+    if (!Number.isInteger(p.inputIndex) || p.inputIndex < 0 || p.inputIndex >= frames.length)
+      fail(`${where}: inputIndex outside the input`);
+    if (!(p.firstTimeUs <= p.timeUs)) fail(`${where}: firstTimeUs after timeUs`);
+    if (p.fixedIpId && (p.segments < 2 || p.ipVersion !== 4)) fail(`${where}: fixedIpId on a packet that is not an IPv4 aggregate`);
   }
+  judgePassThroughs(steps, a, clock, resolved.linkType);
   // Packets drained after step i were sent at a time in [clock before i, clock after i].
   let from = 0;
   for (let i = 0; i < steps.length; i++) {
@@ -688,10 +841,12 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
       linkType: resolved.linkType,
     });
     const keyed: KeyedInput[] = [];
+    let index = 0;
     for (const x of timed) {
       if (!('frame' in x)) continue;
       const p = parseFrame(x.frame, lt);
-      if (p?.tcp) keyed.push({ p, frame: x.frame, t: x.t });
+      if (p?.tcp) keyed.push({ p, frame: x.frame, t: x.t, index });
+      index++;
     }
     explainOutput(keyed, judged, resolved);
   } catch (e) {
