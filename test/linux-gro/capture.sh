@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Real Linux GRO as a reference (ORACLE.md): a bulk TCP transfer between two network namespaces,
-# captured on the sender's veth (the wire: MTU-sized segments) and on the receiver's veth with
-# GRO on (what Linux aggregated). Usage: capture.sh OUTDIR BYTES. Needs root, iproute2, ethtool, tcpdump.
+# Real Linux GRO as a reference (ORACLE.md): TCP flows between two network namespaces, all at once
+# (flows.mjs: bulk IPv4 and IPv6 transfers, small writes with pauses), captured on the sender's
+# veth (the wire: MTU-sized segments) and on the receiver's veth with GRO on (what Linux
+# aggregated). Usage: capture.sh OUTDIR FLOWS-JSON. Writes OUTDIR/pre.pcap, post.pcap, flows (the
+# client's ports, one JSON line per flow) and received (bytes per client port, JSON).
+# Needs root, iproute2, ethtool, tcpdump.
 set -euo pipefail
 out=$1
-bytes=$2
+spec=$2
+here=$(cd "$(dirname "$0")" && pwd)
 a=lroA$$
 b=lroB$$
 ip netns add "$a"
@@ -14,6 +18,8 @@ trap cleanup EXIT
 ip link add va netns "$a" type veth peer name vb netns "$b"
 ip -n "$a" addr add 10.77.0.1/24 dev va
 ip -n "$b" addr add 10.77.0.2/24 dev vb
+ip -n "$a" addr add fd77::1/64 dev va nodad
+ip -n "$b" addr add fd77::2/64 dev vb nodad
 for ns in "$a" "$b"; do ip -n "$ns" link set lo up; done
 ip -n "$a" link set va up
 ip -n "$b" link set vb up
@@ -24,13 +30,10 @@ pre=$!
 ip netns exec "$b" tcpdump -i vb -w "$out/post.pcap" -s 262144 -B 131072 -U 2>/dev/null &
 post=$!
 sleep 1
-ip netns exec "$b" node -e '
-  require("net").createServer((s) => { let n = 0; s.on("data", (d) => (n += d.length));
-    s.on("end", () => { console.log(n); process.exit(0); }); }).listen(5201, "10.77.0.2")' > "$out/received" &
+ip netns exec "$b" node "$here/flows.mjs" server "$spec" > "$out/received" &
 server=$!
 sleep 0.5
-ip netns exec "$a" node -e '
-  const s = require("net").connect(5201, "10.77.0.2", () => s.end(Buffer.alloc(+process.argv[1], 0x5a)));' "$bytes"
+ip netns exec "$a" node "$here/flows.mjs" client "$spec" > "$out/flows"
 wait "$server"
 sleep 2 # let tcpdump write its backlog
 kill -INT "$pre" "$post"
