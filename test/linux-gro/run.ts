@@ -19,11 +19,11 @@ export interface FlowSpec {
 
 /** Started together: three IPv4 bulk transfers, one of small writes with pauses, one IPv6 bulk transfer. */
 export const FLOWS: readonly FlowSpec[] = [
-  { name: 'bulk IPv4 (2 MiB)', bytes: 2 << 20 },
-  { name: 'bulk IPv4 (1 MiB)', bytes: 1 << 20 },
-  { name: 'bulk IPv4 (1 MiB, 2)', bytes: 1 << 20 },
-  { name: '200-byte writes, 2 ms apart', bytes: 200 * 100, write: 200, pauseMs: 2 },
-  { name: 'bulk IPv6 (2 MiB)', ipv6: true, bytes: 2 << 20 },
+  { name: 'IPv4 bulk A, 2 MiB', bytes: 2 << 20 },
+  { name: 'IPv4 bulk B, 1 MiB', bytes: 1 << 20 },
+  { name: 'IPv4 bulk C, 1 MiB', bytes: 1 << 20 },
+  { name: 'IPv4 200-byte writes, 2 ms apart', bytes: 200 * 100, write: 200, pauseMs: 2 },
+  { name: 'IPv6 bulk, 2 MiB', ipv6: true, bytes: 2 << 20 },
 ];
 
 export interface Frame {
@@ -83,10 +83,47 @@ export function dataByFlow(frames: Iterable<Uint8Array>): Map<string, { packets:
 }
 
 /**
- * Run the capture, again (up to `attempts` times) when tcpdump lost packets or TCP retransmitted
- * (a flow's payload on either capture is not exactly its bytes), or when Linux aggregated nothing
- * at all (its aggregate boundaries depend on NAPI poll timing). Throws when no attempt qualifies,
- * or when a flow did not arrive whole.
+ * Per flow key, the payload in sequence order with bytes seen before dropped (a retransmission
+ * adds nothing), and whether a hole was left (bytes never seen: a capture lost packets).
+ */
+export function reassemble(frames: Iterable<Uint8Array>): Map<string, { bytes: Buffer; holes: number }> {
+  const segments = new Map<string, { seq: number; payload: Uint8Array }[]>();
+  for (const f of frames) {
+    const p = parseFrame(f);
+    if (!p?.tcp || p.tcp.payload.length === 0) continue;
+    const key = flowKey(p);
+    const list = segments.get(key) ?? [];
+    list.push({ seq: p.tcp.seq, payload: p.tcp.payload });
+    segments.set(key, list);
+  }
+  const out = new Map<string, { bytes: Buffer; holes: number }>();
+  for (const [key, list] of segments) {
+    // Offsets from the first data segment's sequence number (these streams are far below 2^31).
+    const first = list[0].seq;
+    const at = (seq: number) => (seq - first) | 0;
+    const sorted = [...list].sort((a, b) => at(a.seq) - at(b.seq));
+    const start = Math.min(0, at(sorted[0].seq));
+    const parts: Uint8Array[] = [];
+    let next = start;
+    let holes = 0;
+    for (const { seq, payload } of sorted) {
+      const from = at(seq);
+      if (from > next) holes++;
+      const skip = Math.max(0, next - from);
+      if (skip >= payload.length) continue;
+      parts.push(payload.subarray(skip));
+      next = from + payload.length;
+    }
+    out.set(key, { bytes: Buffer.concat(parts), holes });
+  }
+  return out;
+}
+
+/**
+ * Run the capture, again (up to `attempts` times) when a capture lacks some of a flow's bytes
+ * (tcpdump lost packets: its stream in sequence order is not exactly the flow's bytes; a TCP
+ * retransmission is fine), or when Linux aggregated nothing at all (its aggregate boundaries
+ * depend on NAPI poll timing). Throws when no attempt qualifies, or when a flow did not arrive whole.
  */
 export function runLinuxGro(dir: string, attempts = 3): LinuxRun {
   const retries: string[] = [];
@@ -112,12 +149,16 @@ export function runLinuxGro(dir: string, attempts = 3): LinuxRun {
     const linux = load(linuxPath);
     const onWire = dataByFlow(wire.map((f) => f.data));
     const byLinux = dataByFlow(linux.map((f) => f.data));
-    const incomplete = flows.filter((f) => onWire.get(f.key)?.bytes !== f.bytes || byLinux.get(f.key)?.bytes !== f.bytes);
+    const streams = [reassemble(wire.map((f) => f.data)), reassemble(linux.map((f) => f.data))];
+    const incomplete = flows.filter((f) => {
+      const bytes = flowBytes(f.index, f.bytes);
+      return streams.some((m) => !m.get(f.key)?.bytes.equals(bytes));
+    });
     const aggregated = flows.some((f) => (byLinux.get(f.key)?.largest ?? 0) > (onWire.get(f.key)?.largest ?? 0));
     if (incomplete.length === 0 && aggregated) return { dir, wirePath, linuxPath, wire, linux, flows, attempts: attempt, retries };
     retries.push(
       incomplete.length > 0
-        ? `attempt ${attempt}: ${incomplete.map((f) => f.name).join(', ')}: payload on a capture is not the flow's bytes (tcpdump lost packets, or TCP retransmitted)`
+        ? `attempt ${attempt}: ${incomplete.map((f) => f.name).join(', ')}: a capture lacks some of the flow's bytes (tcpdump lost packets)`
         : `attempt ${attempt}: Linux aggregated nothing`,
     );
   }
