@@ -250,6 +250,17 @@ describe('lro compare WIRE OURS LINUX', () => {
     expect(r.totals.linux.identicalStreams).toBe(7);
     expect(r.totals.linux.comparedStreams).toBe(8);
 
+    // Cut off there instead: the stream is a prefix of WIRE's, with no hole; it differs where it ends.
+    writeFileSync(
+      p('cut.pcapng'),
+      concat([shb(), idb(info.interfaces[0].linkType), ...records.slice(0, dropped).map((rec) => epb(0, rec))]),
+    );
+    const cut = (await compareJson(p('wire.pcap'), p('cut.pcapng'))).connections.find((x) => x.key === victim.key)!.ours!;
+    expect(cut.identical).toBe(false);
+    expect(cut.stream.gaps).toBe(0);
+    expect(cut.stream.bytes).toBe(s.stream.firstGapAt! - s.stream.start);
+    expect(cut.firstDifference).toBe(Math.floor(cut.stream.bytes / 65536) * 65536);
+
     const text = await lro('compare', p('wire.pcap'), p('gro.pcap'), p('dropped.pcapng'), '--top', '1');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/same stream as WIRE\s+yes\s+NO/);

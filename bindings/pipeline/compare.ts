@@ -380,11 +380,14 @@ class Connection {
   mss = 0;
   readonly sides: (Side | null)[];
   rerun: { packets: number; dataPackets: number; reasons: Partial<Record<Reason, number>> } | null = null;
+  /** What names the connection (copied: a parsed frame's views die with the reader's buffer). */
+  readonly p: { ipVersion: number; src: string; dst: string; sport: number; dport: number; vlans: number[] };
   constructor(
     readonly key: string,
-    readonly p: ParsedFrame,
+    p: ParsedFrame,
     files: number,
   ) {
+    this.p = { ipVersion: p.ipVersion, src: p.src, dst: p.dst, sport: p.tcp?.sport ?? 0, dport: p.tcp?.dport ?? 0, vlans: [...p.vlans] };
     this.sides = new Array<Side | null>(files).fill(null);
   }
 
@@ -404,11 +407,11 @@ function unwrap(seq: number, base: number, near: number): number {
   return d + Math.round((near - d) / TWO32) * TWO32;
 }
 
-function flowText(p: ParsedFrame): string {
+function flowText(p: Connection['p']): string {
   const a = p.ipVersion === 6 ? `[${p.src}]` : p.src;
   const b = p.ipVersion === 6 ? `[${p.dst}]` : p.dst;
   const vlan = p.vlans.length > 0 ? ` vlan ${p.vlans.join('.')}` : '';
-  return `${a}:${p.tcp?.sport ?? 0} → ${b}:${p.tcp?.dport ?? 0}${vlan}`;
+  return `${a}:${p.sport} → ${b}:${p.dport}${vlan}`;
 }
 
 /** The frame of a record as the frame kit parses it (a BSD loopback's address family skipped). */
@@ -547,9 +550,9 @@ export async function compareCaptures(opts: CompareOptions): Promise<CompareResu
       key: c.key,
       ipVersion: p.ipVersion,
       src: p.src,
-      sport: p.tcp?.sport ?? 0,
+      sport: p.sport,
       dst: p.dst,
-      dport: p.tcp?.dport ?? 0,
+      dport: p.dport,
       vlan: p.vlans.join('.'),
       mss: c.mss > 0 ? c.mss : null,
       sides: c.sides.map((s, k) => (s === null ? null : sideReport(s, k === 0 ? null : wire))),
@@ -608,9 +611,9 @@ function sideReport(s: Side, wire: Side | null): SideReport {
 function firstDifferentBlock(a: string[], b: string[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  // One is a prefix of the other, block for block: they differ in the last common block (a shorter
-  // last block) or just after it.
-  return Math.max(0, n - 1);
+  // Every common block is equal (length included), so the shorter stream ends at a block boundary
+  // and the longer one goes on from there.
+  return n;
 }
 
 function totals(reports: ConnectionReport[], k: number): TotalsReport {
