@@ -1,7 +1,68 @@
-// What both engines share on the JS side: the packet queue, close(), argument checks.
+// What both engines share on the JS side: the packet queue, close(), argument checks (CONTRACT §7
+// "Calls"). A refused call throws before anything reaches the core: nothing counted, nothing changed.
 import { REASON_CLOSE, REASON_FLUSH } from '../abi.js';
+import { describeValue } from './options.js';
 import { PacketQueue } from './queue.js';
 import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
+
+/** Times are finite numbers in [0, TIME_LIMIT) µs (CONTRACT §1). */
+const TIME_LIMIT = 2 ** 53;
+
+/** The error for a time that is not a number in [0, 2^53): a TypeError for a non-number, else a RangeError. */
+function badTime(where: string, value: unknown): Error {
+  if (typeof value !== 'number') return new TypeError(`${where} must be a number, got ${describeValue(value)}`);
+  return new RangeError(`${where} must be a finite number in [0, 2^53), got ${value}`);
+}
+
+/** Every time of a batch, in one tight loop (a Float64Array of times costs a compare each). */
+function checkTimes(call: string, timesUs: ArrayLike<number>, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const t = timesUs[i];
+    if (!(typeof t === 'number' && t >= 0 && t < TIME_LIMIT)) throw badTime(`${call}: timeUs of frame ${i} (timesUs[${i}])`, t);
+  }
+}
+
+/** An array or typed array (anything with a numeric length), else a TypeError naming it. */
+function checkList(call: string, name: string, list: unknown): void {
+  if (typeof list !== 'object' || list === null || typeof (list as ArrayLike<unknown>).length !== 'number') {
+    throw new TypeError(`${call}: ${name} must be an array or a typed array, got ${describeValue(list)}`);
+  }
+}
+
+/** A buffer whose bytes were transferred away (structuredClone / postMessage with transfer). */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: unknown }).detached; // Node ≥ 22, current browsers
+  if (typeof flag === 'boolean') return flag;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A frame: a Uint8Array of a live buffer. (Only an empty view can be detached, so only those are looked at.) */
+function checkFrame(where: string, frame: unknown): void {
+  if (!(frame instanceof Uint8Array)) throw new TypeError(`${where} must be a Uint8Array, got ${describeValue(frame)}`);
+  if (frame.length === 0 && isDetached(frame.buffer)) {
+    throw new TypeError(`${where} is a view of a detached ArrayBuffer (its bytes were transferred away)`);
+  }
+}
+
+/** offsets[i], lengths[i]: integers with [offset, offset + length) inside [0, size). */
+function checkRegions(call: string, offsets: ArrayLike<number>, lengths: ArrayLike<number>, size: number, inside: string): void {
+  for (let i = 0; i < offsets.length; i++) {
+    const start = offsets[i];
+    const length = lengths[i];
+    if (typeof start !== 'number') throw new TypeError(`${call}: the offset of frame ${i} must be a number, got ${describeValue(start)}`);
+    if (typeof length !== 'number') throw new TypeError(`${call}: the length of frame ${i} must be a number, got ${describeValue(length)}`);
+    const end = start + length;
+    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || end > size) {
+      throw new RangeError(`${call}: frame ${i} [${start}, ${start} + ${length}) is outside ${inside} (${size} bytes)`);
+    }
+  }
+}
 
 export abstract class EngineBase implements Engine {
   protected readonly queue = new PacketQueue();
@@ -16,46 +77,47 @@ export abstract class EngineBase implements Engine {
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
-  abstract nextDeadline(): number;
+  /** The core's next deadline (nextDeadline() once closed: Infinity). */
+  protected abstract coreDeadline(): number;
   abstract firstPendingIndex(): number;
 
   push(frame: Uint8Array, timeUs: number): void {
     this.checkOpen();
-    if (!(frame instanceof Uint8Array)) throw new TypeError('push(frame, timeUs): frame must be a Uint8Array');
-    this.pushFrame(frame, +timeUs);
+    checkFrame('push(frame, timeUs): frame', frame);
+    if (!(typeof timeUs === 'number' && timeUs >= 0 && timeUs < TIME_LIMIT)) throw badTime('push(frame, timeUs): timeUs', timeUs);
+    this.pushFrame(frame, timeUs);
     this.queue.rethrowSinkError();
   }
 
   pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
     this.checkOpen();
+    if (!Array.isArray(frames)) throw new TypeError(`pushBatch: frames must be an array of Uint8Array, got ${describeValue(frames)}`);
+    checkList('pushBatch', 'timesUs', timesUs);
     if (frames.length !== timesUs.length) throw new RangeError('pushBatch: frames and timesUs differ in length');
-    for (const frame of frames) {
-      if (!(frame instanceof Uint8Array)) throw new TypeError('pushBatch: every frame must be a Uint8Array');
-    }
+    for (let i = 0; i < frames.length; i++) checkFrame(`pushBatch: frame ${i}`, frames[i]);
+    checkTimes('pushBatch', timesUs, frames.length);
     this.pushFrames(frames, timesUs);
     this.queue.rethrowSinkError();
   }
 
   pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
     this.checkOpen();
+    checkList('pushStaged', 'offsets', offsets);
+    checkList('pushStaged', 'lengths', lengths);
+    checkList('pushStaged', 'timesUs', timesUs);
     if (offsets.length !== lengths.length || offsets.length !== timesUs.length) {
       throw new RangeError('pushStaged: offsets, lengths and timesUs differ in length');
     }
-    const size = this.stagingArea().length;
-    for (let i = 0; i < offsets.length; i++) {
-      const start = offsets[i];
-      const end = start + lengths[i];
-      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > size) {
-        throw new RangeError(`pushStaged: frame ${i} [${start}, ${end}) is outside the staging area (${size} bytes)`);
-      }
-    }
+    checkRegions('pushStaged', offsets, lengths, this.stagingArea().length, 'the staging area');
+    checkTimes('pushStaged', timesUs, offsets.length);
     this.pushStagedFrames(offsets, lengths, timesUs);
     this.queue.rethrowSinkError();
   }
 
   advance(timeUs: number): void {
     this.checkOpen();
-    this.advanceClock(+timeUs);
+    if (!(typeof timeUs === 'number' && timeUs >= 0 && timeUs < TIME_LIMIT)) throw badTime('advance(timeUs): timeUs', timeUs);
+    this.advanceClock(timeUs);
     this.queue.rethrowSinkError();
   }
 
@@ -70,9 +132,17 @@ export abstract class EngineBase implements Engine {
   }
 
   setSink(sink: PacketSink | null): void {
+    if (sink !== null && typeof sink !== 'function') {
+      throw new TypeError(`setSink(sink): sink must be a function or null, got ${describeValue(sink)}`);
+    }
     this.queue.sink = sink;
   }
 
+  nextDeadline(): number {
+    return this.closed ? Infinity : this.coreDeadline();
+  }
+
+  /** Send everything pending (reason 'close'); later mutating calls throw. A second close() does nothing. */
   close(): void {
     if (this.closed) return;
     this.flushWith(REASON_CLOSE);

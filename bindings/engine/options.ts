@@ -8,28 +8,46 @@ export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
 const U32_LIMIT = 2 ** 32;
 const MAX_FLOWS = 2 ** 24;
 
+/** A value as a message shows it: a number as itself, a string quoted and named ('10' (a string)), an object by its kind. */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return `'${value}' (a string)`;
+    case 'bigint':
+      return `${value}n (a bigint)`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    case 'object':
+      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return String(value); // number, boolean, undefined
+  }
+}
+
 function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+    throw new RangeError(`option ${name} must be an integer in [${min}, ${max}], got ${describeValue(value)}`);
   }
   return value;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}, got ${typeof value === 'string' ? value : describeValue(value)}`);
   }
   return value as T;
 }
 
 function flag(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new RangeError(`option ${name} must be a boolean, got ${String(value)}`);
+  if (typeof value !== 'boolean') throw new RangeError(`option ${name} must be a boolean, got ${describeValue(value)}`);
   return value;
 }
 
 function linkTypeOption(value: unknown): number {
   if (!ENGINE_LINK_TYPES.includes(value as number)) {
-    throw new RangeError(`option linkType must be one of ${ENGINE_LINK_TYPES.join(', ')}, got ${String(value)}`);
+    throw new RangeError(`option linkType must be one of ${ENGINE_LINK_TYPES.join(', ')}, got ${describeValue(value)}`);
   }
   return value as number;
 }
@@ -50,8 +68,11 @@ const KNOWN = new Set([
   'linkType',
 ]);
 
-/** Fill defaults and validate every option. */
+/** Fill defaults and validate every option. Not an object (null, a number, an array) → TypeError. */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+  }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key) && (options as Record<string, unknown>)[key] !== undefined) {
       throw new RangeError(`unknown option ${key}`);

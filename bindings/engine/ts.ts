@@ -66,7 +66,7 @@ export class TsEngine extends EngineBase {
     this.core.flushAll(reason);
   }
 
-  nextDeadline(): number {
+  protected coreDeadline(): number {
     return this.core.nextDeadline();
   }
 

@@ -241,7 +241,7 @@ export class WasmEngine extends EngineBase {
     this.core.flush(reason);
   }
 
-  nextDeadline(): number {
+  protected coreDeadline(): number {
     return this.core.nextDeadline();
   }
 

@@ -37,7 +37,7 @@ import {
 } from '../capture/index.js';
 import { yieldToEventLoop } from '../capture/output.js';
 import { KIND_PCAP, KIND_SPB, KIND_EPB } from '../capture/types.js';
-import { LINK_ETHERNET, MAX_BATCH, STAGE_BYTES } from '../abi.js';
+import { LINK_ETHERNET, MAX_BATCH, MAX_TIME, STAGE_BYTES } from '../abi.js';
 import { createEngine } from '../engine/create.js';
 import { addStats, zeroStats } from '../engine/stats.js';
 import type { Engine, EngineOptions, Packet, Stats } from '../engine/types.js';
@@ -213,13 +213,13 @@ class Coalescer {
       if (rec.dataLength > STAGE_BYTES) {
         // Larger than the staging area: alone, through push() (the engine stages what it parses).
         this.flushBatch();
-        this.pushLarge(st, reader.buffer.subarray(rec.dataAt + skip, end), rec.timeUs);
+        this.pushLarge(st, reader.buffer.subarray(rec.dataAt + skip, end), engineTime(rec.timeUs));
         continue;
       }
       const i = this.n++;
       this.offsets[i] = rec.dataAt + skip - this.regionStart;
       this.lengths[i] = rec.dataLength - skip;
-      this.times[i] = rec.timeUs;
+      this.times[i] = engineTime(rec.timeUs);
       this.regionEnd = end;
     }
     this.flushBatch();
@@ -444,4 +444,13 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
   } finally {
     reader.close();
   }
+}
+
+/**
+ * A capture's time on the engine clock, which takes [0, 2^53) µs (CONTRACT §1): a pcapng time
+ * before the epoch (a negative if_tsoffset) becomes 0, one past 2^53 µs (a 64-bit count of µs)
+ * the clock's last µs, as the engine itself did before it refused such times.
+ */
+function engineTime(timeUs: number): number {
+  return timeUs > 0 ? Math.min(timeUs, MAX_TIME) : 0;
 }

@@ -147,7 +147,8 @@ export async function referencePackets(records: CaptureRecord[], linkType: numbe
   const engine = await createEngine({ engine: 'ts', ...options, linkType: LINK_TYPES.get(linkType)!.engine });
   const out: Packet[] = [];
   for (const r of records) {
-    engine.push(r.data, r.timeUs);
+    // The CLI's engine clock: capture times outside [0, 2^53) µs pinned to its ends (CONTRACT §1).
+    engine.push(r.data, Math.min(Math.max(r.timeUs, 0), 2 ** 53 - 1));
     out.push(...engine.drain());
   }
   engine.close();

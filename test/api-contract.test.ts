@@ -1,0 +1,221 @@
+// The library surface's contract (CONTRACT §7 "Calls"): what a call accepts, what it refuses and
+// how (nothing counted, nothing changed), re-entrancy from a sink, setSink, frames that alias the
+// staging area, pushFrom, close(), the stream's timers and drain()'s arenas. Each rule on both
+// engines where it applies.
+import { describe, expect, it } from 'vitest';
+import { createEngine, type Engine, type EngineKind } from '../bindings/index.js';
+import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
+import { expectSamePackets } from './helpers/bytes.js';
+
+const KINDS: readonly EngineKind[] = ['wasm', 'ts'];
+const MSS = 1448;
+const bulk = (n: number, spec = {}) => Array.from({ length: n }, (_, i) => tcpFrame({ ...spec, seq: 1000 + i * MSS, payload: MSS }));
+
+/** The same engine state, as far as a caller can see it. */
+function observe(e: Engine) {
+  return { stats: e.stats(), nextDeadline: e.nextDeadline(), firstPendingIndex: e.firstPendingIndex() };
+}
+
+/**
+ * `refused(e)` throws `type` with a message matching `message`, and leaves no trace: the same
+ * stats, deadline and pending index right after, and the same packets out of the rest of the run
+ * as an engine that never saw the call.
+ */
+async function expectRefusedWithoutTrace(
+  kind: EngineKind,
+  refused: (e: Engine) => void,
+  type: typeof TypeError | typeof RangeError | typeof Error,
+  message: RegExp,
+): Promise<void> {
+  const before = bulk(3);
+  const after = bulk(4).slice(3);
+  const run = async (withCall: boolean) => {
+    const e = await createEngine({ engine: kind, hashSeed: 1 });
+    before.forEach((f, i) => {
+      e.push(f, 100 + i);
+    });
+    if (withCall) {
+      const seen = observe(e);
+      let error: unknown;
+      try {
+        refused(e);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, 'the call was refused').toBeInstanceOf(type);
+      if (type !== Error) expect((error as Error).constructor).toBe(type);
+      expect((error as Error).message).toMatch(message);
+      expect(observe(e)).toEqual(seen);
+    }
+    e.push(after[0], 200);
+    e.close();
+    return { packets: e.drain(), stats: e.stats() };
+  };
+  const reference = await run(false);
+  const refusedRun = await run(true);
+  expectSamePackets(refusedRun.packets, reference.packets, 1, `${kind}: after the refused call`);
+  expect(refusedRun.stats).toEqual(reference.stats);
+}
+
+const RANGE_TIMES = [Number.NaN, Infinity, -Infinity, -1, -0.5, 2 ** 53, 2 ** 53 + 2, 1e300];
+const TYPE_TIMES: unknown[] = ['5', {}, undefined, null, true, 5n, [5]];
+
+describe.each(KINDS)('times (%s engine)', (kind) => {
+  for (const t of RANGE_TIMES) {
+    it(`push(frame, ${t}) is a RangeError naming timeUs, and leaves no trace`, async () => {
+      await expectRefusedWithoutTrace(kind, (e) => e.push(bulk(1)[0], t), RangeError, /timeUs/);
+    });
+    it(`advance(${t}) is a RangeError naming timeUs, and leaves no trace`, async () => {
+      await expectRefusedWithoutTrace(kind, (e) => e.advance(t), RangeError, /timeUs/);
+    });
+  }
+  for (const t of TYPE_TIMES) {
+    const name = typeof t === 'bigint' ? `${t}n` : (JSON.stringify(t) ?? String(t));
+    it(`push(frame, ${name}) is a TypeError naming timeUs, and leaves no trace`, async () => {
+      await expectRefusedWithoutTrace(kind, (e) => e.push(bulk(1)[0], t as number), TypeError, /timeUs/);
+    });
+    it(`advance(${name}) is a TypeError naming timeUs`, async () => {
+      await expectRefusedWithoutTrace(kind, (e) => e.advance(t as number), TypeError, /timeUs/);
+    });
+  }
+
+  it('pushBatch checks every time before pushing anything (the bad one last)', async () => {
+    const frames = bulk(6, { sport: 7 });
+    for (const bad of [Number.NaN, 2 ** 53, -1, 1e300]) {
+      const times = Float64Array.from([300, 301, 302, 303, 304, bad]);
+      await expectRefusedWithoutTrace(kind, (e) => e.pushBatch(frames, times), RangeError, /timeUs of frame 5/);
+      await expectRefusedWithoutTrace(kind, (e) => e.pushBatch(frames, [...times]), RangeError, /timeUs of frame 5/);
+    }
+    const holey: number[] = new Array(6);
+    for (let i = 0; i < 5; i++) holey[i] = 300 + i;
+    await expectRefusedWithoutTrace(kind, (e) => e.pushBatch(frames, holey), TypeError, /timeUs of frame 5.*undefined/);
+    await expectRefusedWithoutTrace(
+      kind,
+      (e) => e.pushBatch(frames, [300, 301, 302, 303, 304, '305'] as never),
+      TypeError,
+      /'305' \(a string\)/,
+    );
+  });
+
+  it('pushStaged checks every time, offset and length before pushing anything', async () => {
+    const frames = bulk(4, { sport: 7 });
+    const stage = (e: Engine) => {
+      const area = e.stagingArea();
+      frames.forEach((f, i) => {
+        area.set(f, i * 2000);
+      });
+    };
+    const offsets = [0, 2000, 4000, 6000];
+    const lengths = frames.map((f) => f.length);
+    const call = (o: unknown[], l: unknown[], t: unknown[]) => (e: Engine) => {
+      stage(e);
+      e.pushStaged(o as number[], l as number[], t as number[]);
+    };
+    await expectRefusedWithoutTrace(kind, call(offsets, lengths, [300, 301, 302, Number.NaN]), RangeError, /timeUs of frame 3/);
+    await expectRefusedWithoutTrace(kind, call(offsets, lengths, [300, 301, 302, '303']), TypeError, /timeUs of frame 3/);
+    await expectRefusedWithoutTrace(
+      kind,
+      call(['0', 2000, 4000, 6000], lengths, [300, 301, 302, 303]),
+      TypeError,
+      /offset.*'0' \(a string\)/,
+    );
+    await expectRefusedWithoutTrace(kind, call(offsets, [...lengths.slice(0, 3), '60'], [300, 301, 302, 303]), TypeError, /length.*'60'/);
+    await expectRefusedWithoutTrace(kind, call(offsets, [...lengths.slice(0, 3), 1 << 21], [300, 301, 302, 303]), RangeError, /frame 3/);
+  });
+
+  it('the whole range [0, 2^53) is taken: fractions are floored, 2^53 − 1 is the last time', async () => {
+    const e = await createEngine({ engine: kind });
+    e.push(bulk(1)[0], 0);
+    e.push(udpFrame({ payload: 10 }), 0.5);
+    e.advance(2 ** 53 - 1);
+    e.push(udpFrame({ payload: 10 }), 2 ** 53 - 1);
+    expect(e.drain().map((p) => [p.reason, p.timeUs])).toEqual([
+      ['pass-through', 0],
+      ['ag-timer', 1000],
+      ['pass-through', 2 ** 53 - 1],
+    ]);
+    expect(e.stats().clockClamped).toBe(0);
+  });
+
+  it('a refused time ≥ 2^53 does not stop aggregation afterwards', async () => {
+    const e = await createEngine({ engine: kind });
+    expect(() => e.push(udpFrame({ payload: 10 }), 2 ** 53)).toThrow(RangeError);
+    bulk(10).forEach((f, i) => {
+      e.push(f, 10 + i);
+    });
+    e.flush();
+    expect(e.drain().map((p) => `${p.segments}:${p.reason}`)).toEqual(['10:flush']);
+  });
+});
+
+describe.each(KINDS)('setSink, close, detached buffers (%s engine)', (kind) => {
+  for (const bad of [42, undefined, 'sink', {}]) {
+    it(`setSink(${JSON.stringify(bad) ?? 'undefined'}) is a TypeError at once, and the next push loses nothing`, async () => {
+      const e = await createEngine({ engine: kind });
+      expect(() => e.setSink(bad as never)).toThrow(TypeError);
+      expect(() => e.setSink(bad as never)).toThrow(/function or null/);
+      e.push(udpFrame({ payload: 10 }), 0);
+      expect(e.drain()).toHaveLength(1);
+    });
+  }
+
+  it('after close() every mutating call throws "engine is closed"; a second close() is a no-op; nextDeadline() is Infinity', async () => {
+    const e = await createEngine({ engine: kind });
+    bulk(3).forEach((f, i) => {
+      e.push(f, i);
+    });
+    expect(e.nextDeadline()).toBe(1000);
+    e.close();
+    expect(e.drain().map((p) => p.reason)).toEqual(['close']);
+    const stats = e.stats();
+    const frame = bulk(1)[0];
+    const calls: Array<[string, () => void]> = [
+      ['push', () => e.push(frame, 5)],
+      ['pushBatch', () => e.pushBatch([frame], [5])],
+      ['pushStaged', () => e.pushStaged([0], [60], [5])],
+      ['advance', () => e.advance(5)],
+      ['flush', () => e.flush()],
+    ];
+    for (const [name, call] of calls) expect(call, name).toThrow(/^engine is closed/);
+    e.close();
+    expect(e.drain()).toEqual([]);
+    expect(e.stats()).toEqual(stats);
+    expect(e.nextDeadline()).toBe(Infinity);
+    expect(e.firstPendingIndex()).toBe(3);
+  });
+
+  it('a view of a detached ArrayBuffer is a TypeError (push, pushBatch), and leaves no trace', async () => {
+    const detached = () => {
+      const f = udpFrame({ payload: 10 });
+      structuredClone(f.buffer, { transfer: [f.buffer] });
+      expect(f.length).toBe(0);
+      return f;
+    };
+    await expectRefusedWithoutTrace(kind, (e) => e.push(detached(), 300), TypeError, /detached/);
+    await expectRefusedWithoutTrace(
+      kind,
+      (e) => e.pushBatch([udpFrame({ payload: 1 }), detached()], [300, 301]),
+      TypeError,
+      /frame 1.*detached/,
+    );
+    // An empty frame of a live buffer is a frame like any other: it passes through.
+    const e = await createEngine({ engine: kind });
+    e.push(new Uint8Array(0), 0);
+    expect(e.drain().map((p) => [p.reason, p.data.length])).toEqual([['pass-through', 0]]);
+  });
+});
+
+describe('createEngine options', () => {
+  for (const options of [null, 5, [], 'gro', true]) {
+    it(`createEngine(${JSON.stringify(options)}) is a TypeError: options must be an object`, async () => {
+      await expect(createEngine(options as never)).rejects.toThrow(TypeError);
+      await expect(createEngine(options as never)).rejects.toThrow(/options must be an object/);
+    });
+  }
+
+  it("a number option given as a string names its type: maxFlows: '10'", async () => {
+    await expect(createEngine({ maxFlows: '10' as never })).rejects.toThrow(/option maxFlows .*got '10' \(a string\)/);
+    await expect(createEngine({ verifyChecksums: 'yes' as never })).rejects.toThrow(/got 'yes' \(a string\)/);
+    await expect(createEngine({ engine: 1 as never })).rejects.toThrow(/option engine .*got 1$/);
+  });
+});
