@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type EngineKind } from '../bindings/index.js';
 import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
+import { TwinCore } from '../bindings/twin/engine.js';
 import { expectSamePackets } from './helpers/bytes.js';
 
 const KINDS: readonly EngineKind[] = ['wasm', 'ts'];
@@ -217,5 +218,104 @@ describe('createEngine options', () => {
     await expect(createEngine({ maxFlows: '10' as never })).rejects.toThrow(/option maxFlows .*got '10' \(a string\)/);
     await expect(createEngine({ verifyChecksums: 'yes' as never })).rejects.toThrow(/got 'yes' \(a string\)/);
     await expect(createEngine({ engine: 1 as never })).rejects.toThrow(/option engine .*got 1$/);
+  });
+});
+
+describe.each(KINDS)('not re-entrant (%s engine)', (kind) => {
+  const data = bulk(50, { sport: 5 }); // one threshold aggregate (45) on the way, five pending
+  const ack = tcpFrame({ sport: 5, seq: 1000 + 50 * MSS, ack: 77 }); // a pure ACK of that connection
+  const run = async (reenter: ((e: Engine) => void) | null) => {
+    const e = await createEngine({ engine: kind, hashSeed: 3 });
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const reads: unknown[] = [];
+    e.setSink((bytes, meta) => {
+      seen.push(`${meta.inputIndex}:${meta.segments}:${meta.reason}:${bytes.length}:${Buffer.from(bytes).toString('hex', 0, 60)}`);
+      if (reenter === null) return;
+      reads.push(e.stats().packetsOut, e.nextDeadline(), e.firstPendingIndex(), e.stagingArea().length);
+      try {
+        reenter(e);
+        errors.push('accepted');
+      } catch (err) {
+        errors.push(`${(err as Error).constructor.name}: ${(err as Error).message}`);
+      }
+    });
+    e.pushBatch(data, Float64Array.from(data, (_, i) => i));
+    e.push(udpFrame({ payload: 20 }), 60);
+    e.close();
+    return { seen, errors, reads, stats: e.stats() };
+  };
+  const calls: Array<[string, (e: Engine) => void]> = [
+    ['push', (e) => e.push(ack, 55)],
+    ['pushBatch', (e) => e.pushBatch([ack], [55])],
+    ['pushStaged', (e) => e.pushStaged([0], [60], [55])],
+    ['advance', (e) => e.advance(10_000)],
+    ['flush', (e) => e.flush()],
+    ['close', (e) => e.close()],
+  ];
+  for (const [name, call] of calls) {
+    it(`${name}() from inside a sink throws "engine is busy: …" and changes nothing; reads stay allowed`, async () => {
+      const reference = await run(null);
+      const r = await run(call);
+      expect(r.errors.length).toBe(reference.seen.length);
+      for (const err of r.errors) expect(err).toMatch(new RegExp(`^Error: engine is busy: ${name}\\(\\)`));
+      expect(r.seen).toEqual(reference.seen);
+      expect(r.stats).toEqual(reference.stats);
+      expect(r.reads.every((x) => typeof x === 'number')).toBe(true);
+    });
+  }
+
+  it('a sink that lets the error out: the call completes, then throws it', async () => {
+    const e = await createEngine({ engine: kind });
+    let inner = 0;
+    e.setSink(() => {
+      inner++;
+      e.push(ack, 0);
+    });
+    expect(() => e.pushBatch(data, Float64Array.from(data, (_, i) => i))).toThrow(/^engine is busy: push\(\)/);
+    expect(inner).toBe(1);
+    e.setSink(null);
+    e.close();
+    const packets = e.drain();
+    expect(packets.map((p) => `${p.segments}:${p.reason}`)).toEqual(['5:close']);
+    expect(e.stats().packetsIn).toBe(50);
+  });
+});
+
+describe("the twin's send() clears its state before the packet goes out", () => {
+  it('a core re-entered from its emitter (below the engines, which refuse it) keeps its buffers consistent', () => {
+    const options = {
+      preset: 'gro',
+      maxFlows: 2,
+      maxPending: 2,
+      maxAggregate: 65535,
+      threshold: 65535 - 1500,
+      aggregateTimeoutUs: 1000,
+      idleTimeoutMs: 10_000,
+      verifyChecksums: true,
+      fixChecksums: true,
+      hashSeed: 1,
+      linkType: 1,
+    };
+    const frames = bulk(8, { sport: 9 });
+    const out: number[] = [];
+    let reentered = false;
+    const core: TwinCore = new TwinCore(options, {
+      aggregate: (_bytes, _start, length) => {
+        out.push(length);
+        if (!reentered) {
+          reentered = true;
+          core.push(frames[4], 4); // the flow's next segment, from inside the emitter
+        }
+      },
+      input: () => out.push(-1),
+    });
+    for (let i = 0; i < 4; i++) core.push(frames[i], i);
+    core.flushAll(17);
+    for (let i = 5; i < 8; i++) core.push(frames[i], i);
+    core.flushAll(17);
+    // Four segments; the fifth (pushed from the emitter) alone, sent by the same flushAll; then three.
+    const one = frames[0].length;
+    expect(out).toEqual([one + 3 * MSS, one, one + 2 * MSS]);
   });
 });

@@ -64,9 +64,19 @@ function checkRegions(call: string, offsets: ArrayLike<number>, lengths: ArrayLi
   }
 }
 
+/** A mutating call from inside a sink: refused, since the core is half-way through the call that invoked the sink. */
+function busyError(call: string): Error {
+  return new Error(
+    `engine is busy: ${call}() was called from inside a sink, during another call; the engine is not re-entrant ` +
+      '(stats(), nextDeadline(), firstPendingIndex() and stagingArea() are; make the call after the one that invoked the sink returns)',
+  );
+}
+
 export abstract class EngineBase implements Engine {
   protected readonly queue = new PacketQueue();
   private closed = false;
+  /** A call is in the core (a sink runs inside it): the engine is not re-entrant. */
+  private busy = false;
 
   constructor(readonly options: ResolvedOptions) {}
 
@@ -82,26 +92,36 @@ export abstract class EngineBase implements Engine {
   abstract firstPendingIndex(): number;
 
   push(frame: Uint8Array, timeUs: number): void {
-    this.checkOpen();
+    this.checkOpen('push');
     checkFrame('push(frame, timeUs): frame', frame);
     if (!(typeof timeUs === 'number' && timeUs >= 0 && timeUs < TIME_LIMIT)) throw badTime('push(frame, timeUs): timeUs', timeUs);
-    this.pushFrame(frame, timeUs);
+    this.busy = true;
+    try {
+      this.pushFrame(frame, timeUs);
+    } finally {
+      this.busy = false;
+    }
     this.queue.rethrowSinkError();
   }
 
   pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
-    this.checkOpen();
+    this.checkOpen('pushBatch');
     if (!Array.isArray(frames)) throw new TypeError(`pushBatch: frames must be an array of Uint8Array, got ${describeValue(frames)}`);
     checkList('pushBatch', 'timesUs', timesUs);
     if (frames.length !== timesUs.length) throw new RangeError('pushBatch: frames and timesUs differ in length');
     for (let i = 0; i < frames.length; i++) checkFrame(`pushBatch: frame ${i}`, frames[i]);
     checkTimes('pushBatch', timesUs, frames.length);
-    this.pushFrames(frames, timesUs);
+    this.busy = true;
+    try {
+      this.pushFrames(frames, timesUs);
+    } finally {
+      this.busy = false;
+    }
     this.queue.rethrowSinkError();
   }
 
   pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    this.checkOpen();
+    this.checkOpen('pushStaged');
     checkList('pushStaged', 'offsets', offsets);
     checkList('pushStaged', 'lengths', lengths);
     checkList('pushStaged', 'timesUs', timesUs);
@@ -110,20 +130,35 @@ export abstract class EngineBase implements Engine {
     }
     checkRegions('pushStaged', offsets, lengths, this.stagingArea().length, 'the staging area');
     checkTimes('pushStaged', timesUs, offsets.length);
-    this.pushStagedFrames(offsets, lengths, timesUs);
+    this.busy = true;
+    try {
+      this.pushStagedFrames(offsets, lengths, timesUs);
+    } finally {
+      this.busy = false;
+    }
     this.queue.rethrowSinkError();
   }
 
   advance(timeUs: number): void {
-    this.checkOpen();
+    this.checkOpen('advance');
     if (!(typeof timeUs === 'number' && timeUs >= 0 && timeUs < TIME_LIMIT)) throw badTime('advance(timeUs): timeUs', timeUs);
-    this.advanceClock(timeUs);
+    this.busy = true;
+    try {
+      this.advanceClock(timeUs);
+    } finally {
+      this.busy = false;
+    }
     this.queue.rethrowSinkError();
   }
 
   flush(): void {
-    this.checkOpen();
-    this.flushWith(REASON_FLUSH);
+    this.checkOpen('flush');
+    this.busy = true;
+    try {
+      this.flushWith(REASON_FLUSH);
+    } finally {
+      this.busy = false;
+    }
     this.queue.rethrowSinkError();
   }
 
@@ -145,12 +180,20 @@ export abstract class EngineBase implements Engine {
   /** Send everything pending (reason 'close'); later mutating calls throw. A second close() does nothing. */
   close(): void {
     if (this.closed) return;
-    this.flushWith(REASON_CLOSE);
-    this.closed = true;
+    if (this.busy) throw busyError('close');
+    this.busy = true;
+    try {
+      this.flushWith(REASON_CLOSE);
+    } finally {
+      this.busy = false;
+      this.closed = true;
+    }
     this.queue.rethrowSinkError();
   }
 
-  private checkOpen(): void {
+  /** A mutating call may start: the engine is open and not inside another call (a sink calling back in). */
+  private checkOpen(call: string): void {
     if (this.closed) throw new Error('engine is closed');
+    if (this.busy) throw busyError(call);
   }
 }

@@ -279,8 +279,9 @@ export class TwinCore {
       l4 + agg.tcpHdrLen[f],
       flags,
     );
-    this.emit.aggregate(pool.bytes, pool.bufferPtr(f), length);
-    pool.bufferRelease(f); // after the sink has seen it
+    const at = pool.bufferPtr(f);
+    pool.bufferRelease(f); // state cleared before the packet goes out; its bytes stay until a buffer is next lent, which no sink can cause (CONTRACT §7: not re-entrant)
+    this.emit.aggregate(pool.bytes, at, length);
   }
 
   private deleteFlow(f: number): void {
