@@ -35,7 +35,8 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}, got ${typeof value === 'string' ? value : describeValue(value)}`);
+    const got = typeof value === 'string' ? value : describeValue(value);
+    throw new RangeError(`option ${name} must be one of ${allowed.join(', ')}, got ${got}`);
   }
   return value as T;
 }
