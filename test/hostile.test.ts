@@ -439,7 +439,7 @@ describe('hostile options', () => {
     verifyChecksums: pick(fc.boolean(), fc.constantFrom(0, 1, 'yes')),
     fixChecksums: pick(fc.boolean(), fc.constantFrom(0, 1, 'no')),
     hashSeed: pick(u32(0), fc.oneof(fc.constantFrom(2 ** 32, -1, 0.5), junk)),
-    linkType: pick(fc.constantFrom(1, 113, 276, 101), fc.constantFrom(0, 12, 228, 229, '1')),
+    linkType: pick(fc.constantFrom(1, 113, 276, 101, 12, 14, 228, 229), fc.constantFrom(0, 108, 147, '1')),
     bogus: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
 

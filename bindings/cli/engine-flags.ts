@@ -56,7 +56,8 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   if (f.has('preset')) opts.preset = f.get('preset') as EngineOptions['preset'];
   if (f.has('engine')) opts.engine = f.get('engine') as EngineOptions['engine'];
   opts.maxFlows = num('max-flows');
-  opts.maxPending = num('max-pending');
+  // The CLI holds one connection buffer per tracked flow (the library's default is smaller).
+  opts.maxPending = num('max-pending') ?? (opts.maxFlows ?? 1024);
   opts.maxAggregate = num('max-aggregate');
   opts.mtu = num('mtu');
   opts.threshold = num('threshold');

@@ -2,8 +2,17 @@
 import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, bufferCapacity } from '../abi.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
-/** Link types the engine parses itself; the CLI maps 228/229/12/14 to LINK_RAW. */
+/** Link types the engine parses itself. */
 export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
+/** Other names of raw IP (pcap LINKTYPE_IPV4 228, LINKTYPE_IPV6 229, DLT_RAW 12 and 14): taken as LINK_RAW. */
+const RAW_ALIASES = [228, 229, 12, 14];
+
+/**
+ * Connection buffers held by default (each ≈ 64 KiB): enough for a browser tab or a small VM's
+ * NIC (≈ 4 MiB); the CLI holds one per tracked flow. With more aggregates pending at once, the
+ * oldest is sent early (reason `capacity`), as Linux GRO flushes its oldest packet.
+ */
+export const DEFAULT_MAX_PENDING = 64;
 
 const U32_LIMIT = 2 ** 32;
 const MAX_FLOWS = 2 ** 24;
@@ -47,8 +56,9 @@ function flag(name: string, value: unknown): boolean {
 }
 
 function linkTypeOption(value: unknown): number {
+  if (RAW_ALIASES.includes(value as number)) return LINK_RAW;
   if (!ENGINE_LINK_TYPES.includes(value as number)) {
-    throw new RangeError(`option linkType must be one of ${ENGINE_LINK_TYPES.join(', ')}, got ${describeValue(value)}`);
+    throw new RangeError(`option linkType must be one of ${[...ENGINE_LINK_TYPES, ...RAW_ALIASES].join(', ')}, got ${describeValue(value)}`);
   }
   return value as number;
 }
@@ -84,9 +94,9 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   const maxFlows = integerIn('maxFlows', options.maxFlows ?? 1024, 1, MAX_FLOWS);
   return {
     engine: oneOf('engine', options.engine ?? 'wasm', ['wasm', 'ts'] as const),
-    preset: oneOf('preset', options.preset ?? 'gro', ['gro', 'seed'] as const),
+    preset: oneOf('preset', options.preset ?? 'gro', ['gro', 'seed', 'throughput'] as const),
     maxFlows,
-    maxPending: integerIn('maxPending', options.maxPending ?? maxFlows, 1, maxFlows),
+    maxPending: integerIn('maxPending', options.maxPending ?? Math.min(maxFlows, DEFAULT_MAX_PENDING), 1, maxFlows),
     maxAggregate,
     mtu,
     threshold: integerIn('threshold', options.threshold ?? maxAggregate - mtu, 0, maxAggregate),
@@ -106,7 +116,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
 export function tooLarge(o: ResolvedOptions, bytes: number, why: string): RangeError {
   const bufferBytes = bufferCapacity(o.maxAggregate);
   const buffers = o.maxPending * bufferBytes;
-  const lower = buffers >= bytes / 2 ? 'lower maxPending (default: maxFlows)' : 'lower maxFlows or maxPending';
+  const lower = buffers >= bytes / 2 ? 'lower maxPending' : 'lower maxFlows or maxPending';
   return new RangeError(
     `option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
       `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows} need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`,
