@@ -42,21 +42,24 @@ export interface Packet {
   fixedIpId: boolean;
 }
 
-export type Preset = 'gro' | 'seed';
+export type Preset = 'gro' | 'seed' | 'throughput';
 export type EngineKind = 'wasm' | 'ts';
 
 export interface EngineOptions {
   /** 'wasm' (default): the AssemblyScript core. 'ts': the pure-TypeScript twin. */
   engine?: EngineKind;
-  /** 'gro' (default, Linux-compatible checks) or 'seed' (the patent's checks exactly). */
+  /**
+   * 'gro' (default): Linux GRO's checks; 'throughput': gro, but PSH joins and an ACK, window or TCP
+   * timestamp that moves forward does not end an aggregate; 'seed': the patent's checks exactly.
+   */
   preset?: Preset;
   /** Connections tracked at once (default 1024, range [1, 2^24]); about 150 bytes each. */
   maxFlows?: number;
   /**
-   * Aggregates pending at once (default maxFlows, range [1, maxFlows]): each holds a connection
-   * buffer of maxAggregate + 128 bytes, so this sets the engine's memory. With fewer than
-   * maxFlows, a new aggregate that finds every buffer in use first sends the oldest pending one
-   * (reason `capacity`).
+   * Aggregates pending at once (default min(maxFlows, 64), range [1, maxFlows]): each holds a
+   * connection buffer of maxAggregate + 128 bytes, so this sets the engine's memory (the default:
+   * about 4 MiB). A new aggregate that finds every buffer in use first sends the oldest pending
+   * one (reason `capacity`).
    */
   maxPending?: number;
   /** MAX_AGREG: largest IP length field of an aggregate (default 65535, range [mtu, 65535]). */
@@ -100,6 +103,9 @@ export interface Stats {
 /** Zero-copy sink: `data` and `meta` are valid only during the call (both are reused); copy what you keep. */
 export type PacketSink = (data: Uint8Array, meta: Omit<Packet, 'data'>) => void;
 
+/** Engine.pushFrom: frames given as one view, with offsets (relative to the view), lengths and times. */
+export type PushFrom = (view: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>) => void;
+
 export interface Engine {
   readonly options: ResolvedOptions;
   /** Fire every deadline ≤ timeUs, then process the frame. Never throws on bad bytes. */
@@ -113,6 +119,14 @@ export interface Engine {
   stagingArea(): Uint8Array;
   /** Same as pushBatch() for the frames at stagingArea()[offsets[i], offsets[i] + lengths[i]). */
   pushStaged(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void;
+  /**
+   * Frames that live in any buffer (an ArrayBuffer, a SharedArrayBuffer, WASM memory): the frame i
+   * is view[offsets[i], offsets[i] + lengths[i]) (offsets relative to the view). Same result as
+   * pushBatch() of those subarrays, with one copy into the engine (the WASM engine: one set() per
+   * run of frames that follow each other, into the staging area) and no subarray per frame.
+   * A frame outside the view is a RangeError.
+   */
+  pushFrom: PushFrom;
   /** Move the clock: fire every deadline ≤ timeUs. */
   advance(timeUs: number): void;
   /** Send every pending aggregate now (reason 'flush'). Connections stay. */
