@@ -18,6 +18,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  write,
   writeSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -91,6 +92,14 @@ export class OutputFile {
   private state: 'open' | 'committed' | 'aborted' = 'open';
   /** Where the temporary file is renamed to: `path`, or a symlink's target. */
   private readonly destination: string;
+  /**
+   * Overlapped writes (a temporary file only, see overlap()): full buffers go to the kernel on
+   * libuv's thread pool while the caller fills the next one; `spare` holds written buffers for reuse.
+   */
+  private overlapped = false;
+  private readonly inFlight: Promise<void>[] = [];
+  private readonly spare: Uint8Array[] = [];
+  private writeError: unknown = null;
 
   constructor(
     readonly path: string,
@@ -121,6 +130,26 @@ export class OutputFile {
     openOutputs.add(this);
   }
 
+  /**
+   * Write full buffers in the background (a temporary, regular file only): the caller then keeps
+   * the writes in check with `settle()` and calls it with 0 before commit(). Returns whether on.
+   */
+  overlap(): boolean {
+    this.overlapped = this.tempPath !== null;
+    return this.overlapped;
+  }
+
+  /** Writes still in flight (overlapped mode). */
+  get writesInFlight(): number {
+    return this.inFlight.length;
+  }
+
+  /** Wait until at most `max` overlapped writes are in flight; throws a write's error. */
+  async settle(max: number): Promise<void> {
+    while (this.inFlight.length > max) await this.inFlight.shift();
+    this.throwWriteError();
+  }
+
   /** Total bytes written so far (flushed + buffered). */
   get size(): number {
     return this.flushed + this.used;
@@ -147,8 +176,11 @@ export class OutputFile {
     this.buf.set(bytes, at);
   }
 
-  /** Flush, close and rename the temporary file to `path`. */
+  /** Flush, close and rename the temporary file to `path` (overlapped: after settle(0)). */
   commit(): void {
+    if (this.inFlight.length !== 0) throw new Error(`${this.path}: commit() with writes in flight (await settle(0) first)`);
+    this.throwWriteError();
+    this.overlapped = false; // the last buffer goes out here, synchronously
     this.flush();
     this.state = 'committed';
     openOutputs.delete(this);
@@ -172,11 +204,14 @@ export class OutputFile {
   }
 
   private flush(): void {
+    if (this.overlapped) return this.flushInBackground();
     let done = 0;
     try {
       while (done < this.used) {
         try {
-          done += writeSync(this.fd, this.buf, done, this.used - done);
+          // A temporary file is written at explicit offsets (background writes do not move its position).
+          const position = this.tempPath === null ? null : this.flushed + done;
+          done += writeSync(this.fd, this.buf, done, this.used - done, position);
         } catch (err) {
           // A non-blocking pipe (standard output) that is full: wait for its reader, then go on.
           if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
@@ -193,11 +228,54 @@ export class OutputFile {
     this.used = 0;
   }
 
+  /** Hand the full buffer to the thread pool at its file offset and go on with a spare one. */
+  private flushInBackground(): void {
+    this.throwWriteError();
+    const buf = this.buf;
+    const n = this.used;
+    const at = this.flushed;
+    const fd = this.fd;
+    this.inFlight.push(
+      new Promise<void>((resolve) => {
+        const step = (done: number) => {
+          if (done === n) {
+            this.spare.push(buf);
+            return resolve();
+          }
+          write(fd, buf, done, n - done, at + done, (err, wrote) => {
+            if (err) {
+              this.writeError ??= new CaptureError(this.path, at + done, 'unwritable', 'cannot write', errnoText(err));
+              return resolve();
+            }
+            step(done + wrote);
+          });
+        };
+        step(0);
+      }),
+    );
+    this.flushed += n;
+    this.used = 0;
+    this.buf = this.spare.pop() ?? new Uint8Array(buf.length);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private throwWriteError(): void {
+    if (this.writeError === null) return;
+    const err = this.writeError;
+    this.abort();
+    throw err;
+  }
+
   private closeFd(): void {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
     if (fd === 1) return; // standard output stays open
+    if (this.inFlight.length !== 0) {
+      // Writes still use the descriptor (an abort mid-run): close it once they are done.
+      void Promise.allSettled(this.inFlight).then(() => closeSync(fd));
+      return;
+    }
     try {
       closeSync(fd);
     } catch (err) {

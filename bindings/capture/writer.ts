@@ -152,6 +152,20 @@ export class CaptureWriter {
     this.records++;
   }
 
+  /** Write full output buffers in the background (OutputFile.overlap); then settle() before commit(). */
+  overlap(): boolean {
+    return this.out.overlap();
+  }
+
+  get writesInFlight(): number {
+    return this.out.writesInFlight;
+  }
+
+  /** Wait until at most `max` background writes are in flight. */
+  settle(max: number): Promise<void> {
+    return this.out.settle(max);
+  }
+
   /** Flush, close and rename the temporary file to the output path. */
   commit(): void {
     this.out.commit();

@@ -202,6 +202,9 @@ class Coalescer {
         this.flushBatch();
         this.batchIface = st;
         this.regionStart = this.readsInto(st) ? 0 : rec.dataAt;
+        // The output's full buffers are written in the background: keep at most two in flight.
+        const w = this.writer as CaptureWriter;
+        if (w.writesInFlight > 2) await w.settle(1);
         if (++batches % 16 === 0) {
           onProgress?.(rec.offset, this.serial);
           if (batches % 64 === 0) await yieldToEventLoop(); // a signal handler (Ctrl-C) can run
@@ -422,7 +425,9 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
     coalescer = c;
     writer = createCaptureWriter(opts.output, reader, { beforeSection: () => c.endSection(), placeBlock: (b, le) => c.placeBlock(b, le) });
     c.setWriter(writer);
+    writer.overlap();
     await c.run(opts.onProgress);
+    await writer.settle(0);
     const bytesWritten = writer.bytesWritten;
     writer.commit();
     const stats = c.stats;
