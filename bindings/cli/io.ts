@@ -11,6 +11,7 @@ export interface CliIo {
 }
 
 let stdoutBroken = false;
+let listening = false;
 
 /**
  * Standard output failing under us: a closed pipe (`lro inspect … | head -1`) ends the output
@@ -30,7 +31,10 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
 export const processIo: CliIo = {
   out: (t) => {
     if (stdoutBroken) return;
-    if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', onStdoutError);
+    if (!listening) {
+      listening = true;
+      process.stdout.on('error', onStdoutError);
+    }
     try {
       process.stdout.write(`${t}\n`);
     } catch (err) {

@@ -383,13 +383,13 @@ class Coalescer {
   private write(position: number, data: Uint8Array, tag: number): void {
     const w = this.writer as CaptureWriter;
     if (tag === AS_BLOCK) return w.writeBlock(data);
-    const r = this.records;
-    const i = r.slot(position);
+    const i = this.records.slot(position);
+    const r = this.records.columns;
     const iface = r.iface[i];
     const kind = r.kind[i];
     if (r.prefixLength[i] !== 0) data = this.withPrefix(r.prefix[i], r.prefixLength[i], data);
     if (tag === AS_RECORD) {
-      w.writeRecord(iface, kind, r.tsHigh[i], r.tsLow[i], r.origLen[i], r.drops[i], data, r.tails[i]);
+      w.writeRecord(iface, kind, r.tsHigh[i], r.tsLow[i], r.origLen[i], r.drops[i], data, this.records.tail(i));
       return;
     }
     const bytes = this.ifaces[iface]?.fcs ? withFcs(data) : data;

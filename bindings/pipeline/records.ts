@@ -7,32 +7,41 @@
 
 import type { CaptureRecord } from '../capture/index.js';
 
+/** The ring's typed columns, one entry per position (allocated, and copied when it grows, by name). */
+const COLUMNS = {
+  kind: Uint8Array,
+  iface: Int32Array,
+  tsHigh: Uint32Array,
+  tsLow: Uint32Array,
+  origLen: Uint32Array,
+  drops: Uint16Array,
+  timeUs: Float64Array,
+  /** Link-header bytes the engine did not see (BSD loopback's family), up to 4, and how many. */
+  prefix: Uint32Array,
+  prefixLength: Uint8Array,
+} as const;
+
+type Columns = { [K in keyof typeof COLUMNS]: InstanceType<(typeof COLUMNS)[K]> };
+
+function allocate(size: number): Columns {
+  return Object.fromEntries(Object.entries(COLUMNS).map(([name, Type]) => [name, new Type(size)])) as Columns;
+}
+
 export class RecordRing {
   private mask: number;
-  kind: Uint8Array;
-  iface: Int32Array;
-  tsHigh: Uint32Array;
-  tsLow: Uint32Array;
-  origLen: Uint32Array;
-  drops: Uint16Array;
-  timeUs: Float64Array;
-  tails: (Uint8Array | null)[];
-  /** Link-header bytes the engine did not see (BSD loopback's family), up to 4, and how many. */
-  prefix: Uint32Array;
-  prefixLength: Uint8Array;
+  private c: Columns;
+  /** pcapng tails worth keeping (see store), by slot. */
+  private tails: (Uint8Array | null)[];
 
   constructor(capacity = 1 << 14) {
     this.mask = capacity - 1;
-    this.kind = new Uint8Array(capacity);
-    this.iface = new Int32Array(capacity);
-    this.tsHigh = new Uint32Array(capacity);
-    this.tsLow = new Uint32Array(capacity);
-    this.origLen = new Uint32Array(capacity);
-    this.drops = new Uint16Array(capacity);
-    this.timeUs = new Float64Array(capacity);
+    this.c = allocate(capacity);
     this.tails = new Array(capacity).fill(null);
-    this.prefix = new Uint32Array(capacity);
-    this.prefixLength = new Uint8Array(capacity);
+  }
+
+  /** The columns, indexed by slot(position). */
+  get columns(): Readonly<Columns> {
+    return this.c;
   }
 
   get capacity(): number {
@@ -44,24 +53,30 @@ export class RecordRing {
     return serial & this.mask;
   }
 
+  /** The pcapng tail to write back for the record in `slot` (null: the writer pads with zeros). */
+  tail(slot: number): Uint8Array | null {
+    return this.tails[slot];
+  }
+
   /**
    * Remember `rec` (read with views off, its bytes in `buffer`) as position `serial`, and the
    * first `prefix` bytes of its data (the link header the engine does not see).
    */
   store(serial: number, rec: CaptureRecord, buffer: Uint8Array, prefix: number): void {
     const i = serial & this.mask;
+    const c = this.c;
     const n = Math.min(prefix, rec.dataLength);
     let word = 0;
     for (let k = 0; k < n; k++) word |= buffer[rec.dataAt + k] << (8 * k);
-    this.prefix[i] = word;
-    this.prefixLength[i] = n;
-    this.kind[i] = rec.kind;
-    this.iface[i] = rec.interfaceId;
-    this.tsHigh[i] = rec.tsHigh;
-    this.tsLow[i] = rec.tsLow;
-    this.origLen[i] = rec.origLen;
-    this.drops[i] = rec.drops;
-    this.timeUs[i] = rec.timeUs;
+    c.prefix[i] = word;
+    c.prefixLength[i] = n;
+    c.kind[i] = rec.kind;
+    c.iface[i] = rec.interfaceId;
+    c.tsHigh[i] = rec.tsHigh;
+    c.tsLow[i] = rec.tsLow;
+    c.origLen[i] = rec.origLen;
+    c.drops[i] = rec.drops;
+    c.timeUs[i] = rec.timeUs;
     const tailLength = rec.tailLength;
     // A tail of up to 3 zero bytes is the padding the writer writes itself.
     let tail: Uint8Array | null = null;
@@ -76,40 +91,18 @@ export class RecordRing {
     let size = this.capacity;
     while (size <= high - low) size *= 2;
     if (size === this.capacity) return;
-    const old = { mask: this.mask, ...this.columns() };
-    const tails = this.tails;
+    const old = this.c;
+    const oldTails = this.tails;
+    const oldMask = this.mask;
     this.mask = size - 1;
-    this.kind = new Uint8Array(size);
-    this.iface = new Int32Array(size);
-    this.tsHigh = new Uint32Array(size);
-    this.tsLow = new Uint32Array(size);
-    this.origLen = new Uint32Array(size);
-    this.drops = new Uint16Array(size);
-    this.timeUs = new Float64Array(size);
+    this.c = allocate(size);
     this.tails = new Array(size).fill(null);
-    const prefix = this.prefix;
-    const prefixLength = this.prefixLength;
-    this.prefix = new Uint32Array(size);
-    this.prefixLength = new Uint8Array(size);
-    for (let s = low; s <= high; s++) {
-      const from = s & old.mask;
-      const to = s & this.mask;
-      this.kind[to] = old.kind[from];
-      this.iface[to] = old.iface[from];
-      this.tsHigh[to] = old.tsHigh[from];
-      this.tsLow[to] = old.tsLow[from];
-      this.origLen[to] = old.origLen[from];
-      this.drops[to] = old.drops[from];
-      this.timeUs[to] = old.timeUs[from];
-      this.tails[to] = tails[from];
-      this.prefix[to] = prefix[from];
-      this.prefixLength[to] = prefixLength[from];
+    for (const name of Object.keys(COLUMNS) as (keyof Columns)[]) {
+      const from = old[name];
+      const to = this.c[name];
+      for (let s = low; s <= high; s++) to[s & this.mask] = from[s & oldMask];
     }
-  }
-
-  private columns() {
-    const { kind, iface, tsHigh, tsLow, origLen, drops, timeUs } = this;
-    return { kind, iface, tsHigh, tsLow, origLen, drops, timeUs };
+    for (let s = low; s <= high; s++) this.tails[s & this.mask] = oldTails[s & oldMask];
   }
 }
 
