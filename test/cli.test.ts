@@ -189,9 +189,48 @@ describe("lro coalesce: output = the engine's packets, records kept where bytes 
     expect(out.records.slice(firstB).every((x) => x.interfaceId === 1)).toBe(true);
   });
 
+  it('simple packet blocks on an interface with if_tsoffset, before any EPB: coalesced, aggregates stay SPBs', async () => {
+    const src = readRecords(await gen('spb-off-src.pcap', '--packets', '1000', '--ack-every', '0')).records;
+    // An IDB with if_tsoffset (option 14, 8 bytes: seconds) = 1e9.
+    const off = new Uint8Array(32);
+    const v = new DataView(off.buffer);
+    v.setUint32(0, 1, true);
+    v.setUint32(4, 32, true);
+    v.setUint16(8, 1, true);
+    v.setUint32(12, 262144, true);
+    v.setUint16(16, 14, true);
+    v.setUint16(18, 8, true);
+    v.setBigUint64(20, 1_000_000_000n, true);
+    v.setUint32(28, 32, true);
+    writeFileSync(p('spb-off.pcapng'), concat([shb(), off, ...src.map(spb)]));
+    const r = await lro('coalesce', p('spb-off.pcapng'), '-o', p('spb-off.out.pcapng'), '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).aggregates).toBeGreaterThan(0);
+    const out = readRecords(p('spb-off.out.pcapng')).records;
+    expect(out.every((x) => x.kind === 3)).toBe(true);
+  });
+
+  it('a pcapng timestamp the engine clock cannot take is a corrupt block (one line naming file and offset; --skip-bad skips it)', async () => {
+    const src = readRecords(await gen('far-src.pcap', '--packets', '300')).records;
+    const far = { ...src[100], tsHigh: 0xffffffff, tsLow: 0 };
+    const rows = src.map((x) => ({ ...x, tsHigh: Math.floor(x.timeUs / 2 ** 32), tsLow: x.timeUs % 2 ** 32 }));
+    writeFileSync(
+      p('far.pcapng'),
+      concat([shb(), idb(1), ...rows.slice(0, 100).map((x) => epb(0, x)), epb(0, far), ...rows.slice(100).map((x) => epb(0, x))]),
+    );
+    const r = await lro('coalesce', p('far.pcapng'), '-o', p('far.out.pcapng'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toMatch(/far\.pcapng: timestamp out of range at byte \d+/);
+    const skip = await lro('coalesce', p('far.pcapng'), '-o', p('far.out.pcapng'), '--skip-bad', '--json');
+    expect(skip.code).toBe(0);
+    expect(JSON.parse(skip.out)).toMatchObject({ packetsIn: 300, skippedRecords: 1, clockClamped: 0 });
+  });
+
   it('simple packet blocks (after an EPB that sets the clock) are written back as SPBs', async () => {
     const src = readRecords(await gen('spb-src.pcap', '--packets', '2000', '--reorder', '0.02', '--noise', '0.02')).records;
-    writeFileSync(p('spb.pcapng'), concat([shb(), idb(1), epb(0, src[0]), ...src.slice(1).map(spb)]));
+    const first = { ...src[0], tsHigh: Math.floor(src[0].timeUs / 2 ** 32), tsLow: src[0].timeUs % 2 ** 32 };
+    writeFileSync(p('spb.pcapng'), concat([shb(), idb(1), epb(0, first), ...src.slice(1).map(spb)]));
     const r = await lro('coalesce', p('spb.pcapng'), '-o', p('spb.out.pcapng'), '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).aggregates).toBeGreaterThan(20);
@@ -798,23 +837,29 @@ describe('the lro executable', () => {
     expect(r.out).toMatch(/packets +0 in → 0 out\n/);
   });
 
-  it('Ctrl-C mid-run: exit 130, one line on stderr, no output and no temporary file left', async () => {
+  it('Ctrl-C, SIGTERM or SIGHUP mid-run: exit 130 / 143 / 129, one line on stderr, no output and no temporary file left', async () => {
     const input = await gen('sigint.pcap', '--packets', '200000');
-    const outDir = p('sigint');
-    mkdirSync(outDir);
-    const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Interrupt as soon as the temporary output exists: the run is well under way, far from done.
-    while (readdirSync(outDir).length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(err.trim().split('\n')).toEqual(['lro: interrupted by SIGINT; unfinished output removed']);
-    expect(readdirSync(outDir)).toEqual([]);
-  }, 60_000);
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
+      const outDir = p(`sig-${signal}`);
+      mkdirSync(outDir);
+      const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      // Interrupt as soon as the temporary output exists: the run is well under way, far from done.
+      while (readdirSync(outDir).length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(err.trim().split('\n')).toEqual([`lro: interrupted by ${signal}; unfinished output removed`]);
+      expect(readdirSync(outDir)).toEqual([]);
+    }
+  }, 90_000);
 
   it('demo (npm start) prints a real summary', async () => {
     const r = await lro('demo', '--packets', '20000', '--dir', p('demo'));

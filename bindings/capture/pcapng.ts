@@ -78,7 +78,6 @@ import type { CaptureError, CaptureErrorCode } from './errors.js';
 import { Parser } from './parser.js';
 import { describeTsresol, TsClock } from './timestamp.js';
 import { KIND_EPB, KIND_PB, KIND_SPB, type CaptureRecord, type InterfaceInfo } from './types.js';
-
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 1;
 export const BT_PB = 2;

@@ -28,9 +28,9 @@
 
 import {
   blankRecord,
+  CaptureError,
   createCaptureWriter,
   openCapture,
-  type CaptureError,
   type CaptureReader,
   type CaptureWriter,
   type InterfaceInfo,
@@ -89,6 +89,12 @@ export interface CoalesceResult {
   bytesWritten: number;
 }
 
+/** Times the engine clock takes are below this (2^53 µs). */
+const MAX_TIME_US = 2 ** 53;
+
+/** Zero padding of 0 to 3 bytes (a new SPB's tail). */
+const ZERO_PAD = [0, 1, 2, 3].map((n) => new Uint8Array(n));
+
 /** pcapng custom block that must not be copied into a changed file (pcapng spec, custom blocks). */
 const BT_CUSTOM_NO_COPY = 0x40000bad;
 
@@ -135,6 +141,10 @@ class Coalescer {
   private readonly ifaces: (Iface | null | undefined)[] = [];
   /** Records of a link type no engine takes (their interface is null in `ifaces`). */
   unsupported = 0;
+  /** Records skipped here (skipBad) because the engine clock cannot take their time. */
+  skippedHere = 0;
+  private readonly skipBad: boolean;
+  private readonly onSkip?: (err: CaptureError) => void;
   /** Where a packet is put together with its link-header prefix before it is written. */
   private scratch = new Uint8Array(65536 + 256);
   private readonly open: Iface[] = [];
@@ -169,6 +179,8 @@ class Coalescer {
     opts: CoalesceOptions,
   ) {
     this.engineOptions = { ...opts.engine };
+    this.skipBad = opts.skipBad ?? false;
+    this.onSkip = opts.onSkip;
     this.createEngine = opts.createEngine ?? createEngine;
     this.batchSize = Math.max(1, Math.min(MAX_BATCH, opts.batchSize ?? MAX_BATCH));
     this.chunkSize = Math.max(64, Math.min(STAGE_BYTES, opts.chunkSize ?? STAGE_BYTES));
@@ -183,6 +195,8 @@ class Coalescer {
     const rec = blankRecord();
     let batches = 0;
     while (reader.read(rec)) {
+      // The engine clock takes µs in [0, 2^53): a record stamped outside it is a corrupt record.
+      if (!(rec.timeUs >= 0 && rec.timeUs < MAX_TIME_US) && this.outOfRange(rec)) continue;
       let st = this.ifaces[rec.interfaceId];
       if (st === undefined || st?.closed) {
         this.flushBatch();
@@ -227,6 +241,21 @@ class Coalescer {
     }
     this.flushBatch();
     this.closeAll();
+  }
+
+  /** A record whose time the engine cannot take: an error, or with skipBad skipped (true). */
+  private outOfRange(rec: Parameters<CaptureReader['adoptBuffer']>[1]): boolean {
+    const err = new CaptureError(
+      this.reader.info.file === '-' ? 'standard input' : this.reader.info.file,
+      rec.offset,
+      'bad-block',
+      'timestamp out of range',
+      `${rec.timeUs} µs`,
+    );
+    if (!this.skipBad) throw err;
+    this.skippedHere++;
+    this.onSkip?.(err);
+    return true;
   }
 
   /** Engine stats summed over the interfaces (all closed by then). */
@@ -393,8 +422,8 @@ class Coalescer {
       return;
     }
     const bytes = this.ifaces[iface]?.fcs ? withFcs(data) : data;
-    if (kind === KIND_SPB)
-      w.writeNew(iface, bytes, r.timeUs[i]); // an SPB has no timestamp words
+    // An aggregate that starts with a simple packet block is one too (an SPB has no timestamp).
+    if (kind === KIND_SPB) w.writeRecord(iface, KIND_SPB, 0, 0, bytes.length, 0, bytes, ZERO_PAD[(4 - (bytes.length & 3)) & 3]);
     else w.writeRecord(iface, kind === KIND_PCAP ? KIND_PCAP : KIND_EPB, r.tsHigh[i], r.tsLow[i], bytes.length, 0, bytes, null);
   }
 
@@ -439,7 +468,7 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
       stats,
       interfaces: c.interfaces(),
       recordsWritten: writer.records,
-      skipped: reader.skipped,
+      skipped: reader.skipped + c.skippedHere,
       unsupportedRecords: c.unsupported,
       bytesWritten,
     };
