@@ -15,8 +15,8 @@ import {
 } from './headers';
 import * as P from './parse';
 import {
-  REASON_CAPACITY, REASON_MISMATCH_736, REASON_MISMATCH_738, REASON_MISMATCH_740,
-  REASON_MISMATCH_741, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_MISMATCH_WINDOW,
+  REASON_CAPACITY, REASON_MISMATCH_FLAGS, REASON_MISMATCH_ACK, REASON_MISMATCH_SEQ,
+  REASON_MISMATCH_OPTIONS, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_MISMATCH_WINDOW,
 } from './reason';
 
 export { FIN, PSH, RST } from './headers'; // for engine.ts
@@ -50,14 +50,14 @@ export function mismatch(f: i32, b: usize): i32 {
   const l3 = a + <usize>P.l3;
   const l4 = a + <usize>P.l4;
   const firstFlags = <u32>load<u8>(l4, TCP_FLAGS);
-  if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_736;
-  if (P.ack != P.be32(l4 + TCP_ACK)) return REASON_MISMATCH_738;
-  if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_740;
+  if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_FLAGS; // 736
+  if (P.ack != P.be32(l4 + TCP_ACK)) return REASON_MISMATCH_ACK; // 738
+  if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_SEQ; // 740
   if (gro) {
     const hdr = P.tcpHdrLen;
     if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) ||
       !sameWords(l4 + TCP_HEADER, b + <usize>P.l4 + TCP_HEADER, hdr - TCP_HEADER)) { // the options
-      return REASON_MISMATCH_741;
+      return REASON_MISMATCH_OPTIONS; // 741
     }
     if (P.window != P.be16(l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
     if (!sameIpFields(l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;

@@ -14,10 +14,10 @@ export const REASONS = [
   'rst', //          6  RST deleted the connection (758)
   'psh', //          7  gro: PSH ends the aggregate
   'short', //        8  gro: payload shorter than the MSS ends the aggregate
-  'mismatch-736', // 9  TCP flags differ
-  'mismatch-738', // 10 ACK number differs
-  'mismatch-740', // 11 sequence number is not the next expected one
-  'mismatch-741', // 12 TCP options differ
+  'mismatch-flags', // 9   TCP flags differ (736)
+  'mismatch-ack', //  10  ACK number differs (738)
+  'mismatch-seq', //  11  sequence number is not the next expected one (740)
+  'mismatch-options', // 12 TCP options differ (741)
   'mismatch-window', // 13 gro: window differs
   'mismatch-ip', //  14 gro: TTL / TOS / DF / flow label differ
   'mismatch-mss', // 15 gro: payload longer than the first segment's
@@ -36,10 +36,10 @@ export const REASON_FIN = 5;
 export const REASON_RST = 6;
 export const REASON_PSH = 7;
 export const REASON_SHORT = 8;
-export const REASON_MISMATCH_736 = 9;
-export const REASON_MISMATCH_738 = 10;
-export const REASON_MISMATCH_740 = 11;
-export const REASON_MISMATCH_741 = 12;
+export const REASON_MISMATCH_FLAGS = 9;
+export const REASON_MISMATCH_ACK = 10;
+export const REASON_MISMATCH_SEQ = 11;
+export const REASON_MISMATCH_OPTIONS = 12;
 export const REASON_MISMATCH_WINDOW = 13;
 export const REASON_MISMATCH_IP = 14;
 export const REASON_MISMATCH_MSS = 15;

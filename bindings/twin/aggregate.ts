@@ -32,10 +32,10 @@ import {
 } from './headers.js';
 import { type Parsed, be16, be32 } from './parse.js';
 import {
-  REASON_MISMATCH_736,
-  REASON_MISMATCH_738,
-  REASON_MISMATCH_740,
-  REASON_MISMATCH_741,
+  REASON_MISMATCH_FLAGS,
+  REASON_MISMATCH_ACK,
+  REASON_MISMATCH_SEQ,
+  REASON_MISMATCH_OPTIONS,
   REASON_MISMATCH_WINDOW,
   REASON_MISMATCH_IP,
   REASON_MISMATCH_MSS,
@@ -110,14 +110,14 @@ export class Aggregates {
     const l3 = base + p.l3;
     const l4 = base + p.l4;
     const firstFlags = a[l4 + TCP_FLAGS];
-    if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_736;
-    if (p.ack !== be32(a, l4 + TCP_ACK)) return REASON_MISMATCH_738;
-    if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_740;
+    if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_FLAGS; // 736
+    if (p.ack !== be32(a, l4 + TCP_ACK)) return REASON_MISMATCH_ACK; // 738
+    if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_SEQ; // 740
     if (this.gro) {
       const hdr = p.tcpHdrLen;
       if (hdr !== this.tcpHdrLen[f] || !sameBytes(a, l4 + TCP_HEADER, b, p.l4 + TCP_HEADER, hdr - TCP_HEADER)) {
         // the options
-        return REASON_MISMATCH_741;
+        return REASON_MISMATCH_OPTIONS; // 741
       }
       if (p.window !== be16(a, l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
       if (!this.sameIpFields(a, l3, b, p)) return REASON_MISMATCH_IP;
