@@ -88,6 +88,7 @@ const GENERATE_FLAGS: FlagSpec[] = [
 
 const INSPECT_FLAGS: FlagSpec[] = [
   { name: 'top', type: 'number', arg: 'N', help: 'rows in the table (default 20; 0 = all). --json lists all' },
+  { name: 'sort', type: 'string', arg: 'packets|bytes', help: 'order of the rows: most packets (default) or most bytes first' },
   { name: 'json', type: 'boolean', help: 'print one JSON object' },
   { name: 'skip-bad', type: 'boolean', help: 'skip corrupt records (counted) instead of stopping' },
   { name: 'help', short: 'h', type: 'boolean', help: 'this help' },

@@ -53,7 +53,9 @@ export function run(parsed: Parsed, io: CliIo): number {
     throw new UsageError(`lro inspect: ${parsed.positionals.length === 0 ? 'missing' : 'one'} capture file (usage: lro inspect FILE)`);
   const top = (parsed.flags.get('top') as number | undefined) ?? 20;
   if (!Number.isInteger(top) || top < 0) throw new UsageError(`lro inspect: --top must be an integer ≥ 0, got ${top}`);
-  const r = inspectFile(parsed.positionals[0], parsed.flags.get('skip-bad') === true);
+  const sort = (parsed.flags.get('sort') as string | undefined) ?? 'packets';
+  if (sort !== 'packets' && sort !== 'bytes') throw new UsageError(`lro inspect: --sort must be packets or bytes, got '${sort}'`);
+  const r = inspectFile(parsed.positionals[0], parsed.flags.get('skip-bad') === true, sort);
   if (parsed.flags.get('json')) io.out(JSON.stringify(r));
   else io.out(inspectText(r, top));
   return 0;

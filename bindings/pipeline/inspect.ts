@@ -48,7 +48,10 @@ export interface InspectResult {
   rows: FlowRow[];
 }
 
-export function inspectFile(path: string, skipBad = false): InspectResult {
+/** How the table is ordered: most packets first (default), or most bytes. */
+export type InspectOrder = 'packets' | 'bytes';
+
+export function inspectFile(path: string, skipBad = false, order: InspectOrder = 'packets'): InspectResult {
   const reader = openCapture(path, { skipBad });
   const flows = new Map<string, FlowRow>();
   let packets = 0;
@@ -115,7 +118,11 @@ export function inspectFile(path: string, skipBad = false): InspectResult {
   }
   const rows = [...flows.values()];
   for (const r of rows) r.segmentMean = r.segments ? Math.round((r.payloadBytes / r.segments) * 10) / 10 : 0;
-  rows.sort((x, y) => y.packets - x.packets || y.bytes - x.bytes || (x.flow < y.flow ? -1 : 1));
+  rows.sort((x, y) =>
+    order === 'bytes'
+      ? y.bytes - x.bytes || y.packets - x.packets || (x.flow < y.flow ? -1 : 1)
+      : y.packets - x.packets || y.bytes - x.bytes || (x.flow < y.flow ? -1 : 1),
+  );
   const info: CaptureInfo = reader.info;
   return {
     file: path,
