@@ -4,14 +4,15 @@
 // later segment's payload appended at the IP end.
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
-  F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_FLAGS, F_LAST_WINDOW, F_MSS,
-  F_NEXT_SEQ, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
+  F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
+  F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
 import { bufferAcquire, bufferCap, bufferPtr, bufferRelease } from './buffers';
 import {
   CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
   IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
-  TCP_FLAGS, TCP_HEADER, TCP_WINDOW, URG,
+  TCP_FLAGS, TCP_HEADER, TCP_WINDOW, TCPOLEN_TIMESTAMP, TCPOPT_EOL, TCPOPT_NOP, TCPOPT_TIMESTAMP, TCPOPT_TSECR,
+  TCPOPT_TSVAL, URG,
 } from './headers';
 import * as P from './parse';
 import {
@@ -23,9 +24,32 @@ export { FIN, PSH, RST } from './headers'; // for engine.ts
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 const BUFFER_SLACK: i32 = 128;
 
+// The presets (index.ts init; equal to the same names in bindings/abi.ts).
+export const PRESET_SEED: i32 = 0;
+export const PRESET_GRO: i32 = 1;
+export const PRESET_THROUGHPUT: i32 = 2;
+
 export let maxAggregate: i32 = 65535;
+/** gro or throughput: the comparison table's gro column (CONTRACT §4). */
 export let gro: bool = true;
+/** throughput: gro, but PSH joins and ACK, window and TCP timestamps may move forward. */
+export let throughput: bool = false;
 export let fixChecksums: bool = true;
+/** Flags that keep a segment out of every aggregate (own fields); gro compares CWR like the rest. */
+let ownFlags: u32 = SYN | RST | URG;
+/**
+ * throughput: where the timestamp option of the segment mismatch() just let join starts, from
+ * its TCP header (aggAppend carries its TSval / TSecr), or -1 when its options equal the
+ * aggregate's.
+ */
+let joiningTs: i32 = -1;
+
+export function setPreset(preset: i32): void {
+  gro = preset != PRESET_SEED;
+  throughput = preset == PRESET_THROUGHPUT;
+  ownFlags = gro ? SYN | RST | URG : SYN | RST | URG | CWR;
+  P.extHeaders = gro;
+}
 
 export function bufferCapacity(maxAgg: i32): i32 {
   return (maxAgg + BUFFER_SLACK + 7) & ~7;
@@ -33,50 +57,112 @@ export function bufferCapacity(maxAgg: i32): i32 {
 
 /**
  * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
- * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
+ * (seed: CWR too), TCP options in the seed preset (741), or a size no aggregate may have.
  */
 export function ownFieldsForbid(b: usize): bool {
   const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? IPV4_TTL : IPV6_HOP_LIMIT));
   if (ttl < 1) return true;
-  if ((P.flags & (SYN | RST | URG | CWR)) != 0) return true;
+  if ((P.flags & ownFlags) != 0) return true;
   if (!gro && P.tcpHdrLen != TCP_HEADER) return true;
   return P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap;
 }
 
-/** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
+/**
+ * 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason.
+ * The aggregate's header is its first segment's, but in throughput it holds the last segment's
+ * ACK and timestamps (aggAppend), which the newcomer's must not be behind.
+ */
 export function mismatch(f: i32, b: usize): i32 {
   const r = flowPtr(f);
   const a = bufferPtr(f);
   const l3 = a + <usize>P.l3;
-  const l4 = a + <usize>P.l4;
+  const l4 = a + <usize>load<u16>(r, F_L4);
+  const n4 = b + <usize>P.l4;
   const firstFlags = <u32>load<u8>(l4, TCP_FLAGS);
   if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_FLAGS; // 736
-  if (P.ack != P.be32(l4 + TCP_ACK)) return REASON_MISMATCH_ACK; // 738
+  const ack = P.be32(l4 + TCP_ACK);
+  if (throughput ? <i32>(P.ack - ack) < 0 : P.ack != ack) return REASON_MISMATCH_ACK; // 738
   if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_SEQ; // 740
   if (gro) {
     const hdr = P.tcpHdrLen;
+    joiningTs = -1;
     if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) ||
-      !sameWords(l4 + TCP_HEADER, b + <usize>P.l4 + TCP_HEADER, hdr - TCP_HEADER)) { // the options
+      !sameWords(l4 + TCP_HEADER, n4 + TCP_HEADER, hdr - TCP_HEADER) && !(throughput && timestampsMoveOn(l4, n4, hdr))) {
       return REASON_MISMATCH_OPTIONS; // 741
     }
-    if (P.window != P.be16(l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
-    if (!sameIpFields(l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;
+    if (P.window != P.be16(l4 + TCP_WINDOW) && !throughput) return REASON_MISMATCH_WINDOW;
+    if (!sameIpFields(r, l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;
     if (<u32>P.payloadLen > load<u32>(r, F_MSS)) return REASON_MISMATCH_MSS;
   }
   if (<i32>load<u32>(r, F_IP_SIZE) + P.payloadLen > maxAggregate) return REASON_CAPACITY;
   return 0;
 }
 
-/** TTL / hop limit, TOS / traffic class (ECN included), DF, IPv6 flow label. */
-function sameIpFields(a: usize, n: usize): bool {
+/**
+ * TTL / hop limit, TOS / traffic class (ECN included), DF, the IPv4 ID's mode (Linux's
+ * inet_gro_flush): the second segment's ID is the first's + 1 (incrementing) or the first's
+ * (fixed), and the k-th segment's, counted from 0, the first's + k or the first's; IPv6: the flow
+ * label and the extension headers, byte for byte.
+ */
+function sameIpFields(r: usize, a: usize, n: usize): bool {
   if (P.ipVersion == 4) {
     const df = IPV4_DF >> 8; // in the first byte of the field
-    return load<u8>(a, IPV4_TOS) == load<u8>(n, IPV4_TOS) &&
-      (load<u8>(a, IPV4_FLAGS_FRAGMENT) & df) == (load<u8>(n, IPV4_FLAGS_FRAGMENT) & df) &&
-      load<u8>(a, IPV4_TTL) == load<u8>(n, IPV4_TTL);
+    if (load<u8>(a, IPV4_TOS) != load<u8>(n, IPV4_TOS) ||
+      (load<u8>(a, IPV4_FLAGS_FRAGMENT) & df) != (load<u8>(n, IPV4_FLAGS_FRAGMENT) & df) ||
+      load<u8>(a, IPV4_TTL) != load<u8>(n, IPV4_TTL)) return false;
+    // The first segment's ID is still in the aggregate's header; F_FIXED_ID says "all equal so far".
+    const offset = (P.ipId - P.be16(a + IPV4_ID)) & 0xffff;
+    const segments = load<u32>(r, F_SEGMENTS);
+    return offset == (load<u8>(r, F_FIXED_ID) != 0 ? 0 : segments & 0xffff) || (segments == 1 && offset == 1);
   }
-  return load<u32>(a, IPV6_FLOW) == load<u32>(n, IPV6_FLOW) &&
-    load<u8>(a, IPV6_HOP_LIMIT) == load<u8>(n, IPV6_HOP_LIMIT);
+  if (load<u32>(a, IPV6_FLOW) != load<u32>(n, IPV6_FLOW) || load<u8>(a, IPV6_HOP_LIMIT) != load<u8>(n, IPV6_HOP_LIMIT)) return false;
+  // Extension headers (Hop-by-Hop, Routing, Destination Options: 8-byte units) up to TCP.
+  const ext = P.l4 - P.l3 - IPV6_HEADER;
+  if (<u32>P.l4 != <u32>load<u16>(r, F_L4)) return false;
+  for (let i = IPV6_HEADER; i < IPV6_HEADER + ext; i += 8) {
+    if (load<u64>(a + <usize>i) != load<u64>(n + <usize>i)) return false;
+  }
+  return true;
+}
+
+/**
+ * throughput: options that differ from the aggregate's (h: its TCP header; n: the newcomer's,
+ * `hdr` bytes each) only in a timestamp option's TSval and TSecr, which are not behind the
+ * aggregate's (the last joined segment's; serial arithmetic mod 2^32). Records where it is.
+ */
+function timestampsMoveOn(h: usize, n: usize, hdr: i32): bool {
+  const ts = timestampAt(n, hdr);
+  if (ts < 0) return false;
+  for (let i = TCP_HEADER; i < hdr; i++) {
+    if ((i < ts + TCPOPT_TSVAL || i >= ts + TCPOLEN_TIMESTAMP) && load<u8>(h + <usize>i) != load<u8>(n + <usize>i)) return false;
+  }
+  if (<i32>(P.be32(n + <usize>(ts + TCPOPT_TSVAL)) - P.be32(h + <usize>(ts + TCPOPT_TSVAL))) < 0) return false;
+  if (<i32>(P.be32(n + <usize>(ts + TCPOPT_TSECR)) - P.be32(h + <usize>(ts + TCPOPT_TSECR))) < 0) return false;
+  joiningTs = ts;
+  return true;
+}
+
+/**
+ * The first timestamp option (kind 8, length 10) of the TCP header at t (`hdr` bytes), as an
+ * offset from t, or -1. EOL ends the walk, NOP is one byte, any other option gives its length,
+ * at least 2 and inside the header (else the walk stops: no timestamp).
+ */
+function timestampAt(t: usize, hdr: i32): i32 {
+  let i = TCP_HEADER;
+  while (i < hdr) {
+    const kind = <i32>load<u8>(t + <usize>i);
+    if (kind == TCPOPT_EOL) return -1;
+    if (kind == TCPOPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= hdr) return -1;
+    const len = <i32>load<u8>(t + <usize>(i + 1));
+    if (len < 2 || i + len > hdr) return -1;
+    if (kind == TCPOPT_TIMESTAMP && len == TCPOLEN_TIMESTAMP) return i;
+    i += len;
+  }
+  return -1;
 }
 
 /** Equal option bytes; TCP options come in 4-byte words (the header length is a multiple of 4). */
@@ -112,12 +198,12 @@ export function aggStart(f: i32, b: usize): bool {
   store<u32>(r, P.payloadLen, F_PAY_LEN);
   store<u32>(r, fold(P.addrSum + PROTO_TCP), F_PSEUDO);
   store<u8>(r, P.l3, F_L3);
-  store<u8>(r, P.l4, F_L4);
+  store<u16>(r, P.l4, F_L4);
   store<u8>(r, P.tcpHdrLen, F_TCP_HDR_LEN);
   store<u8>(r, P.ipVersion, F_IP_VERSION);
-  store<u8>(r, P.flags, F_LAST_FLAGS);
+  store<u8>(r, P.flags, F_SEEN_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
-  store<u8>(r, P.ipVersion == 4 ? 1 : 0, F_FIXED_ID); // for fixedIpId (metadata only: IDs never decide joining)
+  store<u8>(r, P.ipVersion == 4 ? 1 : 0, F_FIXED_ID); // fixedIpId; gro: the IPv4 ID mode, once a second segment joins
   return true;
 }
 
@@ -148,24 +234,32 @@ export function aggAppend(f: i32, b: usize): bool {
   store<u32>(r, ipEndOf(r), F_FRAME_LEN);
   store<u32>(r, load<u32>(r, F_SEGMENTS) + 1, F_SEGMENTS);
   store<u32>(r, load<u32>(r, F_NEXT_SEQ) + n, F_NEXT_SEQ);
-  store<u8>(r, P.flags, F_LAST_FLAGS);
+  store<u8>(r, load<u8>(r, F_SEEN_FLAGS) | <u8>P.flags, F_SEEN_FLAGS);
   store<u16>(r, P.window, F_LAST_WINDOW);
   // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
   store<u8>(r, load<u8>(r, F_FIXED_ID) & <u8>(P.ipId == P.be16(a + <usize>P.l3 + IPV4_ID)), F_FIXED_ID);
+  if (throughput) {
+    // The aggregate carries the last segment's ACK and timestamps (the window: aggFinish).
+    const h = a + <usize>P.l4;
+    const t = b + <usize>P.l4;
+    store<u32>(h, load<u32>(t, TCP_ACK), TCP_ACK);
+    if (joiningTs >= 0) store<u64>(h + <usize>(joiningTs + TCPOPT_TSVAL), load<u64>(t + <usize>(joiningTs + TCPOPT_TSVAL)));
+  }
   return true;
 }
 
 /**
  * 746 / 764: make the buffer a valid packet and return its length. One segment: untouched.
- * More: IP length, window and PSH/FIN from the last segment, IPv4 header checksum, and the TCP
- * checksum from the per-segment payload sums (no second pass over the payload).
+ * More: IP length, the last segment's window and FIN, PSH if any segment had it, the IPv4 header
+ * checksum, and the TCP checksum from the header as it now is (throughput's carried ACK and
+ * timestamps included) and the per-segment payload sums (no second pass over the payload).
  */
 export function aggFinish(f: i32): i32 {
   const r = flowPtr(f);
   if (load<u32>(r, F_SEGMENTS) < 2) return <i32>load<u32>(r, F_FRAME_LEN);
   const a = bufferPtr(f);
   const l3 = a + <usize>load<u8>(r, F_L3);
-  const l4 = a + <usize>load<u8>(r, F_L4);
+  const l4 = a + <usize>load<u16>(r, F_L4);
   const ipSize = load<u32>(r, F_IP_SIZE);
   const v4 = load<u8>(r, F_IP_VERSION) == 4;
   if (v4) {
@@ -178,9 +272,9 @@ export function aggFinish(f: i32): i32 {
     put16(l3 + IPV6_PAYLOAD_LENGTH, ipSize);
   }
   put16(l4 + TCP_WINDOW, <u32>load<u16>(r, F_LAST_WINDOW));
-  store<u8>(l4, load<u8>(l4, TCP_FLAGS) | (load<u8>(r, F_LAST_FLAGS) & <u8>(PSH | FIN)), TCP_FLAGS);
+  store<u8>(l4, load<u8>(l4, TCP_FLAGS) | (load<u8>(r, F_SEEN_FLAGS) & <u8>(PSH | FIN)), TCP_FLAGS);
   if (fixChecksums) {
-    const tcpLen = v4 ? ipSize - IPV4_HEADER : ipSize;
+    const tcpLen = ipEndOf(r) - <u32>load<u16>(r, F_L4); // IPv6: the payload length counts the extension headers
     put16(l4 + TCP_CHECKSUM, 0);
     const header = sumWords(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
     const pseudo = fold(load<u32>(r, F_PSEUDO) + tcpLen);

@@ -1,7 +1,7 @@
 // The LR algorithm of FIG. 7 (twin: bindings/twin/engine.ts): one frame at a time, decisions as
 // early returns, every packet handed to the bindings through the two imports below.
 import {
-  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid,
+  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid, throughput,
 } from './aggregate';
 import { START_INDEX, START_TIME, bufferFree, bufferPtr, bufferRelease, bufferStart } from './buffers';
 import {
@@ -131,7 +131,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
     return deleteFlow(f);
   }
   if (gro) {
-    if ((P.flags & PSH) != 0) return send(f, REASON_PSH, now);
+    if ((P.flags & PSH) != 0 && !throughput) return send(f, REASON_PSH, now);
     if (<u32>P.payloadLen < load<u32>(r, F_MSS)) return send(f, REASON_SHORT, now);
   }
   if (<i32>load<u32>(r, F_IP_SIZE) > threshold) send(f, REASON_THRESHOLD, now); // 754-756
@@ -218,7 +218,7 @@ function send(f: i32, reason: i32, time: f64): void {
   let flags = P.verifyChecksums ? OUT_VERIFIED : 0; // every segment was verified as it was copied
   if (segments < 2 || fixChecksums) flags |= OUT_CHECKSUMS_FIXED;
   if (segments >= 2 && load<u8>(r, F_FIXED_ID) != 0) flags |= OUT_FIXED_IP_ID;
-  const l4 = <u32>load<u8>(r, F_L4);
+  const l4 = <u32>load<u16>(r, F_L4);
   const s = bufferStart(f);
   describe(load<f64>(s, START_INDEX), load<f64>(s, START_TIME), time, segments, load<u32>(r, F_MSS), reason,
     <u32>load<u8>(r, F_IP_VERSION), l4, l4 + <u32>load<u8>(r, F_TCP_HDR_LEN), flags);

@@ -18,15 +18,18 @@
 // │  96 │ paySum u32     folded sum of all payload bytes, as placed in the aggregate   │
 // │ 100 │ payLen u32     payload bytes in the aggregate                                │
 // │ 104 │ pseudo u32     folded sum of addresses + protocol (pseudo-header)            │
-// │ 108 │ l3 u8 │ l4 u8 │ tcpHdrLen u8 │ ipVersion u8                                  │
-// │ 112 │ lastFlags u8 │ fixedId u8 │ lastWindow u16   lastFlags, lastWindow: carried  │
-// │     │ from the last segment; fixedId: 1 while every IPv4 ID equals the first's     │
+// │ 108 │ l3 u8 │ pad u8 │ tcpHdrLen u8 │ ipVersion u8                                 │
+// │ 112 │ seenFlags u8 │ fixedId u8 │ lastWindow u16   seenFlags: every segment's flags │
+// │     │ ORed (PSH, FIN carried); lastWindow: the last segment's; fixedId: 1 while     │
+// │     │ every IPv4 ID equals the first's                                             │
 // │ 116 │ buffer i32     connection buffer lent while segments > 0 (buffers.ts)        │
-// │ 120 │ pad[8]                                                                       │
+// │ 120 │ l4 u16         TCP header offset (IPv6 extension headers may put it past 255) │
+// │ 122 │ pad[6]                                                                       │
 // └─────┴──────────────────────────────────────────────────────────────────────────────┘
 // 128 bytes, a power of two: flowPtr is a shift (144-byte records measured 1 % slower in bulk).
 // What a pending aggregate says about its start (first inputIndex and time) is kept per
-// connection buffer (buffers.ts), not here; fixedId is metadata only, never aggregation input.
+// connection buffer (buffers.ts), not here. fixedId is what a packet says (fixedIpId) and, in
+// gro, the IPv4 ID mode the second segment fixed (aggregate.ts sameIpFields).
 export const FLOW_SIZE: usize = 128;
 export const F_HASH: usize = 40;
 export const F_SEGMENTS: usize = 44;
@@ -43,13 +46,13 @@ export const F_PAY_SUM: usize = 96;
 export const F_PAY_LEN: usize = 100;
 export const F_PSEUDO: usize = 104;
 export const F_L3: usize = 108;
-export const F_L4: usize = 109;
 export const F_TCP_HDR_LEN: usize = 110;
 export const F_IP_VERSION: usize = 111;
-export const F_LAST_FLAGS: usize = 112;
+export const F_SEEN_FLAGS: usize = 112;
 export const F_FIXED_ID: usize = 113;
 export const F_LAST_WINDOW: usize = 114;
 export const F_BUFFER: usize = 116;
+export const F_L4: usize = 120;
 
 export const NONE: i32 = -1;
 

@@ -108,3 +108,12 @@ export const ACK: i32 = 0x10;
 export const URG: i32 = 0x20;
 export const ECE: i32 = 0x40;
 export const CWR: i32 = 0x80;
+
+// TCP options (throughput's timestamp rule, CONTRACT §4): each is kind, length, data, except EOL
+// (ends the list) and NOP (one byte). The timestamp option: kind, length 10, TSval u32, TSecr u32.
+export const TCPOPT_EOL: i32 = 0;
+export const TCPOPT_NOP: i32 = 1;
+export const TCPOPT_TIMESTAMP: i32 = 8;
+export const TCPOLEN_TIMESTAMP: i32 = 10;
+export const TCPOPT_TSVAL: i32 = 2; //       offsets in the timestamp option
+export const TCPOPT_TSECR: i32 = 6;

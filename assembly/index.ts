@@ -82,7 +82,7 @@ export function memoryNeeded(flows: i32, pending: i32, maxAgg: i32): f64 {
 
 /** Set up an engine in this instance's memory. Returns 0, or 1 if the memory is too small. */
 export function init(flows: i32, pending: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
-  gro: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
+  preset: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
   const end = layout(flows, pending, maxAgg);
   if (end > (<u64>memory.size() << 16)) return 1;
   memory.fill(S.statsBase, 0, <usize>S.STAT_COUNT << 3);
@@ -91,7 +91,7 @@ export function init(flows: i32, pending: i32, maxAgg: i32, threshold: i32, agPe
   timersInit();
   E.clockReset();
   A.maxAggregate = maxAgg;
-  A.gro = gro != 0;
+  A.setPreset(preset);
   A.fixChecksums = fix != 0;
   P.verifyChecksums = verify != 0;
   P.linkType = linkType;

@@ -33,6 +33,8 @@ export let keyScratch: usize = 0;
 
 export let linkType: i32 = LINK_ETHERNET;
 export let verifyChecksums: bool = true;
+/** gro, throughput: an IPv6 packet behind Hop-by-Hop, Routing and Destination Options headers is a candidate (CONTRACT §2). */
+export let extHeaders: bool = false;
 
 // Fields of the last parsed frame (offsets are relative to the frame start).
 export let frameLen: i32 = 0;
@@ -161,24 +163,20 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   const bound = min(len, end);
   let next = <u32>load<u8>(ip, IPV6_NEXT_HEADER);
   let tcp = l3 + IPV6_HEADER;
-  let extHeaders = 0;
-  let firstFragment = false;
-  // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
-  // Each is at least 8 bytes, so the walk is bounded by the frame's length.
+  let walkedOnly = false; // a Fragment or AH header: walked only to find the ports
+  // Walk extension headers to find the ports; behind Fragment or AH the frame belongs to its
+  // connection but is not a candidate. Each is at least 8 bytes: the walk is bounded by the frame.
   while (next == PROTO_HOP_BY_HOP || next == PROTO_ROUTING || next == PROTO_DEST_OPTIONS ||
     next == PROTO_FRAGMENT || next == PROTO_AH) {
     if (tcp + IPV6_EXT_MIN > bound) return CLASS_OTHER;
     const ext = b + <usize>tcp;
-    if (next == PROTO_FRAGMENT) {
-      if ((be16(ext + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) != 0) return CLASS_OTHER; // not the first fragment
-      firstFragment = true;
-    }
+    if (next == PROTO_FRAGMENT && (be16(ext + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) != 0) return CLASS_OTHER; // not the first fragment
+    if (next == PROTO_FRAGMENT || next == PROTO_AH) walkedOnly = true;
     const extLen: i32 = next == PROTO_FRAGMENT ? IPV6_FRAGMENT_HEADER
       : next == PROTO_AH ? (<i32>load<u8>(ext, IPV6_EXT_LENGTH) + 2) << 2
       : (<i32>load<u8>(ext, IPV6_EXT_LENGTH) + 1) << 3;
     next = <u32>load<u8>(ext, IPV6_EXT_NEXT);
     tcp += extLen;
-    extHeaders++;
   }
   if (next != PROTO_TCP || tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
   ipSize = payload;
@@ -189,7 +187,7 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   store<u32>(k, load<u32>(b + <usize>tcp, TCP_SRC_PORT), 4); // both ports
   memory.copy(k + 8, ip + IPV6_SRC, 32); // source and destination
   readTcp(b, tcp, bound);
-  if (extHeaders != 0 || firstFragment || end > len || payload < TCP_HEADER) return CLASS_KEYED;
+  if (walkedOnly || (tcp != l3 + IPV6_HEADER && !extHeaders) || end > len || end < tcp + TCP_HEADER) return CLASS_KEYED;
   addrSum = sumWords(ip + IPV6_SRC, 32); // source and destination
   return checkTcp(b, tcp, end);
 }

@@ -110,6 +110,11 @@ export function bufferCapacity(maxAggregate: number): number {
   return (maxAggregate + BUFFER_SLACK + 7) & ~7;
 }
 
+// Presets the core is set up with (assembly/aggregate.ts setPreset; docs/CONTRACT.md §4).
+export const PRESET_SEED = 0;
+export const PRESET_GRO = 1;
+export const PRESET_THROUGHPUT = 2;
+
 // Link types the engine parses itself (pcap LINKTYPE values; assembly/parse.ts).
 export const LINK_ETHERNET = 1;
 export const LINK_RAW = 101;

@@ -245,12 +245,17 @@ describe('send reasons', () => {
       ['TTL 0 (732)', second({ ttl: 0 })],
       ['SYN', second({ flags: SYN | ACK })],
       ['URG', second({ flags: URG | ACK })],
-      ['CWR', second({ flags: CWR | ACK })],
+      ['CWR (seed)', second({ flags: CWR | ACK })],
+      ['IPv6 behind a destination options header (seed)', second({ ipVersion: 6, ipv6ExtHeaders: [{ type: 60 }] })],
+      ['IPv6 behind a fragment header', second({ ipVersion: 6, ipv6ExtHeaders: [{ type: 44 }] })],
+      ['IPv6 behind an AH header', second({ ipVersion: 6, ipv6ExtHeaders: [{ type: 51 }] })],
       ['truncated', segments(2)[1].subarray(0, 100)],
     ];
     for (const [what, frame] of cases) {
-      const frames = [...segments(1), frame, ...segments(2, {}, SEQ0 + 2 * MSS)];
-      const { packets } = await run({}, timed(frames));
+      const v6 = parseFrame(frame)?.ipVersion === 6;
+      const spec: TcpFrameSpec = v6 ? { ipVersion: 6 } : {};
+      const frames = [...segments(1, spec), frame, ...segments(2, spec, SEQ0 + 2 * MSS)];
+      const { packets } = await run(what.endsWith('(seed)') ? { preset: 'seed' } : {}, timed(frames));
       expect(shape(packets), what).toEqual(['1:non-candidate', '1:pass-through', '2:close']);
       expectSameBytes(packets[1].data, frame, `packet 1 (${what})`);
     }
@@ -262,11 +267,15 @@ describe('send reasons', () => {
     expect(shape(packets)).toEqual(['2:non-candidate', '1:pass-through', '1:pass-through']);
   });
 
-  it('IPv6 with extension headers belongs to the connection but is not a candidate', async () => {
-    const ext = tcpFrame({ ipVersion: 6, seq: SEQ0 + MSS, payload: MSS, ipv6ExtHeaders: [{ type: 60 }] });
+  it('IPv6 extension headers (gro): a segment joins only behind the very same chain', async () => {
+    const dst = (body: number) => ({ ipVersion: 6 as const, ipv6ExtHeaders: [{ type: 60, bytes: new Uint8Array(6).fill(body) }] });
+    const ext = tcpFrame({ ...dst(1), seq: SEQ0 + MSS, payload: MSS });
     const frames = [tcpFrame({ ipVersion: 6, seq: SEQ0, payload: MSS }), ext];
     const { packets } = await run({}, timed(frames));
-    expect(shape(packets)).toEqual(['1:non-candidate', '1:pass-through']);
+    expect(shape(packets)).toEqual(['1:mismatch-ip', '1:close']);
+    const other = await run({}, timed([...segments(2, dst(1)), ...segments(2, dst(2), SEQ0 + 2 * MSS)]));
+    expect(shape(other.packets)).toEqual(['2:mismatch-ip', '2:close']);
+    expectSameBytes(other.packets[0].data, aggregateOf(2, dst(1)), 'packet 0');
   });
 
   it('flush and close send pending aggregates in the order they started', async () => {
@@ -633,19 +642,19 @@ describe('what a packet says about itself', () => {
     ]);
   });
 
-  it("fixedIpId: an IPv4 aggregate of two or more segments whose IDs all equal the first's; IDs never decide joining", async () => {
+  it("fixedIpId: an IPv4 aggregate of two or more segments whose IDs all equal the first's (seed: IDs never decide joining)", async () => {
     const withIds = (ids: number[], spec: TcpFrameSpec = {}) =>
       ids.map((ipId, i) => tcpFrame({ ...spec, ipId, seq: SEQ0 + i * MSS, payload: MSS }));
-    const cases: Array<[string, Uint8Array[], boolean]> = [
-      ['all equal', withIds([7, 7, 7, 7]), true],
-      ['all zero (the DF default of Linux)', withIds([0, 0, 0]), true],
-      ['incrementing', withIds([7, 8, 9, 10]), false],
-      ['equal but the last', withIds([7, 7, 7, 8]), false],
-      ['equal but the second', withIds([7, 8, 7, 7]), false],
-      ['one segment', withIds([7]), false],
+    const cases: Array<[string, Uint8Array[], boolean, EngineOptions]> = [
+      ['all equal', withIds([7, 7, 7, 7]), true, {}],
+      ['all zero (the DF default of Linux)', withIds([0, 0, 0]), true, {}],
+      ['incrementing', withIds([7, 8, 9, 10]), false, {}],
+      ['equal but the last (seed)', withIds([7, 7, 7, 8]), false, { preset: 'seed' }],
+      ['equal but the second (seed)', withIds([7, 8, 7, 7]), false, { preset: 'seed' }],
+      ['one segment', withIds([7]), false, {}],
     ];
-    for (const [what, frames, fixed] of cases) {
-      const { packets } = await runBoth({}, timed(frames));
+    for (const [what, frames, fixed, options] of cases) {
+      const { packets } = await runBoth(options, timed(frames));
       expect(
         packets.map((p) => [p.segments, p.fixedIpId]),
         what,

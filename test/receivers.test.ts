@@ -24,7 +24,17 @@ import {
   writeVirtioNetHeader,
 } from '../bindings/index.js';
 import type { PacketInfo } from '../bindings/receivers/packet.js';
-import { internetChecksum, parseFrame, tcpFrame, tcpTimestampOption, type TcpFrameSpec, PSH, ACK, FIN } from '../bindings/packet/index.js';
+import {
+  internetChecksum,
+  parseFrame,
+  tcpFrame,
+  tcpTimestampOption,
+  type TcpFrameSpec,
+  PSH,
+  ACK,
+  FIN,
+  CWR,
+} from '../bindings/packet/index.js';
 import { type GenerateOptions, generateTraffic } from '../bindings/traffic/generate.js';
 import { expectSameByteLists, expectSameBytes } from './helpers/bytes.js';
 import { byFlow, indexInputs, withHeaders } from './helpers/receivers.js';
@@ -290,6 +300,22 @@ describe('resegment', () => {
       }
     });
 
+    it(`${kind}: CWR on every segment stays on every segment; IPv6 extension headers come back`, async () => {
+      const cwr = flow(6, 1000, { flags: ACK | CWR, ipIds: () => 9 });
+      const r = await run(kind, cwr);
+      expect(r.packets.map((p) => p.segments)).toEqual([6]);
+      expectRoundTrip(r, 'CWR');
+      const chain = [
+        { type: 0, bytes: new Uint8Array([1, 4, 0, 0, 0, 0]) },
+        { type: 60, bytes: new Uint8Array(14).fill(5) },
+      ];
+      for (const vlan of [undefined, 7]) {
+        const v6 = await run(kind, flow(5, 1200, { ipVersion: 6, ipv6ExtHeaders: chain, vlan, last: 33 }));
+        expect(v6.packets.map((p) => p.segments)).toEqual([5]);
+        expectRoundTrip(v6, 'IPv6 extension headers');
+      }
+    });
+
     it(`${kind}: the IPv4 ID wraps at 65535; sequence numbers wrap at 2^32; FIN rides on the last segment`, async () => {
       const frames = flow(8, 1000, { ipIds: (k) => (65533 + k) & 0xffff });
       for (const [k, f] of frames.entries()) {
@@ -375,9 +401,10 @@ describe('resegment', () => {
       );
     });
 
-    it('IPv4 IDs neither incrementing nor fixed: gro aggregates them (it does not compare IDs), resegment increments', async () => {
-      const frames = flow(3, 800, { ipIds: (k) => [500, 77, 9000][k] });
-      const { packets } = await run('wasm', frames);
+    it('IPv4 IDs neither incrementing nor fixed: seed aggregates them (it does not compare IDs; gro does not), resegment increments', async () => {
+      const frames = flow(3, 800, { ipIds: (k) => [500, 77, 9000][k], options: undefined }); // seed: no TCP options
+      expect((await run('wasm', frames)).packets.map((p) => p.segments)).toEqual([1, 1, 1]);
+      const { packets } = await run('wasm', frames, { preset: 'seed' });
       expect(packets.map((p) => [p.segments, p.fixedIpId])).toEqual([[3, false]]);
       const back = resegment(packets[0]);
       expect(back.map((s) => parseFrame(s)!.ipId)).toEqual([500, 501, 502]);

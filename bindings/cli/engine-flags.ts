@@ -8,7 +8,14 @@ import type { Engine, EngineOptions } from '../engine/types.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 
 export const ENGINE_FLAGS: FlagSpec[] = [
-  { name: 'preset', type: 'string', arg: 'gro|seed', help: "checks to apply: 'gro' (default, Linux-compatible) or 'seed' (the patent's)" },
+  {
+    name: 'preset',
+    type: 'string',
+    arg: 'gro|throughput|seed',
+    help:
+      "checks to apply: 'gro' (default, Linux GRO's), 'throughput' (gro, but PSH joins and a\n" +
+      "forward-moving ACK, window or TCP timestamp does not end an aggregate) or 'seed' (the patent's)",
+  },
   { name: 'max-flows', type: 'number', arg: 'N', help: 'connections tracked at once per interface (default 1024, 1..16777216)' },
   {
     name: 'max-pending',

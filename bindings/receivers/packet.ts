@@ -2,7 +2,18 @@
 // (docs/CONTRACT.md §5) plus its header metadata (ipVersion, tcpOffset, headerLength, verified,
 // fixedIpId). Declared structurally so an engine `Packet`, a sink's `meta` or a hand-made object fits.
 import type { Packet } from '../engine/types.js';
-import { IPV4_HEADER, IPV6_HEADER } from '../twin/headers.js';
+import {
+  IPV4_HEADER,
+  IPV6_EXT_LENGTH,
+  IPV6_EXT_MIN,
+  IPV6_EXT_NEXT,
+  IPV6_HEADER,
+  IPV6_NEXT_HEADER,
+  PROTO_DEST_OPTIONS,
+  PROTO_HOP_BY_HOP,
+  PROTO_ROUTING,
+  PROTO_TCP,
+} from '../twin/headers.js';
 
 export interface PacketHeaders {
   /** 4, 6, or 0 when not IP. */
@@ -29,17 +40,41 @@ export function isTcpAggregate(p: Pick<PacketInfo, 'segments' | 'ipVersion' | 't
 }
 
 /**
- * Offset of the IP header of a TCP packet whose IP header has no options or extension headers (as
- * every aggregate's has, CONTRACT §2), checked against the bytes: a version nibble that does not
- * match the metadata is misuse and throws.
+ * Offset of the IP header of a TCP packet, checked against the bytes (a header that does not match
+ * the metadata is misuse and throws). IPv4: an option-less header ending at tcpOffset (as every
+ * aggregate's, CONTRACT §2). IPv6: a header whose extension headers — Hop-by-Hop, Routing and
+ * Destination Options only, as an aggregate may carry (CONTRACT §2) — end at tcpOffset with TCP
+ * next; none first (the header right before tcpOffset), else the header is looked for where a link
+ * layer the engine parses puts it (raw IP 0, Ethernet 14, one VLAN tag 18, SLL 16, SLL2 20).
  */
 export function ipOffset(data: Uint8Array, ipVersion: number, tcpOffset: number): number {
-  const l3 = tcpOffset - (ipVersion === 4 ? IPV4_HEADER : IPV6_HEADER);
-  const expected = ipVersion === 4 ? 0x45 : 0x60;
-  if (l3 < 0 || tcpOffset > data.length || (ipVersion === 4 ? data[l3] : data[l3] & 0xf0) !== expected) {
-    throw new RangeError(`receivers: no option-less IPv${ipVersion} header ends at tcpOffset ${tcpOffset} (${data.length}-byte packet)`);
+  if (ipVersion === 4) {
+    const l3 = tcpOffset - IPV4_HEADER;
+    if (l3 >= 0 && tcpOffset <= data.length && data[l3] === 0x45) return l3;
+  } else if (tcpOffset <= data.length) {
+    for (const l3 of [tcpOffset - IPV6_HEADER, ...IPV6_STARTS]) {
+      if (l3 >= 0 && l3 + IPV6_HEADER <= tcpOffset && (data[l3] & 0xf0) === 0x60 && ipv6ChainEnd(data, l3, tcpOffset) === tcpOffset)
+        return l3;
+    }
   }
-  return l3;
+  const header =
+    ipVersion === 4 ? 'option-less IPv4 header' : `IPv${ipVersion} header (with Hop-by-Hop, Routing, Destination Options only)`;
+  throw new RangeError(`receivers: no ${header} ends at tcpOffset ${tcpOffset} (${data.length}-byte packet)`);
+}
+
+/** Where an IPv6 header may start, by link layer: raw IP, Ethernet, Ethernet + one tag, SLL, SLL2. */
+const IPV6_STARTS = [0, 14, 18, 16, 20];
+
+/** Where the IPv6 header at l3 and its extension headers (0, 43, 60) end with TCP next, walking no further than `limit`; -1 if not so. */
+function ipv6ChainEnd(data: Uint8Array, l3: number, limit: number): number {
+  let next = data[l3 + IPV6_NEXT_HEADER];
+  let at = l3 + IPV6_HEADER;
+  while (at < limit && (next === PROTO_HOP_BY_HOP || next === PROTO_ROUTING || next === PROTO_DEST_OPTIONS)) {
+    if (at + IPV6_EXT_MIN > limit) return -1;
+    next = data[at + IPV6_EXT_NEXT];
+    at += (data[at + IPV6_EXT_LENGTH] + 1) << 3;
+  }
+  return next === PROTO_TCP ? at : -1;
 }
 
 export function get16(b: Uint8Array, at: number): number {

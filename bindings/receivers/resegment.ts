@@ -2,7 +2,6 @@
 // Linux GSO cuts a TCP GSO packet (tcp_gso_segment, inet_gso_segment / ipv6_gso_segment).
 import { checksumField, fold, sum16 } from '../twin/checksum.js';
 import {
-  CWR,
   FIN,
   IPV4_CHECKSUM,
   IPV4_ID,
@@ -24,8 +23,10 @@ export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' |
  * The segments of an aggregate, as Linux GSO would cut it: the payload in `mss`-byte pieces (the
  * last one shorter), each behind a copy of the aggregate's headers (link layer and VLAN tag
  * included) with the sequence number advanced, the IP length set, the IPv4 ID incremented per
- * segment (the same on every segment when `fixedIpId`), PSH and FIN only on the last segment and
- * CWR only on the first, and full IPv4 header and TCP checksums. Every segment is a new array.
+ * segment (the same on every segment when `fixedIpId`), PSH and FIN only on the last segment, CWR
+ * on every segment when the aggregate has it (its segments all had it, CONTRACT §4: Linux marks
+ * such an aggregate SKB_GSO_TCP_ACCECN, and its GSO keeps CWR on each), IPv6 extension headers
+ * copied, and full IPv4 header and TCP checksums. Every segment is a new array.
  *
  * A packet of one segment (segments ≤ 1) or that is not TCP is returned as `[packet.data]`: the
  * same bytes, not a copy.
@@ -55,7 +56,6 @@ export function resegment(packet: ResegmentPacket): Uint8Array[] {
     put32(seg, tcpOffset + TCP_SEQ, (seq + k * mss) >>> 0);
     let f = flags;
     if (k < count - 1) f &= ~(PSH | FIN);
-    if (k > 0) f &= ~CWR;
     seg[tcpOffset + TCP_FLAGS] = f;
     if (v4) {
       put16(seg, l3 + IPV4_TOTAL_LENGTH, seg.length - l3);

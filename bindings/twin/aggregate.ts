@@ -28,6 +28,12 @@ import {
   TCP_FLAGS,
   TCP_HEADER,
   TCP_WINDOW,
+  TCPOLEN_TIMESTAMP,
+  TCPOPT_EOL,
+  TCPOPT_NOP,
+  TCPOPT_TIMESTAMP,
+  TCPOPT_TSECR,
+  TCPOPT_TSVAL,
   URG,
 } from './headers.js';
 import { type Parsed, be16, be32 } from './parse.js';
@@ -40,6 +46,8 @@ import {
   REASON_MISMATCH_IP,
   REASON_MISMATCH_MSS,
   REASON_CAPACITY,
+  PRESET_SEED,
+  PRESET_THROUGHPUT,
 } from '../abi.js';
 
 export { FIN, PSH, RST } from './headers.js'; // for engine.ts
@@ -58,20 +66,36 @@ export class Aggregates {
   readonly payloadLen: Uint32Array;
   readonly pseudoBase: Uint32Array; // folded sum of addresses + protocol (pseudo-header)
   readonly l3: Uint8Array;
-  readonly l4: Uint8Array;
+  readonly l4: Uint16Array; //        IPv6 extension headers may put it past 255
   readonly tcpHdrLen: Uint8Array;
   readonly ipVersion: Uint8Array;
-  readonly lastFlags: Uint8Array; //  PSH/FIN of the last segment are carried over
-  readonly fixedId: Uint8Array; //    1 while every IPv4 ID equals the first's (0 for IPv6; metadata only)
+  readonly seenFlags: Uint8Array; //  every segment's flags ORed: PSH and FIN are carried over
+  /** 1 while every IPv4 ID equals the first's (0 for IPv6): fixedIpId, and gro's IPv4 ID mode. */
+  readonly fixedId: Uint8Array;
   readonly lastWindow: Uint16Array;
+  /** gro or throughput: the comparison table's gro column (CONTRACT §4). */
+  private readonly gro: boolean;
+  /** throughput: gro, but PSH joins and ACK, window and TCP timestamps may move forward. */
+  readonly throughput: boolean;
+  /** Flags that keep a segment out of every aggregate (own fields); gro compares CWR like the rest. */
+  private readonly ownFlags: number;
+  /**
+   * throughput: where the timestamp option of the segment mismatch() just let join starts, from
+   * its TCP header (append carries its TSval / TSecr), or -1 when its options equal the aggregate's.
+   */
+  private joiningTs = -1;
 
   constructor(
     private readonly pool: Buffers,
     maxFlows: number,
     private readonly maxAggregate: number,
-    private readonly gro: boolean,
+    /** maxFrame: the largest frame (link header included) an aggregate may be (abi.ts frameLimit). */
+    preset: number,
     readonly fixChecksums: boolean,
   ) {
+    this.gro = preset !== PRESET_SEED;
+    this.throughput = preset === PRESET_THROUGHPUT;
+    this.ownFlags = this.gro ? SYN | RST | URG : SYN | RST | URG | CWR;
     this.buffers = pool.bytes;
     this.capacity = pool.bufferCap;
     this.segments = new Uint32Array(maxFlows);
@@ -83,62 +107,104 @@ export class Aggregates {
     this.payloadLen = new Uint32Array(maxFlows);
     this.pseudoBase = new Uint32Array(maxFlows);
     this.l3 = new Uint8Array(maxFlows);
-    this.l4 = new Uint8Array(maxFlows);
+    this.l4 = new Uint16Array(maxFlows);
     this.tcpHdrLen = new Uint8Array(maxFlows);
     this.ipVersion = new Uint8Array(maxFlows);
-    this.lastFlags = new Uint8Array(maxFlows);
+    this.seenFlags = new Uint8Array(maxFlows);
     this.fixedId = new Uint8Array(maxFlows);
     this.lastWindow = new Uint16Array(maxFlows);
   }
 
   /**
    * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
-   * or CWR, TCP options in the seed preset (741), or a size no aggregate may have.
+   * (seed: CWR too), TCP options in the seed preset (741), or a size no aggregate may have.
    */
   ownFieldsForbid(p: Parsed, b: Uint8Array): boolean {
     const ttl = b[p.l3 + (p.ipVersion === 4 ? IPV4_TTL : IPV6_HOP_LIMIT)];
     if (ttl < 1) return true;
-    if ((p.flags & (SYN | RST | URG | CWR)) !== 0) return true;
+    if ((p.flags & this.ownFlags) !== 0) return true;
     if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return true;
     return p.ipSize > this.maxAggregate || p.frameLen > this.capacity;
   }
 
-  /** 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason. */
+  /**
+   * 736-741 (+ gro's extra fields): 0 if the segment may join flow f's aggregate, else the reason.
+   * The aggregate's header is its first segment's, but in throughput it holds the last segment's
+   * ACK and timestamps (append), which the newcomer's must not be behind.
+   */
   mismatch(f: number, p: Parsed, b: Uint8Array): number {
     const a = this.buffers;
     const base = this.pool.bufferPtr(f);
     const l3 = base + p.l3;
-    const l4 = base + p.l4;
+    const l4 = base + this.l4[f];
+    const n4 = p.l4;
     const firstFlags = a[l4 + TCP_FLAGS];
     if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_FLAGS; // 736
-    if (p.ack !== be32(a, l4 + TCP_ACK)) return REASON_MISMATCH_ACK; // 738
+    const ack = be32(a, l4 + TCP_ACK);
+    if (this.throughput ? ((p.ack - ack) | 0) < 0 : p.ack !== ack) return REASON_MISMATCH_ACK; // 738
     if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_SEQ; // 740
     if (this.gro) {
       const hdr = p.tcpHdrLen;
-      if (hdr !== this.tcpHdrLen[f] || !sameBytes(a, l4 + TCP_HEADER, b, p.l4 + TCP_HEADER, hdr - TCP_HEADER)) {
-        // the options
+      this.joiningTs = -1;
+      if (
+        hdr !== this.tcpHdrLen[f] ||
+        (!sameBytes(a, l4 + TCP_HEADER, b, n4 + TCP_HEADER, hdr - TCP_HEADER) &&
+          !(this.throughput && this.timestampsMoveOn(a, l4, b, n4, hdr)))
+      ) {
         return REASON_MISMATCH_OPTIONS; // 741
       }
-      if (p.window !== be16(a, l4 + TCP_WINDOW)) return REASON_MISMATCH_WINDOW;
-      if (!this.sameIpFields(a, l3, b, p)) return REASON_MISMATCH_IP;
+      if (p.window !== be16(a, l4 + TCP_WINDOW) && !this.throughput) return REASON_MISMATCH_WINDOW;
+      if (!this.sameIpFields(f, a, l3, b, p)) return REASON_MISMATCH_IP;
       if (p.payloadLen > this.mss[f]) return REASON_MISMATCH_MSS;
     }
     if (this.ipSize[f] + p.payloadLen > this.maxAggregate) return REASON_CAPACITY;
     return 0;
   }
 
-  /** TTL / hop limit, TOS / traffic class (ECN included), DF, IPv6 flow label. */
-  private sameIpFields(a: Uint8Array, l3: number, b: Uint8Array, p: Parsed): boolean {
+  /**
+   * TTL / hop limit, TOS / traffic class (ECN included), DF, the IPv4 ID's mode (Linux's
+   * inet_gro_flush): the second segment's ID is the first's + 1 (incrementing) or the first's
+   * (fixed), and the k-th segment's, counted from 0, the first's + k or the first's; IPv6: the flow
+   * label and the extension headers, byte for byte.
+   */
+  private sameIpFields(f: number, a: Uint8Array, l3: number, b: Uint8Array, p: Parsed): boolean {
     const n = p.l3;
     if (p.ipVersion === 4) {
       const df = IPV4_DF >> 8; // in the first byte of the field
-      return (
-        a[l3 + IPV4_TOS] === b[n + IPV4_TOS] &&
-        (a[l3 + IPV4_FLAGS_FRAGMENT] & df) === (b[n + IPV4_FLAGS_FRAGMENT] & df) &&
-        a[l3 + IPV4_TTL] === b[n + IPV4_TTL]
-      );
+      if (
+        a[l3 + IPV4_TOS] !== b[n + IPV4_TOS] ||
+        (a[l3 + IPV4_FLAGS_FRAGMENT] & df) !== (b[n + IPV4_FLAGS_FRAGMENT] & df) ||
+        a[l3 + IPV4_TTL] !== b[n + IPV4_TTL]
+      )
+        return false;
+      // The first segment's ID is still in the aggregate's header; fixedId says "all equal so far".
+      const offset = (p.ipId - be16(a, l3 + IPV4_ID)) & 0xffff;
+      const segments = this.segments[f];
+      return offset === (this.fixedId[f] !== 0 ? 0 : segments & 0xffff) || (segments === 1 && offset === 1);
     }
-    return sameBytes(a, l3 + IPV6_FLOW, b, n + IPV6_FLOW, 4) && a[l3 + IPV6_HOP_LIMIT] === b[n + IPV6_HOP_LIMIT];
+    if (!sameBytes(a, l3 + IPV6_FLOW, b, n + IPV6_FLOW, 4) || a[l3 + IPV6_HOP_LIMIT] !== b[n + IPV6_HOP_LIMIT]) return false;
+    // Extension headers (Hop-by-Hop, Routing, Destination Options) up to TCP.
+    const ext = p.l4 - p.l3 - IPV6_HEADER;
+    if (p.l4 !== this.l4[f]) return false;
+    return sameBytes(a, l3 + IPV6_HEADER, b, n + IPV6_HEADER, ext);
+  }
+
+  /**
+   * throughput: options that differ from the aggregate's (its TCP header at h in a; the
+   * newcomer's at n in b, `hdr` bytes each) only in a timestamp option's TSval and TSecr, which
+   * are not behind the aggregate's (the last joined segment's; serial arithmetic mod 2^32).
+   * Records where it is.
+   */
+  private timestampsMoveOn(a: Uint8Array, h: number, b: Uint8Array, n: number, hdr: number): boolean {
+    const ts = timestampAt(b, n, hdr);
+    if (ts < 0) return false;
+    for (let i = TCP_HEADER; i < hdr; i++) {
+      if ((i < ts + TCPOPT_TSVAL || i >= ts + TCPOLEN_TIMESTAMP) && a[h + i] !== b[n + i]) return false;
+    }
+    if (((be32(b, n + ts + TCPOPT_TSVAL) - be32(a, h + ts + TCPOPT_TSVAL)) | 0) < 0) return false;
+    if (((be32(b, n + ts + TCPOPT_TSECR) - be32(a, h + ts + TCPOPT_TSECR)) | 0) < 0) return false;
+    this.joiningTs = ts;
+    return true;
   }
 
   /**
@@ -168,9 +234,9 @@ export class Aggregates {
     this.l4[f] = p.l4;
     this.tcpHdrLen[f] = p.tcpHdrLen;
     this.ipVersion[f] = p.ipVersion;
-    this.lastFlags[f] = p.flags;
+    this.seenFlags[f] = p.flags;
     this.lastWindow[f] = p.window;
-    this.fixedId[f] = p.ipVersion === 4 ? 1 : 0; // for fixedIpId (metadata only: IDs never decide joining)
+    this.fixedId[f] = p.ipVersion === 4 ? 1 : 0; // fixedIpId; gro: the IPv4 ID mode, once a second segment joins
     return true;
   }
 
@@ -200,17 +266,25 @@ export class Aggregates {
     this.frameLen[f] = this.ipEndOf(f);
     this.segments[f]++;
     this.nextSeq[f] = (this.nextSeq[f] + n) >>> 0;
-    this.lastFlags[f] = p.flags;
+    this.seenFlags[f] |= p.flags;
     this.lastWindow[f] = p.window;
     // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
     this.fixedId[f] &= p.ipId === be16(this.buffers, a + p.l3 + IPV4_ID) ? 1 : 0;
+    if (this.throughput) {
+      // The aggregate carries the last segment's ACK and timestamps (the window: finish).
+      const h = a + p.l4;
+      copy(this.buffers, h + TCP_ACK, b, p.l4 + TCP_ACK, 4);
+      const ts = this.joiningTs;
+      if (ts >= 0) copy(this.buffers, h + ts + TCPOPT_TSVAL, b, p.l4 + ts + TCPOPT_TSVAL, 8);
+    }
     return true;
   }
 
   /**
    * 746 / 764: make the buffer a valid packet and return its length. One segment: untouched.
-   * More: IP length, window and PSH/FIN from the last segment, IPv4 header checksum, and the
-   * TCP checksum from the per-segment payload sums (no second pass over the payload).
+   * More: IP length, the last segment's window and FIN, PSH if any segment had it, the IPv4 header
+   * checksum, and the TCP checksum from the header as it now is (throughput's carried ACK and
+   * timestamps included) and the per-segment payload sums (no second pass over the payload).
    */
   finish(f: number): number {
     if (this.segments[f] < 2) return this.frameLen[f];
@@ -229,9 +303,9 @@ export class Aggregates {
       put16(a, l3 + IPV6_PAYLOAD_LENGTH, ipSize);
     }
     put16(a, l4 + TCP_WINDOW, this.lastWindow[f]);
-    a[l4 + TCP_FLAGS] |= this.lastFlags[f] & (PSH | FIN);
+    a[l4 + TCP_FLAGS] |= this.seenFlags[f] & (PSH | FIN);
     if (this.fixChecksums) {
-      const tcpLen = this.ipVersion[f] === 4 ? ipSize - IPV4_HEADER : ipSize;
+      const tcpLen = this.ipEndOf(f) - this.l4[f]; // IPv6: the payload length counts the extension headers
       put16(a, l4 + TCP_CHECKSUM, 0);
       const header = sum16(a, l4, l4 + this.tcpHdrLen[f]);
       const pseudo = fold(this.pseudoBase[f] + tcpLen);
@@ -239,6 +313,33 @@ export class Aggregates {
     }
     return this.frameLen[f];
   }
+}
+
+/**
+ * The first timestamp option (kind 8, length 10) of the TCP header at t in b (`hdr` bytes), as an
+ * offset from t, or -1. EOL ends the walk, NOP is one byte, any other option gives its length, at
+ * least 2 and inside the header (else the walk stops: no timestamp).
+ */
+function timestampAt(b: Uint8Array, t: number, hdr: number): number {
+  let i = TCP_HEADER;
+  while (i < hdr) {
+    const kind = b[t + i];
+    if (kind === TCPOPT_EOL) return -1;
+    if (kind === TCPOPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= hdr) return -1;
+    const len = b[t + i + 1];
+    if (len < 2 || i + len > hdr) return -1;
+    if (kind === TCPOPT_TIMESTAMP && len === TCPOLEN_TIMESTAMP) return i;
+    i += len;
+  }
+  return -1;
+}
+
+function copy(to: Uint8Array, at: number, from: Uint8Array, start: number, count: number): void {
+  for (let i = 0; i < count; i++) to[at + i] = from[start + i];
 }
 
 function sameBytes(a: Uint8Array, at: number, b: Uint8Array, bt: number, count: number): boolean {

@@ -84,12 +84,13 @@ export class TwinCore {
     o: CoreOptions,
     private readonly emit: Emitter,
   ) {
-    this.parsed = new Parsed(o.linkType, o.verifyChecksums);
+    const preset = o.preset === 'seed' ? S.PRESET_SEED : o.preset === 'throughput' ? S.PRESET_THROUGHPUT : S.PRESET_GRO;
+    this.gro = preset !== S.PRESET_SEED;
+    this.parsed = new Parsed(o.linkType, o.verifyChecksums, this.gro);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
-    this.gro = o.preset === 'gro';
     this.verify = o.verifyChecksums;
     this.pool = new Buffers(o.maxFlows, o.maxPending, bufferCapacity(o.maxAggregate));
-    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, this.gro, o.fixChecksums);
+    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, preset, o.fixChecksums);
     this.agTimer = new TimerList(o.maxFlows);
     this.delTimer = new TimerList(o.maxFlows);
     this.agPeriod = o.aggregateTimeoutUs;
@@ -173,7 +174,7 @@ export class TwinCore {
       return this.deleteFlow(f);
     }
     if (this.gro) {
-      if ((p.flags & PSH) !== 0) return this.send(f, REASON_PSH, this.now);
+      if ((p.flags & PSH) !== 0 && !agg.throughput) return this.send(f, REASON_PSH, this.now);
       if (p.payloadLen < agg.mss[f]) return this.send(f, REASON_SHORT, this.now);
     }
     if (agg.ipSize[f] > this.threshold) this.send(f, REASON_THRESHOLD, this.now); // 754-756

@@ -107,3 +107,12 @@ export const ACK = 0x10;
 export const URG = 0x20;
 export const ECE = 0x40;
 export const CWR = 0x80;
+
+// TCP options (throughput's timestamp rule, CONTRACT §4): each is kind, length, data, except EOL
+// (ends the list) and NOP (one byte). The timestamp option: kind, length 10, TSval u32, TSecr u32.
+export const TCPOPT_EOL = 0;
+export const TCPOPT_NOP = 1;
+export const TCPOPT_TIMESTAMP = 8;
+export const TCPOLEN_TIMESTAMP = 10;
+export const TCPOPT_TSVAL = 2; //       offsets in the timestamp option
+export const TCPOPT_TSECR = 6;

@@ -101,6 +101,8 @@ export class Parsed {
   constructor(
     readonly linkType: number,
     readonly verifyChecksums: boolean,
+    /** gro, throughput: an IPv6 packet behind Hop-by-Hop, Routing and Destination Options headers is a candidate (CONTRACT §2). */
+    readonly extHeaders = false,
   ) {}
 
   /** Parse `b` and classify it; fills the fields above. Never throws. */
@@ -190,10 +192,9 @@ export class Parsed {
     const bound = Math.min(len, ipEnd);
     let next = b[l3 + IPV6_NEXT_HEADER];
     let l4 = l3 + IPV6_HEADER;
-    let extHeaders = 0;
-    let firstFragment = false;
-    // Walk extension headers only to find the ports (a frame of the connection, not a candidate).
-    // Each is at least 8 bytes, so the walk is bounded by the frame's length.
+    let walkedOnly = false; // a Fragment or AH header: walked only to find the ports
+    // Walk extension headers to find the ports; behind Fragment or AH the frame belongs to its
+    // connection but is not a candidate. Each is at least 8 bytes: the walk is bounded by the frame.
     while (
       next === PROTO_HOP_BY_HOP ||
       next === PROTO_ROUTING ||
@@ -202,10 +203,8 @@ export class Parsed {
       next === PROTO_AH
     ) {
       if (l4 + IPV6_EXT_MIN > bound) return CLASS_OTHER;
-      if (next === PROTO_FRAGMENT) {
-        if ((be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return CLASS_OTHER; // not the first fragment
-        firstFragment = true;
-      }
+      if (next === PROTO_FRAGMENT && (be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return CLASS_OTHER; // not the first fragment
+      if (next === PROTO_FRAGMENT || next === PROTO_AH) walkedOnly = true;
       const extLen =
         next === PROTO_FRAGMENT
           ? IPV6_FRAGMENT_HEADER
@@ -214,7 +213,6 @@ export class Parsed {
             : (b[l4 + IPV6_EXT_LENGTH] + 1) << 3;
       next = b[l4 + IPV6_EXT_NEXT];
       l4 += extLen;
-      extHeaders++;
     }
     if (next !== PROTO_TCP || l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
     this.ipSize = payloadLen;
@@ -225,7 +223,7 @@ export class Parsed {
     copyBytes(kb, 4, b, l4 + TCP_SRC_PORT, 4); // both ports
     copyBytes(kb, 8, b, l3 + IPV6_SRC, 32); // source and destination
     this.readTcp(b, l4, bound);
-    if (extHeaders !== 0 || firstFragment || ipEnd > len || payloadLen < TCP_HEADER) return CLASS_KEYED;
+    if (walkedOnly || (l4 !== l3 + IPV6_HEADER && !this.extHeaders) || ipEnd > len || ipEnd < l4 + TCP_HEADER) return CLASS_KEYED;
     this.addrSum = sum16(b, l3 + IPV6_SRC, l3 + IPV6_SRC + 32); // source and destination
     return this.checkTcp(b, l4, ipEnd);
   }

@@ -74,7 +74,7 @@ const U32 = 2 ** 32;
 
 export const optionsArb: fc.Arbitrary<EngineOptions> = fc
   .record({
-    preset: fc.constantFrom<'gro' | 'seed'>('gro', 'gro', 'gro', 'seed'),
+    preset: fc.constantFrom<'gro' | 'seed' | 'throughput'>('gro', 'gro', 'gro', 'seed', 'throughput', 'throughput'),
     maxFlows: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(16, 1024) }),
     // maxPending: mostly the default (= maxFlows), else a point of [1, maxFlows]
     pendingFrac: fc.oneof(
@@ -175,8 +175,14 @@ interface FlowPlan {
   dport: number;
   vlan: number | null;
   qinq: boolean;
-  opt: 'none' | 'ts' | 'ts-inc' | 'raw';
+  /** TCP options: none, a fixed timestamp, TSval +1 per segment / per 3 segments, TSval and TSecr up and down, raw bytes. */
+  opt: 'none' | 'ts' | 'ts-inc' | 'ts-tick' | 'ts-wild' | 'raw';
   rawOpt: Uint8Array;
+  /** IPv4 IDs: all 0, fixed at id0, incrementing from id0, or neither (a pattern that jumps). */
+  idMode: 'zero' | 'fixed' | 'inc' | 'wild';
+  id0: number;
+  /** IPv6: an extension header chain on every segment (null: none). */
+  ext6: Array<{ type: number; bytes?: Uint8Array }> | null;
   seq0: number;
   ack: number;
   window: number;
@@ -201,8 +207,20 @@ const flowArb: fc.Arbitrary<FlowPlan> = fc.record({
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) },
   ),
   qinq: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  opt: fc.constantFrom<FlowPlan['opt']>('none', 'none', 'none', 'none', 'ts', 'ts', 'ts', 'ts-inc', 'raw'),
+  opt: fc.constantFrom<FlowPlan['opt']>('none', 'none', 'none', 'none', 'ts', 'ts', 'ts', 'ts-inc', 'ts-tick', 'ts-wild', 'raw'),
   rawOpt: fc.uint8Array({ maxLength: 40 }),
+  idMode: fc.constantFrom<FlowPlan['idMode']>('zero', 'zero', 'fixed', 'inc', 'inc', 'inc', 'wild'),
+  id0: fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(65534, 65535)),
+  ext6: fc.oneof(
+    { weight: 6, arbitrary: fc.constant(null) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.record({ type: fc.constantFrom(0, 43, 60), bytes: fc.uint8Array({ maxLength: 20 }) }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+    },
+  ),
   seq0: fc.oneof(
     { weight: 2, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
     { weight: 1, arbitrary: fc.integer({ min: U32 - 100_000, max: U32 - 1 }) },
@@ -226,6 +244,8 @@ interface Special {
   df?: boolean;
   flowLabel?: number;
   ipId?: number;
+  /** Added to the segment's IPv4 ID (mod 2^16): breaks an incrementing or fixed pattern. */
+  idShift?: number;
   badTcp?: boolean;
   badIp?: boolean;
   padding?: number;
@@ -248,6 +268,7 @@ const specialArb: fc.Arbitrary<Special> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ df: fc.constant(false) }) },
   { weight: 2, arbitrary: fc.record({ flowLabel: fc.integer({ min: 0, max: 0xfffff }) }) },
   { weight: 2, arbitrary: fc.record({ ipId: fc.integer({ min: 0, max: 65535 }) }) },
+  { weight: 2, arbitrary: fc.record({ idShift: fc.constantFrom(-1, 1, 2, 0x8000) }) },
   { weight: 4, arbitrary: fc.record({ badTcp: fc.constant(true) }) },
   { weight: 2, arbitrary: fc.record({ badIp: fc.constant(true) }) },
   { weight: 4, arbitrary: fc.record({ padding: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constantFrom(200, 1500)) }) },
@@ -259,7 +280,7 @@ const specialArb: fc.Arbitrary<Special> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ optBytes: fc.uint8Array({ maxLength: 40 }) }) },
 );
 
-const FLAG_EXTRAS = [PSH, FIN, SYN, RST, URG, CWR, ECE, 0x100, FIN | PSH, SYN | FIN, RST | FIN, ECE | CWR, 0];
+const FLAG_EXTRAS = [PSH, FIN, SYN, RST, URG, CWR, CWR, ECE, 0x100, FIN | PSH, SYN | FIN, RST | FIN, ECE | CWR, CWR | PSH, 0];
 
 /** A run of segments of one flow with the same shape. */
 interface Group {
@@ -272,6 +293,8 @@ interface Group {
   noAck: boolean; //           clear the ACK bit
   seqJump: number; //          added to the flow's next sequence number before the group
   ackBump: number;
+  /** Added to the ACK after each segment of the group (the peer's data acknowledged as it goes). */
+  ackEach: number;
   windowBump: number;
   special: Special | null;
   specialOn: 'all' | 'first' | 'last';
@@ -303,6 +326,11 @@ const groupArb: fc.Arbitrary<Group> = fc.record({
     { weight: 1, arbitrary: fc.integer({ min: 0, max: U32 - 1 }) },
   ),
   ackBump: fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: 100_000 }) }),
+  ackEach: fc.oneof(
+    { weight: 12, arbitrary: fc.constant(0) },
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 3000 }) },
+    { weight: 1, arbitrary: fc.constantFrom(-1, 2 ** 31, 2 ** 31 - 1) },
+  ),
   windowBump: fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
   special: fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: specialArb }),
   specialOn: fc.constantFrom<Group['specialOn']>('all', 'first', 'last'),
@@ -429,6 +457,9 @@ function buildItems(
   const acks = flows.map((f) => f.ack);
   const windows = flows.map((f) => f.window);
   const tsval = flows.map(() => 1000);
+  const tsecr = flows.map(() => 77);
+  const sent = flows.map(() => 0); // segments built so far, per flow
+  const ids = flows.map((f) => (f.idMode === 'zero' ? 0 : f.id0));
   const items: Item[] = [];
   let base = 0;
   const at = (m: TimeMove): number => {
@@ -492,12 +523,22 @@ function buildItems(
       const sp =
         g.special && (g.specialOn === 'all' || (g.specialOn === 'first' && first) || (g.specialOn === 'last' && last)) ? g.special : null;
       let options: Uint8Array | undefined;
+      const nth = sent[fi]++;
       if (sp?.optBytes) options = sp.optBytes;
       else if (f.opt === 'ts') options = tcpTimestampOption(tsval[fi], 77);
       else if (f.opt === 'ts-inc') options = tcpTimestampOption(tsval[fi]++, 77);
-      else if (f.opt === 'raw') options = f.rawOpt;
+      else if (f.opt === 'ts-tick') {
+        if (nth % 3 === 2) tsecr[fi] = (tsecr[fi] + 1) >>> 0;
+        options = tcpTimestampOption(nth % 3 === 0 ? tsval[fi]++ : tsval[fi], tsecr[fi]);
+      } else if (f.opt === 'ts-wild') {
+        // Up and down by a little, or a jump of half the sequence space (serial arithmetic's edge).
+        const step = [0, 1, -1, 2, 0x80000000][(nth * 7 + fi) % 5];
+        tsval[fi] = (tsval[fi] + step) >>> 0;
+        tsecr[fi] = (tsecr[fi] + [0, 0, 1, -1][nth % 4]) >>> 0;
+        options = tcpTimestampOption(tsval[fi], tsecr[fi]);
+      } else if (f.opt === 'raw') options = f.rawOpt;
       const optLen = options ? (options.length + 3) & ~3 : 0;
-      const ext = f.v6 && sp?.ext ? sp.ext : undefined;
+      const ext = f.v6 ? (sp?.ext ?? f.ext6 ?? undefined) : undefined;
       const extLen = ext
         ? ext.reduce((n, h) => n + (h.type === 44 ? 8 : (2 + (h.bytes?.length ?? (h.type === 51 ? 10 : 0)) + 7) & ~7), 0)
         : 0;
@@ -528,6 +569,13 @@ function buildItems(
       if (v !== undefined) spec.vlan = v;
       if (options) spec.options = options;
       if (f.v6) spec.flowLabel = sp?.flowLabel ?? f.flowLabel;
+      if (!f.v6) {
+        // IPv4 ID by the flow's mode (a wild one jumps around); a special may shift or replace it.
+        const id = f.idMode === 'wild' ? (f.id0 + nth * 40503) & 0xffff : ids[fi];
+        if (f.idMode === 'inc') ids[fi] = (ids[fi] + 1) & 0xffff;
+        spec.ipId = (id + (sp?.idShift ?? 0)) & 0xffff;
+      }
+      if (ext) spec.ipv6ExtHeaders = ext;
       if (sp) {
         if (sp.df !== undefined && !f.v6) spec.df = sp.df;
         if (sp.ipId !== undefined && !f.v6) spec.ipId = sp.ipId;
@@ -536,11 +584,11 @@ function buildItems(
         if (sp.padding !== undefined) spec.padding = sp.padding;
         if (ipOptions) spec.ipOptions = ipOptions;
         if (sp.fragment && !f.v6) spec.fragment = sp.fragment;
-        if (ext) spec.ipv6ExtHeaders = ext;
         if (sp.urgent !== undefined) spec.urgent = sp.urgent;
       }
       groupItems.push({ frame: { tcp: spec }, t: at(first ? g.dt : g.dtEach) });
       next[fi] = (next[fi] + len) % U32;
+      acks[fi] = (acks[fi] + g.ackEach + U32) % U32;
     }
     items.push(...groupItems);
     if (g.retransmit) for (const it of groupItems) items.push({ ...it, t: at(g.dtEach) } as Item);

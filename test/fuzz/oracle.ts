@@ -461,38 +461,112 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Why segment `c` could not have been aggregated at all (CONTRACT §2, §4 own fields), or null. */
-function notAggregable(c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
+/** IPv6: the extension headers before the transport header, in order (the judge walks what it parsed). */
+function ipv6ExtChain(x: KeyedInput): number[] {
+  const b = x.frame;
+  const l3 = x.p.l3Offset;
+  const types: number[] = [];
+  let next = b[l3 + 6];
+  let at = l3 + 40;
+  while (at < x.p.l4Offset) {
+    types.push(next);
+    const len = next === 44 ? 8 : next === 51 ? (b[at + 1] + 2) * 4 : (b[at + 1] + 1) * 8;
+    next = b[at];
+    at += len;
+  }
+  return types;
+}
+
+/** Why segment `x` could not have been aggregated at all (CONTRACT §2, §4 own fields), or null. */
+function notAggregable(x: KeyedInput, o: ReturnType<typeof resolveOptions>): string | null {
+  const c = x.p;
   const t = c.tcp!;
   if (t.payload.length === 0) return 'no payload';
   if (c.ipVersion === 4 && (c.ipHeaderLength !== 20 || !c.ipChecksumOk)) return 'IPv4 options or bad header checksum';
-  if (c.ipVersion === 6 && c.ipHeaderLength !== 40) return 'IPv6 extension headers';
+  if (c.ipVersion === 6 && c.ipHeaderLength !== 40) {
+    if (o.preset === 'seed') return 'IPv6 extension headers (seed)';
+    const odd = ipv6ExtChain(x).find((type) => type !== 0 && type !== 43 && type !== 60);
+    if (odd !== undefined) return `IPv6 extension header ${odd}`;
+  }
   if (c.fragment) return 'fragment';
   if (c.ttl < 1) return 'TTL 0';
-  if ((t.flags & (F_SYN | F_RST | F_URG | F_CWR)) !== 0) return 'SYN/RST/URG/CWR';
+  if ((t.flags & (F_SYN | F_RST | F_URG)) !== 0) return 'SYN/RST/URG';
+  if (o.preset === 'seed' && (t.flags & F_CWR) !== 0) return 'CWR (seed)';
   if (o.verifyChecksums && !c.tcpChecksumOk) return 'bad TCP checksum';
   if (o.preset === 'seed' && t.headerLength !== 20) return 'TCP options (seed)';
   if (c.ipLength > o.maxAggregate) return 'larger than maxAggregate';
   return null;
 }
 
-/** Why `c` could not have joined an aggregate started by `first` whose previous segment is `prev`, or null. */
-function cannotJoin(first: Parsed, prev: Parsed, c: Parsed, o: ReturnType<typeof resolveOptions>): string | null {
+/**
+ * Where a timestamp option starts in TCP option bytes, or -1: the first option of kind 8 and
+ * length 10, walking the options (EOL ends the walk, NOP is one byte, any other option says its
+ * length, which must be at least 2 and fit).
+ */
+export function timestampAt(opts: Uint8Array): number {
+  let i = 0;
+  while (i < opts.length) {
+    const kind = opts[i];
+    if (kind === 0) return -1;
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= opts.length) return -1;
+    const len = opts[i + 1];
+    if (len < 2 || i + len > opts.length) return -1;
+    if (kind === 8 && len === 10) return i;
+    i += len;
+  }
+  return -1;
+}
+
+const be32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+/** a ≥ b in sequence-number (serial) arithmetic mod 2^32. */
+const serialGe = (a: number, b: number) => ((a - b) | 0) >= 0;
+
+/** Why segment k of `parts` could not have joined the aggregate of parts 0 … k − 1, or null. */
+function cannotJoin(parts: KeyedInput[], k: number, o: ReturnType<typeof resolveOptions>): string | null {
+  const first = parts[0].p;
+  const prev = parts[k - 1].p;
+  const c = parts[k].p;
   const f = first.tcp!;
   const t = c.tcp!;
+  const throughput = o.preset === 'throughput';
   if (t.seq !== (prev.tcp!.seq + prev.tcp!.payload.length) >>> 0) return 'sequence gap';
-  if (t.ack !== f.ack) return 'ACK differs';
+  if (throughput ? !serialGe(t.ack, prev.tcp!.ack) : t.ack !== f.ack) return throughput ? 'ACK goes back' : 'ACK differs';
   if ((prev.tcp!.flags & F_FIN) !== 0) return 'after a FIN';
   if (o.preset === 'seed') {
     if ((t.flags & 0xff) !== (f.flags & 0xff)) return 'flags differ (seed)';
     return null;
   }
   if (((t.flags ^ f.flags) & 0xff & ~(F_PSH | F_FIN)) !== 0) return 'flags differ beyond PSH/FIN';
-  if ((prev.tcp!.flags & F_PSH) !== 0) return 'after a PSH';
-  if (prev !== first && prev.tcp!.payload.length < f.payload.length) return 'after a short segment';
-  if (!sameBytes(t.options, f.options)) return 'options differ';
-  if (t.window !== f.window) return 'window differs';
+  if (!throughput && (prev.tcp!.flags & F_PSH) !== 0) return 'after a PSH';
+  if (k > 1 && prev.tcp!.payload.length < f.payload.length) return 'after a short segment';
+  if (!sameBytes(t.options, f.options)) {
+    if (!throughput) return 'options differ';
+    const at = timestampAt(t.options);
+    if (at < 0 || t.options.length !== f.options.length) return 'options differ (no timestamp to tell apart)';
+    for (let i = 0; i < t.options.length; i++) {
+      if ((i < at + 2 || i >= at + 10) && t.options[i] !== f.options[i]) return 'options differ beyond TSval/TSecr';
+    }
+  }
+  if (throughput) {
+    const at = timestampAt(t.options);
+    const po = prev.tcp!.options;
+    if (at >= 0 && (!serialGe(be32(t.options, at + 2), be32(po, at + 2)) || !serialGe(be32(t.options, at + 6), be32(po, at + 6))))
+      return 'TSval or TSecr goes back';
+  } else if (t.window !== f.window) return 'window differs';
   if (c.ttl !== first.ttl || c.tos !== first.tos || c.df !== first.df || c.flowLabel !== first.flowLabel) return 'IP fields differ';
+  if (c.ipVersion === 4) {
+    // The second segment fixes the mode: incrementing (first + 1) or fixed (first); later ones follow it.
+    const offset = (c.ipId - first.ipId) & 0xffff;
+    const fixed = k > 1 && parts[1].p.ipId === first.ipId;
+    if (k === 1 ? offset > 1 : offset !== (fixed ? 0 : k & 0xffff)) return `IPv4 ID ${c.ipId} breaks the pattern of ${first.ipId}`;
+  } else {
+    const ext = (x: KeyedInput) => x.frame.subarray(x.p.l3Offset + 40, x.p.l4Offset);
+    if (!sameBytes(ext(parts[k]), ext(parts[0]))) return 'IPv6 extension headers differ';
+  }
   if (t.payload.length > f.payload.length) return 'longer than the MSS';
   return null;
 }
@@ -502,9 +576,10 @@ function cannotJoin(first: Parsed, prev: Parsed, c: Parsed, o: ReturnType<typeof
  * Per connection (the judge's key), the output packets consume that connection's input frames in
  * order: a one-segment packet is the next frame, byte-identical; an aggregate of n segments is
  * the next n frames, each of which could be aggregated (§2, §4 own fields) and could join the
- * first (§4 comparison table), glued as §5 says: the first frame's headers with only the IP
- * length, IPv4 header checksum, window, PSH/FIN and TCP checksum changed (checksums untouched
- * with fixChecksums off), the payloads concatenated, ACK/window/PSH/FIN of the last. Sizes stay
+ * first (§4 comparison table, per preset), glued as §5 says: the first frame's headers with only
+ * the IP length, IPv4 header checksum, window, PSH/FIN and TCP checksum changed (throughput: ACK
+ * and TSval / TSecr too; checksums untouched with fixChecksums off), the payloads concatenated,
+ * the ACK, window, TSval / TSecr and FIN of the last, PSH if any had it. Sizes stay
  * within maxAggregate and THRESHOLD, times within AgTimer and DelTimer, and the reasons psh,
  * short, threshold, ag-timer and del-timer are checked against their definitions.
  */
@@ -545,7 +620,7 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     const first = parts[0];
     const last = parts[n - 1];
     for (const [k, x] of parts.entries()) {
-      const why = notAggregable(x.p, o) ?? (k > 0 ? cannotJoin(first.p, parts[k - 1].p, x.p, o) : null);
+      const why = notAggregable(x, o) ?? (k > 0 ? cannotJoin(parts, k, o) : null);
       if (why) fail(`${where}: segment ${k} cannot be in an aggregate: ${why}`);
       if (k > 0 && !(x.t < Math.min(first.t + o.aggregateTimeoutUs, MAX)))
         fail(`${where}: segment ${k} arrived after the AgTimer deadline`);
@@ -576,7 +651,7 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
       fail(`${where}: del-timer not at its deadline`);
     if (packet.reason === 'threshold' && !(size > o.threshold)) fail(`${where}: threshold but not larger than THRESHOLD`);
     if (packet.reason === 'psh' && (o.preset !== 'gro' || (last.p.tcp!.flags & F_PSH) === 0)) fail(`${where}: psh without PSH`);
-    if (packet.reason === 'short' && (o.preset !== 'gro' || !(last.p.tcp!.payload.length < first.p.tcp!.payload.length))) {
+    if (packet.reason === 'short' && (o.preset === 'seed' || !(last.p.tcp!.payload.length < first.p.tcp!.payload.length))) {
       fail(`${where}: short but the last segment is not shorter than the MSS`);
     }
     if (n === 1) continue;
@@ -591,6 +666,12 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
       fail(`${where}: header layout differs from the first segment's`);
     const free = new Set<number>(a.ipVersion === 4 ? [l3 + 2, l3 + 3, l3 + 10, l3 + 11] : [l3 + 4, l3 + 5]);
     for (const x of [l4 + 13, l4 + 14, l4 + 15, l4 + 16, l4 + 17]) free.add(x);
+    // throughput carries the last segment's ACK and TSval / TSecr too.
+    const tsAt = timestampAt(first.p.tcp!.options);
+    if (o.preset === 'throughput') {
+      for (let x = 8; x < 12; x++) free.add(l4 + x);
+      if (tsAt >= 0) for (let x = 2; x < 10; x++) free.add(l4 + 20 + tsAt + x);
+    }
     for (let k = 0; k < hdrEnd; k++) {
       if (!free.has(k) && fb[k] !== b[k]) fail(`${where}: header byte ${k} (${fieldAt(fb, k, o.linkType)}) is not the first segment's`);
     }
@@ -601,8 +682,11 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     }
     const lt = last.p.tcp!;
     if (at.ack !== lt.ack || at.window !== lt.window) fail(`${where}: ACK/window not the last segment's`);
-    if ((at.flags & 0xff) !== ((first.p.tcp!.flags | (lt.flags & (F_PSH | F_FIN))) & 0xff))
-      fail(`${where}: flags are not first | last's PSH/FIN`);
+    if (tsAt >= 0 && !sameBytes(at.options.subarray(tsAt + 2, tsAt + 10), lt.options.subarray(tsAt + 2, tsAt + 10)))
+      fail(`${where}: TSval / TSecr not the last segment's`);
+    const psh = parts.reduce((bits, x) => bits | (x.p.tcp!.flags & F_PSH), 0);
+    if ((at.flags & 0xff) !== ((first.p.tcp!.flags | psh | (lt.flags & F_FIN)) & 0xff))
+      fail(`${where}: flags are not first | any segment's PSH | last's FIN`);
     let off = 0;
     for (const [k, x] of parts.entries()) {
       const pl = x.p.tcp!.payload;
