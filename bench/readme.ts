@@ -21,7 +21,7 @@ export function syncReadme(root = join(import.meta.dirname, '..')): boolean {
   const body =
     `${START}\nBulk flow of 1448-byte segments, checksums verified by all three; ${machine}, ${date}.\n\n` +
     `${headline[1].trim()}\n\n${memoryLine(results)}Everything else (scale, small segments, mixed traffic, batch ` +
-    `sizes, profiles): [bench/RESULTS.md](bench/RESULTS.md).\n`;
+    `sizes, gro next to throughput, profiles): [bench/RESULTS.md](bench/RESULTS.md).\n`;
   writeFileSync(readmePath, readme.slice(0, a) + body + readme.slice(b));
   return true;
 }

@@ -21,6 +21,7 @@ import { comparisonSection } from './sections/comparison.js';
 import { endToEndSection } from './sections/end-to-end.js';
 import { mainJobSection } from './sections/main-job.js';
 import { memorySection } from './sections/memory.js';
+import { presetsSection } from './sections/presets.js';
 import { PROFILE_SECONDS, profileSection } from './sections/profile.js';
 import { scaleSection } from './sections/scale.js';
 import { headerSection, headlineSection, readingSection } from './sections/summary.js';
@@ -67,6 +68,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const adversarial = await adversarialSection(ctx);
   const endToEnd = await endToEndSection(ctx, comparison.rows, scale.sweep);
   const mainJob = await mainJobSection(ctx);
+  const presets = await presetsSection(ctx);
   const profile = await profileSection(ctx, o.profile);
   const clock = { started, finished: new Date(), loadAtStart, loadAtEnd: os.loadavg()[0] };
 
@@ -82,6 +84,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   md.append(adversarial.markdown);
   md.append(endToEnd.markdown);
   md.append(mainJob.markdown);
+  md.append(presets.markdown);
   md.append(profile.markdown);
   md.append(readingSection(ctx, comparison, bound, scale, endToEnd));
 

@@ -95,6 +95,15 @@ describe('bench', () => {
     expect(e2e.length).toBe(10);
     // Every path delivered exactly the payload of the frames (no "expected" annotation).
     for (const r of e2e) expect(r[5]).toMatch(/^\d+$/);
+    // Presets: plain bulk cut alike; where PSH, timestamps or ACKs move, throughput makes fewer packets.
+    const presets = tableAfter(text, '## Presets: gro and throughput');
+    expect(presets.map((r) => r[0])).toEqual(['bulk', 'psh-writes', 'ts-ticking', 'ack-advancing', 'all-three']);
+    for (const r of presets) {
+      for (const cell of r.slice(1)) expect(cell).toMatch(/\d/);
+      const [gro, throughput] = [Number(r[1]), Number(r[4])];
+      if (r[0] === 'bulk') expect(throughput).toBe(gro);
+      else expect(throughput).toBeLessThan(gro);
+    }
     expect(text).toContain('## Where the time goes');
     expect(text).not.toContain('Check failed');
   });
