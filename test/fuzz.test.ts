@@ -176,6 +176,47 @@ describe('oracle self-test: planted bugs are caught', () => {
           return this.frameIndex;
         },
     ],
+    // gro: an IPv4 ID off the mode the second segment set joins anyway (the ID rule of CONTRACT §4).
+    'IPv4 ID ignored': [
+      A,
+      'sameIpFields',
+      (orig) =>
+        function (this: any, f: number, a: Uint8Array, l3: number, b: unknown, p: any) {
+          if (p.ipVersion !== 4) return orig.call(this, f, a, l3, b, p);
+          const saved = p.ipId;
+          p.ipId = (((a[l3 + 4] << 8) | a[l3 + 5]) + (this.fixedId[f] ? 0 : this.segments[f])) & 0xffff;
+          const same = orig.call(this, f, a, l3, b, p);
+          p.ipId = saved;
+          return same;
+        },
+    ],
+    // throughput: an ACK behind the last joined one joins anyway.
+    'throughput takes an ACK going back': [
+      A,
+      'mismatch',
+      (orig) =>
+        function (this: any, f: number, p: any, b: unknown) {
+          if (!this.throughput) return orig.call(this, f, p, b);
+          const at = this.pool.bufferPtr(f) + this.l4[f] + 8;
+          const h = this.buffers;
+          const ack = ((h[at] << 24) | (h[at + 1] << 16) | (h[at + 2] << 8) | h[at + 3]) >>> 0;
+          const saved = p.ack;
+          if (((p.ack - ack) | 0) < 0) p.ack = ack;
+          const r = orig.call(this, f, p, b);
+          p.ack = saved;
+          return r;
+        },
+    ],
+    // throughput: the aggregate keeps an earlier TSval / TSecr instead of the last segment's.
+    'throughput forgets the last timestamps': [
+      A,
+      'append',
+      (orig) =>
+        function (this: any, f: number, p: unknown, b: unknown) {
+          this.joiningTs = -1;
+          return orig.call(this, f, p, b);
+        },
+    ],
   };
 
   for (const [name, [proto, method, plant]] of Object.entries(plants)) {
