@@ -3,7 +3,7 @@
 // staging area, pushFrom, close(), the stream's timers and drain()'s arenas. Each rule on both
 // engines where it applies.
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type EngineKind } from '../bindings/index.js';
+import { createEngine, type Engine, type EngineKind, type Packet } from '../bindings/index.js';
 import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { expectSamePackets } from './helpers/bytes.js';
@@ -318,5 +318,227 @@ describe("the twin's send() clears its state before the packet goes out", () => 
     // Four segments; the fifth (pushed from the emitter) alone, sent by the same flushAll; then three.
     const one = frames[0].length;
     expect(out).toEqual([one + 3 * MSS, one, one + 2 * MSS]);
+  });
+});
+
+/** Packets out of `frames` pushed as copies (pushBatch, drained): what any way of handing them over must give. */
+async function referenceRun(kind: EngineKind, frames: Uint8Array[], times: number[]) {
+  const e = await createEngine({ engine: kind, hashSeed: 5 });
+  e.pushBatch(
+    frames.map((f) => f.slice()),
+    times,
+  );
+  e.close();
+  return e.drain();
+}
+
+/** Packets of a run with a sink, copied as they come. */
+function collectSink(e: Engine, onPacket: () => void = () => {}) {
+  const out: Packet[] = [];
+  e.setSink((data, meta) => {
+    out.push({ ...meta, data: data.slice() });
+    onPacket();
+  });
+  return out;
+}
+
+/** Mixed frames: two bulk flows, pure ACKs, UDP, a frame too large to stage whole (> 128 KiB). */
+function mixedFrames(count: number): { frames: Uint8Array[]; times: number[] } {
+  const frames: Uint8Array[] = [];
+  const seq = [1000, 1000];
+  for (let i = 0; i < count; i++) {
+    const f = i % 2;
+    if (i % 11 === 5) frames.push(udpFrame({ payload: 30 + (i % 50) }));
+    else if (i % 13 === 7) frames.push(tcpFrame({ sport: 10 + f, seq: seq[f], ack: 5 }));
+    else {
+      frames.push(tcpFrame({ sport: 10 + f, seq: seq[f], payload: i % 29 === 0 ? 100 : MSS }));
+      seq[f] += i % 29 === 0 ? 100 : MSS;
+    }
+  }
+  frames[Math.floor(count / 2)] = new Uint8Array(140_000).fill(0x45);
+  return { frames, times: frames.map((_, i) => i * 7) };
+}
+
+describe.each(KINDS)('frames that alias the staging area; bytes read when pushed (%s engine)', (kind) => {
+  it('push and pushBatch of views into stagingArea(): output == input, with a sink and with drain()', async () => {
+    const { frames, times } = mixedFrames(300);
+    frames.splice(150, 1); // the staging area holds 1 MiB: keep the views inside it
+    times.pop();
+    const reference = await referenceRun(kind, frames, times);
+    for (const delivery of ['sink', 'drain'] as const) {
+      for (const mode of ['batch', 'push'] as const) {
+        const e = await createEngine({ engine: kind, hashSeed: 5 });
+        const out = delivery === 'sink' ? collectSink(e) : [];
+        const area = e.stagingArea();
+        // Frames laid out in the area with odd gaps, from a little past its start: staging the first
+        // ones writes over later ones unless the engine takes care.
+        const views: Uint8Array[] = [];
+        let at = 37;
+        for (const f of frames) {
+          area.set(f, at);
+          views.push(area.subarray(at, at + f.length));
+          at += f.length + 5;
+        }
+        if (mode === 'batch') e.pushBatch(views, times);
+        else {
+          for (const [i, v] of views.entries()) e.push(v, times[i]);
+        }
+        if (delivery === 'drain') out.push(...e.drain());
+        e.close();
+        out.push(...e.drain());
+        expectSamePackets(out, reference, 1, `${kind} ${mode} ${delivery}`);
+      }
+    }
+  });
+
+  it('changing frames from inside the sink changes nothing: push, pushBatch (one staging chunk and several)', async () => {
+    for (const count of [300, 2500]) {
+      const { frames, times } = mixedFrames(count);
+      const reference = await referenceRun(kind, frames, times);
+      for (const mode of ['batch', 'push'] as const) {
+        const mine = frames.map((f) => f.slice());
+        const e = await createEngine({ engine: kind, hashSeed: 5 });
+        // Every packet out: scribble over every frame handed in so far (the one in hand included).
+        let handed = 0;
+        const out = collectSink(e, () => {
+          for (let i = 0; i < handed; i++) mine[i].fill(0xa5);
+        });
+        if (mode === 'batch') {
+          handed = mine.length;
+          e.pushBatch(mine, times);
+        } else {
+          mine.forEach((f, i) => {
+            handed = i + 1;
+            e.push(f, times[i]);
+          });
+        }
+        e.close();
+        expectSamePackets(out, reference, 1, `${kind} ${mode} ${count}`);
+      }
+    }
+  });
+
+  it('changing timesUs or the frames array from inside the sink changes nothing', async () => {
+    const { frames, times } = mixedFrames(2500);
+    const reference = await referenceRun(kind, frames, times);
+    const e = await createEngine({ engine: kind, hashSeed: 5 });
+    const mine = frames.slice();
+    const t = Float64Array.from(times);
+    const out = collectSink(e, () => {
+      t.fill(Number.NaN);
+      mine.fill(new Uint8Array(0));
+    });
+    e.pushBatch(mine, t);
+    e.close();
+    expectSamePackets(out, reference, 1, kind);
+  });
+});
+
+describe.each(KINDS)('pushFrom: frames from any buffer (%s engine)', (kind) => {
+  /** The frames back to back in one buffer, a gap before each (a pcap record header), some out of order. */
+  function layout(frames: Uint8Array[], buffer: ArrayBufferLike, gap: (i: number) => number) {
+    const view = new Uint8Array(buffer, 8);
+    const offsets: number[] = [];
+    let at = 0;
+    frames.forEach((f, i) => {
+      at += gap(i);
+      view.set(f, at);
+      offsets.push(at);
+      at += f.length;
+    });
+    return { view, offsets, lengths: frames.map((f) => f.length) };
+  }
+
+  for (const shared of [false, true]) {
+    it(`== pushBatch of the subarrays (${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}; gaps, a jump back, > 1 MiB, a frame > 128 KiB; sink and drain)`, async () => {
+      const { frames, times } = mixedFrames(1500);
+      const size = frames.reduce((n, f) => n + f.length + 200, 8);
+      const buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+      const { view, offsets, lengths } = layout(frames, buffer, (i) => (i % 100 === 0 ? 150 : 16));
+      // Frame 10 read again from frame 3's place (a jump back), instead of its own.
+      const order = frames.map((_, i) => i);
+      order[10] = 3;
+      const expected = await referenceRun(
+        kind,
+        order.map((i) => frames[i]),
+        times,
+      );
+      for (const delivery of ['sink', 'drain'] as const) {
+        const e = await createEngine({ engine: kind, hashSeed: 5 });
+        const out = delivery === 'sink' ? collectSink(e) : [];
+        e.pushFrom(
+          view,
+          order.map((i) => offsets[i]),
+          order.map((i) => lengths[i]),
+          Float64Array.from(times),
+        );
+        out.push(...e.drain());
+        e.close();
+        out.push(...e.drain());
+        expectSamePackets(out, expected, 1, `${kind} ${delivery}`);
+      }
+    });
+  }
+
+  it('a view into stagingArea() itself, and a sink that scribbles over a view not yet read: output == input', async () => {
+    const { frames, times } = mixedFrames(200);
+    frames.splice(100, 1);
+    times.pop();
+    const expected = await referenceRun(kind, frames, times);
+    const { view, offsets, lengths } = layout(frames, new ArrayBuffer(400_000), () => 3);
+    for (const where of ['staging area', 'own buffer'] as const) {
+      const e = await createEngine({ engine: kind, hashSeed: 5 });
+      let source: Uint8Array = view.slice();
+      let out: Packet[];
+      if (where === 'staging area') {
+        const area = e.stagingArea();
+        area.set(source.subarray(0, 300_000), 11);
+        source = area.subarray(11, 300_011);
+        out = collectSink(e); // (the staging area is the engine's during the call: no scribbling there)
+      } else {
+        out = collectSink(e, () => source.fill(0x5a));
+      }
+      e.pushFrom(source, offsets, lengths, times);
+      e.close();
+      expectSamePackets(out, expected, 1, `${kind} ${where}`);
+    }
+  });
+
+  it('refuses like pushStaged: a frame outside the view (RangeError), a string offset (TypeError), after close, from a sink', async () => {
+    const frames = bulk(3, { sport: 7 });
+    const { view, offsets, lengths } = layout(frames, new ArrayBuffer(10_000), () => 0);
+    const pf = (o: unknown[], l: unknown[], t: unknown[]) => (e: Engine) => e.pushFrom(view, o as number[], l as number[], t as number[]);
+    await expectRefusedWithoutTrace(
+      kind,
+      pf(offsets, [lengths[0], lengths[1], view.length], [300, 301, 302]),
+      RangeError,
+      /pushFrom: frame 2 .*outside the view/,
+    );
+    await expectRefusedWithoutTrace(kind, pf([-1, offsets[1], offsets[2]], lengths, [300, 301, 302]), RangeError, /frame 0/);
+    await expectRefusedWithoutTrace(
+      kind,
+      pf(['0', offsets[1], offsets[2]], lengths, [300, 301, 302]),
+      TypeError,
+      /offset of frame 0.*'0' \(a string\)/,
+    );
+    await expectRefusedWithoutTrace(kind, pf(offsets, lengths, [300, 301, Number.NaN]), RangeError, /timeUs of frame 2/);
+    await expectRefusedWithoutTrace(kind, pf(offsets, lengths, [300, 301]), RangeError, /differ in length/);
+    await expectRefusedWithoutTrace(kind, (e) => e.pushFrom([1, 2] as never, [0], [1], [0]), TypeError, /view must be a Uint8Array/);
+    const detached = udpFrame({ payload: 10 });
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    await expectRefusedWithoutTrace(kind, (e) => e.pushFrom(detached, [], [], []), TypeError, /detached/);
+    const e = await createEngine({ engine: kind });
+    const errors: string[] = [];
+    e.setSink(() => {
+      try {
+        e.pushFrom(view, offsets, lengths, [0, 0, 0]);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    });
+    e.push(udpFrame({ payload: 1 }), 0);
+    expect(errors).toEqual([expect.stringMatching(/^engine is busy: pushFrom\(\)/)]);
+    e.close();
+    expect(() => e.pushFrom(view, offsets, lengths, [0, 0, 0])).toThrow(/^engine is closed/);
   });
 });

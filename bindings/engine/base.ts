@@ -1,6 +1,6 @@
 // What both engines share on the JS side: the packet queue, close(), argument checks (CONTRACT §7
 // "Calls"). A refused call throws before anything reaches the core: nothing counted, nothing changed.
-import { REASON_CLOSE, REASON_FLUSH } from '../abi.js';
+import { MAX_BATCH, REASON_CLOSE, REASON_FLUSH, STAGE_BYTES, STAGE_FRAME_MAX } from '../abi.js';
 import { describeValue } from './options.js';
 import { PacketQueue } from './queue.js';
 import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
@@ -72,18 +72,55 @@ function busyError(call: string): Error {
   );
 }
 
+const NO_FRAMES: readonly Uint8Array[] = [];
+const EMPTY_VIEW = new Uint8Array(0);
+const NO_NUMBERS: ArrayLike<number> = [];
+/** pushFrom: frames this close after the previous one's end are copied with it in one set(), gap included. */
+const RUN_GAP = 64;
+
+/**
+ * Staging (CONTRACT §7 "Frames are read when pushed"). push, pushBatch and pushFrom copy each
+ * frame into the staging area (at most STAGE_FRAME_MAX bytes of it; a longer frame, never an
+ * aggregation candidate, is also kept whole as a snapshot), up to MAX_BATCH frames or STAGE_BYTES
+ * per chunk, and the core processes the chunk from there; pushStaged's frames are there already
+ * (in place). Before any sink runs, the frames of the call not yet staged (and its numbers) are
+ * copied too, so a sink that changes them changes nothing; frames that live in the staging area's
+ * own buffer are copied out before staging starts. The WASM engine stages every call; the TS
+ * engine stages only with a sink set (without one no caller code runs during a call).
+ */
 export abstract class EngineBase implements Engine {
   protected readonly queue = new PacketQueue();
   private closed = false;
   /** A call is in the core (a sink runs inside it): the engine is not re-entrant. */
   private busy = false;
 
-  constructor(readonly options: ResolvedOptions) {}
+  // The call in progress: frames [next, count) are not staged yet. Either a list of frames or
+  // (pushFrom) a view with offsets and lengths; pushStaged: offsets and lengths in the area.
+  private srcFrames: readonly Uint8Array[] | null = null;
+  private srcView: Uint8Array = EMPTY_VIEW;
+  private srcOffsets: ArrayLike<number> = NO_NUMBERS;
+  private srcLengths: ArrayLike<number> = NO_NUMBERS;
+  private srcTimes: ArrayLike<number> = NO_NUMBERS;
+  private srcCount = 0;
+  private srcNext = 0;
+  private snapshotted = false;
+  /** The chunk being processed lies in the staging area where pushStaged put it (not copied there). */
+  protected inPlace = false;
+  /** Whole copies of the chunk's frames longer than STAGE_FRAME_MAX, by index in the chunk. */
+  protected readonly oversize: Uint8Array[] = [];
+
+  constructor(readonly options: ResolvedOptions) {
+    this.queue.beforeSink = () => this.snapshotRest();
+  }
 
   protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
-  protected abstract pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
-  protected abstract pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void;
   abstract stagingArea(): Uint8Array;
+  /** Write chunk descriptor i: a frame of `length` bytes, `staged` of them at `offset` in the staging area. */
+  protected abstract describe(i: number, offset: number, staged: number, length: number, timeUs: number): void;
+  /** Process the `count` frames just described, in order. */
+  protected abstract runChunk(count: number): void;
+  /** The staging area (stagingArea()'s bytes), one view kept. */
+  protected abstract get area(): Uint8Array;
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
@@ -137,6 +174,186 @@ export abstract class EngineBase implements Engine {
       this.busy = false;
     }
     this.queue.rethrowSinkError();
+  }
+
+  pushFrom(view: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    this.checkOpen('pushFrom');
+    checkFrame('pushFrom: view', view);
+    checkList('pushFrom', 'offsets', offsets);
+    checkList('pushFrom', 'lengths', lengths);
+    checkList('pushFrom', 'timesUs', timesUs);
+    if (offsets.length !== lengths.length || offsets.length !== timesUs.length) {
+      throw new RangeError('pushFrom: offsets, lengths and timesUs differ in length');
+    }
+    checkRegions('pushFrom', offsets, lengths, view.length, 'the view');
+    checkTimes('pushFrom', timesUs, offsets.length);
+    this.busy = true;
+    try {
+      this.pushFromView(view, offsets, lengths, timesUs);
+    } finally {
+      this.busy = false;
+    }
+    this.queue.rethrowSinkError();
+  }
+
+  // ------------------------------------------------------------------ staging (see the class comment)
+
+  /** pushBatch after its checks. */
+  protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
+    this.begin(timesUs, frames.length, false);
+    this.srcFrames = frames;
+    const own = this.area.buffer;
+    let alias = ArrayBuffer.isView(timesUs) && timesUs.buffer === own;
+    for (let i = 0; i < frames.length && !alias; i++) alias = frames[i].buffer === own;
+    if (alias) this.snapshotFrom(0);
+    this.stageAll();
+  }
+
+  /** pushFrom after its checks. */
+  protected pushFromView(view: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    this.begin(timesUs, offsets.length, false);
+    this.srcView = view;
+    this.srcOffsets = offsets;
+    this.srcLengths = lengths;
+    const own = this.area.buffer;
+    if (view.buffer === own || (ArrayBuffer.isView(timesUs) && timesUs.buffer === own)) this.snapshotFrom(0);
+    this.stageAll();
+  }
+
+  /** pushStaged after its checks: the frames are in the staging area already. */
+  protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
+    this.begin(timesUs, offsets.length, true);
+    this.srcOffsets = offsets;
+    this.srcLengths = lengths;
+    this.stageAll();
+  }
+
+  private begin(timesUs: ArrayLike<number>, count: number, inPlace: boolean): void {
+    this.srcFrames = null;
+    this.srcTimes = timesUs;
+    this.srcCount = count;
+    this.srcNext = 0;
+    this.snapshotted = false;
+    this.inPlace = inPlace;
+  }
+
+  private stageAll(): void {
+    try {
+      while (this.srcNext < this.srcCount) {
+        const start = this.srcNext;
+        const n = this.inPlace ? this.describePlaced(start) : this.srcFrames !== null ? this.stageList(start) : this.stageView(start);
+        this.srcNext = start + n;
+        this.runChunk(n);
+        if (this.oversize.length !== 0) this.oversize.length = 0;
+      }
+    } finally {
+      // Keep no reference to the caller's frames.
+      this.srcFrames = null;
+      this.srcView = EMPTY_VIEW;
+      this.srcOffsets = this.srcLengths = this.srcTimes = NO_NUMBERS;
+      this.srcCount = this.srcNext = 0;
+      this.oversize.length = 0;
+    }
+  }
+
+  /** Copy frames from the list into the staging area, from `start`: as many as fit. */
+  private stageList(start: number): number {
+    const frames = this.srcFrames ?? NO_FRAMES;
+    const times = this.srcTimes;
+    const area = this.area;
+    const end = Math.min(this.srcCount, start + MAX_BATCH);
+    let used = 0;
+    let n = 0;
+    for (let i = start; i < end; i++, n++) {
+      const frame = frames[i];
+      const length = frame.length;
+      const staged = Math.min(length, STAGE_FRAME_MAX);
+      if (used + staged > STAGE_BYTES) break;
+      if (staged === length) area.set(frame, used);
+      else {
+        this.oversize[n] = frame.slice();
+        area.set(frame.subarray(0, staged), used);
+      }
+      this.describe(n, used, staged, length, times[i]);
+      used += (staged + 7) & ~7;
+    }
+    return n;
+  }
+
+  /** Copy frames from the view into the staging area, from `start`: one set() per run of frames that follow each other. */
+  private stageView(start: number): number {
+    const view = this.srcView;
+    const offsets = this.srcOffsets;
+    const lengths = this.srcLengths;
+    const times = this.srcTimes;
+    const area = this.area;
+    const end = Math.min(this.srcCount, start + MAX_BATCH);
+    let used = 0;
+    let runFrom = 0; // the run being gathered: view[runFrom, runTo) goes to area[runAt, …)
+    let runTo = -1;
+    let runAt = 0;
+    let n = 0;
+    for (let i = start; i < end; i++, n++) {
+      const at = offsets[i];
+      const length = lengths[i];
+      const staged = Math.min(length, STAGE_FRAME_MAX);
+      const extend = runTo >= 0 && at >= runTo && at - runTo <= RUN_GAP;
+      const dst = extend ? runAt + (at - runFrom) : used;
+      if (dst + staged > STAGE_BYTES) break;
+      if (!extend) {
+        if (runTo >= 0) area.set(view.subarray(runFrom, runTo), runAt);
+        runFrom = at;
+        runAt = dst;
+      }
+      runTo = at + staged;
+      if (staged !== length) this.oversize[n] = view.slice(at, at + length);
+      this.describe(n, dst, staged, length, times[i]);
+      used = (dst + staged + 7) & ~7;
+    }
+    if (runTo >= 0) area.set(view.subarray(runFrom, runTo), runAt);
+    return n;
+  }
+
+  /** pushStaged: describe frames from `start` where they lie. */
+  private describePlaced(start: number): number {
+    const offsets = this.srcOffsets;
+    const lengths = this.srcLengths;
+    const times = this.srcTimes;
+    const n = Math.min(MAX_BATCH, this.srcCount - start);
+    for (let i = 0; i < n; i++) {
+      const length = lengths[start + i];
+      this.describe(i, offsets[start + i], Math.min(length, STAGE_FRAME_MAX), length, times[start + i]);
+    }
+    return n;
+  }
+
+  /** A sink is about to run: copy what the call has not staged yet (once per call). */
+  private snapshotRest(): void {
+    if (!this.snapshotted && this.srcNext < this.srcCount) this.snapshotFrom(this.srcNext);
+  }
+
+  /** Copy the call's numbers, and (not in place) frames [from, count) into one new buffer. */
+  private snapshotFrom(from: number): void {
+    this.snapshotted = true;
+    this.srcTimes = Float64Array.from(this.srcTimes);
+    if (this.inPlace) {
+      this.srcOffsets = Float64Array.from(this.srcOffsets);
+      this.srcLengths = Float64Array.from(this.srcLengths);
+      return;
+    }
+    const count = this.srcCount;
+    const list = this.srcFrames;
+    let total = 0;
+    for (let i = from; i < count; i++) total += list !== null ? list[i].length : this.srcLengths[i];
+    const copy = new Uint8Array(total);
+    const frames: Uint8Array[] = new Array(count);
+    for (let i = from, at = 0; i < count; i++) {
+      const frame = list !== null ? list[i] : this.srcView.subarray(this.srcOffsets[i], this.srcOffsets[i] + this.srcLengths[i]);
+      copy.set(frame, at);
+      frames[i] = copy.subarray(at, at + frame.length);
+      at += frame.length;
+    }
+    this.srcFrames = frames;
   }
 
   advance(timeUs: number): void {

@@ -32,6 +32,8 @@ const FLAGS = OUT_FLAGS >> 2;
 export class PacketQueue {
   private packets: Packet[] = [];
   sink: PacketSink | null = null;
+  /** Called before every sink call (the engine copies the frames its call has not read yet). */
+  beforeSink: () => void = () => {};
   /** Errors the sink threw during the current engine call (thrown only once the core is done). */
   private sinkErrors: unknown[] = [];
   // The output descriptor the engine's core writes before handing out each packet (readFrom).
@@ -78,6 +80,7 @@ export class PacketQueue {
       meta.headerLength = u[HEADER_LENGTH];
       meta.verified = (flags & OUT_VERIFIED) !== 0;
       meta.fixedIpId = (flags & OUT_FIXED_IP_ID) !== 0;
+      this.beforeSink();
       try {
         this.sink(view, meta);
       } catch (err) {

@@ -1,5 +1,5 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { STAGE_BYTES, bufferCapacity } from '../abi.js';
+import { MAX_BATCH, STAGE_BYTES, bufferCapacity } from '../abi.js';
 import { TwinCore, type Emitter } from '../twin/engine.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -35,13 +35,47 @@ export class TsEngine extends EngineBase {
     queue.readFrom(this.core.out, 0);
   }
 
+  /**
+   * One frame. With a sink, caller code runs during the call: the twin reads a copy (in the staging
+   * area), so the frame's bytes are those it had when pushed (CONTRACT §7). Without one, the frame itself.
+   */
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
+    if (this.queue.sink !== null) {
+      const length = frame.length;
+      if (length <= STAGE_BYTES) {
+        const area = this.area;
+        area.set(frame, 0);
+        frame = area.subarray(0, length);
+      } else {
+        frame = frame.slice();
+      }
+    }
     this.current = frame;
     this.core.push(frame, timeUs);
   }
 
-  protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
-    for (let i = 0; i < frames.length; i++) this.pushFrame(frames[i], +timesUs[i]);
+  /** pushBatch: staged like the WASM engine's with a sink; without one, the caller's frames directly. */
+  protected override pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
+    if (this.queue.sink !== null) return super.pushFrames(frames, timesUs);
+    for (let i = 0; i < frames.length; i++) {
+      this.current = frames[i];
+      this.core.push(frames[i], timesUs[i]);
+    }
+  }
+
+  /** pushFrom: staged with a sink; without one, subarrays of the view. */
+  protected override pushFromView(
+    view: Uint8Array,
+    offsets: ArrayLike<number>,
+    lengths: ArrayLike<number>,
+    timesUs: ArrayLike<number>,
+  ): void {
+    if (this.queue.sink !== null) return super.pushFromView(view, offsets, lengths, timesUs);
+    for (let i = 0; i < offsets.length; i++) {
+      const frame = view.subarray(offsets[i], offsets[i] + lengths[i]);
+      this.current = frame;
+      this.core.push(frame, timesUs[i]);
+    }
   }
 
   private staging: Uint8Array | null = null;
@@ -51,10 +85,31 @@ export class TsEngine extends EngineBase {
     return this.staging;
   }
 
-  protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    const area = this.stagingArea();
-    for (let i = 0; i < offsets.length; i++) {
-      this.pushFrame(area.subarray(offsets[i], offsets[i] + lengths[i]), +timesUs[i]);
+  protected get area(): Uint8Array {
+    return this.stagingArea();
+  }
+
+  // The chunk being processed (the WASM engine's batch descriptors).
+  private readonly chunkOffsets = new Float64Array(MAX_BATCH);
+  private readonly chunkStaged = new Float64Array(MAX_BATCH);
+  private readonly chunkLengths = new Float64Array(MAX_BATCH);
+  private readonly chunkTimes = new Float64Array(MAX_BATCH);
+
+  protected describe(i: number, offset: number, staged: number, length: number, timeUs: number): void {
+    this.chunkOffsets[i] = offset;
+    this.chunkStaged[i] = staged;
+    this.chunkLengths[i] = length;
+    this.chunkTimes[i] = timeUs;
+  }
+
+  protected runChunk(count: number): void {
+    const area = this.area;
+    for (let i = 0; i < count; i++) {
+      const at = this.chunkOffsets[i];
+      const length = this.chunkLengths[i];
+      const frame = this.inPlace || this.chunkStaged[i] === length ? area.subarray(at, at + length) : this.oversize[i];
+      this.current = frame;
+      this.core.push(frame, this.chunkTimes[i]);
     }
   }
 

@@ -115,13 +115,7 @@ export class WasmEngine extends EngineBase {
   private readonly descU32: Uint32Array;
   private readonly stageData: number;
   private readonly stageDesc: number;
-  // Frames of the call in progress, for emitInput (pass-through refers to the caller's frame):
-  // the caller's arrays, or (pushStaged) offsets and lengths in the staging area.
-  private inputs: readonly Uint8Array[] | null = [];
-  private stagedOffsets: ArrayLike<number> = [];
-  private stagedLengths: ArrayLike<number> = [];
-  private inputBase = 0;
-  private readonly single: Uint8Array[] = [new Uint8Array(0)];
+  private readonly staging: Uint8Array; // stagingArea(), one view kept
 
   constructor(options: ResolvedOptions, module: WebAssembly.Module, memory: WebAssembly.Memory) {
     super(options);
@@ -136,7 +130,7 @@ export class WasmEngine extends EngineBase {
           queue.add(this.heap.subarray(ptr, ptr + length));
         },
         emitInput: (batchIndex: number) => {
-          queue.add(this.inputFrame(this.inputBase + batchIndex));
+          queue.add(this.inputFrame(batchIndex));
         },
       },
     };
@@ -166,6 +160,7 @@ export class WasmEngine extends EngineBase {
     }
     this.descF64 = new Float64Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 8);
     this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 4);
+    this.staging = this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
   }
 
   /** Bytes of linear memory this engine owns (fixed at creation). */
@@ -173,67 +168,55 @@ export class WasmEngine extends EngineBase {
     return this.memory.buffer.byteLength;
   }
 
+  /** One frame: staged at the start of the staging area (a longer frame than STAGE_FRAME_MAX also kept whole). */
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
-    const staged = Math.min(frame.length, STAGE_FRAME_MAX);
-    this.heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData);
-    this.single[0] = frame;
-    this.inputs = this.single;
-    this.inputBase = 0;
-    this.core.push(staged, frame.length, timeUs);
+    const length = frame.length;
+    const staged = Math.min(length, STAGE_FRAME_MAX);
+    this.inPlace = false;
+    if (staged === length) this.heap.set(frame, this.stageData);
+    else {
+      this.oversize[0] = frame.slice();
+      this.heap.set(frame.subarray(0, staged), this.stageData);
+    }
+    this.describe(0, 0, staged, length, timeUs); // for inputFrame: the core's push() reads no descriptor
+    try {
+      this.core.push(staged, length, timeUs);
+    } finally {
+      if (staged !== length) this.oversize.length = 0;
+    }
   }
 
-  /** Stage as many frames as fit, one core call per batch. */
-  protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
-    const heap = this.heap;
-    this.inputs = frames;
-    let start = 0;
-    while (start < frames.length) {
-      let used = 0;
-      let n = 0;
-      for (; start + n < frames.length && n < MAX_BATCH; n++) {
-        const frame = frames[start + n];
-        const staged = Math.min(frame.length, STAGE_FRAME_MAX);
-        if (used + staged > STAGE_BYTES) break;
-        heap.set(staged === frame.length ? frame : frame.subarray(0, staged), this.stageData + used);
-        this.describe(n, used, frame.length, +timesUs[start + n]);
-        used += (staged + 7) & ~7;
-      }
-      this.inputBase = start;
-      this.core.pushBatch(n);
-      start += n;
-    }
+  protected get area(): Uint8Array {
+    return this.staging;
   }
 
   stagingArea(): Uint8Array {
     return this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
   }
 
-  /** Frames already in the staging area: only descriptors are written, one core call per MAX_BATCH. */
-  protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    this.inputs = null;
-    this.stagedOffsets = offsets;
-    this.stagedLengths = lengths;
-    for (let start = 0; start < offsets.length; start += MAX_BATCH) {
-      const n = Math.min(MAX_BATCH, offsets.length - start);
-      for (let i = 0; i < n; i++) this.describe(i, offsets[start + i], lengths[start + i], +timesUs[start + i]);
-      this.inputBase = start;
-      this.core.pushBatch(n);
-    }
-  }
-
   /** Batch descriptor i (layout in abi.ts): a frame at `offset` in stage data. */
-  private describe(i: number, offset: number, length: number, timeUs: number): void {
+  protected describe(i: number, offset: number, staged: number, length: number, timeUs: number): void {
     const d = i * DESC_SIZE;
     this.descU32[(d + DESC_OFFSET) >> 2] = offset;
-    this.descU32[(d + DESC_STAGED) >> 2] = Math.min(length, STAGE_FRAME_MAX);
+    this.descU32[(d + DESC_STAGED) >> 2] = staged;
     this.descU32[(d + DESC_LENGTH) >> 2] = length;
     this.descF64[(d + DESC_TIME) >> 3] = timeUs;
   }
 
+  protected runChunk(count: number): void {
+    this.core.pushBatch(count);
+  }
+
+  /**
+   * Pass-through frame i of the core call: the bytes the core read, in the staging area (a frame
+   * staged whole, or pushStaged's in place), else the whole copy taken when it was staged.
+   */
   private inputFrame(i: number): Uint8Array {
-    if (this.inputs !== null) return this.inputs[i];
-    const at = this.stageData + this.stagedOffsets[i];
-    return this.heap.subarray(at, at + this.stagedLengths[i]);
+    const d = i * DESC_SIZE;
+    const length = this.descU32[(d + DESC_LENGTH) >> 2];
+    if (!this.inPlace && this.descU32[(d + DESC_STAGED) >> 2] !== length) return this.oversize[i];
+    const at = this.stageData + this.descU32[(d + DESC_OFFSET) >> 2];
+    return this.heap.subarray(at, at + length);
   }
 
   protected advanceClock(timeUs: number): void {
