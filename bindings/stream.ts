@@ -16,6 +16,9 @@ export interface TimedFrame {
   timeUs: number;
 }
 
+/** Longest delay setTimeout takes (2^31 − 1 ms): Node clamps a longer one to 1 ms, with a warning. A longer wait is armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Frames queued before a writer waits, and packets queued before the engine stops taking frames. */
 const WRITE_QUEUE = 256;
 const READ_QUEUE = 1024;
@@ -56,13 +59,16 @@ export function createStream(options: StreamOptions = {}): TransformStream<Uint8
     }
   };
 
-  // Wake up at the next AgTimer / DelTimer deadline, measured on the engine clock.
+  // Wake up when the stream clock reaches the next AgTimer / DelTimer deadline. Measured from the
+  // stream clock itself, not the engine's: a frame written with a time ahead of the stream clock
+  // moves the engine clock there, and waiting from it would wake up again and again (every 1 ms)
+  // until the stream clock caught up. A wait longer than setTimeout's range goes in steps.
   const arm = (controller: TransformStreamDefaultController<Packet>) => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     const deadline = engine.nextDeadline();
     if (closed || deadline === Infinity) return;
-    const delayMs = Math.max(0, (deadline - Math.max(clockUs(), lastTime)) / 1000);
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, (deadline - clockUs()) / 1000));
     timer = setTimeout(() => {
       timer = undefined;
       // The engine clock never runs ahead of the stream clock (a timer may fire a little early:

@@ -3,7 +3,7 @@
 // staging area, pushFrom, close(), the stream's timers and drain()'s arenas. Each rule on both
 // engines where it applies.
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type EngineKind, type Packet } from '../bindings/index.js';
+import { createEngine, createStream, type Engine, type EngineKind, type Packet } from '../bindings/index.js';
 import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { expectSamePackets } from './helpers/bytes.js';
@@ -541,4 +541,61 @@ describe.each(KINDS)('pushFrom: frames from any buffer (%s engine)', (kind) => {
     e.close();
     expect(() => e.pushFrom(view, offsets, lengths, [0, 0, 0])).toThrow(/^engine is closed/);
   });
+});
+
+describe('createStream timers', () => {
+  /** Run `body` counting the stream clock's reads (each wake-up reads it) and the process warnings. */
+  async function watch(body: (clockUs: () => number) => Promise<void>, clock: () => number) {
+    let reads = 0;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      await body(() => {
+        reads++;
+        return clock();
+      });
+      const before = reads;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return { wakeUps: reads - before, warnings };
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }
+
+  for (const engine of KINDS) {
+    it(`idleTimeoutMs ≥ 2^31: no 1 ms spin, no TimeoutOverflowWarning (${engine})`, async () => {
+      const t0 = performance.now() * 1000;
+      let writer: WritableStreamDefaultWriter<Uint8Array | { data: Uint8Array; timeUs: number }> | undefined;
+      const r = await watch(
+        async (clockUs) => {
+          const stream = createStream({ engine, idleTimeoutMs: 2 ** 32 - 1, aggregateTimeoutUs: 1000, clockUs });
+          stream.readable.pipeTo(new WritableStream()).catch(() => {});
+          writer = stream.writable.getWriter();
+          await writer.write(bulk(1)[0]);
+          await new Promise((resolve) => setTimeout(resolve, 20)); // the AgTimer fires; the DelTimer (~50 days) is left
+        },
+        () => performance.now() * 1000 - t0,
+      );
+      expect(r.warnings).toEqual([]);
+      expect(r.wakeUps).toBeLessThanOrEqual(2);
+      await writer?.abort();
+    });
+
+    it(`a frame timed ahead of the stream clock does not make it spin (${engine})`, async () => {
+      let writer: WritableStreamDefaultWriter<Uint8Array | { data: Uint8Array; timeUs: number }> | undefined;
+      const r = await watch(
+        async (clockUs) => {
+          const stream = createStream({ engine, aggregateTimeoutUs: 1000, clockUs });
+          stream.readable.pipeTo(new WritableStream()).catch(() => {});
+          writer = stream.writable.getWriter();
+          await writer.write({ data: bulk(1)[0], timeUs: 10_000_000 }); // 10 s ahead of a clock standing at 0
+        },
+        () => 0,
+      );
+      expect(r.warnings).toEqual([]);
+      expect(r.wakeUps).toBeLessThanOrEqual(2);
+      await writer?.abort();
+    });
+  }
 });
