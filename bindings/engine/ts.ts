@@ -81,12 +81,13 @@ export class TsEngine extends EngineBase {
   private staging: Uint8Array | null = null;
 
   stagingArea(): Uint8Array {
-    this.staging ??= new Uint8Array(STAGE_BYTES);
-    return this.staging;
+    this.areaExposed = true;
+    return this.area;
   }
 
   protected get area(): Uint8Array {
-    return this.stagingArea();
+    this.staging ??= new Uint8Array(STAGE_BYTES);
+    return this.staging;
   }
 
   // The chunk being processed (the WASM engine's batch descriptors).

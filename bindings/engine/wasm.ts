@@ -191,6 +191,7 @@ export class WasmEngine extends EngineBase {
   }
 
   stagingArea(): Uint8Array {
+    this.areaExposed = true;
     return this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
   }
 
