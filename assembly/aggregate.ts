@@ -37,12 +37,6 @@ export let throughput: bool = false;
 export let fixChecksums: bool = true;
 /** Flags that keep a segment out of every aggregate (own fields); gro compares CWR like the rest. */
 let ownFlags: u32 = SYN | RST | URG;
-/**
- * throughput: where the timestamp option of the segment mismatch() just let join starts, from
- * its TCP header (aggAppend carries its TSval / TSecr), or -1 when its options equal the
- * aggregate's.
- */
-let joiningTs: i32 = -1;
 
 export function setPreset(preset: i32): void {
   gro = preset != PRESET_SEED;
@@ -72,7 +66,7 @@ export function ownFieldsForbid(b: usize): bool {
  * The aggregate's header is its first segment's, but in throughput it holds the last segment's
  * ACK and timestamps (aggAppend), which the newcomer's must not be behind.
  */
-export function mismatch(f: i32, b: usize): i32 {
+@inline export function mismatch(f: i32, b: usize): i32 {
   const r = flowPtr(f);
   const a = bufferPtr(f);
   const l3 = a + <usize>P.l3;
@@ -81,11 +75,10 @@ export function mismatch(f: i32, b: usize): i32 {
   const firstFlags = <u32>load<u8>(l4, TCP_FLAGS);
   if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_FLAGS; // 736
   const ack = P.be32(l4 + TCP_ACK);
-  if (throughput ? <i32>(P.ack - ack) < 0 : P.ack != ack) return REASON_MISMATCH_ACK; // 738
+  if (P.ack != ack && (!throughput || <i32>(P.ack - ack) < 0)) return REASON_MISMATCH_ACK; // 738
   if (P.seq != load<u32>(r, F_NEXT_SEQ)) return REASON_MISMATCH_SEQ; // 740
   if (gro) {
     const hdr = P.tcpHdrLen;
-    joiningTs = -1;
     if (hdr != <i32>load<u8>(r, F_TCP_HDR_LEN) ||
       !sameWords(l4 + TCP_HEADER, n4 + TCP_HEADER, hdr - TCP_HEADER) && !(throughput && timestampsMoveOn(l4, n4, hdr))) {
       return REASON_MISMATCH_OPTIONS; // 741
@@ -128,7 +121,7 @@ function sameIpFields(r: usize, a: usize, n: usize): bool {
 /**
  * throughput: options that differ from the aggregate's (h: its TCP header; n: the newcomer's,
  * `hdr` bytes each) only in a timestamp option's TSval and TSecr, which are not behind the
- * aggregate's (the last joined segment's; serial arithmetic mod 2^32). Records where it is.
+ * aggregate's (the last joined segment's; serial arithmetic mod 2^32).
  */
 function timestampsMoveOn(h: usize, n: usize, hdr: i32): bool {
   const ts = timestampAt(n, hdr);
@@ -137,9 +130,7 @@ function timestampsMoveOn(h: usize, n: usize, hdr: i32): bool {
     if ((i < ts + TCPOPT_TSVAL || i >= ts + TCPOLEN_TIMESTAMP) && load<u8>(h + <usize>i) != load<u8>(n + <usize>i)) return false;
   }
   if (<i32>(P.be32(n + <usize>(ts + TCPOPT_TSVAL)) - P.be32(h + <usize>(ts + TCPOPT_TSVAL))) < 0) return false;
-  if (<i32>(P.be32(n + <usize>(ts + TCPOPT_TSECR)) - P.be32(h + <usize>(ts + TCPOPT_TSECR))) < 0) return false;
-  joiningTs = ts;
-  return true;
+  return <i32>(P.be32(n + <usize>(ts + TCPOPT_TSECR)) - P.be32(h + <usize>(ts + TCPOPT_TSECR))) >= 0;
 }
 
 /**
@@ -239,11 +230,12 @@ export function aggAppend(f: i32, b: usize): bool {
   // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
   store<u8>(r, load<u8>(r, F_FIXED_ID) & <u8>(P.ipId == P.be16(a + <usize>P.l3 + IPV4_ID)), F_FIXED_ID);
   if (throughput) {
-    // The aggregate carries the last segment's ACK and timestamps (the window: aggFinish).
+    // The aggregate carries the last segment's ACK and timestamps (the window: aggFinish): its
+    // options may differ from the aggregate's only there (mismatch), so they are copied whole.
     const h = a + <usize>P.l4;
     const t = b + <usize>P.l4;
     store<u32>(h, load<u32>(t, TCP_ACK), TCP_ACK);
-    if (joiningTs >= 0) store<u64>(h + <usize>(joiningTs + TCPOPT_TSVAL), load<u64>(t + <usize>(joiningTs + TCPOPT_TSVAL)));
+    memory.copy(h + TCP_HEADER, t + TCP_HEADER, <usize>(P.tcpHdrLen - TCP_HEADER));
   }
   return true;
 }

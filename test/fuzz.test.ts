@@ -213,8 +213,11 @@ describe('oracle self-test: planted bugs are caught', () => {
       'append',
       (orig) =>
         function (this: any, f: number, p: unknown, b: unknown) {
-          this.joiningTs = -1;
-          return orig.call(this, f, p, b);
+          const at = this.pool.bufferPtr(f) + this.l4[f] + 20;
+          const options = this.buffers.slice(at, at + this.tcpHdrLen[f] - 20);
+          const joined = orig.call(this, f, p, b);
+          if (joined) this.buffers.set(options, at);
+          return joined;
         },
     ],
   };

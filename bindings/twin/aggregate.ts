@@ -79,11 +79,6 @@ export class Aggregates {
   readonly throughput: boolean;
   /** Flags that keep a segment out of every aggregate (own fields); gro compares CWR like the rest. */
   private readonly ownFlags: number;
-  /**
-   * throughput: where the timestamp option of the segment mismatch() just let join starts, from
-   * its TCP header (append carries its TSval / TSecr), or -1 when its options equal the aggregate's.
-   */
-  private joiningTs = -1;
 
   constructor(
     private readonly pool: Buffers,
@@ -141,11 +136,10 @@ export class Aggregates {
     const firstFlags = a[l4 + TCP_FLAGS];
     if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_FLAGS; // 736
     const ack = be32(a, l4 + TCP_ACK);
-    if (this.throughput ? ((p.ack - ack) | 0) < 0 : p.ack !== ack) return REASON_MISMATCH_ACK; // 738
+    if (p.ack !== ack && (!this.throughput || ((p.ack - ack) | 0) < 0)) return REASON_MISMATCH_ACK; // 738
     if (p.seq !== this.nextSeq[f]) return REASON_MISMATCH_SEQ; // 740
     if (this.gro) {
       const hdr = p.tcpHdrLen;
-      this.joiningTs = -1;
       if (
         hdr !== this.tcpHdrLen[f] ||
         (!sameBytes(a, l4 + TCP_HEADER, b, n4 + TCP_HEADER, hdr - TCP_HEADER) &&
@@ -193,7 +187,6 @@ export class Aggregates {
    * throughput: options that differ from the aggregate's (its TCP header at h in a; the
    * newcomer's at n in b, `hdr` bytes each) only in a timestamp option's TSval and TSecr, which
    * are not behind the aggregate's (the last joined segment's; serial arithmetic mod 2^32).
-   * Records where it is.
    */
   private timestampsMoveOn(a: Uint8Array, h: number, b: Uint8Array, n: number, hdr: number): boolean {
     const ts = timestampAt(b, n, hdr);
@@ -202,9 +195,7 @@ export class Aggregates {
       if ((i < ts + TCPOPT_TSVAL || i >= ts + TCPOLEN_TIMESTAMP) && a[h + i] !== b[n + i]) return false;
     }
     if (((be32(b, n + ts + TCPOPT_TSVAL) - be32(a, h + ts + TCPOPT_TSVAL)) | 0) < 0) return false;
-    if (((be32(b, n + ts + TCPOPT_TSECR) - be32(a, h + ts + TCPOPT_TSECR)) | 0) < 0) return false;
-    this.joiningTs = ts;
-    return true;
+    return ((be32(b, n + ts + TCPOPT_TSECR) - be32(a, h + ts + TCPOPT_TSECR)) | 0) >= 0;
   }
 
   /**
@@ -271,11 +262,11 @@ export class Aggregates {
     // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
     this.fixedId[f] &= p.ipId === be16(this.buffers, a + p.l3 + IPV4_ID) ? 1 : 0;
     if (this.throughput) {
-      // The aggregate carries the last segment's ACK and timestamps (the window: finish).
+      // The aggregate carries the last segment's ACK and timestamps (the window: finish): its
+      // options may differ from the aggregate's only there (mismatch), so they are copied whole.
       const h = a + p.l4;
       copy(this.buffers, h + TCP_ACK, b, p.l4 + TCP_ACK, 4);
-      const ts = this.joiningTs;
-      if (ts >= 0) copy(this.buffers, h + ts + TCPOPT_TSVAL, b, p.l4 + ts + TCPOPT_TSVAL, 8);
+      copy(this.buffers, h + TCP_HEADER, b, p.l4 + TCP_HEADER, p.tcpHdrLen - TCP_HEADER);
     }
     return true;
   }
