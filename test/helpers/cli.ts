@@ -142,17 +142,25 @@ export function mergeInterfaces(outPath: string, inputs: string[]): void {
 
 // ------------------------------------------------------------------ the reference
 
-/** What the engine itself sends for these records (one interface), pushed one by one. */
+/**
+ * What the engine itself sends for these records (one interface), pushed one by one. As `lro
+ * coalesce` does: a link-header prefix (BSD loopback's family) is cut before the engine and put
+ * back from the packet's first record; a link type no engine takes passes every record through.
+ */
 export async function referencePackets(records: CaptureRecord[], linkType: number, options: EngineOptions): Promise<Packet[]> {
-  const engine = await createEngine({ engine: 'ts', ...options, linkType: LINK_TYPES.get(linkType)!.engine });
+  const link = LINK_TYPES.get(linkType);
+  if (!link) return records.map((r, i) => ({ data: r.data, segments: 1, inputIndex: i, reason: 'pass-through' }) as Packet);
+  const engine = await createEngine({ engine: 'ts', ...options, linkType: link.engine });
   const out: Packet[] = [];
+  const withPrefix = (p: Packet): Packet =>
+    link.prefix ? { ...p, data: concat([records[p.inputIndex].data.subarray(0, link.prefix), p.data]) } : p;
   for (const r of records) {
     // The CLI's engine clock: capture times outside [0, 2^53) µs pinned to its ends (CONTRACT §1).
-    engine.push(r.data, Math.min(Math.max(r.timeUs, 0), 2 ** 53 - 1));
-    out.push(...engine.drain());
+    engine.push(r.data.subarray(Math.min(link.prefix, r.data.length)), Math.min(Math.max(r.timeUs, 0), 2 ** 53 - 1));
+    out.push(...engine.drain().map(withPrefix));
   }
   engine.close();
-  out.push(...engine.drain());
+  out.push(...engine.drain().map(withPrefix));
   return out;
 }
 
