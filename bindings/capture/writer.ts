@@ -96,14 +96,15 @@ export class CaptureWriter {
 
   /** Write a record as read: same timestamp words, lengths, block type and options, byte for byte. */
   writeOriginal(rec: CaptureRecord): void {
-    this.writeRecord(rec.interfaceId, rec.kind, rec.tsHigh, rec.tsLow, rec.origLen, rec.drops, rec.data, rec.tail);
+    this.writeRecord(rec.interfaceId, rec.kind, rec.tsHigh, rec.tsLow, rec.origLen, rec.drops, rec.data, rec.tail, rec.timeUs);
   }
 
   /**
    * Write a record from its parts, as writeOriginal does: `kind` (RecordKind), the timestamp words
    * as read, the original length, the drops count (PB), the data and the pcapng tail (the block's
    * bytes after the data: padding and options, as read). A new EPB may borrow the timestamp words
-   * of another record of the same interface (with kind KIND_EPB and an empty tail).
+   * of another record of the same interface (with kind KIND_EPB and an empty tail). `timeUs`, the
+   * time the reader gave the record, is used only for an SPB that cannot be copied (below).
    */
   writeRecord(
     interfaceId: number,
@@ -114,6 +115,7 @@ export class CaptureWriter {
     drops: number,
     data: Uint8Array,
     tail: Uint8Array | null,
+    timeUs = 0,
   ): void {
     if (this.format === 'pcap') {
       if (kind !== KIND_PCAP) throw new RangeError('writeRecord: a pcapng record cannot be written to a pcap file');
@@ -126,7 +128,22 @@ export class CaptureWriter {
         writePacketBlock(this.out, le, type, id, drops, tsHigh, tsLow, origLen, data, tail !== null && tail.length > 0 ? tail : null);
       } else if (kind === KIND_SPB) {
         if (id !== 0) throw new RangeError('writeRecord: a simple packet block must be on interface 0 of its section');
-        writeSimplePacketBlock(this.out, le, origLen, data, tail ?? EMPTY);
+        const snap = this.ifaces[interfaceId].snaplen;
+        if (snap !== 0 && snap < this.minSnaplen && data.length < Math.min(origLen, this.minSnaplen)) {
+          // An SPB's captured length is min(origLen, snaplen). One cut by the input's snap length
+          // would, under the raised one, be read as longer than it is (tshark refuses the file;
+          // this reader took its padding for data): it becomes an EPB with the same lengths,
+          // stamped with the time the reader gave it (the previous packet's; 0 if the clock cannot).
+          const clock = this.clocks[interfaceId];
+          try {
+            clock.fromUs(timeUs);
+          } catch {
+            clock.hi = clock.lo = 0;
+          }
+          writePacketBlock(this.out, le, BT_EPB, id, 0, clock.hi, clock.lo, origLen, data, null);
+        } else {
+          writeSimplePacketBlock(this.out, le, origLen, data, tail ?? EMPTY);
+        }
       } else {
         throw new RangeError('writeRecord: a pcap record cannot be written to a pcapng file');
       }

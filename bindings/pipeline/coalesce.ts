@@ -418,7 +418,7 @@ class Coalescer {
     const kind = r.kind[i];
     if (r.prefixLength[i] !== 0) data = this.withPrefix(r.prefix[i], r.prefixLength[i], data);
     if (tag === AS_RECORD) {
-      w.writeRecord(iface, kind, r.tsHigh[i], r.tsLow[i], r.origLen[i], r.drops[i], data, this.records.tail(i));
+      w.writeRecord(iface, kind, r.tsHigh[i], r.tsLow[i], r.origLen[i], r.drops[i], data, this.records.tail(i), r.timeUs[i]);
       return;
     }
     const bytes = this.ifaces[iface]?.fcs ? withFcs(data) : data;

@@ -211,12 +211,11 @@ export async function checkAgainstEngine(input: string, output: string, options:
       }
       const src = ins[p.inputIndex];
       if (p.segments === 1) {
+        // An SPB cut by a snap length the output raised is written as an EPB at the time the reader gave it.
+        const cutSpb = src.kind === 3 && o.kind === 6 && o.timeUs === src.timeUs && o.data.length < src.origLen;
         const same =
-          o.tsHigh === src.tsHigh &&
-          o.tsLow === src.tsLow &&
           o.origLen === src.origLen &&
-          o.kind === src.kind &&
-          hex(o.tail) === hex(src.tail);
+          (cutSpb || (o.tsHigh === src.tsHigh && o.tsLow === src.tsLow && o.kind === src.kind && hex(o.tail) === hex(src.tail)));
         if (!same)
           throw new Error(
             `interface ${id}, packet ${i} (${p.reason}): not written as its original record (ts ${o.tsHigh}:${o.tsLow} vs ${src.tsHigh}:${src.tsLow})`,
