@@ -73,7 +73,7 @@ describe('options', () => {
   });
 
   it('refuses memory it cannot have', async () => {
-    await expect(createEngine({ maxFlows: 65536 })).rejects.toThrow(/maxFlows/);
+    await expect(createEngine({ maxFlows: 65536, maxPending: 65536 })).rejects.toThrow(/maxPending/);
   });
 });
 

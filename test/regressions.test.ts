@@ -76,11 +76,12 @@ describe('regressions', () => {
   // are in range on their own, but 65536 connection buffers of 65535 + slack bytes need 4 GiB.
   // The WASM engine rejects with a RangeError naming maxFlows; the TS engine lets the typed-array
   // allocation fail ("RangeError: Invalid typed array length: 4303355904"), naming nothing.
-  it('maxFlows 65536 × maxAggregate 65535: both engines reject with a RangeError naming maxFlows', async () => {
+  // (maxPending is given: its default is 64 buffers, which fit.)
+  it('maxFlows 65536 × maxAggregate 65535, a buffer per flow: both engines reject with a RangeError naming maxPending', async () => {
     for (const engine of ['wasm', 'ts'] as EngineKind[]) {
-      const created = createEngine({ engine, maxFlows: 65536, maxAggregate: 65535 });
+      const created = createEngine({ engine, maxFlows: 65536, maxPending: 65536, maxAggregate: 65535 });
       await expect(created, engine).rejects.toThrow(RangeError);
-      await expect(created, engine).rejects.toThrow(/maxFlows/);
+      await expect(created, engine).rejects.toThrow(/maxPending/);
     }
   });
 });
