@@ -480,7 +480,7 @@ describe('lro coalesce: output', () => {
       [['--threshold', '-1'], /--threshold must be/],
       [['--aggregate-timeout-us', '0'], /--aggregate-timeout-us must be/],
       [['--idle-timeout-ms', '1.5'], /--idle-timeout-ms must be/],
-      [['--preset', 'linux'], /--preset must be one of gro, seed, got linux/],
+      [['--preset', 'linux'], /--preset must be one of gro, seed, throughput, got linux/],
       [['--engine', 'c'], /--engine must be one of wasm, ts/],
       [['--hash-seed', '-3'], /--hash-seed must be/],
       [['--frobnicate'], /unknown option --frobnicate/],
@@ -726,6 +726,9 @@ describe('lro generate and inspect', () => {
     expect(r.packets).toBe(3000);
     expect(r.rows.length).toBeGreaterThanOrEqual(8);
     for (let i = 1; i < r.rows.length; i++) expect(r.rows[i - 1].packets).toBeGreaterThanOrEqual(r.rows[i].packets);
+    const byBytes = JSON.parse((await lro('inspect', input, '--json', '--sort', 'bytes')).out);
+    for (let i = 1; i < byBytes.rows.length; i++) expect(byBytes.rows[i - 1].bytes).toBeGreaterThanOrEqual(byBytes.rows[i].bytes);
+    expect((await lro('inspect', input, '--sort', 'time')).code).toBe(2);
     const data = r.rows.filter((x: { segments: number; dport: number }) => x.segments > 0 && x.dport === 5201);
     expect(data.length).toBeGreaterThanOrEqual(4);
     for (const x of data) {
