@@ -18,6 +18,7 @@ import * as P from './parse';
 import {
   REASON_CAPACITY, REASON_MISMATCH_FLAGS, REASON_MISMATCH_ACK, REASON_MISMATCH_SEQ,
   REASON_MISMATCH_OPTIONS, REASON_MISMATCH_IP, REASON_MISMATCH_MSS, REASON_MISMATCH_WINDOW,
+  CAUSE_FLAGS, CAUSE_TCP_OPTIONS, CAUSE_TOO_LARGE, NO_CAUSE,
 } from './reason';
 
 export { FIN, PSH, RST } from './headers'; // for engine.ts
@@ -50,15 +51,18 @@ export function bufferCapacity(maxAgg: i32): i32 {
 }
 
 /**
- * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
- * (seed: CWR too), TCP options in the seed preset (741), or a size no aggregate may have.
+ * What in the segment's own fields forbids aggregation (FIG. 4, 424-428), as the pass-through
+ * cause, or NO_CAUSE: TTL < 1 (732) or SYN, RST, URG (seed: CWR too) CAUSE_FLAGS; TCP options in
+ * the seed preset (741) CAUSE_TCP_OPTIONS; a size no aggregate may have (IP length over
+ * maxAggregate, or a frame over a connection buffer) CAUSE_TOO_LARGE.
  */
-export function ownFieldsForbid(b: usize): bool {
+export function ownFieldsForbid(b: usize): i32 {
   const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? IPV4_TTL : IPV6_HOP_LIMIT));
-  if (ttl < 1) return true;
-  if ((P.flags & ownFlags) != 0) return true;
-  if (!gro && P.tcpHdrLen != TCP_HEADER) return true;
-  return P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap;
+  if (ttl < 1) return CAUSE_FLAGS;
+  if ((P.flags & ownFlags) != 0) return CAUSE_FLAGS;
+  if (!gro && P.tcpHdrLen != TCP_HEADER) return CAUSE_TCP_OPTIONS;
+  if (P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap) return CAUSE_TOO_LARGE;
+  return NO_CAUSE;
 }
 
 /**

@@ -12,6 +12,7 @@ import * as P from './parse';
 import {
   REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
   REASON_PSH, REASON_RST, REASON_SHORT, REASON_THRESHOLD,
+  CAUSE_BAD_TCP_CHECKSUM, CAUSE_COUNT, CAUSE_NO_PAYLOAD, CAUSE_TABLE_FULL, NO_CAUSE,
 } from './reason';
 import * as S from './stats';
 import { AG_TIMER, DEL_TIMER, agHead, agTail, deadlineOf, delHead, timerSet, timerStop } from './timers';
@@ -77,20 +78,20 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   S.count(S.STAT_PACKETS_IN);
   S.count(S.STAT_BYTES_IN, <f64>fullLen);
   const cls = P.parse(b, len, fullLen); // 712-714
-  if (cls == P.CLASS_OTHER) return passInput(fullLen, 0);
+  if (cls == P.CLASS_OTHER) return passInput(fullLen, 0, P.cause);
   const k = P.keyScratch;
   const h = hashKey(k); // 716
   let f = tableFind(k, h); // 718-722
   if (cls != P.CLASS_CANDIDATE || P.payloadLen == 0) {
     // Not aggregable, but it may belong to a connection: keep per-connection order.
     if (f != NONE) touch(f);
-    return cannotJoin(f, fullLen);
+    return cannotJoin(f, fullLen, cls == P.CLASS_CANDIDATE ? CAUSE_NO_PAYLOAD : P.cause);
   }
   if (f == NONE) {
-    if (!P.verifyPayload(b)) return passInput(fullLen, P.payloadLen); // 714
+    if (!P.verifyPayload(b)) return passInput(fullLen, P.payloadLen, CAUSE_BAD_TCP_CHECKSUM); // 714
     if (active == maxFlows) { // 726: no room, Simple NIC path
       S.count(S.STAT_TABLE_FULL);
-      return passInput(fullLen, P.payloadLen);
+      return passInput(fullLen, P.payloadLen, CAUSE_TABLE_FULL);
     }
     f = tableInsert(k, h); // 728
     S.count(S.STAT_FLOWS_CREATED);
@@ -100,25 +101,26 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   }
   // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
   // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
-  if (ownFieldsForbid(b)) return cannotJoin(f, fullLen);
+  const forbid = ownFieldsForbid(b);
+  if (forbid != NO_CAUSE) return cannotJoin(f, fullLen, forbid);
   const r = flowPtr(f);
   let joined = false;
   if (load<u32>(r, F_SEGMENTS) != 0) {
     const reason = mismatch(f, b); // 736-741
     if (reason == 0) {
-      if (!aggAppend(f, b)) return cannotJoin(f, fullLen); // 745
+      if (!aggAppend(f, b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 745
       joined = true;
     } else {
-      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen);
+      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
       send(f, reason, now); // 746-750
     }
   }
   if (!joined) { // 742
     if (!bufferFree()) { // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
-      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen);
+      if (!P.verifyPayload(b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
       send(agHead, REASON_CAPACITY, now);
     }
-    if (!aggStart(f, b)) return cannotJoin(f, fullLen); // 744-745
+    if (!aggStart(f, b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
     // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
     if (!ASC_NO_ASSERT) assert(agTail == NONE || load<f64>(bufferStart(agTail), START_INDEX) < frameIndex, 'AgTimer list out of start order');
     const s = bufferStart(f);
@@ -183,10 +185,13 @@ export function firstPendingIndex(): f64 {
   return agHead == NONE ? frameIndex : load<f64>(bufferStart(agHead), START_INDEX);
 }
 
-/** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
-function cannotJoin(f: i32, fullLen: i32): void {
+/**
+ * The frame passes through for `cause` (reason.ts CAUSE_*); if it belongs to connection f (NONE:
+ * to none), f's run ends first.
+ */
+function cannotJoin(f: i32, fullLen: i32, cause: i32): void {
   if (f != NONE) endSegmentRun(f, P.flags);
-  passInput(fullLen, P.payloadLen);
+  passInput(fullLen, P.payloadLen, cause);
 }
 
 /** A frame of connection f that cannot join: send its aggregate first; FIN / RST delete it (758). */
@@ -232,12 +237,14 @@ function deleteFlow(f: i32): void {
   S.count(S.STAT_FLOWS_DELETED);
 }
 
-/** 730, 766: the Simple NIC path. */
-function passInput(length: i32, mss: i32): void {
+/** 730, 766: the Simple NIC path, for `cause` (counted: the causes sum to the pass-through count). */
+function passInput(length: i32, mss: i32, cause: i32): void {
+  if (!ASC_NO_ASSERT) assert(cause >= 0 && cause < CAUSE_COUNT, 'passInput: no pass-through cause');
   S.count(S.STAT_PACKETS_OUT);
   S.count(S.STAT_PASSED_THROUGH);
   S.count(S.STAT_BYTES_OUT, <f64>length);
   S.count(S.STAT_REASONS + REASON_PASS_THROUGH);
+  S.count(S.STAT_CAUSES + cause);
   describe(frameIndex, now, now, 1, <u32>mss, REASON_PASS_THROUGH, <u32>P.ipVersion, <u32>P.l4, <u32>P.headerLength,
     OUT_CHECKSUMS_FIXED);
   emitInput(batchIndex);

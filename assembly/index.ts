@@ -3,7 +3,7 @@
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
 // ┌──────────┬───────┬──────┬──────────┬─────────┬────────────┬─────────────┬───────────────┬──────────────┬─────────────┬─────────────┐
 // │ stats    │ key   │ out  │ slots    │ free    │ flows      │ buffer free │ buffers       │ buffer starts│ stage: desc │ stage: data │
-// │ f64 ×30  │ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P      │ bufferCap ×P  │ 16 B ×P      │ 24 B ×BATCH │ STAGE_BYTES │
+// │ f64 ×40  │ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P      │ bufferCap ×P  │ 16 B ×P      │ 24 B ×BATCH │ STAGE_BYTES │
 // └──────────┴───────┴──────┴──────────┴─────────┴────────────┴─────────────┴───────────────┴──────────────┴─────────────┴─────────────┘
 // N = maxFlows, P = maxPending; out: the output descriptor (below); slots, free: flow-table.ts;
 // flows: flow.ts; buffers, buffer starts: buffers.ts; stage: frames staged by the bindings.

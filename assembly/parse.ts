@@ -10,6 +10,7 @@ import {
   SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
   VLAN_HEADER, VLAN_ID_MASK, VLAN_TCI, VLAN_TYPE,
 } from './headers';
+import { CAUSE_BAD_IP_CHECKSUM, CAUSE_IP_OPTIONS, CAUSE_NOT_TCP, CAUSE_TRUNCATED } from './reason';
 
 export const LINK_ETHERNET: i32 = 1;
 export const LINK_RAW: i32 = 101;
@@ -57,6 +58,11 @@ export let window: u32 = 0;
 export let addrSum: u32 = 0;
 /** Folded sum of the payload; with verification on, valid once verifyPayload / copyPayload said yes. */
 export let payloadSum: u32 = 0;
+/**
+ * Why the last frame is not a candidate (a pass-through cause, reason.ts; CONTRACT §2): set with
+ * every CLASS_OTHER and CLASS_KEYED, by the check that failed first; meaningless for a candidate.
+ */
+export let cause: i32 = CAUSE_NOT_TCP;
 
 // 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
 // payload into the connection buffer (copyPayload), or alone when the segment will not be copied
@@ -68,6 +74,16 @@ const PAYLOAD_UNCHECKED: i32 = 1;
 const PAYLOAD_BAD: i32 = 2;
 let payloadState: i32 = PAYLOAD_VERIFIED;
 let expectedSum: u32 = 0; // folded pseudo-header + TCP header: the payload must bring it to 0xffff
+
+@inline function other(why: i32): i32 {
+  cause = why;
+  return CLASS_OTHER;
+}
+
+@inline function keyed(why: i32): i32 {
+  cause = why;
+  return CLASS_KEYED;
+}
 
 @inline export function be16(p: usize): u32 {
   return bswap<u16>(load<u16>(p));
@@ -89,50 +105,51 @@ export function parse(b: usize, len: i32, fullLen: i32): i32 {
   let etherType: u32 = 0;
   let vlan: u32 = NO_VLAN;
   if (linkType == LINK_ETHERNET) {
-    if (len < ETH_HEADER) return CLASS_OTHER;
+    if (len < ETH_HEADER) return other(CAUSE_TRUNCATED);
     etherType = be16(b + ETH_TYPE);
     at = ETH_HEADER;
     if (etherType == ETH_VLAN || etherType == ETH_QINQ) {
-      if (len < VLAN_HEADER) return CLASS_OTHER;
+      if (len < VLAN_HEADER) return other(CAUSE_TRUNCATED);
       vlan = be16(b + VLAN_TCI) & VLAN_ID_MASK;
       etherType = be16(b + VLAN_TYPE);
       at = VLAN_HEADER;
-      // Two or more tags: not a candidate (SPEC §1).
-      if (etherType == ETH_VLAN || etherType == ETH_QINQ) return CLASS_OTHER;
+      // Two or more tags: not a candidate (CONTRACT §1).
+      if (etherType == ETH_VLAN || etherType == ETH_QINQ) return other(CAUSE_NOT_TCP);
     }
   } else if (linkType == LINK_SLL) {
-    if (len < SLL_HEADER) return CLASS_OTHER;
+    if (len < SLL_HEADER) return other(CAUSE_TRUNCATED);
     etherType = be16(b + SLL_PROTOCOL);
     at = SLL_HEADER;
   } else if (linkType == LINK_SLL2) {
-    if (len < SLL2_HEADER) return CLASS_OTHER;
+    if (len < SLL2_HEADER) return other(CAUSE_TRUNCATED);
     etherType = be16(b + SLL2_PROTOCOL);
     at = SLL2_HEADER;
   } else { // LINK_RAW (init accepts no other link type)
-    if (len < 1) return CLASS_OTHER;
+    if (len < 1) return other(CAUSE_TRUNCATED);
     const version = load<u8>(b) >> 4;
     etherType = version == 4 ? ETH_IPV4 : version == 6 ? ETH_IPV6 : 0;
   }
   l3 = at;
   if (etherType == ETH_IPV4) return parseIpv4(b, len, vlan);
   if (etherType == ETH_IPV6) return parseIpv6(b, len, vlan);
-  return CLASS_OTHER;
+  return other(CAUSE_NOT_TCP);
 }
 
 function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
-  if (len < l3 + IPV4_HEADER || (load<u8>(ip, IPV4_VERSION_IHL) >> 4) != 4) return CLASS_OTHER;
+  if (len < l3 + IPV4_HEADER) return other(CAUSE_TRUNCATED);
+  if ((load<u8>(ip, IPV4_VERSION_IHL) >> 4) != 4) return other(CAUSE_NOT_TCP);
   ipVersion = 4;
   const ihl = <i32>(load<u8>(ip, IPV4_VERSION_IHL) & 15) << 2;
   const totalLen = <i32>be16(ip + IPV4_TOTAL_LENGTH);
   const fragment = be16(ip + IPV4_FLAGS_FRAGMENT);
-  if (<u32>load<u8>(ip, IPV4_PROTOCOL) != PROTO_TCP || (fragment & IPV4_OFFSET_MASK) != 0 || ihl < IPV4_HEADER) {
-    return CLASS_OTHER;
-  }
+  if (<u32>load<u8>(ip, IPV4_PROTOCOL) != PROTO_TCP) return other(CAUSE_NOT_TCP);
+  if ((fragment & IPV4_OFFSET_MASK) != 0) return other(CAUSE_IP_OPTIONS); // a later fragment
+  if (ihl < IPV4_HEADER) return other(CAUSE_TRUNCATED);
   const end = l3 + totalLen;
   const bound = min(len, end);
   const tcp = l3 + ihl;
-  if (tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
+  if (tcp + TCP_SEQ > bound) return other(CAUSE_TRUNCATED); // the ports (everything before TCP_SEQ) are present
   ipSize = totalLen;
   ipId = be16(ip + IPV4_ID);
   ipEnd = end;
@@ -146,17 +163,17 @@ function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   store<u64>(k, 0, 32);
   readTcp(b, tcp, bound);
   // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-  if (ihl != IPV4_HEADER || (fragment & IPV4_MF) != 0 || end > len || totalLen < IPV4_HEADER + TCP_HEADER) {
-    return CLASS_KEYED;
-  }
-  if (sumWords(ip, IPV4_HEADER) != 0xffff) return CLASS_KEYED;
+  if (ihl != IPV4_HEADER || (fragment & IPV4_MF) != 0) return keyed(CAUSE_IP_OPTIONS);
+  if (end > len || totalLen < IPV4_HEADER + TCP_HEADER) return keyed(CAUSE_TRUNCATED);
+  if (sumWords(ip, IPV4_HEADER) != 0xffff) return keyed(CAUSE_BAD_IP_CHECKSUM);
   addrSum = sumWords(ip + IPV4_SRC, 8); // source and destination
   return checkTcp(b, tcp, end);
 }
 
 function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   const ip = b + <usize>l3;
-  if (len < l3 + IPV6_HEADER || (load<u8>(ip, IPV6_FLOW) >> 4) != 6) return CLASS_OTHER;
+  if (len < l3 + IPV6_HEADER) return other(CAUSE_TRUNCATED);
+  if ((load<u8>(ip, IPV6_FLOW) >> 4) != 6) return other(CAUSE_NOT_TCP);
   ipVersion = 6;
   const payload = <i32>be16(ip + IPV6_PAYLOAD_LENGTH);
   const end = l3 + IPV6_HEADER + payload;
@@ -168,9 +185,9 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   // connection but is not a candidate. Each is at least 8 bytes: the walk is bounded by the frame.
   while (next == PROTO_HOP_BY_HOP || next == PROTO_ROUTING || next == PROTO_DEST_OPTIONS ||
     next == PROTO_FRAGMENT || next == PROTO_AH) {
-    if (tcp + IPV6_EXT_MIN > bound) return CLASS_OTHER;
+    if (tcp + IPV6_EXT_MIN > bound) return other(CAUSE_TRUNCATED);
     const ext = b + <usize>tcp;
-    if (next == PROTO_FRAGMENT && (be16(ext + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) != 0) return CLASS_OTHER; // not the first fragment
+    if (next == PROTO_FRAGMENT && (be16(ext + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) != 0) return other(CAUSE_IP_OPTIONS); // not the first fragment
     if (next == PROTO_FRAGMENT || next == PROTO_AH) walkedOnly = true;
     const extLen: i32 = next == PROTO_FRAGMENT ? IPV6_FRAGMENT_HEADER
       : next == PROTO_AH ? (<i32>load<u8>(ext, IPV6_EXT_LENGTH) + 2) << 2
@@ -178,7 +195,8 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
     next = <u32>load<u8>(ext, IPV6_EXT_NEXT);
     tcp += extLen;
   }
-  if (next != PROTO_TCP || tcp + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
+  if (next != PROTO_TCP) return other(CAUSE_NOT_TCP);
+  if (tcp + TCP_SEQ > bound) return other(CAUSE_TRUNCATED); // the ports are present
   ipSize = payload;
   ipEnd = end;
   l4 = tcp;
@@ -187,7 +205,8 @@ function parseIpv6(b: usize, len: i32, vlan: u32): i32 {
   store<u32>(k, load<u32>(b + <usize>tcp, TCP_SRC_PORT), 4); // both ports
   memory.copy(k + 8, ip + IPV6_SRC, 32); // source and destination
   readTcp(b, tcp, bound);
-  if (walkedOnly || (tcp != l3 + IPV6_HEADER && !extHeaders) || end > len || end < tcp + TCP_HEADER) return CLASS_KEYED;
+  if (walkedOnly || (tcp != l3 + IPV6_HEADER && !extHeaders)) return keyed(CAUSE_IP_OPTIONS);
+  if (end > len || end < tcp + TCP_HEADER) return keyed(CAUSE_TRUNCATED);
   addrSum = sumWords(ip + IPV6_SRC, 32); // source and destination
   return checkTcp(b, tcp, end);
 }
@@ -210,7 +229,7 @@ function readTcp(b: usize, tcp: i32, bound: i32): void {
 
 /** The TCP part of 714: header length sane, checksum correct (or not verified). */
 function checkTcp(b: usize, tcp: i32, end: i32): i32 {
-  if (tcpHdrLen < TCP_HEADER || tcp + tcpHdrLen > end) return CLASS_KEYED;
+  if (tcpHdrLen < TCP_HEADER || tcp + tcpHdrLen > end) return keyed(CAUSE_TRUNCATED);
   const t = b + <usize>tcp;
   const pseudo = fold(addrSum + PROTO_TCP + <u32>(end - tcp));
   const headerSum = sumWords(t, tcpHdrLen);
@@ -219,7 +238,7 @@ function checkTcp(b: usize, tcp: i32, end: i32): i32 {
     payloadState = PAYLOAD_UNCHECKED;
   } else {
     // Derive the payload's sum from the segment's own checksum field, so an error in it is
-    // carried into the aggregate rather than laundered (SPEC §5).
+    // carried into the aggregate rather than laundered (CONTRACT §5).
     payloadSum = fold(0xffff - pseudo + (0xffff - headerSum));
     payloadState = PAYLOAD_VERIFIED;
   }

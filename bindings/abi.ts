@@ -48,6 +48,39 @@ export const REASON_FLUSH = 17;
 export const REASON_CLOSE = 18;
 export const REASON_COUNT = 19;
 
+/**
+ * Why a frame went out unchanged with reason 'pass-through' (docs/CONTRACT.md §2 "Pass-through
+ * causes"): exactly one cause per such frame, the first check it failed in the order the engine
+ * makes them. A cause's numeric code is its index; stats() counts them in passThroughCauses.
+ */
+export const PASS_THROUGH_CAUSES = [
+  'bad-tcp-checksum', // 0 714: the TCP checksum is wrong (verifyChecksums on)
+  'bad-ip-checksum', //  1 714: the IPv4 header checksum is wrong
+  'truncated', //        2 a length field inconsistent with the bytes present (IP / TCP lengths, a frame cut short)
+  'not-tcp', //          3 not IP, not TCP (ARP, UDP, ICMP …), two or more VLAN tags
+  'ip-options', //       4 714: IPv4 options, a fragment, an IPv6 extension header the engine does not take
+  'no-payload', //       5 a TCP segment without payload (pure ACK, bare SYN / FIN / RST)
+  'flags', //            6 732: SYN, RST, URG or CWR set, or TTL / hop limit 0 (the own-field rule)
+  'table-full', //       7 726: a new connection and maxFlows connections tracked
+  'too-large', //        8 a size no aggregate may have (maxAggregate, a connection buffer)
+  'tcp-options', //      9 741, seed preset: TCP options present
+] as const;
+
+// Pass-through cause codes (assembly/reason.ts).
+export const CAUSE_BAD_TCP_CHECKSUM = 0;
+export const CAUSE_BAD_IP_CHECKSUM = 1;
+export const CAUSE_TRUNCATED = 2;
+export const CAUSE_NOT_TCP = 3;
+export const CAUSE_IP_OPTIONS = 4;
+export const CAUSE_NO_PAYLOAD = 5;
+export const CAUSE_FLAGS = 6;
+export const CAUSE_TABLE_FULL = 7;
+export const CAUSE_TOO_LARGE = 8;
+export const CAUSE_TCP_OPTIONS = 9;
+export const CAUSE_COUNT = 10;
+/** No cause: the segment's own fields allow aggregation (ownFieldsForbid). Never counted. */
+export const NO_CAUSE = -1;
+
 // Counter slots (assembly/stats.ts): one f64 each (exact up to 2^53), read by engine/stats.ts.
 export const STAT_PACKETS_IN = 0;
 export const STAT_PACKETS_OUT = 1;
@@ -62,7 +95,9 @@ export const STAT_TABLE_FULL = 9;
 export const STAT_CLOCK_CLAMPED = 10;
 /** Packets sent per reason code start here. */
 export const STAT_REASONS = 11;
-export const STAT_COUNT = STAT_REASONS + REASON_COUNT;
+/** Pass-throughs per cause code start here (they sum to the pass-through reason's count). */
+export const STAT_CAUSES = STAT_REASONS + REASON_COUNT;
+export const STAT_COUNT = STAT_CAUSES + CAUSE_COUNT;
 
 // Staging (assembly/index.ts): frames handed to the core are copied into one region of its
 // linear memory and described by 24-byte descriptors, MAX_BATCH per core call.

@@ -1,9 +1,9 @@
 // The numeric contract with the WASM core, checked across languages. bindings/abi.ts defines it
 // once for TypeScript; the core (AssemblyScript, which cannot import TypeScript) and the benchmark
 // kernel type the same numbers again. This test reads their `const NAME: type = value;` lines out
-// of the source text and fails on any difference, and on a REASON_* / STAT_* constant that exists
-// on one side only. Every numeric export of abi.ts but the JS-only ones must be defined somewhere in
-// assembly/ under its own name; bench/kernels.ts is checked for its STAGE_BYTES, MAX_BATCH and
+// of the source text and fails on any difference, and on a REASON_* / STAT_* / CAUSE_* constant
+// that exists on one side only. Every numeric export of abi.ts but the JS-only ones must be defined
+// somewhere in assembly/ under its own name; bench/kernels.ts is checked for its STAGE_BYTES, MAX_BATCH and
 // FLOW_CAP (= bufferCapacity(65535)).
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ const KERNEL_FILE = 'bench/kernels.ts';
 /** abi.ts numbers with no copy in the core: rules of the JS side only. */
 const JS_ONLY = new Set(['STAGE_FRAME_MAX']);
 /** Prefixes whose names must exist on both sides. */
-const BOTH_WAYS = /^(REASON|STAT)_/;
+const BOTH_WAYS = /^(REASON|STAT|CAUSE)_/;
 
 interface Def {
   file: string;
@@ -181,7 +181,7 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     expect(() => evaluate('C + 1', scope)).toThrow(/C is not a known constant/);
   });
 
-  it('every contract constant of the core equals bindings/abi.ts, and REASON_* / STAT_* exist on both sides', () => {
+  it('every contract constant of the core equals bindings/abi.ts, and REASON_* / STAT_* / CAUSE_* exist on both sides', () => {
     const defs = extract(coreSources());
     expect(compareCore(defs, abi)).toEqual([]);
     // The check saw the constants it is about (not an empty match).
@@ -189,6 +189,10 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     for (const name of [
       'REASON_CLOSE',
       'STAT_COUNT',
+      'STAT_CAUSES',
+      'CAUSE_TCP_OPTIONS',
+      'CAUSE_COUNT',
+      'NO_CAUSE',
       'MAX_BATCH',
       'DESC_TIME',
       'OUT_SIZE',
@@ -225,7 +229,18 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     for (const [name, code] of codes) {
       expect(abi.REASONS[code as number], name).toBe(name.slice('REASON_'.length).toLowerCase().replace(/_/g, '-'));
     }
-    expect(abi.STAT_COUNT).toBe(abi.STAT_REASONS + abi.REASON_COUNT);
+    expect(abi.STAT_CAUSES).toBe(abi.STAT_REASONS + abi.REASON_COUNT);
+  });
+
+  it('PASS_THROUGH_CAUSES names every cause code: PASS_THROUGH_CAUSES[CAUSE_X] is x in kebab case; their slots come last', () => {
+    expect(abi.PASS_THROUGH_CAUSES.length).toBe(abi.CAUSE_COUNT);
+    const codes = Object.entries(abi).filter(([name]) => name.startsWith('CAUSE_') && name !== 'CAUSE_COUNT');
+    expect(codes.length).toBe(abi.CAUSE_COUNT);
+    for (const [name, code] of codes) {
+      expect(abi.PASS_THROUGH_CAUSES[code as number], name).toBe(name.slice('CAUSE_'.length).toLowerCase().replace(/_/g, '-'));
+    }
+    expect(abi.NO_CAUSE).toBeLessThan(0);
+    expect(abi.STAT_COUNT).toBe(abi.STAT_CAUSES + abi.CAUSE_COUNT);
   });
 
   it('the check fails on drift: an altered value, a constant on one side only, a kernel copy', () => {
@@ -240,9 +255,11 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     const altered = compareCore(extract(alter('assembly/reason.ts', sub(/REASON_FLUSH: i32 = 17;/, 'REASON_FLUSH: i32 = 18;'))), abi);
     expect(altered).toEqual([expect.stringContaining('REASON_FLUSH: assembly/reason.ts has 18, bindings/abi.ts has 17')]);
 
-    // A derived value follows its inputs: STAT_COUNT = STAT_REASONS + REASON_COUNT.
+    // A derived value follows its inputs: STAT_CAUSES = STAT_REASONS + REASON_COUNT, STAT_COUNT = STAT_CAUSES + CAUSE_COUNT.
     const derived = compareCore(extract(alter('assembly/stats.ts', sub(/STAT_REASONS: i32 = 11;/, 'STAT_REASONS: i32 = 12;'))), abi);
-    expect(derived.map((p) => p.split(':')[0])).toEqual(['STAT_REASONS', 'STAT_COUNT']);
+    expect(derived.map((p) => p.split(':')[0])).toEqual(['STAT_REASONS', 'STAT_CAUSES', 'STAT_COUNT']);
+    const cause = compareCore(extract(alter('assembly/reason.ts', sub(/CAUSE_COUNT: i32 = 10;/, 'CAUSE_COUNT: i32 = 11;'))), abi);
+    expect(cause.map((p) => p.split(':')[0])).toEqual(['CAUSE_COUNT', 'STAT_COUNT']);
 
     const descriptor = compareCore(extract(alter('assembly/index.ts', sub(/DESC_TIME: usize = 16;/, 'DESC_TIME: usize = 0x10 + 8;'))), abi);
     expect(descriptor).toEqual([expect.stringContaining('DESC_TIME: assembly/index.ts has 24')]);

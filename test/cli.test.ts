@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../bindings/capture/index.js';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
-import { parseFrame } from '../bindings/packet/index.js';
-import { REASONS } from '../bindings/engine/types.js';
+import { ACK, FIN, SYN, parseFrame, tcpFrame } from '../bindings/packet/index.js';
+import { PASS_THROUGH_CAUSES, REASONS } from '../bindings/engine/types.js';
 import { crc32, gzipSync } from 'node:zlib';
 import { BIN, checkAgainstEngine, concat, epb, idb, lro, lroProcess, mergeInterfaces, readRecords, shb, spb } from './helpers/cli.js';
 
@@ -409,6 +409,8 @@ describe('lro coalesce: output', () => {
       expect(typeof s[k], k).toBe('number');
     }
     expect(Object.keys(s.reasons).sort()).toEqual([...REASONS].sort());
+    expect(Object.keys(s.passThroughCauses).sort()).toEqual([...PASS_THROUGH_CAUSES].sort());
+    expect(Object.values(s.passThroughCauses as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(s.reasons['pass-through']);
     expect(s.input).toBe(input);
     expect(s.output).toBe(p('json.out.pcap'));
     expect(s.packetsIn).toBe(2000);
@@ -910,4 +912,66 @@ describe('the lro executable', () => {
     expect(positional.code).toBe(2);
     expect(positional.err).toMatch(/after --suite/);
   }, 60_000);
+});
+
+/** A pcapng file of Ethernet frames at the given capture times (µs). */
+function pcapngOf(frames: Uint8Array[], timesUs: number[]): Uint8Array {
+  const records = frames.map((data, i) => {
+    const ts = timesUs[i];
+    return { data, tsHigh: Math.floor(ts / 2 ** 32), tsLow: ts % 2 ** 32, origLen: data.length, tail: new Uint8Array(0) };
+  });
+  return concat([shb(), idb(1), ...records.map((r) => epb(0, r as never))]);
+}
+
+describe('lro coalesce: why nothing merged', () => {
+  // A capture taken on the sender with checksum offload: its data segments carry the partial
+  // checksum (bad on the wire), the receiver's pure ACKs are fine. One timestamp goes backwards.
+  const MSS = 1448;
+  const frames: Uint8Array[] = [
+    tcpFrame({ flags: SYN, seq: 999 }),
+    tcpFrame({ src: '10.0.0.2', dst: '10.0.0.1', sport: 5201, dport: 40000, flags: SYN | ACK, ack: 1000 }),
+  ];
+  for (let i = 0; i < 120; i++) {
+    frames.push(tcpFrame({ seq: 1000 + i * MSS, payload: MSS, badTcpChecksum: true }));
+    if (i % 2 === 1)
+      frames.push(tcpFrame({ src: '10.0.0.2', dst: '10.0.0.1', sport: 5201, dport: 40000, seq: 1, ack: 1000 + (i + 1) * MSS }));
+  }
+  frames.push(tcpFrame({ seq: 1000 + 120 * MSS, flags: ACK | FIN }));
+  const times = frames.map((_, i) => 1_700_000_000_000_000 + i * 10);
+  times[50] = times[49] - 5; // backwards
+
+  it('the summary lists the pass-through causes, largest first, hints at checksum offload and warns about the clock', async () => {
+    writeFileSync(p('offload.pcapng'), pcapngOf(frames, times));
+    const r = await lro('coalesce', p('offload.pcapng'), '-o', p('offload.out.pcapng'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/pass-through +183 frames unchanged: bad-tcp-checksum 120 · no-payload 63\n/);
+    expect(r.out).toMatch(
+      /^ {2}hint: captures taken on a host with checksum offload carry bad checksums in one direction — rerun with --no-verify-checksums$/m,
+    );
+    expect(r.out).toMatch(
+      /^ {2}warning: 1 timestamp went backwards \(each treated as the one before it: the capture is out of time order\)$/m,
+    );
+    expect(r.out.match(/hint:/g)).toHaveLength(1);
+
+    const j = JSON.parse((await lro('coalesce', p('offload.pcapng'), '-o', p('offload.out.pcapng'), '--json')).out);
+    expect(j.passThroughCauses).toMatchObject({ 'bad-tcp-checksum': 120, 'no-payload': 63, 'not-tcp': 0 });
+    expect(j.reasons['pass-through']).toBe(183);
+    expect(j.clockClamped).toBe(1);
+  });
+
+  it('with --no-verify-checksums the segments aggregate and there is no hint', async () => {
+    const r = await lro('coalesce', p('offload.pcapng'), '-o', p('offload-nv.out.pcapng'), '--no-verify-checksums');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/pass-through +63 frames unchanged: no-payload 63\n/);
+    expect(r.out).not.toMatch(/hint:/);
+    expect(r.out).toMatch(/aggregates +\d+ holding 120 segments/);
+  });
+
+  it('a clean capture: no hint, no warning; causes shown all the same', async () => {
+    const input = await gen('clean.pcap', '--packets', '3000');
+    const r = await lro('coalesce', input, '-o', p('clean.out.pcap'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/pass-through +[\d,]+ frames unchanged: no-payload [\d,]+/);
+    expect(r.out).not.toMatch(/hint:|warning:/);
+  });
 });

@@ -3,6 +3,7 @@
 // `npm run fuzz -- --time 10m`. A failure prints its seed, path, shrunk case and replay command.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CAUSE_NO_PAYLOAD, CAUSE_TABLE_FULL } from '../bindings/abi.js';
 import { Aggregates } from '../bindings/twin/aggregate.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { bytesCaseArb, fuzzCaseArb, type FuzzCase } from './fuzz/arbitraries.js';
@@ -50,7 +51,7 @@ describe('fuzz: both engines, every invariant', () => {
     console.log(
       `fuzz: ${tally.frames} frames in ${tally.cases} cases, ${s.toFixed(1)} s; ` +
         `aggregates of ≥ 2 segments ${coverage.aggregatesOf2Plus}, tableFull ${coverage.tableFull}, clockClamped ${coverage.clockClamped}; ` +
-        `reasons ${JSON.stringify(coverage.reasons)}`,
+        `reasons ${JSON.stringify(coverage.reasons)}; pass-through causes ${JSON.stringify(coverage.passThroughCauses)}`,
     );
   });
 });
@@ -133,6 +134,15 @@ describe('oracle self-test: planted bugs are caught', () => {
           const r = orig.call(this, p, b);
           b[at] = 0;
           return r;
+        },
+    ],
+    // A pass-through for a full table counted under another cause (CONTRACT §2 causes).
+    'table full counted as no payload': [
+      T,
+      'passInput',
+      (orig) =>
+        function (this: unknown, length: number, mss: number, cause: number) {
+          return orig.call(this, length, mss, cause === CAUSE_TABLE_FULL ? CAUSE_NO_PAYLOAD : cause);
         },
     ],
     // What a packet says about itself (CONTRACT §5): an aggregate names the frame after its first.

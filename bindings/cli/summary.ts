@@ -1,6 +1,6 @@
 // Output of `lro coalesce` (and `demo`): one JSON object, or a human summary.
 
-import { REASONS, type Stats } from '../engine/types.js';
+import { PASS_THROUGH_CAUSES, type PassThroughCause, REASONS, type Stats } from '../engine/types.js';
 import type { CoalesceResult } from '../pipeline/coalesce.js';
 import { linkTypeName } from '../pipeline/link-types.js';
 
@@ -23,6 +23,7 @@ export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string
     tableFull: s.tableFull,
     clockClamped: s.clockClamped,
     reasons: { ...s.reasons },
+    passThroughCauses: { ...s.passThroughCauses },
     elapsedMs: round(elapsedMs, 3),
     format: r.format,
     engine: r.engine,
@@ -71,6 +72,27 @@ export function reasonList(s: Stats, skipPassThrough: boolean): string {
   return parts.length ? parts.join(' · ') : 'none';
 }
 
+/** Pass-through causes with a non-zero count, most frequent first: "no-payload 1,200 · bad-tcp-checksum 3". */
+export function causeList(s: Stats): string {
+  const parts = PASS_THROUGH_CAUSES.filter((k) => s.passThroughCauses[k] > 0)
+    .sort((a, b) => s.passThroughCauses[b] - s.passThroughCauses[a])
+    .map((k) => `${k} ${int(s.passThroughCauses[k])}`);
+  return parts.join(' · ');
+}
+
+/** Causes of TCP segments with payload whose headers parsed (the rest went into aggregates). */
+const DATA_CAUSES: readonly PassThroughCause[] = ['bad-tcp-checksum', 'flags', 'table-full', 'too-large', 'tcp-options'];
+
+/**
+ * The checksum-offload hint: more than half of the TCP segments with payload (aggregated, or passed
+ * through for a cause decided after their headers parsed) passed through for a bad TCP checksum.
+ */
+export function checksumOffloadLikely(s: Stats): boolean {
+  const bad = s.passThroughCauses['bad-tcp-checksum'];
+  const data = s.segmentsAggregated + DATA_CAUSES.reduce((n, k) => n + s.passThroughCauses[k], 0);
+  return bad > 0 && bad > data / 2;
+}
+
 export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const s = r.stats;
   const lines: string[] = [];
@@ -86,16 +108,24 @@ export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const aggregates = s.aggregates; // one-segment aggregates included (stats() counts them)
   const mean = aggregates > 0 ? s.segmentsAggregated / aggregates : 0;
   row('aggregates', `${int(s.aggregates)} holding ${int(s.segmentsAggregated)} segments (mean ${mean.toFixed(1)} segments per aggregate)`);
-  row(
-    'pass-through',
-    `${int(s.passedThrough)} frames unchanged (not candidates or not joinable${s.tableFull ? `; ${int(s.tableFull)} because the flow table was full` : ''})`,
-  );
+  const causes = causeList(s);
+  row('pass-through', `${int(s.passedThrough)} frames unchanged${causes ? `: ${causes}` : ''}`);
+  if (checksumOffloadLikely(s)) {
+    lines.push(
+      '  hint: captures taken on a host with checksum offload carry bad checksums in one direction — rerun with --no-verify-checksums',
+    );
+  }
   row('sent because', reasonList(s, true));
   row(
     'flows',
     `${int(s.flowsCreated)} created, ${int(s.flowsDeleted)} deleted${s.flowsActive ? `, ${int(s.flowsActive)} active at the end` : ''}`,
   );
-  if (s.clockClamped) row('clock', `${int(s.clockClamped)} timestamps went backwards (treated as the previous one)`);
+  if (s.clockClamped) {
+    const n = s.clockClamped;
+    lines.push(
+      `  warning: ${int(n)} timestamp${n === 1 ? '' : 's'} went backwards (each treated as the one before it: the capture is out of time order)`,
+    );
+  }
   if (r.skipped) row('skipped', `${int(r.skipped)} corrupt records (--skip-bad)`);
   if (r.unsupportedRecords)
     row('unchanged', `${int(r.unsupportedRecords)} records of a link type no engine takes, passed through as they were`);

@@ -1,11 +1,13 @@
 // Public types of the engine surface (docs/CONTRACT.md). Both engines (WASM core, TS twin)
 // implement `Engine`; `createEngine` (create.ts) picks one.
 
-import { REASONS } from '../abi.js';
+import { PASS_THROUGH_CAUSES, REASONS } from '../abi.js';
 
-export { REASONS };
+export { PASS_THROUGH_CAUSES, REASONS };
 
 export type Reason = (typeof REASONS)[number];
+/** Why a frame went out unchanged (reason 'pass-through'): docs/CONTRACT.md §2. */
+export type PassThroughCause = (typeof PASS_THROUGH_CAUSES)[number];
 
 export interface Packet {
   /** Frame bytes (same link layer as the input). The caller owns them. */
@@ -98,6 +100,8 @@ export interface Stats {
   tableFull: number;
   clockClamped: number;
   reasons: Record<Reason, number>;
+  /** Pass-throughs per cause; they sum to reasons['pass-through'] (docs/CONTRACT.md §2). */
+  passThroughCauses: Record<PassThroughCause, number>;
 }
 
 /** Zero-copy sink: `data` and `meta` are valid only during the call (both are reused); copy what you keep. */

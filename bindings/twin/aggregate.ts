@@ -48,6 +48,10 @@ import {
   REASON_CAPACITY,
   PRESET_SEED,
   PRESET_THROUGHPUT,
+  CAUSE_FLAGS,
+  CAUSE_TCP_OPTIONS,
+  CAUSE_TOO_LARGE,
+  NO_CAUSE,
 } from '../abi.js';
 
 export { FIN, PSH, RST } from './headers.js'; // for engine.ts
@@ -84,7 +88,6 @@ export class Aggregates {
     private readonly pool: Buffers,
     maxFlows: number,
     private readonly maxAggregate: number,
-    /** maxFrame: the largest frame (link header included) an aggregate may be (abi.ts frameLimit). */
     preset: number,
     readonly fixChecksums: boolean,
   ) {
@@ -111,15 +114,18 @@ export class Aggregates {
   }
 
   /**
-   * The segment's own fields forbid aggregation (FIG. 4, 424-428): TTL < 1 (732), SYN, RST, URG
-   * (seed: CWR too), TCP options in the seed preset (741), or a size no aggregate may have.
+   * What in the segment's own fields forbids aggregation (FIG. 4, 424-428), as the pass-through
+   * cause, or NO_CAUSE: TTL < 1 (732) or SYN, RST, URG (seed: CWR too) CAUSE_FLAGS; TCP options in
+   * the seed preset (741) CAUSE_TCP_OPTIONS; a size no aggregate may have (IP length over
+   * maxAggregate, or a frame over a connection buffer) CAUSE_TOO_LARGE.
    */
-  ownFieldsForbid(p: Parsed, b: Uint8Array): boolean {
+  ownFieldsForbid(p: Parsed, b: Uint8Array): number {
     const ttl = b[p.l3 + (p.ipVersion === 4 ? IPV4_TTL : IPV6_HOP_LIMIT)];
-    if (ttl < 1) return true;
-    if ((p.flags & this.ownFlags) !== 0) return true;
-    if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return true;
-    return p.ipSize > this.maxAggregate || p.frameLen > this.capacity;
+    if (ttl < 1) return CAUSE_FLAGS;
+    if ((p.flags & this.ownFlags) !== 0) return CAUSE_FLAGS;
+    if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return CAUSE_TCP_OPTIONS;
+    if (p.ipSize > this.maxAggregate || p.frameLen > this.capacity) return CAUSE_TOO_LARGE;
+    return NO_CAUSE;
   }
 
   /**

@@ -32,6 +32,10 @@ import {
   REASON_RST,
   REASON_SHORT,
   REASON_THRESHOLD,
+  CAUSE_BAD_TCP_CHECKSUM,
+  CAUSE_NO_PAYLOAD,
+  CAUSE_TABLE_FULL,
+  NO_CAUSE,
 } from '../abi.js';
 import { NONE, TimerList } from './timers.js';
 
@@ -117,21 +121,21 @@ export class TwinCore {
     c[S.STAT_BYTES_IN] += fullLen;
     const p = this.parsed;
     const cls = p.parse(b); // 712-714
-    if (cls === CLASS_OTHER) return this.passInput(fullLen, 0);
+    if (cls === CLASS_OTHER) return this.passInput(fullLen, 0, p.cause);
     const table = this.table;
     const h = table.hash(p.key); // 716
     let f = table.find(p.key, h); // 718-722
     if (cls !== CLASS_CANDIDATE || p.payloadLen === 0) {
       // Not aggregable, but it may belong to a connection: keep per-connection order.
       if (f !== NONE) this.touch(f);
-      return this.cannotJoin(f, fullLen);
+      return this.cannotJoin(f, fullLen, cls === CLASS_CANDIDATE ? CAUSE_NO_PAYLOAD : p.cause);
     }
     if (f === NONE) {
-      if (!p.verifyPayload(b)) return this.passInput(fullLen, p.payloadLen); // 714
+      if (!p.verifyPayload(b)) return this.passInput(fullLen, p.payloadLen, CAUSE_BAD_TCP_CHECKSUM); // 714
       if (table.isFull()) {
         // 726: no room, Simple NIC path
         c[S.STAT_TABLE_FULL]++;
-        return this.passInput(fullLen, p.payloadLen);
+        return this.passInput(fullLen, p.payloadLen, CAUSE_TABLE_FULL);
       }
       f = table.insert(p.key, h); // 728
       c[S.STAT_FLOWS_CREATED]++;
@@ -142,15 +146,16 @@ export class TwinCore {
     // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
     // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
     const agg = this.agg;
-    if (agg.ownFieldsForbid(p, b)) return this.cannotJoin(f, fullLen);
+    const forbid = agg.ownFieldsForbid(p, b);
+    if (forbid !== NO_CAUSE) return this.cannotJoin(f, fullLen, forbid);
     let joined = false;
     if (agg.segments[f] !== 0) {
       const reason = agg.mismatch(f, p, b); // 736-741
       if (reason === 0) {
-        if (!agg.append(f, p, b)) return this.cannotJoin(f, fullLen); // 745
+        if (!agg.append(f, p, b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 745
         joined = true;
       } else {
-        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen);
+        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
         this.send(f, reason, this.now); // 746-750
       }
     }
@@ -158,10 +163,10 @@ export class TwinCore {
       // 742
       if (!this.pool.bufferFree()) {
         // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
-        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen);
+        if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
         this.send(this.agTimer.head, REASON_CAPACITY, this.now);
       }
-      if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen); // 744-745
+      if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
       // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
       const s = this.pool.bufferStart(f);
       this.pool.firstIndex[s] = this.frameIndex;
@@ -230,10 +235,13 @@ export class TwinCore {
     return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.bufferStart(f)];
   }
 
-  /** The frame passes through; if it belongs to connection f (NONE: to none), f's run ends first. */
-  private cannotJoin(f: number, fullLen: number): void {
+  /**
+   * The frame passes through for `cause` (abi.ts CAUSE_*); if it belongs to connection f (NONE:
+   * to none), f's run ends first.
+   */
+  private cannotJoin(f: number, fullLen: number, cause: number): void {
     if (f !== NONE) this.endSegmentRun(f, this.parsed.flags);
-    this.passInput(fullLen, this.parsed.payloadLen);
+    this.passInput(fullLen, this.parsed.payloadLen, cause);
   }
 
   /** A frame of connection f that cannot join: send its aggregate first; FIN / RST delete it (758). */
@@ -291,13 +299,14 @@ export class TwinCore {
     this.counters[S.STAT_FLOWS_DELETED]++;
   }
 
-  /** 730, 766: the Simple NIC path. */
-  private passInput(length: number, mss: number): void {
+  /** 730, 766: the Simple NIC path, for `cause` (counted: the causes sum to the pass-through count). */
+  private passInput(length: number, mss: number, cause: number): void {
     const c = this.counters;
     c[S.STAT_PACKETS_OUT]++;
     c[S.STAT_PASSED_THROUGH]++;
     c[S.STAT_BYTES_OUT] += length;
     c[S.STAT_REASONS + REASON_PASS_THROUGH]++;
+    c[S.STAT_CAUSES + cause]++;
     const p = this.parsed;
     this.describe(this.frameIndex, this.now, this.now, 1, mss, REASON_PASS_THROUGH, p.ipVersion, p.l4, p.headerLength, OUT_CHECKSUMS_FIXED);
     this.emit.input();

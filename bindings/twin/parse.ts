@@ -1,5 +1,5 @@
 // Header parsing and the candidate check 714 (twin of assembly/parse.ts).
-import { LINK_ETHERNET, LINK_SLL, LINK_SLL2 } from '../abi.js';
+import { CAUSE_BAD_IP_CHECKSUM, CAUSE_IP_OPTIONS, CAUSE_NOT_TCP, CAUSE_TRUNCATED, LINK_ETHERNET, LINK_SLL, LINK_SLL2 } from '../abi.js';
 import { fold, sum16 } from './checksum.js';
 import {
   ETH_HEADER,
@@ -93,6 +93,11 @@ export class Parsed {
   addrSum = 0; //     folded sum of source and destination addresses (pseudo-header part)
   /** Folded sum of the payload; with verification on, valid once verifyPayload / copyPayload said yes. */
   payloadSum = 0;
+  /**
+   * Why the last frame is not a candidate (a pass-through cause, abi.ts; CONTRACT §2): set with
+   * every CLASS_OTHER and CLASS_KEYED, by the check that failed first; meaningless for a candidate.
+   */
+  cause = CAUSE_NOT_TCP;
   private payloadState = PAYLOAD_VERIFIED;
   private expectedSum = 0; // folded pseudo-header + TCP header: the payload must bring it to 0xffff
   readonly key = new Uint32Array(KEY_WORDS);
@@ -104,6 +109,16 @@ export class Parsed {
     /** gro, throughput: an IPv6 packet behind Hop-by-Hop, Routing and Destination Options headers is a candidate (CONTRACT §2). */
     readonly extHeaders = false,
   ) {}
+
+  private other(why: number): number {
+    this.cause = why;
+    return CLASS_OTHER;
+  }
+
+  private keyed(why: number): number {
+    this.cause = why;
+    return CLASS_KEYED;
+  }
 
   /** Parse `b` and classify it; fills the fields above. Never throws. */
   parse(b: Uint8Array): number {
@@ -119,50 +134,51 @@ export class Parsed {
     let vlan = NO_VLAN;
     const link = this.linkType;
     if (link === LINK_ETHERNET) {
-      if (len < ETH_HEADER) return CLASS_OTHER;
+      if (len < ETH_HEADER) return this.other(CAUSE_TRUNCATED);
       etherType = be16(b, ETH_TYPE);
       l3 = ETH_HEADER;
       if (etherType === ETH_VLAN || etherType === ETH_QINQ) {
-        if (len < VLAN_HEADER) return CLASS_OTHER;
+        if (len < VLAN_HEADER) return this.other(CAUSE_TRUNCATED);
         vlan = be16(b, VLAN_TCI) & VLAN_ID_MASK;
         etherType = be16(b, VLAN_TYPE);
         l3 = VLAN_HEADER;
         // Two or more tags: not a candidate (CONTRACT §1).
-        if (etherType === ETH_VLAN || etherType === ETH_QINQ) return CLASS_OTHER;
+        if (etherType === ETH_VLAN || etherType === ETH_QINQ) return this.other(CAUSE_NOT_TCP);
       }
     } else if (link === LINK_SLL) {
-      if (len < SLL_HEADER) return CLASS_OTHER;
+      if (len < SLL_HEADER) return this.other(CAUSE_TRUNCATED);
       etherType = be16(b, SLL_PROTOCOL);
       l3 = SLL_HEADER;
     } else if (link === LINK_SLL2) {
-      if (len < SLL2_HEADER) return CLASS_OTHER;
+      if (len < SLL2_HEADER) return this.other(CAUSE_TRUNCATED);
       etherType = be16(b, SLL2_PROTOCOL);
       l3 = SLL2_HEADER;
     } else {
-      if (len < 1) return CLASS_OTHER;
+      if (len < 1) return this.other(CAUSE_TRUNCATED);
       const version = b[0] >> 4;
       etherType = version === 4 ? ETH_IPV4 : version === 6 ? ETH_IPV6 : 0;
     }
     this.l3 = l3;
     if (etherType === ETH_IPV4) return this.parseIpv4(b, l3, vlan);
     if (etherType === ETH_IPV6) return this.parseIpv6(b, l3, vlan);
-    return CLASS_OTHER;
+    return this.other(CAUSE_NOT_TCP);
   }
 
   private parseIpv4(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
-    if (len < l3 + IPV4_HEADER || b[l3 + IPV4_VERSION_IHL] >> 4 !== 4) return CLASS_OTHER;
+    if (len < l3 + IPV4_HEADER) return this.other(CAUSE_TRUNCATED);
+    if (b[l3 + IPV4_VERSION_IHL] >> 4 !== 4) return this.other(CAUSE_NOT_TCP);
     this.ipVersion = 4;
     const ihl = (b[l3 + IPV4_VERSION_IHL] & 15) << 2;
     const totalLen = be16(b, l3 + IPV4_TOTAL_LENGTH);
     const fragment = be16(b, l3 + IPV4_FLAGS_FRAGMENT);
-    if (b[l3 + IPV4_PROTOCOL] !== PROTO_TCP || (fragment & IPV4_OFFSET_MASK) !== 0 || ihl < IPV4_HEADER) {
-      return CLASS_OTHER;
-    }
+    if (b[l3 + IPV4_PROTOCOL] !== PROTO_TCP) return this.other(CAUSE_NOT_TCP);
+    if ((fragment & IPV4_OFFSET_MASK) !== 0) return this.other(CAUSE_IP_OPTIONS); // a later fragment
+    if (ihl < IPV4_HEADER) return this.other(CAUSE_TRUNCATED);
     const ipEnd = l3 + totalLen;
     const bound = Math.min(len, ipEnd);
     const l4 = l3 + ihl;
-    if (l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports (everything before TCP_SEQ) are present
+    if (l4 + TCP_SEQ > bound) return this.other(CAUSE_TRUNCATED); // the ports (everything before TCP_SEQ) are present
     this.ipSize = totalLen;
     this.ipId = be16(b, l3 + IPV4_ID);
     this.ipEnd = ipEnd;
@@ -175,17 +191,17 @@ export class Parsed {
     copyBytes(kb, 24, b, l3 + IPV4_DST, 4);
     this.readTcp(b, l4, bound);
     // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-    if (ihl !== IPV4_HEADER || (fragment & IPV4_MF) !== 0 || ipEnd > len || totalLen < IPV4_HEADER + TCP_HEADER) {
-      return CLASS_KEYED;
-    }
-    if (sum16(b, l3, l3 + IPV4_HEADER) !== 0xffff) return CLASS_KEYED;
+    if (ihl !== IPV4_HEADER || (fragment & IPV4_MF) !== 0) return this.keyed(CAUSE_IP_OPTIONS);
+    if (ipEnd > len || totalLen < IPV4_HEADER + TCP_HEADER) return this.keyed(CAUSE_TRUNCATED);
+    if (sum16(b, l3, l3 + IPV4_HEADER) !== 0xffff) return this.keyed(CAUSE_BAD_IP_CHECKSUM);
     this.addrSum = sum16(b, l3 + IPV4_SRC, l3 + IPV4_SRC + 8); // source and destination
     return this.checkTcp(b, l4, ipEnd);
   }
 
   private parseIpv6(b: Uint8Array, l3: number, vlan: number): number {
     const len = b.length;
-    if (len < l3 + IPV6_HEADER || b[l3 + IPV6_FLOW] >> 4 !== 6) return CLASS_OTHER;
+    if (len < l3 + IPV6_HEADER) return this.other(CAUSE_TRUNCATED);
+    if (b[l3 + IPV6_FLOW] >> 4 !== 6) return this.other(CAUSE_NOT_TCP);
     this.ipVersion = 6;
     const payloadLen = be16(b, l3 + IPV6_PAYLOAD_LENGTH);
     const ipEnd = l3 + IPV6_HEADER + payloadLen;
@@ -202,8 +218,8 @@ export class Parsed {
       next === PROTO_FRAGMENT ||
       next === PROTO_AH
     ) {
-      if (l4 + IPV6_EXT_MIN > bound) return CLASS_OTHER;
-      if (next === PROTO_FRAGMENT && (be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return CLASS_OTHER; // not the first fragment
+      if (l4 + IPV6_EXT_MIN > bound) return this.other(CAUSE_TRUNCATED);
+      if (next === PROTO_FRAGMENT && (be16(b, l4 + IPV6_FRAGMENT_OFFSET) & IPV6_OFFSET_MASK) !== 0) return this.other(CAUSE_IP_OPTIONS); // not the first fragment
       if (next === PROTO_FRAGMENT || next === PROTO_AH) walkedOnly = true;
       const extLen =
         next === PROTO_FRAGMENT
@@ -214,7 +230,8 @@ export class Parsed {
       next = b[l4 + IPV6_EXT_NEXT];
       l4 += extLen;
     }
-    if (next !== PROTO_TCP || l4 + TCP_SEQ > bound) return CLASS_OTHER; // the ports are present
+    if (next !== PROTO_TCP) return this.other(CAUSE_NOT_TCP);
+    if (l4 + TCP_SEQ > bound) return this.other(CAUSE_TRUNCATED); // the ports are present
     this.ipSize = payloadLen;
     this.ipEnd = ipEnd;
     this.l4 = l4;
@@ -223,7 +240,8 @@ export class Parsed {
     copyBytes(kb, 4, b, l4 + TCP_SRC_PORT, 4); // both ports
     copyBytes(kb, 8, b, l3 + IPV6_SRC, 32); // source and destination
     this.readTcp(b, l4, bound);
-    if (walkedOnly || (l4 !== l3 + IPV6_HEADER && !this.extHeaders) || ipEnd > len || ipEnd < l4 + TCP_HEADER) return CLASS_KEYED;
+    if (walkedOnly || (l4 !== l3 + IPV6_HEADER && !this.extHeaders)) return this.keyed(CAUSE_IP_OPTIONS);
+    if (ipEnd > len || ipEnd < l4 + TCP_HEADER) return this.keyed(CAUSE_TRUNCATED);
     this.addrSum = sum16(b, l3 + IPV6_SRC, l3 + IPV6_SRC + 32); // source and destination
     return this.checkTcp(b, l4, ipEnd);
   }
@@ -247,7 +265,7 @@ export class Parsed {
   /** The TCP part of 714: header length sane, checksum correct (or not verified). */
   private checkTcp(b: Uint8Array, l4: number, ipEnd: number): number {
     const tcpHdrLen = this.tcpHdrLen;
-    if (tcpHdrLen < TCP_HEADER || l4 + tcpHdrLen > ipEnd) return CLASS_KEYED;
+    if (tcpHdrLen < TCP_HEADER || l4 + tcpHdrLen > ipEnd) return this.keyed(CAUSE_TRUNCATED);
     const pseudo = fold(this.addrSum + PROTO_TCP + (ipEnd - l4));
     const headerSum = sum16(b, l4, l4 + tcpHdrLen);
     if (this.verifyChecksums) {

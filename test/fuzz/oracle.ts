@@ -11,7 +11,15 @@
 import { arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame } from '../../bindings/packet/index.js';
 import { createEngine } from '../../bindings/index.js';
 import { resolveOptions } from '../../bindings/engine/options.js';
-import { REASONS, type Engine, type EngineKind, type EngineOptions, type Packet, type Stats } from '../../bindings/engine/types.js';
+import {
+  PASS_THROUGH_CAUSES,
+  REASONS,
+  type Engine,
+  type EngineKind,
+  type EngineOptions,
+  type Packet,
+  type Stats,
+} from '../../bindings/engine/types.js';
 import type { Step } from '../helpers/engines.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { differenceLine, fieldAt, firstDifference } from '../helpers/bytes.js';
@@ -23,6 +31,7 @@ export const tally = { cases: 0, frames: 0 };
 /** What the fuzzer reached (summed stats of run A), to see that it exercises every path. */
 export const coverage = {
   reasons: Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<string, number>,
+  passThroughCauses: Object.fromEntries(PASS_THROUGH_CAUSES.map((k) => [k, 0])) as Record<string, number>,
   tableFull: 0,
   clockClamped: 0,
   flowsCreated: 0,
@@ -34,6 +43,7 @@ export const coverage = {
 
 function cover(st: Stats, packets: Packet[]): void {
   for (const r of REASONS) coverage.reasons[r] += st.reasons[r];
+  for (const k of PASS_THROUGH_CAUSES) coverage.passThroughCauses[k] += st.passThroughCauses[k];
   coverage.tableFull += st.tableFull;
   coverage.clockClamped += st.clockClamped;
   coverage.flowsCreated += st.flowsCreated;
@@ -858,6 +868,13 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
     check(st.reasons[r] === n, `reasons[${r}] ${st.reasons[r]} ≠ packets with that reason ${n}`);
   }
   check(st.reasons['pass-through'] === st.passedThrough, 'reasons[pass-through] ≠ passedThrough');
+  // §2: every pass-through has exactly one cause; table-full ones are the tableFull counter.
+  const causes = PASS_THROUGH_CAUSES.reduce((n, k) => n + st.passThroughCauses[k], 0);
+  check(
+    causes === st.reasons['pass-through'],
+    `passThroughCauses sum to ${causes}, reasons[pass-through] is ${st.reasons['pass-through']}`,
+  );
+  check(st.passThroughCauses['table-full'] === st.tableFull, 'passThroughCauses[table-full] ≠ tableFull');
 
   // Per packet: sane metadata, times on the engine clock, never backwards.
   let last = 0;
