@@ -5,7 +5,7 @@
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
   F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
-  F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
+  F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
 import { bufferAcquire, bufferCap, bufferPtr, bufferRelease } from './buffers';
 import {
@@ -31,6 +31,10 @@ export const PRESET_GRO: i32 = 1;
 export const PRESET_THROUGHPUT: i32 = 2;
 
 export let maxAggregate: i32 = 65535;
+/** maxFrame 0: no limit on an aggregate's frame beyond maxAggregate (bindings/abi.ts frameLimit). */
+const FRAME_UNLIMITED: i32 = 0x7fffffff;
+/** maxFrame: the largest frame (link header included) an aggregate may be. */
+export let maxFrame: i32 = FRAME_UNLIMITED;
 /** gro or throughput: the comparison table's gro column (CONTRACT §4). */
 export let gro: bool = true;
 /** throughput: gro, but PSH joins and ACK, window and TCP timestamps may move forward. */
@@ -54,14 +58,14 @@ export function bufferCapacity(maxAgg: i32): i32 {
  * What in the segment's own fields forbids aggregation (FIG. 4, 424-428), as the pass-through
  * cause, or NO_CAUSE: TTL < 1 (732) or SYN, RST, URG (seed: CWR too) CAUSE_FLAGS; TCP options in
  * the seed preset (741) CAUSE_TCP_OPTIONS; a size no aggregate may have (IP length over
- * maxAggregate, or a frame over a connection buffer) CAUSE_TOO_LARGE.
+ * maxAggregate, a frame over maxFrame or a connection buffer) CAUSE_TOO_LARGE.
  */
 export function ownFieldsForbid(b: usize): i32 {
   const ttl = load<u8>(b + <usize>P.l3 + (P.ipVersion == 4 ? IPV4_TTL : IPV6_HOP_LIMIT));
   if (ttl < 1) return CAUSE_FLAGS;
   if ((P.flags & ownFlags) != 0) return CAUSE_FLAGS;
   if (!gro && P.tcpHdrLen != TCP_HEADER) return CAUSE_TCP_OPTIONS;
-  if (P.ipSize > maxAggregate || <usize>P.frameLen > bufferCap) return CAUSE_TOO_LARGE;
+  if (P.ipSize > maxAggregate || P.frameLen > maxFrame || <usize>P.frameLen > bufferCap) return CAUSE_TOO_LARGE;
   return NO_CAUSE;
 }
 
@@ -91,7 +95,8 @@ export function ownFieldsForbid(b: usize): i32 {
     if (!sameIpFields(r, l3, b + <usize>P.l3)) return REASON_MISMATCH_IP;
     if (<u32>P.payloadLen > load<u32>(r, F_MSS)) return REASON_MISMATCH_MSS;
   }
-  if (<i32>load<u32>(r, F_IP_SIZE) + P.payloadLen > maxAggregate) return REASON_CAPACITY;
+  // The size after appending: within maxAggregate, and the frame within maxFrame (F_IP_LIMIT).
+  if (<i32>load<u32>(r, F_IP_SIZE) + P.payloadLen > <i32>load<u32>(r, F_IP_LIMIT)) return REASON_CAPACITY;
   return 0;
 }
 
@@ -188,6 +193,9 @@ export function aggStart(f: i32, b: usize): bool {
   store<u32>(r, P.seq + <u32>P.payloadLen, F_NEXT_SEQ);
   store<u32>(r, P.frameLen, F_FRAME_LEN);
   store<u32>(r, P.ipSize, F_IP_SIZE);
+  // The largest IP length of this aggregate: maxAggregate, or maxFrame less the link and IP
+  // headers (ipEnd - ipSize bytes; every segment of the connection has the same). ≥ ipSize.
+  store<u32>(r, min(maxAggregate, maxFrame - (P.ipEnd - P.ipSize)), F_IP_LIMIT);
   store<u32>(r, P.payloadLen, F_MSS);
   store<u32>(r, P.payloadSum, F_PAY_SUM);
   store<u32>(r, P.payloadLen, F_PAY_LEN);

@@ -24,7 +24,9 @@
 // │     │ every IPv4 ID equals the first's                                             │
 // │ 116 │ buffer i32     connection buffer lent while segments > 0 (buffers.ts)        │
 // │ 120 │ l4 u16         TCP header offset (IPv6 extension headers may put it past 255) │
-// │ 122 │ pad[6]                                                                       │
+// │ 122 │ pad[2]                                                                       │
+// │ 124 │ ipLimit u32    largest ipSize of the aggregate: maxAggregate, or less where    │
+// │     │ maxFrame, less this connection's link and IP headers, is smaller             │
 // └─────┴──────────────────────────────────────────────────────────────────────────────┘
 // 128 bytes, a power of two: flowPtr is a shift (144-byte records measured 1 % slower in bulk).
 // What a pending aggregate says about its start (first inputIndex and time) is kept per
@@ -53,6 +55,7 @@ export const F_FIXED_ID: usize = 113;
 export const F_LAST_WINDOW: usize = 114;
 export const F_BUFFER: usize = 116;
 export const F_L4: usize = 120;
+export const F_IP_LIMIT: usize = 124;
 
 export const NONE: i32 = -1;
 

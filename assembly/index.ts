@@ -81,7 +81,7 @@ export function memoryNeeded(flows: i32, pending: i32, maxAgg: i32): f64 {
 }
 
 /** Set up an engine in this instance's memory. Returns 0, or 1 if the memory is too small. */
-export function init(flows: i32, pending: i32, maxAgg: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
+export function init(flows: i32, pending: i32, maxAgg: i32, maxFrame: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
   preset: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
   const end = layout(flows, pending, maxAgg);
   if (end > (<u64>memory.size() << 16)) return 1;
@@ -91,6 +91,7 @@ export function init(flows: i32, pending: i32, maxAgg: i32, threshold: i32, agPe
   timersInit();
   E.clockReset();
   A.maxAggregate = maxAgg;
+  A.maxFrame = maxFrame;
   A.setPreset(preset);
   A.fixChecksums = fix != 0;
   P.verifyChecksums = verify != 0;

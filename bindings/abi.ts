@@ -62,7 +62,7 @@ export const PASS_THROUGH_CAUSES = [
   'no-payload', //       5 a TCP segment without payload (pure ACK, bare SYN / FIN / RST)
   'flags', //            6 732: SYN, RST, URG or CWR set, or TTL / hop limit 0 (the own-field rule)
   'table-full', //       7 726: a new connection and maxFlows connections tracked
-  'too-large', //        8 a size no aggregate may have (maxAggregate, a connection buffer)
+  'too-large', //        8 a size no aggregate may have (maxAggregate, maxFrame, a connection buffer)
   'tcp-options', //      9 741, seed preset: TCP options present
 ] as const;
 
@@ -143,6 +143,14 @@ export const BUFFER_SLACK = 128;
 /** Bytes of one connection buffer: a maxAggregate-byte IP packet, its link header and padding. */
 export function bufferCapacity(maxAggregate: number): number {
   return (maxAggregate + BUFFER_SLACK + 7) & ~7;
+}
+
+/** The core's frame limit when maxFrame is 0 (none): any frame a buffer holds fits (assembly/aggregate.ts). */
+export const FRAME_UNLIMITED = 0x7fffffff;
+
+/** The frame limit the core is set up with for the option maxFrame (0: none). */
+export function frameLimit(maxFrame: number): number {
+  return maxFrame === 0 ? FRAME_UNLIMITED : Math.min(maxFrame, FRAME_UNLIMITED);
 }
 
 // Presets the core is set up with (assembly/aggregate.ts setPreset; docs/CONTRACT.md §4).

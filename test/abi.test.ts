@@ -193,6 +193,7 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
       'CAUSE_TCP_OPTIONS',
       'CAUSE_COUNT',
       'NO_CAUSE',
+      'FRAME_UNLIMITED',
       'MAX_BATCH',
       'DESC_TIME',
       'OUT_SIZE',

@@ -975,3 +975,29 @@ describe('lro coalesce: why nothing merged', () => {
     expect(r.out).not.toMatch(/hint:|warning:/);
   });
 });
+
+describe('lro coalesce --max-frame', () => {
+  it('no output record is larger; the byte streams are the same as without it', async () => {
+    const input = await gen('mf.pcap', '--packets', '4000', '--ipv6', '0.3', '--vlan', '7');
+    for (const [flag, limit] of [
+      ['9014', 9014],
+      ['1528', 1528],
+      ['65535', 65535],
+    ] as const) {
+      const r = await lro('coalesce', input, '-o', p(`mf-${flag}.out.pcap`), '--max-frame', flag, '--json');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.out);
+      expect(s.aggregates).toBeGreaterThan(0);
+      const records = readRecords(p(`mf-${flag}.out.pcap`)).records;
+      expect(Math.max(...records.map((x) => x.data.length)), `--max-frame ${flag}`).toBeLessThanOrEqual(limit);
+      await checkAgainstEngine(input, p(`mf-${flag}.out.pcap`), { maxFrame: limit, maxPending: 1024 });
+    }
+  });
+
+  it('a value below --mtu exits 2 naming --max-frame', async () => {
+    const input = await gen('mf-bad.pcap', '--packets', '100');
+    const r = await lro('coalesce', input, '-o', p('mf-bad.out.pcap'), '--max-frame', '1000');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--max-frame must be 0 \(no limit\) or an integer in \[1500, 4294967295\], got 1000/);
+  });
+});

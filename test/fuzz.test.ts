@@ -3,7 +3,7 @@
 // `npm run fuzz -- --time 10m`. A failure prints its seed, path, shrunk case and replay command.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CAUSE_NO_PAYLOAD, CAUSE_TABLE_FULL } from '../bindings/abi.js';
+import { CAUSE_NO_PAYLOAD, CAUSE_TABLE_FULL, FRAME_UNLIMITED } from '../bindings/abi.js';
 import { Aggregates } from '../bindings/twin/aggregate.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { bytesCaseArb, fuzzCaseArb, type FuzzCase } from './fuzz/arbitraries.js';
@@ -143,6 +143,19 @@ describe('oracle self-test: planted bugs are caught', () => {
       (orig) =>
         function (this: unknown, length: number, mss: number, cause: number) {
           return orig.call(this, length, mss, cause === CAUSE_TABLE_FULL ? CAUSE_NO_PAYLOAD : cause);
+        },
+    ],
+    // maxFrame forgotten when an aggregate starts (its size limit): it grows past maxFrame.
+    'maxFrame ignored by the size limit': [
+      A,
+      'start',
+      (orig) =>
+        function (this: any, f: number, p: unknown, b: unknown) {
+          const saved = this.maxFrame;
+          this.maxFrame = FRAME_UNLIMITED;
+          const r = orig.call(this, f, p, b);
+          this.maxFrame = saved;
+          return r;
         },
     ],
     // What a packet says about itself (CONTRACT §5): an aggregate names the frame after its first.

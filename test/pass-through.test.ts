@@ -1,5 +1,6 @@
 // Why nothing merged: every pass-through is counted under exactly one cause (CONTRACT §2
-// "Pass-through causes"), on both engines, by known sequences per cause.
+// "Pass-through causes"), on both engines, by known sequences per cause; and maxFrame (CONTRACT §4):
+// no output packet the engine makes is larger, byte streams intact, on both engines.
 import { describe, expect, it } from 'vitest';
 import {
   ACK,
@@ -11,14 +12,23 @@ import {
   URG,
   arpFrame,
   ipv6FragmentHeader,
+  parseFrame,
   tcpFrame,
   tcpTimestampOption,
   udpFrame,
   type TcpFrameSpec,
 } from '../bindings/packet/index.js';
-import { PASS_THROUGH_CAUSES, createEngine, type EngineOptions, type PassThroughCause, type Stats } from '../bindings/index.js';
+import {
+  PASS_THROUGH_CAUSES,
+  createEngine,
+  resolveOptions,
+  type EngineOptions,
+  type PassThroughCause,
+  type Stats,
+} from '../bindings/index.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
+import { expectSameBytes } from './helpers/bytes.js';
 
 const MSS = 1448;
 const SEQ0 = 1000;
@@ -167,6 +177,13 @@ describe('pass-through causes: one known sequence per cause, both engines', () =
       expect: 3,
     },
     {
+      cause: 'too-large',
+      why: 'a frame over maxFrame',
+      options: { mtu: 576, maxFrame: 1000 },
+      frames: [...segments(2, {}, SEQ0, 900), ...segments(2, { sport: 2 }, SEQ0, 1000)],
+      expect: 2,
+    },
+    {
       cause: 'tcp-options',
       why: 'seed: a timestamp option',
       options: { preset: 'seed' },
@@ -198,5 +215,75 @@ describe('pass-through causes: one known sequence per cause, both engines', () =
     e.close();
     expect(sumOfCauses(e.stats())).toBe(0);
     expect(e.stats().reasons.close).toBe(1);
+  });
+});
+
+describe('maxFrame: the largest frame an aggregate may be (link header included)', () => {
+  it('resolves to 0 (no limit) by default; 0 or [mtu, 2^32) else a RangeError naming it', async () => {
+    expect(resolveOptions({}).maxFrame).toBe(0);
+    expect(resolveOptions({ maxFrame: 9014 }).maxFrame).toBe(9014);
+    expect(resolveOptions({ maxFrame: 1500 }).maxFrame).toBe(1500);
+    expect(resolveOptions({ mtu: 576, maxFrame: 576 }).maxFrame).toBe(576);
+    for (const bad of [1499, -1, 1514.5, 2 ** 32, Number.NaN, '9014', true]) {
+      expect(() => resolveOptions({ maxFrame: bad as never }), String(bad)).toThrow(RangeError);
+      expect(() => resolveOptions({ maxFrame: bad as never }), String(bad)).toThrow(
+        /^option maxFrame must be 0 \(no limit\) or an integer in \[1500, 4294967295\]/,
+      );
+    }
+    await expect(createEngine({ maxFrame: 100 })).rejects.toThrow(/option maxFrame/);
+  });
+
+  const specs: Array<[string, TcpFrameSpec]> = [
+    ['IPv4', {}],
+    ['IPv6, VLAN, timestamps', { ipVersion: 6, vlan: 3, options: tcpTimestampOption(5, 6) }],
+  ];
+  const limits = [9014, 1514, 1528, 1542, 1514 + 14 * 10, 1514 + 14 * 100, 65535];
+  for (const [name, spec] of specs) {
+    for (const size of [MSS, 1460, 701, 14]) {
+      it(`${name}, ${size}-byte segments: no packet larger than maxFrame (${limits.join(', ')}), each as large as it may be`, async () => {
+        const frames = segments(size < 100 ? 2000 : 200, spec, SEQ0, size);
+        const frameLen = frames[0].length;
+        const statsOf = async (maxFrame: number) => (await runBoth({ maxFrame }, timed(frames))).stats;
+        const unlimited = Math.max(...(await run({}, timed(frames))).packets.map((p) => p.segments));
+        for (const maxFrame of limits) {
+          const { packets } = await run({ maxFrame }, timed(frames));
+          const aggregates = packets.filter((p) => p.reason !== 'pass-through');
+          for (const p of packets) expect(p.data.length, `maxFrame ${maxFrame}`).toBeLessThanOrEqual(Math.max(maxFrame, frameLen));
+          // Stopped before the next segment would pass it, not earlier: `capacity` means one more would not fit.
+          for (const p of aggregates.filter((a) => a.reason === 'capacity')) {
+            const beyond = p.data.length + size > maxFrame || parseFrame(p.data)!.ipLength + size > 65535;
+            expect(beyond, `maxFrame ${maxFrame}: a capacity aggregate of ${p.segments} segments, ${p.data.length} bytes`).toBe(true);
+          }
+          if (frameLen > maxFrame) {
+            expect(packets.every((p) => p.reason === 'pass-through' && p.data.length === frameLen)).toBe(true);
+            expect(counted(await statsOf(maxFrame))).toEqual({ 'too-large': frames.length });
+          } else {
+            // As many segments as fit, or as the limits without maxFrame allow (threshold, AgTimer).
+            const fit = Math.floor((maxFrame - (frameLen - size)) / size);
+            const most = Math.max(...aggregates.map((p) => p.segments));
+            expect(most, `maxFrame ${maxFrame}`).toBe(Math.min(fit, unlimited));
+          }
+        }
+      });
+    }
+  }
+
+  it('jumbo 9014: 6 segments of 1448 bytes per aggregate (8742 bytes), reason capacity; the default would take 45', async () => {
+    const frames = segments(60);
+    const { packets } = await run({ maxFrame: 9014 }, timed(frames));
+    expect(packets.map((p) => `${p.segments}:${p.reason}`)).toEqual([...Array(9).fill('6:capacity'), '6:close']);
+    expect(packets[0].data.length).toBe(14 + 20 + 20 + 6 * MSS);
+    const whole = parseFrame(packets[0].data)!;
+    expect(whole.ipChecksumOk && whole.tcpChecksumOk).toBe(true);
+    expectSameBytes(packets[0].data, tcpFrame({ seq: SEQ0, payload: 6 * MSS }), 'the first aggregate');
+    const { packets: unlimited } = await run({}, timed(frames));
+    expect(unlimited[0].segments).toBe(45);
+  });
+
+  it('a frame already larger than maxFrame passes through unchanged (too-large), and ends its connection run', async () => {
+    const frames = [...segments(2, {}, SEQ0, 700), tcpFrame({ seq: SEQ0 + 1400, payload: 1448 })];
+    const { packets, stats } = await run({ maxFrame: 1500 }, timed(frames));
+    expect(packets.map((p) => `${p.segments}:${p.reason}`)).toEqual(['2:non-candidate', '1:pass-through']);
+    expect(counted(stats)).toEqual({ 'too-large': 1 });
   });
 });

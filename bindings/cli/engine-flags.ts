@@ -24,6 +24,12 @@ export const ENGINE_FLAGS: FlagSpec[] = [
     help: 'aggregates held at once, each in a buffer of max-aggregate + 128 bytes\n(default max-flows, 1..max-flows; when all are in use the oldest is sent early)',
   },
   { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
+  {
+    name: 'max-frame',
+    type: 'number',
+    arg: 'BYTES',
+    help: 'largest frame of an aggregate, link header included (default 0 = no limit;\nmtu..4294967295; e.g. 65535 for a 16-bit frame length, MTU + 14 for a VM NIC)',
+  },
   { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
   {
     name: 'threshold',
@@ -45,6 +51,7 @@ const FLAG_OF: Record<string, string> = {
   maxFlows: '--max-flows',
   maxPending: '--max-pending',
   maxAggregate: '--max-aggregate',
+  maxFrame: '--max-frame',
   mtu: '--mtu',
   threshold: '--threshold',
   aggregateTimeoutUs: '--aggregate-timeout-us',
@@ -66,6 +73,7 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   // The CLI holds one connection buffer per tracked flow (the library's default is smaller).
   opts.maxPending = num('max-pending') ?? (opts.maxFlows ?? 1024);
   opts.maxAggregate = num('max-aggregate');
+  opts.maxFrame = num('max-frame');
   opts.mtu = num('mtu');
   opts.threshold = num('threshold');
   opts.aggregateTimeoutUs = num('aggregate-timeout-us');

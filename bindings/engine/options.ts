@@ -63,12 +63,22 @@ function linkTypeOption(value: unknown): number {
   return value as number;
 }
 
+/** maxFrame: 0 (no limit beyond maxAggregate) or an integer in [mtu, 2^32). */
+function maxFrameOption(value: unknown, mtu: number): number {
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < mtu || value > U32_LIMIT - 1) {
+    throw new RangeError(`option maxFrame must be 0 (no limit) or an integer in [${mtu}, ${U32_LIMIT - 1}], got ${describeValue(value)}`);
+  }
+  return value;
+}
+
 const KNOWN = new Set([
   'engine',
   'preset',
   'maxFlows',
   'maxPending',
   'maxAggregate',
+  'maxFrame',
   'mtu',
   'threshold',
   'aggregateTimeoutUs',
@@ -98,6 +108,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     maxFlows,
     maxPending: integerIn('maxPending', options.maxPending ?? Math.min(maxFlows, DEFAULT_MAX_PENDING), 1, maxFlows),
     maxAggregate,
+    maxFrame: maxFrameOption(options.maxFrame ?? 0, mtu),
     mtu,
     threshold: integerIn('threshold', options.threshold ?? maxAggregate - mtu, 0, maxAggregate),
     aggregateTimeoutUs: integerIn('aggregateTimeoutUs', options.aggregateTimeoutUs ?? 1000, 1, U32_LIMIT - 1),

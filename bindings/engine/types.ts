@@ -66,6 +66,13 @@ export interface EngineOptions {
   maxPending?: number;
   /** MAX_AGREG: largest IP length field of an aggregate (default 65535, range [mtu, 65535]). */
   maxAggregate?: number;
+  /**
+   * Largest frame an aggregate may be, link header included (default 0: no limit beyond
+   * maxAggregate; else [mtu, 2^32)): an aggregate is sent (reason `capacity`) before the next
+   * segment would make it larger, and a segment whose frame is already larger passes through.
+   * 65535 for a consumer with a 16-bit frame length (tcpip.js), the MTU + 14 for a VM's NIC (v86).
+   */
+  maxFrame?: number;
   /** Network MTU (default 1500, range [68, 65535]). */
   mtu?: number;
   /** THRESHOLD (754): an aggregate larger than this is sent (default maxAggregate − mtu, range [0, maxAggregate]). */

@@ -15,6 +15,7 @@ import {
   STAGE_BYTES,
   STAGE_FRAME_MAX,
   STAT_COUNT,
+  frameLimit,
 } from '../abi.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -28,6 +29,7 @@ interface CoreExports {
     flows: number,
     pending: number,
     maxAggregate: number,
+    maxFrame: number,
     threshold: number,
     agPeriodUs: number,
     delPeriodUs: number,
@@ -141,6 +143,7 @@ export class WasmEngine extends EngineBase {
       o.maxFlows,
       o.maxPending,
       o.maxAggregate,
+      frameLimit(o.maxFrame),
       o.threshold,
       o.aggregateTimeoutUs,
       o.idleTimeoutMs * 1000,

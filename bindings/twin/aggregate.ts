@@ -65,6 +65,7 @@ export class Aggregates {
   readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
   readonly frameLen: Uint32Array; //   bytes of the pending frame in the buffer
   readonly ipSize: Uint32Array; //     IP length field as it would be written
+  readonly ipLimit: Uint32Array; //    largest ipSize: maxAggregate, or less where maxFrame binds
   readonly mss: Uint32Array; //        first segment's payload length
   readonly payloadSum: Uint32Array; // folded sum of all payload bytes, as placed in the aggregate
   readonly payloadLen: Uint32Array;
@@ -88,6 +89,8 @@ export class Aggregates {
     private readonly pool: Buffers,
     maxFlows: number,
     private readonly maxAggregate: number,
+    /** maxFrame: the largest frame (link header included) an aggregate may be (abi.ts frameLimit). */
+    private readonly maxFrame: number,
     preset: number,
     readonly fixChecksums: boolean,
   ) {
@@ -100,6 +103,7 @@ export class Aggregates {
     this.nextSeq = new Uint32Array(maxFlows);
     this.frameLen = new Uint32Array(maxFlows);
     this.ipSize = new Uint32Array(maxFlows);
+    this.ipLimit = new Uint32Array(maxFlows);
     this.mss = new Uint32Array(maxFlows);
     this.payloadSum = new Uint32Array(maxFlows);
     this.payloadLen = new Uint32Array(maxFlows);
@@ -117,14 +121,14 @@ export class Aggregates {
    * What in the segment's own fields forbids aggregation (FIG. 4, 424-428), as the pass-through
    * cause, or NO_CAUSE: TTL < 1 (732) or SYN, RST, URG (seed: CWR too) CAUSE_FLAGS; TCP options in
    * the seed preset (741) CAUSE_TCP_OPTIONS; a size no aggregate may have (IP length over
-   * maxAggregate, or a frame over a connection buffer) CAUSE_TOO_LARGE.
+   * maxAggregate, a frame over maxFrame or a connection buffer) CAUSE_TOO_LARGE.
    */
   ownFieldsForbid(p: Parsed, b: Uint8Array): number {
     const ttl = b[p.l3 + (p.ipVersion === 4 ? IPV4_TTL : IPV6_HOP_LIMIT)];
     if (ttl < 1) return CAUSE_FLAGS;
     if ((p.flags & this.ownFlags) !== 0) return CAUSE_FLAGS;
     if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return CAUSE_TCP_OPTIONS;
-    if (p.ipSize > this.maxAggregate || p.frameLen > this.capacity) return CAUSE_TOO_LARGE;
+    if (p.ipSize > this.maxAggregate || p.frameLen > this.maxFrame || p.frameLen > this.capacity) return CAUSE_TOO_LARGE;
     return NO_CAUSE;
   }
 
@@ -157,7 +161,8 @@ export class Aggregates {
       if (!this.sameIpFields(f, a, l3, b, p)) return REASON_MISMATCH_IP;
       if (p.payloadLen > this.mss[f]) return REASON_MISMATCH_MSS;
     }
-    if (this.ipSize[f] + p.payloadLen > this.maxAggregate) return REASON_CAPACITY;
+    // The size after appending: within maxAggregate, and the frame within maxFrame (ipLimit).
+    if (this.ipSize[f] + p.payloadLen > this.ipLimit[f]) return REASON_CAPACITY;
     return 0;
   }
 
@@ -223,6 +228,9 @@ export class Aggregates {
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
     this.ipSize[f] = p.ipSize;
+    // The largest IP length of this aggregate: maxAggregate, or maxFrame less the link and IP
+    // headers (ipEnd - ipSize bytes; every segment of the connection has the same). ≥ ipSize.
+    this.ipLimit[f] = Math.min(this.maxAggregate, this.maxFrame - (p.ipEnd - p.ipSize));
     this.mss[f] = p.payloadLen;
     this.payloadSum[f] = p.payloadSum;
     this.payloadLen[f] = p.payloadLen;

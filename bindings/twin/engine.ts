@@ -36,6 +36,7 @@ import {
   CAUSE_NO_PAYLOAD,
   CAUSE_TABLE_FULL,
   NO_CAUSE,
+  frameLimit,
 } from '../abi.js';
 import { NONE, TimerList } from './timers.js';
 
@@ -45,6 +46,8 @@ export interface CoreOptions {
   maxFlows: number;
   maxPending: number;
   maxAggregate: number;
+  /** 0 or absent: no limit (abi.ts frameLimit). */
+  maxFrame?: number;
   threshold: number;
   aggregateTimeoutUs: number;
   idleTimeoutMs: number;
@@ -94,7 +97,7 @@ export class TwinCore {
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.verify = o.verifyChecksums;
     this.pool = new Buffers(o.maxFlows, o.maxPending, bufferCapacity(o.maxAggregate));
-    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, preset, o.fixChecksums);
+    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, frameLimit(o.maxFrame ?? 0), preset, o.fixChecksums);
     this.agTimer = new TimerList(o.maxFlows);
     this.delTimer = new TimerList(o.maxFlows);
     this.agPeriod = o.aggregateTimeoutUs;

@@ -87,6 +87,14 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
     aggFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
     thrKind: fc.constantFrom('default', 'default', 'default', 'default', 'default', 'any', 'any', 'zero', 'max'),
     thrFrac: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
+    // maxFrame: mostly none; else jumbo (9014), an Ethernet MTU frame + k segments' worth of
+    // 14-byte steps (1514 + 14k), 65535 (a 16-bit length), or any point of [mtu, 70000]
+    maxFrame: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom(9014, 65535) },
+      { weight: 2, arbitrary: fc.integer({ min: 0, max: 40 }).map((k) => 1514 + 14 * k) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 70000 }) },
+    ),
     aggregateTimeoutUs: fc.oneof(
       { weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 3, arbitrary: fc.integer({ min: 1, max: 5000 }) },
@@ -121,6 +129,7 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
     else if (r.aggKind !== 'default' && maxAggregate - r.mtu < 0) o.threshold = 0;
     if (r.aggregateTimeoutUs !== undefined) o.aggregateTimeoutUs = r.aggregateTimeoutUs;
     if (r.idleTimeoutMs !== undefined) o.idleTimeoutMs = r.idleTimeoutMs;
+    if (r.maxFrame !== undefined) o.maxFrame = Math.max(r.maxFrame, r.mtu);
     return o;
   });
 

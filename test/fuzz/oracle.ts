@@ -505,6 +505,7 @@ function notAggregable(x: KeyedInput, o: ReturnType<typeof resolveOptions>): str
   if (o.verifyChecksums && !c.tcpChecksumOk) return 'bad TCP checksum';
   if (o.preset === 'seed' && t.headerLength !== 20) return 'TCP options (seed)';
   if (c.ipLength > o.maxAggregate) return 'larger than maxAggregate';
+  if (o.maxFrame > 0 && x.frame.length > o.maxFrame) return 'a frame larger than maxFrame';
   return null;
 }
 
@@ -654,6 +655,7 @@ function explainOutput(inputs: KeyedInput[], packets: Packet[], o: ReturnType<ty
     if (packet.timeUs < last.t) fail(`${where}: sent before its last segment arrived`);
     const size = a.ipLength;
     if (size > o.maxAggregate) fail(`${where}: larger than maxAggregate`);
+    if (o.maxFrame > 0 && packet.data.length > o.maxFrame) fail(`${where}: a frame larger than maxFrame ${o.maxFrame}`);
     if (n >= 2 && size - last.p.tcp!.payload.length > o.threshold) fail(`${where}: grew past THRESHOLD before its last segment`);
     if (packet.reason === 'ag-timer' && packet.timeUs !== Math.min(first.t + o.aggregateTimeoutUs, MAX))
       fail(`${where}: ag-timer not at its deadline`);
