@@ -1,10 +1,10 @@
 // The demo page (demo/) in a real browser (Debian's Chromium, driven by playwright-core), built
 // by demo/build.mjs into a temporary folder and served by demo/serve.mjs, as `npm run demo` does.
 // For a built-in sample and for a file set through the file input, with the options chosen on
-// the page: the numbers it shows (packets in and out, aggregates, pass-through, every reason)
-// equal the Node engine's through `lro coalesce --json` on the same file, and the capture it
-// offers for download is byte for byte the file `lro coalesce` writes (the CLI as it is now, run
-// in-process through main()). The page logs no console error.
+// the page: the numbers it shows (packets in and out, aggregates, pass-through, every reason and
+// every pass-through cause) equal the Node engine's through `lro coalesce --json` on the same
+// file, and the capture it offers for download is byte for byte the file `lro coalesce` writes
+// (the CLI as it is now, run in-process through main()). The page logs no console error.
 // .ci/run installs chromium; LRO_SKIP_BROWSER=1 skips.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASONS } from '../bindings/abi.js';
+import { PASS_THROUGH_CAUSES, REASONS } from '../bindings/abi.js';
 import { main } from '../bindings/cli/main.js';
 import { writeGenerated } from '../bindings/traffic/write.js';
 import { buildDemo } from '../demo/build.mjs';
@@ -47,6 +47,10 @@ async function pageNumbers(page: Page): Promise<Record<string, number>> {
     const reason = (await row.getAttribute('data-reason'))!;
     numbers[`reason:${reason}`] = Number((await row.$eval('td:last-child', (td) => td.textContent))!.replace(/,/g, ''));
   }
+  for (const row of await page.$$('#causes tbody tr')) {
+    const cause = (await row.getAttribute('data-cause'))!;
+    numbers[`cause:${cause}`] = Number((await row.$eval('td:last-child', (td) => td.textContent))!.replace(/,/g, ''));
+  }
   return numbers;
 }
 
@@ -60,6 +64,8 @@ function cliNumbers(stats: Record<string, unknown>): Record<string, number> {
   };
   const reasons = stats.reasons as Record<string, number>;
   for (const r of REASONS) if (reasons[r] > 0) numbers[`reason:${r}`] = reasons[r];
+  const causes = stats.passThroughCauses as Record<string, number>;
+  for (const c of PASS_THROUGH_CAUSES) if (causes[c] > 0) numbers[`cause:${c}`] = causes[c];
   return numbers;
 }
 

@@ -1,7 +1,7 @@
 // The demo page: input (a dropped or picked file, or a generated sample), options, progress, and
 // the results the worker (worker.ts) sends back — numbers, SVG plots (charts.ts), a per-connection
 // table and the coalesced capture to download. All the work happens in the worker.
-import { REASONS } from '../../bindings/abi.js';
+import { PASS_THROUGH_CAUSES, REASONS } from '../../bindings/abi.js';
 import { bars, escapeXml, histogram, int, reasons, timeline } from './charts.js';
 import type { DemoOptions, DemoResult, FromWorker, Phase, RunInput } from './protocol.js';
 
@@ -147,6 +147,11 @@ function show(r: DemoResult, output: ArrayBuffer): void {
   $('chart-reasons').innerHTML = reasons(s.reasons, 'why packets were sent');
   $('reasons').querySelector('tbody')!.innerHTML = REASONS.filter((name) => s.reasons[name] > 0)
     .map((name) => `<tr data-reason="${name}"><td>${name}</td><td>${int(s.reasons[name])}</td></tr>`)
+    .join('');
+  // Why frames went out unchanged (CONTRACT §2 causes), most first.
+  $('causes').querySelector('tbody')!.innerHTML = PASS_THROUGH_CAUSES.filter((name) => s.passThroughCauses[name] > 0)
+    .sort((a, b) => s.passThroughCauses[b] - s.passThroughCauses[a])
+    .map((name) => `<tr data-cause="${name}"><td>${name}</td><td>${int(s.passThroughCauses[name])}</td></tr>`)
     .join('');
 
   const select = $<HTMLSelectElement>('connection');
