@@ -71,7 +71,7 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   if (f.has('engine')) opts.engine = f.get('engine') as EngineOptions['engine'];
   opts.maxFlows = num('max-flows');
   // The CLI holds one connection buffer per tracked flow (the library's default is smaller).
-  opts.maxPending = num('max-pending') ?? (opts.maxFlows ?? 1024);
+  opts.maxPending = num('max-pending') ?? opts.maxFlows ?? 1024;
   opts.maxAggregate = num('max-aggregate');
   opts.maxFrame = num('max-frame');
   opts.mtu = num('mtu');

@@ -58,7 +58,9 @@ function flag(name: string, value: unknown): boolean {
 function linkTypeOption(value: unknown): number {
   if (RAW_ALIASES.includes(value as number)) return LINK_RAW;
   if (!ENGINE_LINK_TYPES.includes(value as number)) {
-    throw new RangeError(`option linkType must be one of ${[...ENGINE_LINK_TYPES, ...RAW_ALIASES].join(', ')}, got ${describeValue(value)}`);
+    throw new RangeError(
+      `option linkType must be one of ${[...ENGINE_LINK_TYPES, ...RAW_ALIASES].join(', ')}, got ${describeValue(value)}`,
+    );
   }
   return value as number;
 }
