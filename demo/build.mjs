@@ -52,6 +52,8 @@ export async function buildDemo({ outdir = join(demo, 'dist'), minify = true } =
     alias: {
       'node:fs': './demo/src/shims/fs.ts',
       'node:crypto': './demo/src/shims/crypto.ts',
+      'node:path': './demo/src/shims/path.ts',
+      'node:zlib': './demo/src/shims/zlib.ts',
     },
     plugins: [browserAliases, wasmNextToBundle],
   });

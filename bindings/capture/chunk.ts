@@ -12,7 +12,13 @@ import { fsError } from './errors.js';
 export const DEFAULT_CHUNK = 4 << 20;
 
 /** Something to Atomics.wait on: a synchronous pause while a pipe is empty. */
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+let pauseCell: Int32Array | null = null;
+
+/** Block for `ms` (made on first use: a page that is not cross-origin isolated has no SharedArrayBuffer). */
+function pause(ms: number): void {
+  pauseCell ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pauseCell, 0, 0, ms);
+}
 
 export class Chunk {
   buf: Uint8Array;
@@ -142,7 +148,7 @@ export class Chunk {
       } catch (err) {
         // A non-blocking pipe with nothing in it yet: wait a moment and read again.
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          Atomics.wait(PAUSE, 0, 0, 2);
+          pause(2);
           continue;
         }
         throw fsError(this.file, 'unreadable', 'read', err, this.base + this.end);

@@ -47,7 +47,13 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /** Something to Atomics.wait on: a synchronous pause while a pipe is full. */
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+let pauseCell: Int32Array | null = null;
+
+/** Block for `ms` (made on first use: a page that is not cross-origin isolated has no SharedArrayBuffer). */
+function pause(ms: number): void {
+  pauseCell ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(pauseCell, 0, 0, ms);
+}
 
 /** The path that names standard output (as in `lro coalesce in.pcap -o -`). */
 export const STDOUT = '-';
@@ -215,7 +221,7 @@ export class OutputFile {
         } catch (err) {
           // A non-blocking pipe (standard output) that is full: wait for its reader, then go on.
           if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-          Atomics.wait(PAUSE, 0, 0, 1);
+          pause(1);
         }
       }
     } catch (err) {

@@ -72,8 +72,15 @@ export function readSync(fd: number, buffer: Uint8Array, offset: number, length:
   return n;
 }
 
-export function writeSync(fd: number, buffer: Uint8Array, offset = 0, length = buffer.length - offset): number {
+export function writeSync(
+  fd: number,
+  buffer: Uint8Array,
+  offset = 0,
+  length = buffer.length - offset,
+  position: number | null = null,
+): number {
   const f = handle(fd);
+  if (position !== null && position !== f.used) return writeAt(fd, buffer, offset, length, position);
   if (!f.writing) throw Object.assign(new Error('EBADF: bad file descriptor, write'), { code: 'EBADF' });
   if (f.used + length > f.data.length) {
     const bigger = new Uint8Array(Math.max(f.used + length, f.data.length * 2));
@@ -100,4 +107,66 @@ export function renameSync(from: string, to: string): void {
 
 export function unlinkSync(path: string): void {
   if (!files.delete(path)) throw fsError('ENOENT', 'no such file or directory', 'unlink', path);
+}
+
+/** Files here are plain files: no symlinks, devices or FIFOs (output.ts asks before replacing one). */
+function fileStat(path: string, call: string) {
+  const data = files.get(path);
+  if (!data) throw fsError('ENOENT', 'no such file or directory', call, path);
+  return { size: data.length, mode: 0o644, isFile: () => true, isDirectory: () => false, isSymbolicLink: () => false };
+}
+
+export function statSync(path: string) {
+  return fileStat(path, 'stat');
+}
+
+export function lstatSync(path: string) {
+  return fileStat(path, 'lstat');
+}
+
+export function realpathSync(path: string): string {
+  fileStat(path, 'realpath');
+  return path;
+}
+
+export function readlinkSync(path: string): string {
+  throw fsError('EINVAL', 'invalid argument', 'readlink', path);
+}
+
+export function fchmodSync(fd: number): void {
+  handle(fd);
+}
+
+/** Asynchronous write (the output's background writes): done at once, at `position`, then the callback. */
+export function write(
+  fd: number,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number | null,
+  callback: (err: Error | null, written: number) => void,
+): void {
+  try {
+    const n = writeAt(fd, buffer, offset, length, position);
+    queueMicrotask(() => callback(null, n));
+  } catch (err) {
+    queueMicrotask(() => callback(err as Error, 0));
+  }
+}
+
+/** writeSync at an explicit file offset (position), or at the end (null). */
+function writeAt(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
+  const f = handle(fd);
+  if (position === null || position === f.used) return writeSync(fd, buffer, offset, length);
+  if (!f.writing) throw Object.assign(new Error('EBADF: bad file descriptor, write'), { code: 'EBADF' });
+  const end = position + length;
+  if (end > f.data.length) {
+    const bigger = new Uint8Array(Math.max(end, f.data.length * 2));
+    bigger.set(f.data.subarray(0, f.used));
+    f.data = bigger;
+  }
+  f.data.set(buffer.subarray(offset, offset + length), position);
+  f.used = Math.max(f.used, end);
+  files.set(f.path, f.data.subarray(0, f.used));
+  return length;
 }
