@@ -6,13 +6,12 @@
 // fail. LRO_SKIP_TSHARK=1 skips them explicitly (local runs only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LINK_TYPES } from '../bindings/pipeline/link-types.js';
 import { isNoiseFrame } from '../bindings/traffic/generate.js';
-import { lro, readRecords } from './helpers/cli.js';
+import { followDigest, lro, readRecords } from './helpers/cli.js';
 
 const skip = process.env.LRO_SKIP_TSHARK === '1';
 const TSHARK = process.env.TSHARK ?? 'tshark';
@@ -67,19 +66,7 @@ function streams(file: string, readFilter?: string): Map<string, string> {
     const n0 = /^Node 0: (.*)$/m.exec(block);
     const n1 = /^Node 1: (.*)$/m.exec(block);
     if (!n0 || !n1) continue;
-    const h0 = createHash('sha256');
-    const h1 = createHash('sha256');
-    let bytes = 0;
-    for (const line of block.split('\n')) {
-      if (/^\t[0-9a-f]+$/.test(line)) {
-        h1.update(line.slice(1));
-        bytes += (line.length - 1) / 2;
-      } else if (/^[0-9a-f]+$/.test(line)) {
-        h0.update(line);
-        bytes += line.length / 2;
-      }
-    }
-    out.set(`${n0[1]} ⇄ ${n1[1]}`, `${h0.digest('hex')}/${h1.digest('hex')}/${bytes}`);
+    out.set(`${n0[1]} ⇄ ${n1[1]}`, followDigest(block));
   }
   return out;
 }

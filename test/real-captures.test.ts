@@ -15,7 +15,6 @@
 // LRO_REAL_CAPTURES=DIR runs the same checks on the captures of another folder (no SOURCES.md
 // needed): a way to try many more captures than the repository holds.
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -23,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../bindings/capture/index.js';
 import { LINK_TYPES, linkTypeName } from '../bindings/pipeline/link-types.js';
-import { checkAgainstEngine, concat, idb, lro, readRecords, shb, spb } from './helpers/cli.js';
+import { checkAgainstEngine, concat, followDigest, idb, lro, readRecords, shb, spb } from './helpers/cli.js';
 
 const OWN = fileURLToPath(new URL('./captures/', import.meta.url));
 const DIR = process.env.LRO_REAL_CAPTURES ? resolve(process.env.LRO_REAL_CAPTURES) : OWN;
@@ -147,19 +146,7 @@ function followStreams(text: string, ids: Set<number>): Map<string, string> {
     const n0 = /^Node 0: (.*)$/m.exec(block);
     const n1 = /^Node 1: (.*)$/m.exec(block);
     if (!index || !n0 || !n1 || !ids.has(Number(index[1]))) continue;
-    const h0 = createHash('sha256');
-    const h1 = createHash('sha256');
-    let bytes = 0;
-    for (const line of block.split('\n')) {
-      if (/^\t[0-9a-f]+$/.test(line)) {
-        h1.update(line.slice(1));
-        bytes += (line.length - 1) / 2;
-      } else if (/^[0-9a-f]+$/.test(line)) {
-        h0.update(line);
-        bytes += line.length / 2;
-      }
-    }
-    out.set(`#${index[1]} ${n0[1]} ⇄ ${n1[1]}`, `${h0.digest('hex')}/${h1.digest('hex')}/${bytes}`);
+    out.set(`#${index[1]} ${n0[1]} ⇄ ${n1[1]}`, followDigest(block));
   }
   return out;
 }
