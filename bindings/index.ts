@@ -3,5 +3,13 @@
 export { createEngine } from './engine/create.js';
 export { resolveOptions } from './engine/options.js';
 export * from './engine/types.js';
-export { createStream, type StreamOptions, type TimedFrame } from './stream.js';
+export {
+  createStream,
+  type FrameBatch,
+  type StreamChunks,
+  type StreamInput,
+  type StreamOptions,
+  type StreamOutput,
+  type TimedFrame,
+} from './stream.js';
 export * from './receivers/index.js';
