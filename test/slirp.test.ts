@@ -181,7 +181,7 @@ describe.skipIf(skipReason !== null)(
       [4, 'wasm'],
       [6, 'ts'],
     ] as const) {
-      it(`IPv${family}, ${kind} engine: readable.pipeThrough(createStream({ maxFrame: 65535 })).pipeTo(writable) into slirp`, async (ctx) => {
+      it(`IPv${family}, ${kind} engine: readable.pipeThrough(createStream({ output: 'frames', maxFrame: 65535 })).pipeTo(writable) into slirp`, async (ctx) => {
         if (family === 6 && !ipv6) ctx.skip();
         let nic!: ReadableStreamDefaultController<Uint8Array>;
         const readable = new ReadableStream<Uint8Array>({
@@ -189,7 +189,7 @@ describe.skipIf(skipReason !== null)(
             nic = c;
           },
         });
-        const lro = createStream({ ...LRO, engine: kind });
+        const lro = createStream({ ...LRO, engine: kind, output: 'frames' });
         let piped: Promise<void> | null = null;
         const run = await start(family, SLIRP_ARGS[family], (r, frames) => {
           piped ??= readable.pipeThrough(lro).pipeTo(r.slirp.writable);

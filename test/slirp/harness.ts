@@ -81,9 +81,9 @@ export class SlirpHarness {
     this.child.stdin.write(encodeFrame(frame, { prefix: 'u32be' }));
   }
 
-  /** The guest NIC's receive side as a WHATWG stream: each chunk (a frame or a Packet) goes to slirp_input. */
-  get writable(): WritableStream<Uint8Array | { data: Uint8Array }> {
-    return new WritableStream({ write: (chunk) => this.input(chunk instanceof Uint8Array ? chunk : chunk.data) });
+  /** slirp's side of the guest's wire as a WHATWG stream of frames (as tcpip.js's tap.writable): each goes to slirp_input. */
+  get writable(): WritableStream<Uint8Array> {
+    return new WritableStream({ write: (frame) => this.input(frame) });
   }
 
   /** Close stdin; the harness lets slirp write what it holds, then exits. Returns its stderr. */
