@@ -24,6 +24,7 @@ import { memorySection } from './sections/memory.js';
 import { presetsSection } from './sections/presets.js';
 import { PROFILE_SECONDS, profileSection } from './sections/profile.js';
 import { scaleSection } from './sections/scale.js';
+import { streamSection } from './sections/stream.js';
 import { headerSection, headlineSection, readingSection } from './sections/summary.js';
 
 export interface BenchOptions {
@@ -69,6 +70,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const endToEnd = await endToEndSection(ctx, comparison.rows, scale.sweep);
   const mainJob = await mainJobSection(ctx);
   const presets = await presetsSection(ctx);
+  const stream = await streamSection(ctx);
   const profile = await profileSection(ctx, o.profile);
   const clock = { started, finished: new Date(), loadAtStart, loadAtEnd: os.loadavg()[0] };
 
@@ -85,6 +87,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   md.append(endToEnd.markdown);
   md.append(mainJob.markdown);
   md.append(presets.markdown);
+  md.append(stream.markdown);
   md.append(profile.markdown);
   md.append(readingSection(ctx, comparison, bound, scale, endToEnd));
 

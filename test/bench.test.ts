@@ -104,6 +104,11 @@ describe('bench', () => {
       if (r[0] === 'bulk') expect(throughput).toBe(gro);
       else expect(throughput).toBeLessThan(gro);
     }
+    // Streams next to the sink: every path ran and handed packets out; the 2× target has a verdict per engine.
+    const streams = tableAfter(text, '## Streams next to the sink path');
+    expect(streams).toHaveLength(7);
+    for (const r of streams.slice(0, 6)) expect(Number(r[3])).toBeGreaterThan(0);
+    expect(text).toMatch(/\| stream within 2× of the sink path \(WASM engine[^|]*\| [\d.]+× \| \*\*(not )?met\*\* \|/);
     expect(text).toContain('## Where the time goes');
     expect(text).not.toContain('Check failed');
   });
