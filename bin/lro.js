@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `lro` command: runs the compiled dist/cli/main.js (plain Node, nothing loaded but the command's
+// `lro` command: runs the bundled dist/lro/main.js (plain Node, nothing loaded but the command's
 // own modules). In a clone whose TypeScript sources are newer than that build, or with LRO_TSX=1,
 // it runs the sources through tsx instead, so a developer never runs a stale build.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const sources = new URL('../bindings/', import.meta.url);
 const source = new URL('../bindings/cli/main.ts', import.meta.url);
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const compiled = new URL('../dist/lro/main.js', import.meta.url);
 
 /** Newest modification time of the .ts files under `dir` (0 if none). */
 function newestSource(dir) {
@@ -37,7 +37,7 @@ if (wantSources()) {
   }
 }
 if (entry === compiled && !existsSync(compiled)) {
-  process.stderr.write('lro: dist/cli/main.js is missing: run `npm run build` (or `npm install` in a clone)\n');
+  process.stderr.write('lro: dist/lro/main.js is missing: run `npm run build` (or `npm install` in a clone)\n');
   process.exit(1);
 }
 const { main } = await import(entry.href);

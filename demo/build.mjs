@@ -3,7 +3,7 @@
 // browser benchmark, npm run bench:browser) and lro.wasm next to them. Bundled by esbuild from
 // the TypeScript sources:
 //   - '#load-wasm' → the browser loader (fetch + compileStreaming), as in the package's browser entry;
-//   - node:fs / node:crypto → demo/src/shims/ (an in-memory file system), so the worker runs the
+//   - node:fs / node:path → demo/src/shims/ (an in-memory file system), so the worker runs the
 //     CLI's own capture reader, `lro coalesce` job and writer unchanged;
 //   - the engine's wasm URL (two folders up from the module, where the package keeps it) → ./lro.wasm.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -51,9 +51,7 @@ export async function buildDemo({ outdir = join(demo, 'dist'), minify = true } =
     logLevel: 'warning',
     alias: {
       'node:fs': './demo/src/shims/fs.ts',
-      'node:crypto': './demo/src/shims/crypto.ts',
       'node:path': './demo/src/shims/path.ts',
-      'node:zlib': './demo/src/shims/zlib.ts',
     },
     plugins: [browserAliases, wasmNextToBundle],
   });

@@ -7,7 +7,6 @@
 // the buffer goes to disk in large writeSync calls. Any failure deletes the temporary file
 // and throws a CaptureError naming the destination, so a half-written output never remains.
 
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
@@ -121,7 +120,8 @@ export class OutputFile {
         throw fsError(path, 'unwritable', 'write', err);
       }
     } else {
-      this.tempPath = `${target.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      // Unique enough with the pid; 'wx' refuses a name that exists. (No node:crypto: start-up cost.)
+      this.tempPath = `${target.path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
       try {
         this.fd = openSync(this.tempPath, 'wx', 0o644);
         if (target.mode !== null) fchmodSync(this.fd, target.mode);

@@ -17,7 +17,6 @@
 // find the next record.
 
 import { fstatSync, openSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { Chunk, DEFAULT_CHUNK } from './chunk.js';
 import { sniff } from './detect.js';
 import { CaptureError, errnoText, fsError } from './errors.js';
@@ -175,10 +174,13 @@ export class CaptureReader implements Iterable<CaptureRecord> {
  * no synchronous streaming inflate, so memory is the capture's size here, not one chunk.
  */
 function gunzipped(chunk: Chunk, name: string): Chunk {
+  // node:zlib is loaded only here, so start-up does not pay for it; a page has none.
+  const zlib = globalThis.process?.getBuiltinModule?.('node:zlib');
+  if (!zlib) throw new CaptureError(name, 0, 'bad-magic', 'gzip-compressed capture', 'decompress it first: zlib is not available here');
   const packed = chunk.readAll();
   chunk.close();
   try {
-    return Chunk.inMemory(gunzipSync(packed), name);
+    return Chunk.inMemory(zlib.gunzipSync(packed), name);
   } catch (err) {
     throw new CaptureError(name, 0, 'bad-magic', 'gzip data that does not decompress', errnoText(err).replace(/^Error: /, ''));
   }

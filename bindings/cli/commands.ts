@@ -2,7 +2,7 @@
 // its own module (cli/coalesce.ts …), loaded only when that command runs.
 
 import { SUPPORTED_LINK_TYPES } from '../pipeline/link-types.js';
-import { GENERATE_DEFAULTS } from '../traffic/generate.js';
+import { GENERATE_DEFAULTS } from '../traffic/options.js';
 import type { FlagSpec, Parsed } from './args.js';
 import { ENGINE_FLAGS } from './engine-flags.js';
 import type { CliIo } from './io.js';

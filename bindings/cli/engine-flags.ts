@@ -2,7 +2,6 @@
 // and `demo`.
 
 import { FileError } from '../capture/errors.js';
-import { createEngine } from '../engine/create.js';
 import { resolveOptions } from '../engine/options.js';
 import type { Engine, EngineOptions } from '../engine/types.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
@@ -106,6 +105,8 @@ export function flagError(cmd: string, err: RangeError): UsageError {
 export function engineFactory(command: string): (options: EngineOptions) => Promise<Engine> {
   return async (options) => {
     try {
+      // Loaded here, not at start-up: `lro --help` and `lro inspect` need no engine.
+      const { createEngine } = await import('../engine/create.js');
       return await createEngine(options);
     } catch (err) {
       if (err instanceof RangeError) throw flagError(command, err);
