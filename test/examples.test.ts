@@ -255,3 +255,16 @@ describe('tcpip.js: nic.readable.pipeThrough(lro).pipeTo(tap.writable), maxFrame
     });
   }
 });
+
+describe('README "Receivers": the gains table', () => {
+  it('holds exactly what bench/receivers.ts counts, and both engines count the same', async () => {
+    const { END, START, measureReceivers, readmeBlock, receiversTable } = await import('../bench/receivers.js');
+    const wasm = await measureReceivers('wasm');
+    expect(await measureReceivers('ts')).toEqual(wasm);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = readme.slice(readme.indexOf(START), readme.indexOf(END) + END.length);
+    expect(block, 'run npx tsx bench/receivers.ts --write').toBe(readmeBlock(receiversTable(wasm)));
+    // The engine hands over far fewer frames than the wire, except full-size segments at MTU 1500.
+    for (const row of wasm.slice(1, -1)) for (const [k, x] of row.entries()) expect(x * 5).toBeLessThan(wasm[0][k]);
+  });
+});
