@@ -13,6 +13,7 @@ export type CaptureErrorCode =
   | 'bad-block' // pcapng: lengths consistent but content is not (skippable)
   | 'unknown-interface' // packet names an interface the section does not have (skippable)
   | 'no-interface' // packet before any IDB (skippable)
+  | 'unconvertible' // the input holds what the output format cannot (pcap: packets of two link types)
   | 'unwritable' // output could not be created, written or renamed
   | 'closed-pipe'; // the output is a pipe whose reader went away (EPIPE)
 

@@ -1,14 +1,18 @@
-// Writing a capture in the same format as its input.
+// Writing a capture in the format of its input (or, with `format`, the other one: convert.ts).
 //
 // The writer attaches to the reader: the pcap header, SHBs, IDBs and other pcapng blocks are
 // copied to the output as the reader passes them (so they stay in place relative to packets),
 // with two edits: snap lengths below `minSnaplen` are raised (aggregates are larger than
 // captured frames), and an SHB's section length becomes -1 (unknown), since the output's differs.
 // Packets are written by the caller, either unchanged (`writeOriginal`) or new (`writeNew`).
+// Converting, a pcap header becomes an SHB and an IDB, records EPBs; pcapng becomes a pcap
+// header in front of the first packet, and what pcap cannot hold is dropped and counted
+// (`conversion`).
 //
 // Output goes to a temporary file next to the destination; `commit()` renames it into place,
 // `abort()` deletes it. Create the writer right after opening the reader, before reading.
 
+import { type ConversionReport, emptyReport, PcapFromPcapng, pcapngPreamble, pcapToTicks } from './convert.js';
 import type { CaptureReader } from './reader.js';
 import { OutputFile } from './output.js';
 import { outputPcapHeader, pcapTime, writePcapRecord } from './pcap.js';
@@ -31,6 +35,8 @@ import {
 export const MIN_OUTPUT_SNAPLEN = 262144;
 
 export interface WriterOptions {
+  /** Output format (default: the input's). */
+  format?: CaptureFormat;
   /** Snap lengths below this are raised in the output header / IDBs (default 262144). */
   minSnaplen?: number;
   /** Output buffer size (default 4 MiB). */
@@ -50,7 +56,9 @@ export interface WriterOptions {
 }
 
 export class CaptureWriter {
+  /** The output's format. */
   readonly format: CaptureFormat;
+  readonly inputFormat: CaptureFormat;
   /** Packets written (original and new). */
   records = 0;
   private readonly out: OutputFile;
@@ -64,6 +72,10 @@ export class CaptureWriter {
   private section = -1;
   private readonly ifaces: InterfaceInfo[] = [];
   private readonly clocks: TsClock[] = [];
+  /** pcapng → pcap: the pcap side; pcap → pcapng: its (empty) report. */
+  private readonly toPcap: PcapFromPcapng | null = null;
+  private readonly toPcapng: ConversionReport | null = null;
+  private readonly ticks = { hi: 0, lo: 0 };
 
   /** Use `createCaptureWriter`. */
   constructor(
@@ -71,8 +83,14 @@ export class CaptureWriter {
     reader: CaptureReader,
     opts: WriterOptions = {},
   ) {
-    this.format = reader.info.format;
     this.minSnaplen = opts.minSnaplen ?? MIN_OUTPUT_SNAPLEN;
+    this.inputFormat = reader.info.format;
+    this.format = opts.format ?? this.inputFormat;
+    if (this.format !== this.inputFormat) {
+      if (this.format === 'pcap')
+        this.toPcap = new PcapFromPcapng(reader.info.file === '-' ? 'standard input' : reader.info.file, this.minSnaplen);
+      else this.toPcapng = emptyReport('pcap', 'pcapng', 'us');
+    }
     this.beforeSection = opts.beforeSection;
     this.placeBlock = opts.placeBlock;
     this.out = new OutputFile(path, opts.bufferSize);
@@ -89,9 +107,14 @@ export class CaptureWriter {
     return this.out.tempPath;
   }
 
-  /** Bytes written so far, buffered ones included. */
+  /** Bytes written so far, buffered ones included (and a pcap header still to come). */
   get bytesWritten(): number {
-    return this.out.size;
+    return this.out.size + (this.toPcap?.pendingBytes ?? 0);
+  }
+
+  /** What a conversion to the other format dropped or changed; null when the format is the input's. */
+  get conversion(): ConversionReport | null {
+    return this.toPcap?.report ?? this.toPcapng;
   }
 
   /** Write a record as read: same timestamp words, lengths, block type and options, byte for byte. */
@@ -117,9 +140,15 @@ export class CaptureWriter {
     tail: Uint8Array | null,
     timeUs = 0,
   ): void {
-    if (this.format === 'pcap') {
+    if (this.toPcap !== null) {
+      this.toPcap.record(this.out, interfaceId, kind, tsHigh, tsLow, origLen, drops, data, tail, this.le);
+    } else if (this.format === 'pcap') {
       if (kind !== KIND_PCAP) throw new RangeError('writeRecord: a pcapng record cannot be written to a pcap file');
       writePcapRecord(this.out, this.le, tsHigh, tsLow, origLen, data);
+    } else if (kind === KIND_PCAP && this.toPcapng !== null) {
+      const t = this.ticks;
+      pcapToTicks(tsHigh, tsLow, this.ns, t);
+      writePacketBlock(this.out, this.le, BT_EPB, this.localId(interfaceId), 0, t.hi, t.lo, origLen, data, null);
     } else {
       const id = this.localId(interfaceId);
       const le = this.le;
@@ -156,7 +185,9 @@ export class CaptureWriter {
    * with origLen = caplen = data.length and `timeUs` in the interface's resolution and offset.
    */
   writeNew(interfaceId: number, data: Uint8Array, timeUs: number): void {
-    if (this.format === 'pcap') {
+    if (this.toPcap !== null) {
+      this.toPcap.recordAt(this.out, interfaceId, timeUs, data);
+    } else if (this.format === 'pcap') {
       if (interfaceId !== 0) throw new RangeError(`writeNew: pcap has only interface 0, not ${interfaceId}`);
       const t = pcapTime(timeUs, this.ns);
       writePcapRecord(this.out, this.le, t.sec, t.frac, data.length, data);
@@ -185,6 +216,7 @@ export class CaptureWriter {
 
   /** Flush, close and rename the temporary file to the output path. */
   commit(): void {
+    this.toPcap?.finish(this.out);
     this.out.commit();
   }
 
@@ -196,31 +228,46 @@ export class CaptureWriter {
   private header(ev: HeaderEvent): void {
     const out = this.out;
     switch (ev.kind) {
-      case 'pcap-header':
-        this.le = ev.littleEndian;
-        this.ns = ev.iface!.tsresol === 9;
-        out.put(outputPcapHeader(ev.bytes, ev.littleEndian, this.minSnaplen));
+      case 'pcap-header': {
+        const iface = ev.iface!;
+        this.ns = iface.tsresol === 9;
+        if (this.toPcapng === null) {
+          this.le = ev.littleEndian;
+          out.put(outputPcapHeader(ev.bytes, ev.littleEndian, this.minSnaplen));
+          break;
+        }
+        // pcap → pcapng: one little-endian section, one interface of the same resolution.
+        this.le = true;
+        this.section = 0;
+        this.ifaces[0] = iface;
+        this.clocks[0] = new TsClock(iface.tsresol, 0);
+        this.toPcapng.resolution = this.ns ? 'ns' : 'us';
+        out.put(pcapngPreamble(iface, this.minSnaplen));
         break;
+      }
       case 'shb':
         if (this.section >= 0) this.beforeSection?.();
         this.section = ev.section;
         this.le = ev.littleEndian;
-        out.put(outputShb(ev.bytes));
+        if (this.toPcap === null) out.put(outputShb(ev.bytes));
         break;
       case 'idb': {
         const iface = ev.iface!;
         this.ifaces[iface.id] = iface;
         this.clocks[iface.id] = new TsClock(iface.tsresol, iface.tsoffset);
-        out.put(outputIdb(ev.bytes, ev.littleEndian, this.minSnaplen));
+        if (this.toPcap !== null) this.toPcap.addInterface(iface);
+        else out.put(outputIdb(ev.bytes, ev.littleEndian, this.minSnaplen));
         break;
       }
       default:
-        if (!this.placeBlock?.(ev.bytes, ev.littleEndian)) out.put(ev.bytes);
+        if (this.toPcap !== null) this.toPcap.dropBlock(ev.bytes, ev.littleEndian);
+        else if (!this.placeBlock?.(ev.bytes, ev.littleEndian)) out.put(ev.bytes);
     }
   }
 
   /** Write a block as it was read (see WriterOptions.placeBlock). */
   writeBlock(bytes: Uint8Array): void {
+    if (this.format === 'pcap') throw new RangeError('writeBlock: a pcap file has no blocks');
     this.out.put(bytes);
   }
 
@@ -237,7 +284,7 @@ export class CaptureWriter {
   }
 }
 
-/** Start writing `path` in the format of `reader`'s input (throws CaptureError if not writable). */
+/** Start writing `path` in the format of `reader`'s input or `opts.format` (throws CaptureError if not writable). */
 export function createCaptureWriter(path: string, reader: CaptureReader, opts?: WriterOptions): CaptureWriter {
   return new CaptureWriter(path, reader, opts);
 }

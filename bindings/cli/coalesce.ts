@@ -1,7 +1,8 @@
 // `lro coalesce IN -o OUT`: flags → the main job (pipeline/coalesce.ts), then its summary.
 import { statSync, realpathSync } from 'node:fs';
+import type { CaptureFormat } from '../capture/types.js';
 import { coalesceFile, type CoalesceResult } from '../pipeline/coalesce.js';
-import { UsageError, type Parsed } from './args.js';
+import { nearest, UsageError, type Parsed } from './args.js';
 import { engineFactory, engineOptionsFromFlags } from './engine-flags.js';
 import type { CliIo } from './io.js';
 import { Progress } from './progress.js';
@@ -16,6 +17,21 @@ function sameFile(input: string, output: string): boolean {
   }
 }
 
+/** `-F` values: editcap's names for the two formats, and libpcap (tshark's older name for pcap). */
+const FORMATS: Record<string, CaptureFormat> = { pcap: 'pcap', libpcap: 'pcap', pcapng: 'pcapng' };
+
+/** The output format `-F` asks for (undefined: the input's). */
+function outputFormat(value: string | number | boolean | undefined): CaptureFormat | undefined {
+  if (value === undefined) return undefined;
+  const given = String(value);
+  const format = FORMATS[given.toLowerCase()];
+  if (format) return format;
+  const near = nearest(given.toLowerCase(), Object.keys(FORMATS));
+  throw new UsageError(
+    `lro coalesce: unknown output format '${given}' for -F (${near ? `did you mean ${near}? ` : ''}choose pcap or pcapng)`,
+  );
+}
+
 export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const f = parsed.flags;
   const inputs = [...parsed.positionals, ...(f.has('read') ? [f.get('read') as string] : [])];
@@ -27,6 +43,7 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const input = inputs[0];
   if (input !== '-' && output !== '-' && sameFile(input, output))
     throw new UsageError(`lro coalesce: the output would replace the input ${input}: name another file`);
+  const format = outputFormat(f.get('format'));
   const engine = engineOptionsFromFlags('coalesce', parsed);
   const json = f.get('json') === true;
   const quiet = f.get('quiet') === true;
@@ -46,6 +63,7 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
     result = await coalesceFile({
       input,
       output,
+      format,
       engine,
       createEngine: engineFactory('coalesce'),
       skipBad: f.get('skip-bad') === true,

@@ -22,7 +22,14 @@ const COALESCE_FLAGS: FlagSpec[] = [
     short: 'o',
     type: 'string',
     arg: 'OUT',
-    help: "capture to write, same format as IN (required; written atomically;\n'-' = standard output)",
+    help: "capture to write, in IN's format unless -F (required; written\natomically; '-' = standard output)",
+  },
+  {
+    name: 'format',
+    short: 'F',
+    type: 'string',
+    arg: 'pcap|pcapng',
+    help: "output format (default: IN's; 'libpcap' = pcap). pcapng → pcap needs\none link type for every packet; what pcap cannot hold is dropped, counted",
   },
   { name: 'write', short: 'w', type: 'string', arg: 'OUT', help: 'the same as -o (as tcpdump and editcap spell it)' },
   { name: 'read', short: 'r', type: 'string', arg: 'IN', help: "the input, instead of the IN argument ('-' = standard input)" },
@@ -142,13 +149,16 @@ export const COMMANDS: Record<string, Command> = {
     synopsis: 'lro coalesce IN -o OUT [options]',
     about:
       'Aggregate the TCP segments of a pcap or pcapng capture (Large Receive, like Linux GRO) and\n' +
-      'write the result in the same format. Capture timestamps drive the engine clock.',
+      'write the result in the same format (or the other, -F). Capture timestamps drive the engine clock.',
     flags: COALESCE_FLAGS,
     notes:
       `Link types: ${SUPPORTED_LINK_TYPES}. pcapng: one engine per interface;\n` +
       'pass-through packets (and one-segment aggregates) are written as their original records: same\n' +
       'timestamp at full resolution, same options; aggregates get the send time and no options.\n' +
-      'Example: lro coalesce in.pcap -o out.pcap --json',
+      '-F pcapng: one interface, same resolution (if_tsresol 6 or 9), every record an EPB. -F pcap\n' +
+      'from pcapng: µs, or ns when an interface is finer; other blocks, packet options dropped\n' +
+      '(counted in the summary); a simple packet block takes the time of the packet before it.\n' +
+      'Examples: lro coalesce in.pcap -o out.pcap --json      lro coalesce in.pcapng -F pcap -o out.pcap',
     load: () => import('./coalesce.js'),
   },
   generate: {

@@ -1,6 +1,7 @@
 // Output of `lro coalesce` (and `demo`): one JSON object, or a human summary.
 
 import { PASS_THROUGH_CAUSES, type PassThroughCause, REASONS, type Stats } from '../engine/types.js';
+import type { ConversionReport } from '../capture/convert.js';
 import type { CoalesceResult } from '../pipeline/coalesce.js';
 import { linkTypeName } from '../pipeline/link-types.js';
 
@@ -26,6 +27,8 @@ export function summaryJson(r: CoalesceResult, elapsedMs: number): Record<string
     passThroughCauses: { ...s.passThroughCauses },
     elapsedMs: round(elapsedMs, 3),
     format: r.format,
+    inputFormat: r.inputFormat,
+    conversion: r.conversion,
     engine: r.engine,
     interfaces: r.interfaces.length,
     skippedRecords: r.skipped,
@@ -93,12 +96,36 @@ export function checksumOffloadLikely(s: Stats): boolean {
   return bad > 0 && bad > data / 2;
 }
 
+/** "n thing" / "n things". */
+function count(n: number, what: string, plural = `${what}s`): string {
+  return `${int(n)} ${n === 1 ? what : plural}`;
+}
+
+/** The `converted` row: the formats, the output's resolution, and what the output could not hold. */
+export function conversionText(c: ConversionReport): string {
+  const dropped = [
+    c.nameResolutionBlocks && count(c.nameResolutionBlocks, 'name resolution block'),
+    c.statisticsBlocks && count(c.statisticsBlocks, 'statistics block'),
+    c.customBlocks && count(c.customBlocks, 'custom block'),
+    c.otherBlocks && count(c.otherBlocks, 'other block'),
+    c.packetOptions && `the options of ${count(c.packetOptions, 'packet')}`,
+  ].filter(Boolean);
+  const notes = [
+    dropped.length ? `dropped (pcap cannot hold them): ${dropped.join(', ')}` : '',
+    c.untimedPackets ? `${count(c.untimedPackets, 'simple packet block')} (no timestamp) stamped with the time of the packet before` : '',
+    c.roundedTimestamps ? `${count(c.roundedTimestamps, 'timestamp')} rounded down to ${c.resolution}` : '',
+  ].filter(Boolean);
+  const head = `${c.from} → ${c.to}, timestamps in ${c.resolution === 'us' ? 'µs' : 'ns'}`;
+  return notes.length ? `${head}; ${notes.join('; ')}` : `${head}, nothing dropped`;
+}
+
 export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const s = r.stats;
   const lines: string[] = [];
   const links = [...new Set(r.interfaces.map((i) => linkTypeName(i.linkType)))].join(', ') || 'no packets';
   const ifaces = r.interfaces.length > 1 ? `, ${r.interfaces.length} interfaces` : '';
-  lines.push(`${r.input} → ${r.output}  (${r.format}, ${links}${ifaces}, ${r.engine} engine)`);
+  const format = r.conversion ? `${r.inputFormat} → ${r.format}` : r.format;
+  lines.push(`${r.input} → ${r.output}  (${format}, ${links}${ifaces}, ${r.engine} engine)`);
   const ratio = s.packetsOut > 0 ? s.packetsIn / s.packetsOut : 0;
   const cut = s.packetsIn > 0 ? (1 - s.packetsOut / s.packetsIn) * 100 : 0;
   const row = (k: string, v: string) => lines.push(`  ${k.padEnd(13)}${v}`);
@@ -126,6 +153,7 @@ export function summaryText(r: CoalesceResult, elapsedMs: number): string {
       `  warning: ${int(n)} timestamp${n === 1 ? '' : 's'} went backwards (each treated as the one before it: the capture is out of time order)`,
     );
   }
+  if (r.conversion) row('converted', conversionText(r.conversion));
   if (r.skipped) row('skipped', `${int(r.skipped)} corrupt records (--skip-bad)`);
   if (r.unsupportedRecords)
     row('unchanged', `${int(r.unsupportedRecords)} records of a link type no engine takes, passed through as they were`);

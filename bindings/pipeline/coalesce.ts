@@ -31,8 +31,10 @@ import {
   CaptureError,
   createCaptureWriter,
   openCapture,
+  type CaptureFormat,
   type CaptureReader,
   type CaptureWriter,
+  type ConversionReport,
   type InterfaceInfo,
 } from '../capture/index.js';
 import { yieldToEventLoop } from '../capture/output.js';
@@ -49,6 +51,8 @@ import { ReorderBuffer } from './reorder.js';
 export interface CoalesceOptions {
   input: string;
   output: string;
+  /** Output format (default: the input's; the writer converts: capture/convert.ts). */
+  format?: CaptureFormat;
   /** Engine options (linkType is set per interface). */
   engine?: EngineOptions;
   /** Continue after corrupt records where the reader can resynchronise. */
@@ -75,7 +79,11 @@ export interface InterfaceSummary {
 export interface CoalesceResult {
   input: string;
   output: string;
-  format: 'pcap' | 'pcapng';
+  /** The output's format, and the input's. */
+  format: CaptureFormat;
+  inputFormat: CaptureFormat;
+  /** What writing the other format dropped (null when the output has the input's format). */
+  conversion: ConversionReport | null;
   engine: 'wasm' | 'ts';
   /** Engine stats summed over all interfaces. */
   stats: Stats;
@@ -452,7 +460,11 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
   try {
     const c = new Coalescer(reader, null, opts);
     coalescer = c;
-    writer = createCaptureWriter(opts.output, reader, { beforeSection: () => c.endSection(), placeBlock: (b, le) => c.placeBlock(b, le) });
+    writer = createCaptureWriter(opts.output, reader, {
+      format: opts.format,
+      beforeSection: () => c.endSection(),
+      placeBlock: (b, le) => c.placeBlock(b, le),
+    });
     c.setWriter(writer);
     writer.overlap();
     await c.run(opts.onProgress);
@@ -463,7 +475,9 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
     return {
       input: opts.input,
       output: opts.output,
-      format: reader.info.format,
+      format: writer.format,
+      inputFormat: reader.info.format,
+      conversion: writer.conversion,
       engine: opts.engine?.engine ?? 'wasm',
       stats,
       interfaces: c.interfaces(),
