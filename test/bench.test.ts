@@ -106,8 +106,8 @@ describe('bench', () => {
     }
     // Streams next to the sink: every path ran and handed packets out; the 2× target has a verdict per engine.
     const streams = tableAfter(text, '## Streams next to the sink path');
-    expect(streams).toHaveLength(7);
-    for (const r of streams.slice(0, 6)) expect(Number(r[3])).toBeGreaterThan(0);
+    expect(streams).toHaveLength(9);
+    for (const r of streams.slice(0, 8)) expect(Number(r[3])).toBeGreaterThan(0);
     expect(text).toMatch(/\| stream within 2× of the sink path \(WASM engine[^|]*\| [\d.]+× \| \*\*(not )?met\*\* \|/);
     expect(text).toContain('## Where the time goes');
     expect(text).not.toContain('Check failed');

@@ -55,6 +55,28 @@ function streamRunner(w: Workload, kind: EngineKind, perWrite: 'batch' | 'frame'
   return r;
 }
 
+/**
+ * A sink that gives each packet to its consumer as the stream does: copied into fresh 256 KiB
+ * buffers, a view each (kept until the next pass). The floor of any output the consumer owns:
+ * new memory is zeroed and faulted in by the system as it is first written.
+ */
+function ownedCopy(): (data: Uint8Array) => void {
+  let buf = new Uint8Array(0);
+  let used = 0;
+  let kept: Uint8Array[] = [];
+  return (data) => {
+    if (used + data.length > buf.length) {
+      buf = new Uint8Array(Math.max(256 * 1024, data.length));
+      used = 0;
+      kept = [];
+    }
+    const view = buf.subarray(used, used + data.length);
+    view.set(data);
+    used += data.length;
+    kept.push(view);
+  };
+}
+
 /** The streams machinery alone: a TransformStream whose transform does nothing, one frame per write. */
 function machineryRunner(w: Workload): AsyncRunner {
   const stream = new TransformStream<Uint8Array, Uint8Array>({ transform() {} }, { highWaterMark: 256 }, { highWaterMark: 1024 });
@@ -115,6 +137,10 @@ export async function streamSection(ctx: BenchContext): Promise<Section & Stream
     runs[`${kind}-sink`] = () => sink.run();
     out[`${kind}-sink`] = () => shape.packetsOut;
     closers.push(() => sink.close());
+    const owned = await engineRunner(w, { kind, sink: ownedCopy() });
+    runs[`${kind}-owned`] = () => owned.run();
+    out[`${kind}-owned`] = () => shape.packetsOut;
+    closers.push(() => owned.close());
     for (const perWrite of ['batch', 'frame'] as const) {
       const s = streamRunner(w, kind, perWrite);
       runs[`${kind}-stream-${perWrite}`] = () => s.pass();
@@ -142,6 +168,8 @@ function render(w: Workload, f: Record<string, Figure>, out: Record<string, () =
       'frame out as a `Uint8Array` the consumer owns (copied into shared output buffers), read by a `WritableStream`; ' +
       `written as \`{ frames }\` chunks of ${BATCH}, or one frame per \`await writer.write(frame)\`. **Streams ` +
       'machinery**: a `TransformStream` that does nothing, one frame per write: the floor of a stream written frame by frame. ' +
+      '**Sink copying**: the sink path giving each packet to its consumer as the stream does (a view into fresh 256 KiB ' +
+      'buffers): the floor of any output the consumer owns, since new memory is zeroed and faulted in as it is first written. ' +
       'All timed taking turns in one group.',
   );
   const row = (label: string, key: string, base: string | null) => [
@@ -158,6 +186,7 @@ function render(w: Workload, f: Record<string, Figure>, out: Record<string, () =
         const name = k === 'wasm' ? 'WASM engine' : 'TS twin';
         return [
           row(`${name}: push + sink`, `${k}-sink`, null),
+          row(`${name}: push + sink copying each packet into fresh output buffers`, `${k}-owned`, `${k}-sink`),
           row(`${name}: stream, \`{ frames }\` × ${BATCH}`, `${k}-stream-batch`, `${k}-sink`),
           row(`${name}: stream, one frame per write`, `${k}-stream-frame`, `${k}-sink`),
         ];
