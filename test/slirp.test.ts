@@ -14,7 +14,8 @@
 // - IPv6 is different: ip6_input() drops a packet whose length is over if_mtu and answers ICMPv6
 //   Packet Too Big. At the default if_mtu 1500 (QEMU's -netdev user sets no other) every IPv6
 //   aggregate is refused and nothing arrives; with if_mtu 65521 (its maximum; slirp4netns --mtu
-//   sets if_mtu and if_mru) they are taken. So maxFrame = if_mtu + 14: 65535 at the maximum.
+//   sets if_mtu and if_mru) they are taken. So maxFrame = if_mtu + 14 (checked at the byte: an
+//   8714-byte frame is taken at if_mtu 8700 and refused at 8699): 65535 at the maximum.
 // - slirp's TCP has no window scaling: the window is at most 65535 bytes, so a guest never has more
 //   in flight and an aggregate tops out at 65535 / mss segments (44 × 1460 for IPv4, 45 × 1440 for
 //   IPv6), whatever maxFrame allows.
@@ -101,8 +102,8 @@ describe.skipIf(skipReason !== null)(
     }
 
     /** The guest's frames through one engine, flushed after each burst (the NIC went idle): what it handed over. */
-    async function engineWire(kind: EngineKind) {
-      const engine = await createEngine({ ...LRO, engine: kind });
+    async function engineWire(kind: EngineKind, maxFrame: number = LRO.maxFrame) {
+      const engine = await createEngine({ ...LRO, maxFrame, engine: kind });
       const steps: Step[] = [];
       const handed: Packet[] = [];
       let t = 0;
@@ -295,6 +296,45 @@ describe.skipIf(skipReason !== null)(
         `IPv6 at if_mtu 1500: a 10-segment aggregate (${aggregate.data.length} B) → ICMPv6 Packet Too Big (MTU ${guest.tooBig[0]}), no ACK, nothing on the host; its resegment() pieces → ACKed, exact bytes`,
       );
     });
+
+    // maxFrame = if_mtu + 14, exactly: 6 segments of 1440 make an IPv6 packet of 40 + 20 + 8640 = 8700 bytes.
+    for (const [mtu, taken] of [
+      [8700, true],
+      [8699, false],
+    ] as const) {
+      it(`IPv6 at if_mtu ${mtu}, maxFrame 8714: 6-segment aggregates of 8714 bytes are ${taken ? 'taken' : 'refused'}`, async (ctx) => {
+        if (!ipv6) ctx.skip();
+        const { handed, wire } = await engineWire('ts', 8714);
+        const run = await start(6, ['--mtu', String(mtu)], wire);
+        const { guest, host } = run;
+        expect(guest.mss).toBe(1440);
+        const end = 12 * guest.mss;
+        const before = handed.length;
+        await wire(
+          run,
+          guest.offsets(0, end).map((o) => guest.segment(o)),
+        );
+        const out = handed.slice(before);
+        expect(out.map((p) => [p.segments, p.data.length])).toEqual([
+          [6, 8714],
+          [6, 8714],
+        ]);
+        if (taken) {
+          expect(await guest.until(() => guest.una === end, 10_000)).toBe(true);
+          await host.waitFor(end, 10_000);
+          expect(host.data().equals(Buffer.from(run.data.subarray(0, end)))).toBe(true);
+          expect(guest.tooBig).toEqual([]);
+        } else {
+          expect(await guest.until(() => guest.tooBig.length >= 2, 3000)).toBe(true);
+          expect(guest.tooBig).toEqual([mtu, mtu]);
+          expect(await host.waitFor(1, 500)).toBe(0);
+          expect(guest.una).toBe(0);
+        }
+        facts.push(
+          `IPv6 at if_mtu ${mtu}, maxFrame 8714: two 6-segment aggregates of 8714 B → ${taken ? 'ACKed, exact bytes' : `ICMPv6 Packet Too Big (MTU ${guest.tooBig[0]}) ×2, no ACK, nothing on the host`}`,
+        );
+      });
+    }
 
     it('prints what the runs measured', () => {
       console.log(`slirp facts (${(built as { version: string }).version}):\n  ${facts.join('\n  ')}`);
