@@ -130,7 +130,7 @@ class Clock {
   }
 }
 
-export type Delivery = 'sink' | 'drain';
+export type Delivery = 'sink' | 'drain' | 'views';
 
 export interface EngineRunnerOptions {
   kind: EngineKind;
@@ -200,7 +200,7 @@ export class EngineRunner extends ShapeRunner {
   run(): void {
     const e = this.engine;
     const abs = this.clock.next();
-    const drain = this.o.delivery === 'drain';
+    const drain = this.o.delivery !== 'sink';
     if (this.o.batch === 0) {
       const frames = this.w.frames;
       for (let i = 0; i < frames.length; i++) {
@@ -218,7 +218,7 @@ export class EngineRunner extends ShapeRunner {
   }
 
   private drained(e: Engine): void {
-    const packets = e.drain();
+    const packets = this.o.delivery === 'views' ? e.drainViews() : e.drain();
     if (this.checking !== null) for (const p of packets) note(this.checking, p.data.length, p.segments, p.reason);
   }
 

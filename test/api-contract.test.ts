@@ -1,10 +1,11 @@
 // The library surface's contract (CONTRACT §7 "Calls"): what a call accepts, what it refuses and
 // how (nothing counted, nothing changed), re-entrancy from a sink, setSink, frames that alias the
-// staging area, pushFrom, close(), the stream's timers and drain()'s arenas. Each rule on both
+// staging area, pushFrom, close(), the stream's timers, drain() and drainViews(). Each rule on both
 // engines where it applies.
 import { describe, expect, it } from 'vitest';
 import { createEngine, createStream, type Engine, type EngineKind, type Packet } from '../bindings/index.js';
 import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
+import { generateTraffic } from '../bindings/traffic/generate.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { expectSamePackets } from './helpers/bytes.js';
 
@@ -596,6 +597,80 @@ describe('createStream timers', () => {
       expect(r.warnings).toEqual([]);
       expect(r.wakeUps).toBeLessThanOrEqual(2);
       await writer?.abort();
+    });
+  }
+});
+
+describe('drain() and drainViews() (CONTRACT §7)', () => {
+  // Interleaved bulk flows with ACKs and handshakes: many packets, some calls sending over 1 MiB.
+  const traffic = [...generateTraffic({ packets: 6000, flows: 16, seed: 3 })];
+  const BATCH = 700;
+
+  /** Push the traffic in batches, taking packets out after each call with `take`. */
+  async function run(kind: EngineKind, take: (e: Engine, call: number) => Packet[]): Promise<Packet[][]> {
+    const e = await createEngine({ engine: kind, hashSeed: 5 });
+    const out: Packet[][] = [];
+    let call = 0;
+    for (let i = 0; i < traffic.length; i += BATCH) {
+      const part = traffic.slice(i, i + BATCH);
+      e.pushBatch(
+        part.map((f) => f.data),
+        part.map((f) => f.timeUs),
+      );
+      out.push(take(e, call++));
+    }
+    e.close();
+    out.push(take(e, call));
+    return out;
+  }
+
+  /** Owned copies of packets (bytes copied now). */
+  const copied = (packets: Packet[]) => packets.map((p) => ({ ...p, data: p.data.slice() }));
+
+  for (const kind of KINDS) {
+    it(`${kind}: drainViews() gives drain()'s packets, valid until the next call that sends`, async () => {
+      const owned = await run(kind, (e) => e.drain());
+      const seenAtOnce: Packet[][] = [];
+      const views = await run(kind, (e) => {
+        const lent = e.drainViews();
+        seenAtOnce.push(copied(lent));
+        // Reading and draining again do not end the views.
+        e.stats();
+        expect(e.drainViews()).toEqual([]);
+        expect(e.drain()).toEqual([]);
+        expectSamePackets(lent, seenAtOnce[seenAtOnce.length - 1], 1, `${kind}: views after stats() and empty drains`);
+        return lent;
+      });
+      expect(owned.flat().length).toBeGreaterThan(100);
+      expectSamePackets(seenAtOnce.flat(), owned.flat(), 1, `${kind}: drainViews() vs drain()`);
+      // drain()'s packets are the caller's: nothing later changed them.
+      const again = await run(kind, (e) => copied(e.drain()));
+      expectSamePackets(owned.flat(), again.flat(), 1, `${kind}: drain() packets kept across later calls`);
+      // The views were lent: from the first drainViews() on, later calls reuse one buffer (grown at
+      // most a few times), not one per packet.
+      const later = views.slice(1).flat();
+      expect(later.length).toBeGreaterThan(100);
+      expect(new Set(later.map((p) => p.data.buffer)).size).toBeLessThanOrEqual(3);
+    });
+
+    it(`${kind}: drain() after drainViews() still hands out bytes the caller owns`, async () => {
+      const reference = (await run(kind, (e) => e.drain())).flat();
+      const kept: Packet[][] = [];
+      await run(kind, (e, call) => {
+        if (call % 2 === 0) return copied(e.drainViews());
+        const mine = e.drain();
+        kept.push(mine);
+        return mine;
+      });
+      // Every drain()ed packet still holds its bytes after all the later calls.
+      const keptFlat = kept.flat();
+      expect(keptFlat.length).toBeGreaterThan(0);
+      const byIndex = new Map(reference.map((p) => [`${p.inputIndex}:${p.data.length}:${p.reason}`, p]));
+      for (const p of keptFlat) {
+        const ref = byIndex.get(`${p.inputIndex}:${p.data.length}:${p.reason}`);
+        expect(ref, `packet at input ${p.inputIndex}`).toBeDefined();
+        expectSamePackets([p], [ref as Packet], 1, `${kind}: drain()ed packet at input ${p.inputIndex}`);
+      }
     });
   }
 });

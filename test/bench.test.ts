@@ -56,7 +56,8 @@ describe('bench', () => {
       'crafted keys with the known seed: slowdown (reported)',
       'end to end: consumer ≥ 3× faster behind the engine (bulk)',
       '`lro coalesce` ≥ 1.2 Mpps by its own clock (64 flows, pcap)',
-      '`lro coalesce` as a whole process within 2× `cp`',
+      '`lro coalesce` as a whole process within 2× `cp` (new output file)',
+      '`drainViews()` within 1.5× of a sink (bulk; WASM, TS twin)',
       'tshark follow-stream: our output + our time ≥ 5× faster',
     ]);
     for (const r of targets) expect(r[1]).toMatch(r[0].startsWith('tshark') ? /\d|tshark not installed/ : /\d/);
@@ -66,7 +67,7 @@ describe('bench', () => {
       expect(rows.map((r) => r[0])).toEqual(['bulk', 'flows-64', 'small', 'mixed']);
       for (const r of rows) for (const cell of r.slice(1)) expect(cell).toMatch(/\d/);
     }
-    expect(tableAfter(text, "## The machine's bound").length).toBe(7);
+    expect(tableAfter(text, "## The machine's bound").length).toBe(9);
     expect(tableAfter(text, '## Batch size sweep').map((r) => r[0])).toEqual([
       '`push()` per frame',
       '`pushBatch` × 1',

@@ -20,7 +20,7 @@ export interface Comparison extends Section {
   /** The first row: bulk. */
   bulk: ComparisonRow;
   /**
-   * Bulk, one group: wasm, ts, wasmDrain, tsDrain (engines), stage, checksum, bound (the bound's
+   * Bulk, one group: wasm, ts, wasmDrain, tsDrain, wasmViews, tsViews (engines), stage, checksum, bound (the bound's
    * parts), naiveQuadratic.
    */
   extras: Record<string, Figure>;
@@ -64,6 +64,8 @@ export async function comparisonSection(ctx: BenchContext): Promise<Comparison> 
   const ts = await engineRunner(bulk, { kind: 'ts' });
   const wasmDrain = await engineRunner(bulk, { kind: 'wasm', delivery: 'drain' });
   const tsDrain = await engineRunner(bulk, { kind: 'ts', delivery: 'drain' });
+  const wasmViews = await engineRunner(bulk, { kind: 'wasm', delivery: 'views' });
+  const tsViews = await engineRunner(bulk, { kind: 'ts', delivery: 'views' });
   const stage = new BoundRunner(kernels, bulk, BOUND_STAGE);
   const check = new BoundRunner(kernels, bulk, BOUND_CHECKSUM);
   const full = new BoundRunner(kernels, bulk, BOUND_FULL);
@@ -76,6 +78,8 @@ export async function comparisonSection(ctx: BenchContext): Promise<Comparison> 
         ts: () => ts.run(),
         wasmDrain: () => wasmDrain.run(),
         tsDrain: () => tsDrain.run(),
+        wasmViews: () => wasmViews.run(),
+        tsViews: () => tsViews.run(),
         stage: () => stage.run(),
         checksum: () => check.run(),
         bound: () => full.run(),
@@ -85,7 +89,7 @@ export async function comparisonSection(ctx: BenchContext): Promise<Comparison> 
     ),
   );
   if (full.bad !== 0) notes.push(`bound kernel: ${full.bad} frames of bulk failed their checksums`);
-  closeAll([wasm, ts, wasmDrain, tsDrain]);
+  closeAll([wasm, ts, wasmDrain, tsDrain, wasmViews, tsViews]);
 
   return { markdown: render(cmp, rows, extras), rows, bulk: rows[0], extras };
 }

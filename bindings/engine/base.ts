@@ -391,6 +391,10 @@ export abstract class EngineBase implements Engine {
     return this.queue.drain();
   }
 
+  drainViews(): Packet[] {
+    return this.queue.drainViews();
+  }
+
   setSink(sink: PacketSink | null): void {
     if (sink !== null && typeof sink !== 'function') {
       throw new TypeError(`setSink(sink): sink must be a function or null, got ${describeValue(sink)}`);

@@ -29,8 +29,24 @@ const TCP_OFFSET = OUT_TCP_OFFSET >> 2;
 const HEADER_LENGTH = OUT_HEADER_LENGTH >> 2;
 const FLAGS = OUT_FLAGS >> 2;
 
+/**
+ * Once drainViews() is used, queued packets (no sink) are copied into one reused slab, a view
+ * each, and the slab starts over at the next packet after a drain: no fresh memory per packet,
+ * whose page faults (not the copy) decide what taking packets out costs. Until then each packet
+ * gets its own copy (slice()): drain()'s caller owns the bytes, and one fresh buffer per packet
+ * is cheaper here than a fresh slab shared by many (measured: a new 1 MiB slab per 1 MiB of
+ * packets cost 3–8× a sink, slice() per packet ~1.7×, the reused slab ~1.1–1.35×).
+ */
+const SLAB_BYTES = 1 << 20;
+
 export class PacketQueue {
   private packets: Packet[] = [];
+  /** drainViews() was called: packets go into the slab. */
+  private borrowing = false;
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+  /** The queue was drained: the next packet starts the slab over. */
+  private drained = false;
   sink: PacketSink | null = null;
   /** Called before every sink call (the engine copies the frames its call has not read yet). */
   beforeSink: () => void = () => {};
@@ -90,7 +106,7 @@ export class PacketQueue {
       return;
     }
     this.packets.push({
-      data: view.slice(),
+      data: this.borrowing ? this.copyIntoSlab(view) : view.slice(),
       timeUs: f[TIME],
       segments: u[SEGMENTS],
       mss: u[MSS],
@@ -106,6 +122,25 @@ export class PacketQueue {
     });
   }
 
+  /** A copy of `view` in the slab; a full slab is replaced by one twice the size (once). */
+  private copyIntoSlab(view: Uint8Array): Uint8Array {
+    if (this.drained) {
+      this.drained = false;
+      this.slabUsed = 0;
+    }
+    const n = view.length;
+    const at = this.slabUsed;
+    if (at + n > this.slab.length) {
+      // Packets queued earlier keep their views of the old slab; from here on the new one is used.
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, 2 * (at + n)));
+      this.slabUsed = 0;
+      return this.copyIntoSlab(view);
+    }
+    this.slab.set(view, at);
+    this.slabUsed = (at + n + 7) & ~7;
+    return this.slab.subarray(at, at + n);
+  }
+
   /** After an engine call: rethrow the first error the sink threw during it. */
   rethrowSinkError(): void {
     if (this.sinkErrors.length === 0) return;
@@ -115,8 +150,22 @@ export class PacketQueue {
   }
 
   drain(): Packet[] {
+    const out = this.take();
+    // Packets in the slab are copied out: the caller owns what drain() returns.
+    if (this.borrowing) for (const p of out) (p as { data: Uint8Array }).data = p.data.slice();
+    return out;
+  }
+
+  drainViews(): Packet[] {
+    this.borrowing = true;
+    return this.take();
+  }
+
+  /** The queued packets; the slab may start over. */
+  private take(): Packet[] {
     const out = this.packets;
     this.packets = [];
+    this.drained = true;
     return out;
   }
 }

@@ -145,6 +145,13 @@ export interface Engine {
   /** Packets sent since the last drain, in order. The caller owns them. */
   drain(): Packet[];
   /**
+   * drain() without a copy the caller keeps, the cheap way to take packets: the same packets, but
+   * their `data` are views of the engine's output buffer, valid until the next call that can send
+   * packets (push, pushBatch, pushStaged, pushFrom, advance, flush, close). Nothing is allocated
+   * per packet but the Packet object. Copy (`slice()`) what must live longer.
+   */
+  drainViews(): Packet[];
+  /**
    * Deliver packets to `sink` as they are sent (zero-copy views) instead of queueing them for
    * drain(). If the sink throws, the engine finishes the call it was in (every packet still goes
    * to the sink) and that call then throws the first error.

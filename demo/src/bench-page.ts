@@ -1,7 +1,7 @@
 // demo/bench.html: the browser benchmark (bench.ts) in the page, settings from the query string
 // (?packets=&flows=&batch=&seconds=). bench/browser.ts (npm run bench:browser) opens it in
 // Chromium and reads window.benchResult; opened by hand it shows a table.
-import { BENCH_DEFAULTS, type BenchOutput, type BenchSettings, measure } from './bench.js';
+import { BENCH_DEFAULTS, type BenchOutput, type BenchSettings, DELIVERIES, measure } from './bench.js';
 
 const q = new URLSearchParams(location.search);
 const num = (k: keyof BenchSettings) => (q.has(k) ? Number(q.get(k)) : BENCH_DEFAULTS[k]);
@@ -13,7 +13,7 @@ out.textContent = `Measuring for about ${settings.seconds} s…`;
 measure(settings).then(
   (r) => {
     w.benchResult = r;
-    const rows = (['sink', 'drain'] as const).flatMap((d) =>
+    const rows = DELIVERIES.flatMap((d) =>
       (['wasm', 'ts'] as const).map((e) => {
         const f = r.figures[d][e];
         return `<tr><td>${d}</td><td>${e}</td><td>${f.mpps.toFixed(2)}</td><td>${f.nsPerFrame.toFixed(0)}</td></tr>`;

@@ -1,7 +1,8 @@
 // The browser benchmark's measurement, one module for both sides: the page (bench-page.ts, in
 // Chromium) and Node (bench/browser.ts) run exactly this code on the same frames. The method is
 // `lro bench`'s (bindings/cli/bench.ts): generated bulk traffic of 1448-byte segments, the WASM
-// engine and the TS twin, each delivering to a sink (setSink) and through drain(), pushBatch of
+// engine and the TS twin, each delivering to a sink (setSink), through drain() and through
+// drainViews(), pushBatch of
 // 256 frames, alternating rounds so that a change of load hits every runner alike; the median
 // sample gives Mpps. A sample is several passes (about 20 ms), since a page's clock is coarse.
 import { createEngine } from '../../bindings/engine/create.js';
@@ -22,7 +23,7 @@ const TRAFFIC = { seed: 1, mss: 1448, lineRateGbps: 100, ackEvery: 0, handshake:
 const ROUNDS = 5;
 const SAMPLE_MS = 20;
 const ENGINES: readonly EngineKind[] = ['wasm', 'ts'];
-export const DELIVERIES = ['sink', 'drain'] as const;
+export const DELIVERIES = ['sink', 'drain', 'views'] as const;
 export type Delivery = (typeof DELIVERIES)[number];
 
 export interface Figure {
@@ -81,9 +82,11 @@ async function runner(
       for (const b of batches) {
         engine.pushBatch(b.frames, b.times);
         if (delivery === 'drain') r.packetsOut += engine.drain().length;
+        else if (delivery === 'views') r.packetsOut += engine.drainViews().length;
       }
       engine.flush();
       if (delivery === 'drain') r.packetsOut += engine.drain().length;
+      else if (delivery === 'views') r.packetsOut += engine.drainViews().length;
     },
   };
   if (delivery === 'sink') engine.setSink(() => void r.packetsOut++);
@@ -158,6 +161,7 @@ export async function measure(s: BenchSettings = BENCH_DEFAULTS, now: () => numb
       figures: {
         sink: { wasm: fig('sink', 'wasm'), ts: fig('sink', 'ts') },
         drain: { wasm: fig('drain', 'wasm'), ts: fig('drain', 'ts') },
+        views: { wasm: fig('views', 'wasm'), ts: fig('views', 'ts') },
       },
     };
   } finally {
