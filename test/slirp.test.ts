@@ -65,7 +65,8 @@ describe.skipIf(skipReason !== null)(
   `libslirp (QEMU -netdev user, slirp4netns) receives our output through slirp_input${skipReason ? ` — skipped: ${skipReason}` : ''}`,
   () => {
     let ipv6 = true;
-    let open: Run | null = null;
+    /** What the running test opened (the harness process, the server), closed after it whatever happened. */
+    const opened: { close(): Promise<unknown> }[] = [];
 
     beforeAll(async () => {
       ipv6 = await hasIpv6Loopback();
@@ -73,11 +74,7 @@ describe.skipIf(skipReason !== null)(
     });
 
     afterEach(async () => {
-      if (open) {
-        await open.slirp.close();
-        await open.host.close();
-      }
-      open = null;
+      for (const o of opened.splice(0)) await o.close();
     });
 
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,14 +86,15 @@ describe.skipIf(skipReason !== null)(
       wire: (run: Run, frames: Uint8Array[]) => void | Promise<void>,
     ): Promise<Run> {
       const host = new HostServer();
+      opened.push(host);
       const port = await host.listen(family === 4 ? '127.0.0.1' : '::1');
       const slirp = new SlirpHarness((built as { path: string }).path, [...args]);
+      opened.unshift(slirp);
       await slirp.ready();
       const data = randomBytes(UPLOAD);
       let run!: Run;
       const guest = new Guest(slirp, family, port, data, (frames) => wire(run, frames));
       run = { slirp, host, data, guest };
-      open = run;
       await run.guest.connect();
       return run;
     }
