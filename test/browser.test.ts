@@ -25,13 +25,27 @@ const PAGE = `<!doctype html>
   WebAssembly.compile = (...a) => (window.compiles.bytes++, bytes(...a));
 </script>
 <script type="module">
-  import { createEngine } from '/dist/browser/large-receive.js';
+  import { createEngine, createStream } from '/dist/browser/large-receive.js';
   import { tcpFrame } from '/dist/packet/index.js';
   window.run = async (engineKind) => {
     const engine = await createEngine({ engine: engineKind, hashSeed: 7 });
     for (let i = 0; i < 1000; i++) engine.push(tcpFrame({ seq: 1000 + i * 1448, payload: 1448 }), i);
     engine.close();
     return engine.drain().map((p) => [p.segments, p.reason, p.data.length, Array.from(p.data.subarray(0, 64)).join(',')]);
+  };
+  // createStream in a page: no setImmediate, so the end of a turn is a MessageChannel task; the
+  // frames written in one turn must all be out (flushWhenIdle) before the stream is closed.
+  window.stream = async (engineKind) => {
+    const lro = createStream({ engine: engineKind, output: 'frames', flushWhenIdle: true, clockUs: () => 0 });
+    const out = [];
+    const done = lro.readable.pipeTo(new WritableStream({ write: (f) => void out.push(f) }));
+    const writer = lro.writable.getWriter();
+    for (let i = 0; i < 1000; i++) writer.write(tcpFrame({ seq: 1000 + i * 1448, payload: 1448 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const beforeClose = out.length;
+    await writer.close();
+    await done;
+    return { beforeClose, frames: out.map((f) => [f.length, Array.from(f.subarray(0, 64)).join(',')]) };
   };
   window.ready = true;
 </script>`;
@@ -87,6 +101,14 @@ describe.skipIf(skip)('in Chromium', () => {
       expect(await page.evaluate(`window.run(${JSON.stringify(kind)})`)).toEqual(expected);
     }
     expect(await page.evaluate('window.compiles')).toEqual({ streaming: 1, bytes: 0 });
+    // createStream, frames mode: every frame out at the end of the writing turn, as Node's engine makes them.
+    const engine = await createEngine({ hashSeed: 7 });
+    for (let i = 0; i < 1000; i++) engine.push(tcpFrame({ seq: 1000 + i * 1448, payload: 1448 }), 0);
+    engine.flush();
+    const frames = engine.drain().map((p) => [p.data.length, Array.from(p.data.subarray(0, 64)).join(',')]);
+    for (const kind of ['wasm', 'ts']) {
+      expect(await page.evaluate(`window.stream(${JSON.stringify(kind)})`)).toEqual({ beforeClose: frames.length, frames });
+    }
     await page.close();
   }, 60_000);
 
