@@ -1,5 +1,5 @@
 // The main job, as users run it: `lro coalesce` on a capture of 64 interleaved bulk flows (pcap,
-// pcapng, pcapng with two interfaces), by its own clock and as a whole process next to `cp` of
+// pcapng, pcapng with two interfaces whose records alternate), by its own clock and as a whole process next to `cp` of
 // the same file; and what it buys a consumer: tshark following a TCP stream on our output (plus
 // our coalescing time) against tshark on the raw capture.
 import { spawnSync } from 'node:child_process';
@@ -64,16 +64,19 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
     const pcapng = join(dir, 'bulk64.pcapng');
     await writeGenerated(pcap, traffic, { ...file, format: 'pcap' });
     await writeGenerated(pcapng, traffic, { ...file, format: 'pcapng' });
+    const pcapng2 = join(dir, 'bulk64-2if.pcapng');
+    await writeGenerated(pcapng2, traffic, { ...file, format: 'pcapng', interfaces: 2 });
     const out = join(dir, 'out');
 
     // By its own clock (in this process, warm): the median of several runs per format. Each run
     // writes a new file (the previous output is deleted untimed); one more set replaces an
     // existing output, whose rename into place frees the old file's pages inside the run.
-    const own: Record<string, number[]> = { pcap: [], pcapng: [], replace: [] };
+    const own: Record<string, number[]> = { pcap: [], pcapng: [], pcapng2: [], replace: [] };
     for (let r = 0; r < rounds + 1; r++) {
       for (const [name, input] of [
         ['pcap', pcap],
         ['pcapng', pcapng],
+        ['pcapng2', pcapng2],
       ] as const) {
         rmSync(`${out}.${name}`, { force: true });
         const t0 = performance.now();
@@ -84,12 +87,13 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       await coalesceFile({ input: pcap, output: `${out}.pcap` }); // replaces the file just written
       if (r > 0) own.replace.push(performance.now() - t0);
     }
-    const ownMs = { pcap: median(own.pcap), pcapng: median(own.pcapng), replace: median(own.replace) };
+    const ownMs = { pcap: median(own.pcap), pcapng: median(own.pcapng), pcapng2: median(own.pcapng2), replace: median(own.replace) };
 
     // Whole processes, taking turns, each writing a new file and then replacing it: `lro`, `cp`,
     // and a copy program in Node (read and write in 1 MiB pieces, no engine): the floor of any
     // Node tool — its start-up plus moving the bytes.
     const bin = join(ROOT, 'bin/lro.js');
+    wallMs(process.execPath, [bin, '--version']); // in a clone with newer sources, lro rebuilds its bundle here
     const copier = join(dir, 'copy.mjs');
     writeFileSync(copier, COPY_PROGRAM);
     const runs = {
@@ -141,6 +145,11 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       [
         ['own clock, pcap, new output file', num(ownMs.pcap, 1), num(mpps)],
         ['own clock, pcapng, new output file', num(ownMs.pcapng, 1), num(frames / ownMs.pcapng / 1e3)],
+        [
+          'own clock, pcapng with 2 interfaces (records alternating), new output file',
+          num(ownMs.pcapng2, 1),
+          num(frames / ownMs.pcapng2 / 1e3),
+        ],
         ['own clock, pcap, replacing an existing output', num(ownMs.replace, 1), num(frames / ownMs.replace / 1e3)],
         ['whole process `lro coalesce`, new output file', num(proc.fresh.lro, 1), num(frames / proc.fresh.lro / 1e3)],
         ['whole process `cp`, new file', num(proc.fresh.cp, 1), '—'],

@@ -20,9 +20,10 @@
 //     4-byte Ethernet FCS, a freshly computed FCS is appended.
 //
 // Speed: records are read into one reusable record object without views (nothing allocated per
-// record); the frames of a batch lie in one stretch of the reader's buffer, copied into the
-// engine's staging area with one copy and pushed with pushStaged; packets come back through the
-// zero-copy sink straight into the writer's buffer. Memory stays flat: the reader holds one
+// record); each interface batches its frames where they lie in the reader's buffer — which is the
+// first engine's staging area, so its frames are pushed in place (pushStaged), the others' with
+// one copy (pushFrom) — and packets come back through the zero-copy sink straight into the
+// writer's buffer. Memory stays flat: the reader holds one
 // chunk, the writer one buffer, the engines are fixed at creation, and what waits for its
 // position is bounded by the AgTimer.
 
@@ -63,7 +64,7 @@ export interface CoalesceOptions {
   onProgress?: (offset: number, packets: number) => void;
   /** Frames per pushStaged call (default and most: 1024). */
   batchSize?: number;
-  /** Reader chunk size (default 4 MiB; tests use small ones to force refills mid-batch). */
+  /** Reader chunk size (default and most: the staging area's 1 MiB; tests use small ones to force refills mid-batch). */
   chunkSize?: number;
   /** Makes each interface's engine (default createEngine; the CLI turns its errors into messages). */
   createEngine?: (options: EngineOptions) => Promise<Engine>;
@@ -119,6 +120,15 @@ class Iface {
   /** No index below this one is looked up any more (a cached firstPendingIndex()). */
   private low = 0;
   closed = false;
+  // Its batch: frames read but not pushed yet, where they lie in the reader's buffer. Each
+  // interface keeps its own, so records of several interfaces that alternate still go to their
+  // engines in full batches; a frame waiting here holds back the output (frontier()).
+  readonly offsets = new Int32Array(MAX_BATCH);
+  readonly lengths = new Int32Array(MAX_BATCH);
+  readonly times = new Float64Array(MAX_BATCH);
+  n = 0;
+  regionStart = 0;
+  regionEnd = 0;
   constructor(
     readonly info: InterfaceInfo,
     readonly engine: Engine,
@@ -128,7 +138,10 @@ class Iface {
     readonly prefix: number,
   ) {}
 
-  /** Position of the oldest frame that may still start an output packet; Infinity if none. */
+  /**
+   * Position of the oldest frame that may still start an output packet; Infinity if none. Frames
+   * read but not pushed count: the engine's next index is the first of them.
+   */
   frontier(): number {
     const first = this.engine.firstPendingIndex();
     return first < this.count ? this.positions.get(first) : Infinity;
@@ -167,14 +180,6 @@ class Coalescer {
   private serial = 0;
   /** Positions below this one need no record any more (written, or absorbed into an aggregate). */
   private low = 0;
-  // The batch being filled: frames of one interface, lying in one stretch of the reader's buffer.
-  private batchIface: Iface | null = null;
-  private readonly offsets = new Int32Array(MAX_BATCH);
-  private readonly lengths = new Int32Array(MAX_BATCH);
-  private readonly times = new Float64Array(MAX_BATCH);
-  private n = 0;
-  private regionStart = 0;
-  private regionEnd = 0;
   private lastTime = 0;
   /** The engine whose staging area the reader reads into (the first one opened), and that area. */
   private direct: Iface | null = null;
@@ -191,7 +196,7 @@ class Coalescer {
     this.onSkip = opts.onSkip;
     this.createEngine = opts.createEngine ?? createEngine;
     this.batchSize = Math.max(1, Math.min(MAX_BATCH, opts.batchSize ?? MAX_BATCH));
-    this.chunkSize = Math.max(64, Math.min(STAGE_BYTES, opts.chunkSize ?? STAGE_BYTES));
+    this.chunkSize = readChunk(opts);
   }
 
   setWriter(w: CaptureWriter): void {
@@ -220,10 +225,9 @@ class Coalescer {
         continue;
       }
       const end = rec.dataAt + rec.dataLength;
-      if (this.n === 0 || st !== this.batchIface || this.n === this.batchSize || end - this.regionStart > STAGE_BYTES) {
-        this.flushBatch();
-        this.batchIface = st;
-        this.regionStart = this.readsInto(st) ? 0 : rec.dataAt;
+      if (st.n === this.batchSize || (st.n !== 0 && end - st.regionStart > STAGE_BYTES)) this.flushIface(st);
+      if (st.n === 0) {
+        st.regionStart = this.readsInto(st) ? 0 : rec.dataAt;
         // The output's full buffers are written in the background: keep at most two in flight.
         const w = this.writer as CaptureWriter;
         if (w.writesInFlight > 2) await w.settle(1);
@@ -237,15 +241,15 @@ class Coalescer {
       const skip = Math.min(st.prefix, rec.dataLength);
       if (rec.dataLength > STAGE_BYTES) {
         // Larger than the staging area: alone, through push() (the engine stages what it parses).
-        this.flushBatch();
+        this.flushIface(st);
         this.pushLarge(st, reader.buffer.subarray(rec.dataAt + skip, end), engineTime(rec.timeUs));
         continue;
       }
-      const i = this.n++;
-      this.offsets[i] = rec.dataAt + skip - this.regionStart;
-      this.lengths[i] = rec.dataLength - skip;
-      this.times[i] = engineTime(rec.timeUs);
-      this.regionEnd = end;
+      const i = st.n++;
+      st.offsets[i] = rec.dataAt + skip - st.regionStart;
+      st.lengths[i] = rec.dataLength - skip;
+      st.times[i] = engineTime(rec.timeUs);
+      st.regionEnd = end;
     }
     this.flushBatch();
     this.closeAll();
@@ -333,15 +337,25 @@ class Coalescer {
     return serial;
   }
 
+  /** Push every interface's batch (the reader is about to reuse its buffer, or input ends). */
   private flushBatch(): void {
-    const n = this.n;
-    const st = this.batchIface;
-    if (n === 0 || st === null) return;
-    this.n = 0;
-    const engine = st.engine;
-    if (!this.readsInto(st)) engine.stagingArea().set(this.reader.buffer.subarray(this.regionStart, this.regionEnd), 0);
-    engine.pushStaged(this.offsets.subarray(0, n), this.lengths.subarray(0, n), this.times.subarray(0, n));
-    const t = this.times[n - 1];
+    for (const st of this.open) if (st.n !== 0) this.flushIface(st);
+  }
+
+  /**
+   * Push the interface's batch: where the reader reads into this engine's staging area, in place
+   * (pushStaged); else from the reader's buffer (pushFrom: one copy per run of its frames).
+   */
+  private flushIface(st: Iface): void {
+    const n = st.n;
+    if (n === 0) return;
+    st.n = 0;
+    const offsets = st.offsets.subarray(0, n);
+    const lengths = st.lengths.subarray(0, n);
+    const times = st.times.subarray(0, n);
+    if (this.readsInto(st)) st.engine.pushStaged(offsets, lengths, times);
+    else st.engine.pushFrom(this.reader.buffer.subarray(st.regionStart, st.regionEnd), offsets, lengths, times);
+    const t = times[n - 1];
     if (t > this.lastTime) this.lastTime = t;
     if (this.open.length > 1) this.fireIdleTimers(st);
     this.held.release(this.frontier(), this.writeHeld);
@@ -353,11 +367,15 @@ class Coalescer {
     this.held.release(this.frontier(), this.writeHeld);
   }
 
-  /** Fire the due timers of the other interfaces' engines, deadline by deadline. */
+  /**
+   * Fire the due timers of the other interfaces' engines, deadline by deadline. An engine with
+   * frames waiting in its batch is left alone: they are older than `now`, and its own push fires
+   * its deadlines in order.
+   */
   private fireIdleTimers(current: Iface): void {
     const now = this.lastTime;
     for (const other of this.open) {
-      if (other === current) continue;
+      if (other === current || other.n !== 0) continue;
       const e = other.engine;
       for (let guard = 0; ; guard++) {
         const d = e.nextDeadline();
@@ -446,6 +464,11 @@ class Coalescer {
   }
 }
 
+/** The reader's chunk: the staging area's size, or less (tests force refills mid-batch). */
+function readChunk(opts: CoalesceOptions): number {
+  return Math.max(64, Math.min(STAGE_BYTES, opts.chunkSize ?? STAGE_BYTES));
+}
+
 /** Coalesce `input` into `output` (written atomically). Throws CaptureError / FileError. */
 export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResult> {
   let coalescer: Coalescer | null = null;
@@ -453,7 +476,9 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
     views: false,
     skipBad: opts.skipBad ?? false,
     onSkip: opts.onSkip,
-    chunkSize: opts.chunkSize,
+    // Reads of the staging area's size: the reader can then move into the first engine's staging
+    // area (readIntoStaging) with what it has read so far.
+    chunkSize: readChunk(opts),
     beforeRefill: () => coalescer?.beforeRefill(),
   });
   let writer: CaptureWriter | null = null;

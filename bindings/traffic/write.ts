@@ -17,6 +17,12 @@ export interface WriteOptions {
   bigEndian: boolean;
   snaplen: number;
   packetComments: boolean;
+  /**
+   * pcapng: this many interfaces (default 1), all of `linkType`; a frame goes to interface
+   * (XOR of bytes 34–37) mod N — an Ethernet IPv4 TCP frame's two ports, the same both ways, so a
+   * connection stays on one interface while the interfaces' records alternate.
+   */
+  interfaces?: number;
 }
 
 export interface GenerateResult {
@@ -54,13 +60,16 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
       }
     } else {
       out.put(shb(le));
-      out.put(idb(le, file.linkType, file.snaplen, file.ns));
+      const interfaces = Math.max(1, file.interfaces ?? 1);
+      for (let i = 0; i < interfaces; i++) out.put(idb(le, file.linkType, file.snaplen, file.ns));
       const clock = new TsClock(file.ns ? 9 : 6, 0);
       const enc = new TextEncoder();
       for (const fr of generateTraffic(gen)) {
         clock.fromUs(fr.timeUs);
         const tail = file.packetComments ? commentTail(fr.data.length, enc.encode(`generated frame ${packets + 1}`), le) : null;
-        writePacketBlock(out, le, BT_EPB, 0, 0, clock.hi, clock.lo, fr.data.length, fr.data, tail);
+        const d = fr.data;
+        const iface = interfaces === 1 || d.length < 38 ? 0 : (d[34] ^ d[35] ^ d[36] ^ d[37]) % interfaces;
+        writePacketBlock(out, le, BT_EPB, iface, 0, clock.hi, clock.lo, d.length, d, tail);
         packets++;
         bytes += fr.data.length;
         if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
