@@ -7,6 +7,7 @@
 // shared output buffer (a view each, no ArrayBuffer per packet), and the timer is re-armed only
 // when the next deadline moves earlier.
 import { createEngine } from './engine/create.js';
+import { blankPacketInfo } from './engine/queue.js';
 import type { Engine, EngineOptions, Packet } from './engine/types.js';
 import { toPartialChecksum, type VirtioNetHeaderOptions, writeVirtioNetHeader } from './receivers/virtio.js';
 
@@ -127,7 +128,7 @@ export function createStream<O extends StreamOutput = 'packets'>(
     throw new RangeError(`createStream: output must be 'packets', 'frames' or 'virtio', got ${String(output)}`);
   }
   // Checks size and csum now (the header of an empty packet), not at the first packet.
-  const headerSize = output === 'virtio' ? writeVirtioNetHeader(EMPTY_INFO, new Uint8Array(12), 0, virtio) : 0;
+  const headerSize = output === 'virtio' ? writeVirtioNetHeader(blankPacketInfo(), new Uint8Array(12), 0, virtio) : 0;
   const needsCsum = virtio.csum === 'needs-csum';
 
   let engine: Engine;
@@ -324,19 +325,3 @@ export function createStream<O extends StreamOutput = 'packets'>(
     { highWaterMark: READ_QUEUE },
   );
 }
-
-/** Metadata of no packet: what createStream encodes once to check the virtio options. */
-const EMPTY_INFO = {
-  timeUs: 0,
-  segments: 1,
-  mss: 0,
-  reason: 'pass-through',
-  checksumsFixed: true,
-  inputIndex: 0,
-  firstTimeUs: 0,
-  ipVersion: 0,
-  tcpOffset: 0,
-  headerLength: 0,
-  verified: false,
-  fixedIpId: false,
-} as const satisfies Omit<Packet, 'data'>;

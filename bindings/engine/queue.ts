@@ -39,6 +39,24 @@ const FLAGS = OUT_FLAGS >> 2;
  */
 const SLAB_BYTES = 1 << 20;
 
+/** Metadata of no packet yet: a one-segment pass-through of nothing (the sink's reused `meta` starts as it). */
+export function blankPacketInfo(): { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } {
+  return {
+    timeUs: 0,
+    segments: 1,
+    mss: 0,
+    reason: 'pass-through',
+    checksumsFixed: true,
+    inputIndex: 0,
+    firstTimeUs: 0,
+    ipVersion: 0,
+    tcpOffset: 0,
+    headerLength: 0,
+    verified: false,
+    fixedIpId: false,
+  };
+}
+
 export class PacketQueue {
   private packets: Packet[] = [];
   /** drainViews() was called: packets go into the slab. */
@@ -56,20 +74,7 @@ export class PacketQueue {
   private f64 = new Float64Array(OUT_SIZE >> 3);
   private u32 = new Uint32Array(this.f64.buffer);
   // Handed to the sink on every call, like its data view: valid only during the call.
-  private readonly meta: { -readonly [K in keyof Omit<Packet, 'data'>]: Packet[K] } = {
-    timeUs: 0,
-    segments: 0,
-    mss: 0,
-    reason: 'pass-through',
-    checksumsFixed: true,
-    inputIndex: 0,
-    firstTimeUs: 0,
-    ipVersion: 0,
-    tcpOffset: 0,
-    headerLength: 0,
-    verified: false,
-    fixedIpId: false,
-  };
+  private readonly meta = blankPacketInfo();
 
   /** Read each packet's metadata from the output descriptor at `byteOffset` in `buffer` (it never moves). */
   readFrom(buffer: ArrayBuffer, byteOffset: number): void {
