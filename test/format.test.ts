@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapStamp, pcapHeader, pcapToTicks, hasOptions } from '../bindings/capture/convert.js';
-import { type CaptureRecord, type InterfaceInfo, probeCapture } from '../bindings/capture/index.js';
+import { type CaptureRecord, createCaptureWriter, type InterfaceInfo, openCapture, probeCapture } from '../bindings/capture/index.js';
 import { concat, epb, followDigest, idb, lro, readRecords, shb } from './helpers/cli.js';
 
 const DIR = fileURLToPath(new URL('./captures/', import.meta.url));
@@ -119,6 +119,9 @@ describe('lro coalesce -F: every real capture converted with nothing aggregated 
       } else {
         const spbs = a.records.filter((x) => x.kind === 3).length;
         expect(json.conversion.untimedPackets).toBe(spbs);
+        const le = a.info.byteOrder === 'le';
+        const withOptions = a.records.filter((x) => x.kind !== 3 && hasOptions(x.tail, x.data.length, le)).length;
+        expect(json.conversion.packetOptions).toBe(withOptions);
         // ns exactly when an interface is finer than µs.
         const finer = a.info.interfaces.some((i) => (i.tsresol & 0x7f) > 6);
         expect(b.info.resolution).toBe(finer ? 'ns' : 'us');
@@ -342,6 +345,11 @@ describe('-F on the command line', () => {
     r = await lro('coalesce', join(DIR, 'dpkt-http.pcap'), '--format', 'erf', '-o', join(d, 'x'));
     expect(r.code).toBe(2);
     expect(r.err.trim()).toBe("lro coalesce: unknown output format 'erf' for -F (choose pcap or pcapng)");
+    r = await lro('coalesce', join(DIR, 'dpkt-http.pcap'), '-F', 'constructor', '-o', join(d, 'x'));
+    expect(r.code).toBe(2);
+    r = await lro('coalesce', join(DIR, 'dpkt-http.pcap'), '-F', 'nsecpcap', '-o', join(d, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('-F pcap writes ns timestamps');
     r = await lro('coalesce', join(DIR, 'dpkt-http.pcap'), '-F', '-o', join(d, 'x'));
     expect(r.code).toBe(2);
     expect(readdirSync(d)).toEqual([]);
@@ -350,6 +358,32 @@ describe('-F on the command line', () => {
   it('the help names it', async () => {
     const r = await lro('coalesce', '--help');
     expect(r.out).toMatch(/-F, --format pcap\|pcapng/);
+  });
+});
+
+describe('createCaptureWriter({ format }) for library users', () => {
+  it('writeOriginal and writeNew into the other format read back as the same packets and times', () => {
+    for (const [file, format] of [
+      ['wireshark-dhcp-nanosecond.pcap', 'pcapng'],
+      ['ndpi-z3950.pcapng', 'pcap'],
+    ] as const) {
+      const out = join(dir(), `out.${format}`);
+      const reader = openCapture(join(DIR, file));
+      const writer = createCaptureWriter(out, reader, { format });
+      const want: [string, number][] = [];
+      for (let r = reader.next(); r !== null; r = reader.next()) {
+        writer.writeOriginal(r);
+        writer.writeNew(r.interfaceId, r.data, r.timeUs + 7);
+        want.push([hex(r.data), r.timeUs], [hex(r.data), r.timeUs + 7]);
+      }
+      writer.commit();
+      reader.close();
+      expect(writer.format).toBe(format);
+      expect(writer.conversion).toMatchObject({ to: format, resolution: 'ns' });
+      const back = readRecords(out);
+      expect(back.info.format).toBe(format);
+      expect(back.records.map((r) => [hex(r.data), r.timeUs])).toEqual(want);
+    }
   });
 });
 

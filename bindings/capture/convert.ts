@@ -257,7 +257,9 @@ export class PcapFromPcapng {
       this.lastSec = stamp.sec;
       this.lastFrac = stamp.frac;
     }
-    if ((tail !== null && hasOptions(tail, data.length, le)) || (kind === KIND_PB && drops !== 0)) this.report.packetOptions++;
+    // (An SPB's tail is padding, or the bytes its snap length cut: never options.)
+    const options = tail !== null && kind !== KIND_SPB && hasOptions(tail, data.length, le);
+    if (options || (kind === KIND_PB && drops !== 0)) this.report.packetOptions++;
     writePcapRecord(out, true, this.lastSec, this.lastFrac, origLen, data);
   }
 

@@ -18,15 +18,23 @@ function sameFile(input: string, output: string): boolean {
 }
 
 /** `-F` values: editcap's names for the two formats, and libpcap (tshark's older name for pcap). */
-const FORMATS: Record<string, CaptureFormat> = { pcap: 'pcap', libpcap: 'pcap', pcapng: 'pcapng' };
+const FORMATS: ReadonlyMap<string, CaptureFormat> = new Map([
+  ['pcap', 'pcap'],
+  ['libpcap', 'pcap'],
+  ['pcapng', 'pcapng'],
+]);
 
 /** The output format `-F` asks for (undefined: the input's). */
 function outputFormat(value: string | number | boolean | undefined): CaptureFormat | undefined {
   if (value === undefined) return undefined;
   const given = String(value);
-  const format = FORMATS[given.toLowerCase()];
+  const name = given.toLowerCase();
+  const format = FORMATS.get(name);
   if (format) return format;
-  const near = nearest(given.toLowerCase(), Object.keys(FORMATS));
+  if (name === 'nsecpcap') {
+    throw new UsageError("lro coalesce: -F nsecpcap is not offered: -F pcap writes ns timestamps whenever the input's are finer than µs");
+  }
+  const near = nearest(name, [...FORMATS.keys()]);
   throw new UsageError(
     `lro coalesce: unknown output format '${given}' for -F (${near ? `did you mean ${near}? ` : ''}choose pcap or pcapng)`,
   );
