@@ -8,7 +8,7 @@
 // straight to pcap; ns resolution is kept; a pcapng file with packets on two link types is
 // refused with one line and leaves nothing behind; what pcap cannot hold is counted.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ let serial = 0;
 /** A fresh directory (so "nothing left behind" can be checked by listing it). */
 function dir(): string {
   const d = join(tmp, `d${serial++}`);
-  execFileSync('mkdir', ['-p', d]);
+  mkdirSync(d);
   return d;
 }
 

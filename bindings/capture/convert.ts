@@ -18,7 +18,7 @@
 import { CaptureError } from './errors.js';
 import type { OutputFile } from './output.js';
 import { PCAP_HEADER_LEN, writePcapRecord } from './pcap.js';
-import { BT_SHB } from './pcapng.js';
+import { newShb } from './pcapng-encode.js';
 import { KIND_PB, KIND_SPB, type CaptureFormat, type InterfaceInfo } from './types.js';
 
 /** libpcap's MAXIMUM_SNAPLEN: what a snap length of 0 ("unlimited") means in a pcap header. */
@@ -74,15 +74,8 @@ export function pcapngPreamble(iface: InterfaceInfo, minSnaplen: number): Uint8A
   const fcs = iface.fcsLen !== undefined;
   const idbLen = 16 + 8 + (fcs ? 8 : 0) + 4 + 4;
   const out = new Uint8Array(28 + idbLen);
+  out.set(newShb(true), 0);
   const v = new DataView(out.buffer);
-  v.setUint32(0, BT_SHB, true);
-  v.setUint32(4, 28, true);
-  v.setUint32(8, 0x1a2b3c4d, true);
-  v.setUint16(12, 1, true);
-  v.setUint16(14, 0, true);
-  v.setInt32(16, -1, true);
-  v.setInt32(20, -1, true);
-  v.setUint32(24, 28, true);
   let at = 28;
   v.setUint32(at, 1, true);
   v.setUint32(at + 4, idbLen, true);

@@ -1,7 +1,21 @@
 // pcapng encoders for the writer (block layouts: see pcapng.ts).
 
 import type { OutputFile } from './output.js';
-import { BT_PB, BT_SPB, EPB_MIN, SPB_MIN } from './pcapng.js';
+import { BT_PB, BT_SHB, BT_SPB, EPB_MIN, SPB_MIN } from './pcapng.js';
+
+/** A new SHB: version 1.0, section length -1 (unknown), no options. */
+export function newShb(le: boolean): Uint8Array {
+  const v = new DataView(new ArrayBuffer(28));
+  v.setUint32(0, BT_SHB, le);
+  v.setUint32(4, 28, le);
+  v.setUint32(8, 0x1a2b3c4d, le);
+  v.setUint16(12, 1, le);
+  v.setUint16(14, 0, le);
+  v.setInt32(16, -1, le);
+  v.setInt32(20, -1, le);
+  v.setUint32(24, 28, le);
+  return new Uint8Array(v.buffer);
+}
 
 /** The SHB to write: the input's with the section length set to -1 (the output's differs). */
 export function outputShb(bytes: Uint8Array): Uint8Array {

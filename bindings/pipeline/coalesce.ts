@@ -1,5 +1,5 @@
 // The main job behind `lro coalesce IN -o OUT`: a capture file through the engines, into a capture
-// of the same format.
+// of the same format (or the other one, `format`: the writer converts, capture/convert.ts).
 //
 // One engine per capture interface (a pcapng IDB; pcap has one), created when the interface's
 // first packet arrives, driven by the capture's timestamps. Before a new pcapng section starts

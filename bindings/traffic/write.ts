@@ -4,7 +4,7 @@
 
 import { OutputFile, yieldToEventLoop } from '../capture/output.js';
 import { writePcapRecord, pcapTime } from '../capture/pcap.js';
-import { writePacketBlock } from '../capture/pcapng-encode.js';
+import { newShb, writePacketBlock } from '../capture/pcapng-encode.js';
 import { BT_EPB } from '../capture/pcapng.js';
 import { TsClock } from '../capture/timestamp.js';
 import { generateTraffic, type GenerateOptions } from './generate.js';
@@ -59,7 +59,7 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
         if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
       }
     } else {
-      out.put(shb(le));
+      out.put(newShb(le));
       const interfaces = Math.max(1, file.interfaces ?? 1);
       for (let i = 0; i < interfaces; i++) out.put(idb(le, file.linkType, file.snaplen, file.ns));
       const clock = new TsClock(file.ns ? 9 : 6, 0);
@@ -81,19 +81,6 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
     out.abort();
     throw err;
   }
-}
-
-function shb(le: boolean): Uint8Array {
-  const v = new DataView(new ArrayBuffer(28));
-  v.setUint32(0, 0x0a0d0d0a, le);
-  v.setUint32(4, 28, le);
-  v.setUint32(8, 0x1a2b3c4d, le);
-  v.setUint16(12, 1, le);
-  v.setUint16(14, 0, le);
-  v.setInt32(16, -1, le);
-  v.setInt32(20, -1, le);
-  v.setUint32(24, 28, le);
-  return new Uint8Array(v.buffer);
 }
 
 function idb(le: boolean, linkType: number, snaplen: number, ns: boolean): Uint8Array {
