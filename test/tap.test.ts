@@ -253,6 +253,9 @@ describe.skipIf(skipReason !== null)(
             '-s',
             '262144',
             '-U',
+            // Each packet handed to tcpdump as it arrives: without it the kernel keeps packets in a
+            // ring block until the block fills or times out, and the last ones can be lost at SIGINT.
+            '--immediate-mode',
             '-B',
             '8192',
             'tcp src port 5201',
