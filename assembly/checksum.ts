@@ -29,7 +29,7 @@ export function sum16(ptr: usize, len: i32): u32 {
 
 /**
  * sum16 of [src, src+len) while copying it to dst (no overlap): one pass over the payload both
- * verifies it (714) and places it in the connection buffer (745).
+ * verifies it (714) and places it in the output area (745).
  */
 export function sum16Copy(src: usize, dst: usize, len: i32): u32 {
   return sumRange(src, dst, len, true);

@@ -1,11 +1,12 @@
 // The LR algorithm of FIG. 7 (twin: bindings/twin/engine.ts): one frame at a time, decisions as
 // early returns, every packet handed to the bindings through the two imports below.
 import {
-  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, ownFieldsForbid, throughput,
+  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, hotFlow, mismatch, outPtr, ownFieldsForbid, throughput,
 } from './aggregate';
-import { START_INDEX, START_TIME, bufferFree, bufferPtr, bufferRelease, bufferStart } from './buffers';
+import { PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
+import { head, ringOpen, ringSize } from './ring';
 import {
-  F_BUFFER, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
+  F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
 } from './flow';
 import { active, maxFlows, hashKey, tableFind, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
@@ -15,7 +16,7 @@ import {
   CAUSE_BAD_TCP_CHECKSUM, CAUSE_COUNT, CAUSE_NO_PAYLOAD, CAUSE_TABLE_FULL, NO_CAUSE,
 } from './reason';
 import * as S from './stats';
-import { AG_TIMER, DEL_TIMER, agHead, agTail, deadlineOf, delHead, timerSet, timerStop } from './timers';
+import { AG_TIMER, DEL_TIMER, agHead, agNextOf, agTail, deadlineOf, delHead, timerSet, timerStop } from './timers';
 
 // Every packet goes out through one of two imports, its metadata written first into the output
 // descriptor at `outDesc` (drawn in index.ts; bindings/engine/queue.ts reads it). Byte offsets
@@ -99,7 +100,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   } else {
     touch(f); // 724
   }
-  // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
+  // From here a bad payload checksum (714, verified as late as possible: as it joins)
   // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
   const forbid = ownFieldsForbid(b);
   if (forbid != NO_CAUSE) return cannotJoin(f, fullLen, forbid);
@@ -116,16 +117,16 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
     }
   }
   if (!joined) { // 742
-    if (!bufferFree()) { // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
+    if (!pendingFree()) { // every descriptor holds an aggregate (maxPending < maxFlows): free the oldest
       if (!P.verifyPayload(b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
       send(agHead, REASON_CAPACITY, now);
     }
     if (!aggStart(f, b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
     // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
-    if (!ASC_NO_ASSERT) assert(agTail == NONE || load<f64>(bufferStart(agTail), START_INDEX) < frameIndex, 'AgTimer list out of start order');
-    const s = bufferStart(f);
-    store<f64>(s, frameIndex, START_INDEX);
-    store<f64>(s, now, START_TIME);
+    if (!ASC_NO_ASSERT) assert(agTail == NONE || load<f64>(pendingPtr(agTail), PD_INDEX) < frameIndex, 'AgTimer list out of start order');
+    const s = pendingPtr(f);
+    store<f64>(s, frameIndex, PD_INDEX);
+    store<f64>(s, now, PD_TIME);
     timerSet(AG_TIMER, f, deadline(agPeriod), false); // 743
   }
   if ((P.flags & FIN) != 0) { // 752: FIN ends the aggregate and the connection (758)
@@ -182,7 +183,44 @@ export function flushAll(reason: i32): void {
  * No packet sent later has a smaller inputIndex. Reads only: callable from within emit*.
  */
 export function firstPendingIndex(): f64 {
-  return agHead == NONE ? frameIndex : load<f64>(bufferStart(agHead), START_INDEX);
+  return agHead == NONE ? frameIndex : load<f64>(pendingPtr(agHead), PD_INDEX);
+}
+
+/**
+ * A window of at least `need` bytes (≤ ringSize), `want` (the whole chunk) where that costs no
+ * early send, at the ring's head for the next frames (ring.ts), returned as its start
+ * (ringWindowEnd: its end). Nothing held: the whole ring, from 0. Else the free bytes after the
+ * head, or from 0 up to the tail (the first segment of the oldest aggregate held in the ring: the
+ * oldest pending, unless that one is built in the output area) when the end of the ring is too
+ * short; when no window of `need` bytes is free, that aggregate is sent first (reason
+ * `capacity`), which moves the tail on.
+ */
+export function ringReserve(need: u32, want: u32): u32 {
+  for (;;) {
+    const oldest = agHead == hotFlow && agHead != NONE ? agNextOf(agHead) : agHead;
+    if (oldest == NONE) {
+      ringOpen(0, ringSize);
+      break;
+    }
+    const tail = load<u32>(pendingPtr(oldest), PD_FIRST);
+    if (tail >= head) { // wrapped: held from the tail to where the head wrapped, and from 0 to the head
+      if (tail - head >= need) {
+        ringOpen(head, tail);
+        break;
+      }
+    } else if (tail >= want && ringSize - head < want) {
+      ringOpen(0, tail);
+      break;
+    } else if (ringSize - head >= need) {
+      ringOpen(head, ringSize);
+      break;
+    } else if (tail >= need) {
+      ringOpen(0, tail);
+      break;
+    }
+    send(oldest, REASON_CAPACITY, now);
+  }
+  return head;
 }
 
 /**
@@ -211,7 +249,7 @@ function send(f: i32, reason: i32, time: f64): void {
   const r = flowPtr(f);
   const segments = load<u32>(r, F_SEGMENTS);
   if (segments == 0) return; // 762: connection buffer empty
-  if (!ASC_NO_ASSERT) assert(load<i32>(r, F_BUFFER) != NONE, 'send: a pending aggregate without a buffer');
+  if (!ASC_NO_ASSERT) assert(load<i32>(r, F_PENDING) != NONE, 'send: a pending aggregate without a descriptor');
   const length = aggFinish(f);
   S.count(S.STAT_PACKETS_OUT);
   S.count(S.STAT_AGGREGATES);
@@ -220,15 +258,15 @@ function send(f: i32, reason: i32, time: f64): void {
   S.count(S.STAT_REASONS + reason);
   store<u32>(r, 0, F_SEGMENTS);
   timerStop(AG_TIMER, f); // before the sink runs: firstPendingIndex() no longer counts it
-  let flags = P.verifyChecksums ? OUT_VERIFIED : 0; // every segment was verified as it was copied
+  let flags = P.verifyChecksums ? OUT_VERIFIED : 0; // every segment was verified as it joined
   if (segments < 2 || fixChecksums) flags |= OUT_CHECKSUMS_FIXED;
   if (segments >= 2 && load<u8>(r, F_FIXED_ID) != 0) flags |= OUT_FIXED_IP_ID;
   const l4 = <u32>load<u16>(r, F_L4);
-  const s = bufferStart(f);
-  describe(load<f64>(s, START_INDEX), load<f64>(s, START_TIME), time, segments, load<u32>(r, F_MSS), reason,
+  const s = pendingPtr(f);
+  describe(load<f64>(s, PD_INDEX), load<f64>(s, PD_TIME), time, segments, load<u32>(r, F_MSS), reason,
     <u32>load<u8>(r, F_IP_VERSION), l4, l4 + <u32>load<u8>(r, F_TCP_HDR_LEN), flags);
-  emitAggregate(bufferPtr(f), length);
-  bufferRelease(f); // after the sink has seen it
+  pendingRelease(f); // its bytes stay where they are until the next window is handed out, which no sink can cause
+  emitAggregate(outPtr, length);
 }
 
 function deleteFlow(f: i32): void {

@@ -1,13 +1,16 @@
 // The WASM export surface: numbers only. bindings/engine/wasm.ts owns every JS object.
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
-// ┌──────────┬───────┬──────┬──────────┬─────────┬────────────┬─────────────┬───────────────┬──────────────┬─────────────┬─────────────┐
-// │ stats    │ key   │ out  │ slots    │ free    │ flows      │ buffer free │ buffers       │ buffer starts│ stage: desc │ stage: data │
-// │ f64 ×40  │ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N  │ 128 B ×N   │ i32 ×P      │ bufferCap ×P  │ 16 B ×P      │ 24 B ×BATCH │ STAGE_BYTES │
-// └──────────┴───────┴──────┴──────────┴─────────┴────────────┴─────────────┴───────────────┴──────────────┴─────────────┴─────────────┘
-// N = maxFlows, P = maxPending; out: the output descriptor (below); slots, free: flow-table.ts;
-// flows: flow.ts; buffers, buffer starts: buffers.ts; stage: frames staged by the bindings.
-// Batch descriptor (24 B): offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
+// ┌────────┬───────┬──────┬──────────┬────────┬──────────┬──────────┬─────────────┬────────────┬────────┬─────────────┬─────────────┐
+// │ stats  │ key   │ out  │ slots    │ free   │ flows    │ pend free│ pending     │ out, gather│ ring   │ stage: desc │ stage: data │
+// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ 128 B ×N │ i32 ×P   │ 32 B ×P     │ bufferCap×2│ R      │ 24 B ×BATCH │ STAGE_BYTES │
+// └────────┴───────┴──────┴──────────┴────────┴──────────┴──────────┴─────────────┴────────────┴────────┴─────────────┴─────────────┘
+// N = maxFlows, P = maxPending, R = ringBytes; out: the output descriptor (below); slots, free:
+// flow-table.ts; flows: flow.ts; pending: pending.ts; out, gather: aggregate.ts (the output area
+// one aggregate is built in, the area the others are gathered into at send); ring: ring.ts (frames are staged there by the bindings
+// and held there while pending); stage: the batch descriptors, and stagingArea() (pushStaged's
+// frames are copied from it into the ring).
+// Batch descriptor (24 B): offset u32 (from the ring's start) │ staged u32 │ length u32 │ pad │ time f64.
 //
 // Output descriptor (OUT_SIZE = 56 B, engine.ts OUT_*): what the packet being emitted says about
 // itself (CONTRACT §5), written just before each emitAggregate / emitInput and read by
@@ -21,11 +24,12 @@
 // │ 48 │ flags u32: 1 checksumsFixed │ 2 verified │ 4 fixedIpId │ 52 pad u32              │
 // └────┴──────────────────────────────────────────────────────────────────────────────────┘
 import * as A from './aggregate';
-import * as B from './buffers';
 import * as E from './engine';
 import * as F from './flow';
 import * as T from './flow-table';
 import * as P from './parse';
+import * as D from './pending';
+import * as R from './ring';
 import * as S from './stats';
 import { timersInit } from './timers';
 
@@ -43,7 +47,7 @@ let stageDesc: usize = 0;
 let stageData: usize = 0;
 
 /** Lay out every region; returns the first byte past the end (in u64: it may not fit in 4 GiB). */
-function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
+function layout(flows: i32, pending: i32, maxAgg: i32, ring: u32): u64 {
   let p = align64(<u64>__heap_base, 64);
   S.statsBase = <usize>p;
   p += <u64>S.STAT_COUNT << 3;
@@ -58,13 +62,17 @@ function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
   p = align64(p + (<u64>flows << 2), 64);
   F.flowsBase = <usize>p;
   p += <u64>flows * <u64>F.FLOW_SIZE;
-  B.bufferFreeBase = <usize>p;
+  D.pendingFreeBase = <usize>p;
   p = align64(p + (<u64>pending << 2), 64);
-  B.bufferCap = <usize>A.bufferCapacity(maxAgg);
-  B.buffersBase = <usize>p;
-  p = align64(p + <u64>pending * <u64>B.bufferCap, 64);
-  B.bufferStartsBase = <usize>p;
-  p = align64(p + <u64>pending * <u64>B.START_SIZE, 64);
+  D.pendingBase = <usize>p;
+  p = align64(p + <u64>pending * <u64>D.PENDING_SIZE, 64);
+  A.outCap = <usize>A.bufferCapacity(maxAgg);
+  A.outBase = <usize>p;
+  p = align64(p + <u64>A.outCap, 64);
+  A.gatherBase = <usize>p;
+  p = align64(p + <u64>A.outCap, 64);
+  R.ringBase = <usize>p;
+  p = align64(p + <u64>(ring & ~7), 64);
   stageDesc = <usize>p;
   p = align64(p + <u64>MAX_BATCH * <u64>DESC_SIZE, 64);
   stageData = <usize>p;
@@ -76,18 +84,20 @@ function layout(flows: i32, pending: i32, maxAgg: i32): u64 {
 }
 
 /** Bytes of linear memory an engine with these options needs (call before creating it). */
-export function memoryNeeded(flows: i32, pending: i32, maxAgg: i32): f64 {
-  return <f64>layout(flows, pending, maxAgg);
+export function memoryNeeded(flows: i32, pending: i32, maxAgg: i32, ring: u32): f64 {
+  return <f64>layout(flows, pending, maxAgg, ring);
 }
 
 /** Set up an engine in this instance's memory. Returns 0, or 1 if the memory is too small. */
-export function init(flows: i32, pending: i32, maxAgg: i32, maxFrame: i32, threshold: i32, agPeriodUs: f64, delPeriodUs: f64,
-  preset: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
-  const end = layout(flows, pending, maxAgg);
+export function init(flows: i32, pending: i32, maxAgg: i32, ring: u32, maxFrame: i32, threshold: i32, agPeriodUs: f64,
+  delPeriodUs: f64, preset: i32, verify: i32, fix: i32, seed: u32, linkType: i32): i32 {
+  const end = layout(flows, pending, maxAgg, ring);
   if (end > (<u64>memory.size() << 16)) return 1;
   memory.fill(S.statsBase, 0, <usize>S.STAT_COUNT << 3);
   T.tableInit(flows, seed);
-  B.buffersInit(pending);
+  D.pendingInit(pending);
+  R.ringInit(ring & ~7);
+  A.hotFlow = F.NONE;
   timersInit();
   E.clockReset();
   A.maxAggregate = maxAgg;
@@ -110,6 +120,19 @@ export function stageDescPtr(): usize {
   return stageDesc;
 }
 
+export function ringPtr(): usize {
+  return R.ringBase;
+}
+
+/** A window of at least `need` bytes (`want` if free) at the ring's head (engine.ts ringReserve): its start, from the ring's. */
+export function ringReserve(need: u32, want: u32): u32 {
+  return E.ringReserve(need, want);
+}
+
+export function ringWindowEnd(): u32 {
+  return R.windowEnd;
+}
+
 export function stageBytes(): i32 {
   return STAGE_BYTES;
 }
@@ -130,16 +153,17 @@ export function flowsActive(): i32 {
   return T.active;
 }
 
-/** One frame staged at the start of stage data. */
-export function push(staged: i32, length: i32, t: f64): void {
-  E.pushFrame(stageData, staged, length, t, 0);
+/** One frame staged at `offset` in the ring. */
+export function push(offset: u32, staged: i32, length: i32, t: f64): void {
+  E.pushFrame(R.ringBase + <usize>offset, staged, length, t, 0);
 }
 
-/** `count` frames described at stage desc, in order. */
+/** `count` frames described at stage desc (staged in the ring), in order. */
 export function pushBatch(count: i32): void {
+  const ring = R.ringBase;
   for (let i = 0; i < count; i++) {
     const d = stageDesc + <usize>i * DESC_SIZE;
-    E.pushFrame(stageData + <usize>load<u32>(d, DESC_OFFSET), <i32>load<u32>(d, DESC_STAGED),
+    E.pushFrame(ring + <usize>load<u32>(d, DESC_OFFSET), <i32>load<u32>(d, DESC_STAGED),
       <i32>load<u32>(d, DESC_LENGTH), load<f64>(d, DESC_TIME), i);
   }
 }

@@ -30,6 +30,11 @@ export function timersInit(): void {
   return flowPtr(f) + F_AG_NEXT + (<usize>l << 3);
 }
 
+/** The aggregate started after flow f's (the next in the AgTimer list), or NONE. */
+@inline export function agNextOf(f: i32): i32 {
+  return load<i32>(linkNext(AG_TIMER, f));
+}
+
 /** Start (or restart) flow f's timer l: it pops at `deadline`, after every timer already set. */
 export function timerSet(l: i32, f: i32, deadline: f64, running: bool): void {
   const tail = l == AG_TIMER ? agTail : delTail;
@@ -63,7 +68,7 @@ export function timerStop(l: i32, f: i32): void {
   if (!ASC_NO_ASSERT) assert(endsAgree(l), 'timerStop: list head and tail disagree');
 }
 
-// For the debug build's assertions only (if (!ASC_NO_ASSERT): see buffers.ts).
+// For the debug build's assertions only (if (!ASC_NO_ASSERT): see pending.ts).
 @inline function headOf(l: i32): i32 {
   return l == AG_TIMER ? agHead : delHead;
 }

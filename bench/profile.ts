@@ -15,9 +15,9 @@ async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engin
   const module = await WebAssembly.compile(await readFile(path));
   const imports = { env: { memory: new WebAssembly.Memory({ initial: 1 }), emitAggregate() {}, emitInput() {} } };
   const probe = instantiateSync<Record<string, unknown>>(module, imports).exports as unknown as {
-    memoryNeeded(flows: number, pending: number, maxAggregate: number): number;
+    memoryNeeded(flows: number, pending: number, maxAggregate: number, ringBytes: number): number;
   };
-  const pages = Math.ceil(probe.memoryNeeded(maxFlows, options.maxPending, options.maxAggregate) / 65536);
+  const pages = Math.ceil(probe.memoryNeeded(maxFlows, options.maxPending, options.maxAggregate, options.ringBytes) / 65536);
   return new WasmEngine(options, module, new WebAssembly.Memory({ initial: pages, maximum: pages }));
 }
 

@@ -30,12 +30,11 @@ export function syncReadme(root = join(import.meta.dirname, '..')): boolean {
 function memoryLine(results: string): string {
   const cell = (row: string) => new RegExp(`^\\| ${row}[^|]*\\| ([^|]+?) \\|`, 'm').exec(results)?.[1];
   const flow = cell('per tracked flow');
-  const buffer = cell('per connection buffer');
-  const hundredK = /^\| (100k flows, maxPending \d+) \| created: ([^|]+?) \|/m.exec(results);
-  if (!flow || !buffer || !hundredK) return '';
+  const hundredK = /^\| 100k flows, defaults[^|]*\| created: ([^|]+?) \|/m.exec(results);
+  if (!flow || !hundredK) return '';
   return (
-    `Memory (WASM engine): ${flow} per tracked flow, plus ${buffer} per aggregate that may be pending at ` +
-    `once (\`maxPending\`); ${hundredK[1]}: ${hundredK[2]}.\n\n`
+    `Memory (WASM engine): ${flow} per tracked flow, plus the staging ring where pending segments stay ` +
+    `(\`ringBytes\`, default 16 MiB); 100k flows on the defaults: ${hundredK[1]}.\n\n`
   );
 }
 

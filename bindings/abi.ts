@@ -7,7 +7,7 @@
 export const REASONS = [
   'pass-through', // 0  not a candidate / could not join: the frame itself, unchanged (730, 766)
   'threshold', //    1  size > THRESHOLD after appending (754-756)
-  'capacity', //     2  the next segment would exceed maxAggregate, or its buffer went to a new aggregate (maxPending)
+  'capacity', //     2  the next segment would exceed maxAggregate / maxFrame, or it was the oldest pending when the ring or the descriptors (maxPending) ran out
   'ag-timer', //     3  AgTimer popped (780-784)
   'del-timer', //    4  DelTimer popped: connection deleted (790-794)
   'fin', //          5  FIN ended the aggregate / deleted the connection (752, 758)
@@ -62,7 +62,7 @@ export const PASS_THROUGH_CAUSES = [
   'no-payload', //       5 a TCP segment without payload (pure ACK, bare SYN / FIN / RST)
   'flags', //            6 732: SYN, RST, URG or CWR set, or TTL / hop limit 0 (the own-field rule)
   'table-full', //       7 726: a new connection and maxFlows connections tracked
-  'too-large', //        8 a size no aggregate may have (maxAggregate, maxFrame, a connection buffer)
+  'too-large', //        8 a size no aggregate may have (maxAggregate, maxFrame, the output area)
   'tcp-options', //      9 741, seed preset: TCP options present
 ] as const;
 
@@ -99,9 +99,9 @@ export const STAT_REASONS = 11;
 export const STAT_CAUSES = STAT_REASONS + REASON_COUNT;
 export const STAT_COUNT = STAT_CAUSES + CAUSE_COUNT;
 
-// Staging (assembly/index.ts): frames handed to the core are copied into one region of its
-// linear memory and described by 24-byte descriptors, MAX_BATCH per core call.
-/** Bytes of the staging area (stagingArea()). */
+// Staging (assembly/index.ts, ring.ts): frames handed to the core are copied into the free window
+// of its staging ring and described by 24-byte descriptors, MAX_BATCH per core call.
+/** Bytes of the staging area (stagingArea(); pushStaged's frames are copied from there into the ring). */
 export const STAGE_BYTES = 1 << 20;
 /** Frames per pushBatch core call. */
 export const MAX_BATCH = 1024;
@@ -111,7 +111,7 @@ export const MAX_BATCH = 1024;
  * has no copy of this number.
  */
 export const STAGE_FRAME_MAX = 131072;
-// Batch descriptor: offset u32 (from stage data) │ staged u32 │ length u32 │ pad │ time f64.
+// Batch descriptor: offset u32 (from the ring's start) │ staged u32 │ length u32 │ pad │ time f64.
 export const DESC_SIZE = 24;
 export const DESC_OFFSET = 0;
 export const DESC_STAGED = 4;
@@ -136,16 +136,16 @@ export const OUT_CHECKSUMS_FIXED = 1;
 export const OUT_VERIFIED = 2;
 export const OUT_FIXED_IP_ID = 4;
 
-// Connection buffers (assembly/aggregate.ts, assembly/buffers.ts).
+// The output and gather areas an aggregate is built or gathered in (assembly/aggregate.ts).
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 export const BUFFER_SLACK = 128;
 
-/** Bytes of one connection buffer: a maxAggregate-byte IP packet, its link header and padding. */
+/** Bytes of the output area (and of the gather area): a maxAggregate-byte IP packet, its link header and padding. */
 export function bufferCapacity(maxAggregate: number): number {
   return (maxAggregate + BUFFER_SLACK + 7) & ~7;
 }
 
-/** The core's frame limit when maxFrame is 0 (none): any frame a buffer holds fits (assembly/aggregate.ts). */
+/** The core's frame limit when maxFrame is 0 (none): any frame the output area holds fits (assembly/aggregate.ts). */
 export const FRAME_UNLIMITED = 0x7fffffff;
 
 /** The frame limit the core is set up with for the option maxFrame (0: none). */

@@ -46,6 +46,8 @@ describe('options', () => {
     [{ hashSeed: -1 }, 'hashSeed'],
     [{ linkType: 105 }, 'linkType'],
     [{ maxFlow: 3 } as never, 'maxFlow'],
+    [{ ringBytes: 1024 }, 'ringBytes'],
+    [{ ringBytes: 2 ** 31 + 8 }, 'ringBytes'],
   ];
   for (const [options, name] of bad) {
     it(`rejects ${JSON.stringify(options)} with a RangeError naming ${name}`, async () => {
@@ -73,7 +75,8 @@ describe('options', () => {
   });
 
   it('refuses memory it cannot have', async () => {
-    await expect(createEngine({ maxFlows: 65536, maxPending: 65536 })).rejects.toThrow(/maxPending/);
+    // 2^24 flow records (2 GiB) and a 2 GiB ring: more than a WebAssembly memory holds.
+    await expect(createEngine({ maxFlows: 2 ** 24, ringBytes: 2 ** 31 })).rejects.toThrow(/ringBytes/);
   });
 });
 

@@ -362,9 +362,9 @@ describe('pass-through and the context database', () => {
   });
 });
 
-// The core verifies a candidate's payload checksum while copying the payload into the connection
-// buffer (assembly/parse.ts copyPayload): a bad segment's bytes may land past the aggregate's end
-// and must never become part of it, nor disturb what is pending.
+// The core verifies a candidate's payload checksum while copying the payload into the output area
+// where one aggregate at a time is built (assembly/parse.ts copyPayload): a bad segment's bytes
+// may land past the aggregate's end and must never become part of it, nor disturb what is pending.
 describe('payload checksum verified while copying (714 with 745)', () => {
   it('a bad segment after a padded one-segment aggregate: the padding is sent intact', async () => {
     const [first] = segments(1, { padding: 6 }, SEQ0, 10);
@@ -408,12 +408,81 @@ describe('payload checksum verified while copying (714 with 745)', () => {
   });
 });
 
-// maxPending < maxFlows: fewer connection buffers than connections. A new aggregate that finds
-// every buffer in use first sends the oldest pending one (reason capacity).
-describe('connection buffers shared by flows (maxPending)', () => {
+// Pending aggregates keep their segments in the staging ring (ringBytes) where they were staged,
+// gathered at send. When the ring has no room for the next frames, the oldest pending aggregate
+// is sent first (reason capacity).
+describe('the staging ring (ringBytes)', () => {
+  const FLOWS = 8;
+  /** FLOWS flows, `rounds` segments each, round robin: every flow's aggregate pending at once. */
+  function interleaved(rounds: number): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    for (let r = 0; r < rounds; r++)
+      for (let f = 0; f < FLOWS; f++) frames.push(tcpFrame({ sport: 100 + f, seq: SEQ0 + r * MSS, payload: MSS }));
+    return frames;
+  }
+  /** Every packet is its flow's next run of segments, byte for byte. */
+  function expectRuns(packets: Packet[]): void {
+    const next = new Map<number, number>();
+    for (const [i, p] of packets.entries()) {
+      const sport = parseFrame(p.data)!.tcp!.sport;
+      const from = next.get(sport) ?? SEQ0;
+      expectSameBytes(p.data, aggregateOf(p.segments, { sport }, from), `packet ${i} (${p.segments} segments of ${sport}, ${p.reason})`);
+      next.set(sport, from + p.segments * MSS);
+    }
+  }
+
+  it('a ring too small for what is pending: the oldest aggregate goes first (capacity), and bytes survive every wrap', async () => {
+    const frames = interleaved(40); // 320 frames of 1514 bytes: ≈ 490 kB through a 256 KiB ring
+    for (const batch of [0, 1, 7, 64, 320]) {
+      const { packets, stats } = await runBoth({ ringBytes: 256 * 1024 }, [...timed(frames), { flush: true }], { batch });
+      expect(stats.reasons.capacity, `batch ${batch}`).toBeGreaterThan(0);
+      expect(stats.segmentsAggregated, `batch ${batch}`).toBe(frames.length);
+      expect(new Set(packets.map((p) => p.reason)), `batch ${batch}`).toEqual(new Set(['capacity', 'flush']));
+      expectRuns(packets);
+    }
+  });
+
+  it('a ring that holds it all: nothing is sent early, and the aggregates are gathered whole', async () => {
+    const frames = interleaved(40);
+    const { packets, stats } = await run({}, [...timed(frames), { flush: true }]);
+    expect(stats.reasons.capacity).toBe(0);
+    expect(shape(packets)).toEqual(Array(FLOWS).fill('40:flush'));
+    expectRuns(packets);
+  });
+
+  it('a flow that stays pending while others pass the whole ring many times: sent for room, never corrupted', async () => {
+    // Flow 2 starts first, so its aggregates are built in the output area (the engine builds one
+    // aggregate at a time there); flow 1's one segment is held in the ring; then flows 2 and 3
+    // send 2000 segments each, interleaved (45-segment aggregates, sent at the threshold), through
+    // a 512 KiB ring: flow 1's segment pins the ring's tail until the ring is full.
+    const two = segments(2000, { sport: 2 });
+    const three = segments(2000, { sport: 3 });
+    const frames = [two[0], tcpFrame({ sport: 1, seq: SEQ0, payload: MSS })];
+    for (let i = 1; i < 2000; i++) frames.push(three[i - 1], two[i]);
+    frames.push(three[1999]);
+    for (const batch of [0, 64]) {
+      const { packets, stats } = await runBoth(
+        { ringBytes: 512 * 1024, aggregateTimeoutUs: 1e9 },
+        [...timed(frames, 0, 0), { flush: true }],
+        {
+          batch,
+        },
+      );
+      const pinned = packets.filter((p) => parseFrame(p.data)!.tcp!.sport === 1);
+      expect(shape(pinned), `batch ${batch}`).toEqual(['1:capacity']);
+      expect(stats.reasons.capacity, `batch ${batch}`).toBeGreaterThanOrEqual(1);
+      expect(stats.segmentsAggregated, `batch ${batch}`).toBe(frames.length);
+      expectRuns(packets);
+    }
+  });
+});
+
+// maxPending < maxFlows: fewer descriptors than connections. A new aggregate that finds every
+// descriptor in use first sends the oldest pending one (reason capacity).
+describe('pending aggregates capped (maxPending)', () => {
   const tagged = (p: Packet) => `${parseFrame(p.data)!.tcp!.sport}:${p.segments}:${p.reason}`;
 
-  it('the oldest pending aggregate is sent to free a buffer', async () => {
+  it('the oldest pending aggregate is sent to free a descriptor', async () => {
     const a = segments(3, { sport: 1 });
     const b = segments(2, { sport: 2 });
     const steps: Step[] = [...timed([a[0], a[1], b[0], b[1], a[2]]), { flush: true }];
@@ -422,7 +491,7 @@ describe('connection buffers shared by flows (maxPending)', () => {
     expectSameBytes(packets[0].data, aggregateOf(2, { sport: 1 }), 'packet 0');
     expectSameBytes(packets[1].data, aggregateOf(2, { sport: 2 }), 'packet 1');
     expectSameBytes(packets[2].data, a[2], 'packet 2');
-    expect(stats.flowsActive).toBe(2); // connections stay tracked; only their buffers are shared
+    expect(stats.flowsActive).toBe(2); // connections stay tracked; only their descriptors are shared
   });
 
   it('a segment with a bad checksum evicts nothing', async () => {
@@ -440,7 +509,18 @@ describe('connection buffers shared by flows (maxPending)', () => {
     expectSameBytes(packets[2].data, badB, 'packet 2');
   });
 
-  it('100k tracked flows fit when buffers are fewer', async () => {
+  it('100k tracked flows, each with an aggregate pending: with maxPending = maxFlows (the default) none is sent early', async () => {
+    const n = 100_000;
+    const frames = Array.from({ length: n }, (_, i) =>
+      tcpFrame({ sport: 1 + (i % 50_000), src: `10.1.${(i >> 8) & 255}.${i & 255}`, dst: `10.2.0.${i >> 16}`, payload: 10 }),
+    );
+    const { stats } = await run({ maxFlows: n }, [...timed(frames, 0, 0), { flush: true }]);
+    expect(stats.flowsActive).toBe(n);
+    expect(stats.reasons.capacity).toBe(0);
+    expect(stats.reasons.flush).toBe(n);
+  });
+
+  it('100k tracked flows, maxPending 1024: the oldest aggregates are sent for descriptors', async () => {
     const n = 100_000;
     const frames = Array.from({ length: n }, (_, i) =>
       tcpFrame({ sport: 1 + (i % 50_000), src: `10.1.${(i >> 8) & 255}.${i & 255}`, dst: `10.2.0.${i >> 16}`, payload: 10 }),

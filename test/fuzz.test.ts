@@ -116,7 +116,7 @@ describe('oracle self-test: planted bugs are caught', () => {
       (orig) =>
         function (this: any, f: number, p: any, b: unknown) {
           const saved = p.flags;
-          if (!this.gro) p.flags = (p.flags & ~8) | (this.buffers[f * this.capacity + p.l4 + 13] & 8);
+          if (!this.gro) p.flags = (p.flags & ~8) | (this.frameBytes(f)[this.firstFrame(f) + p.l4 + 13] & 8);
           const r = orig.call(this, f, p, b);
           p.flags = saved;
           return r;

@@ -144,14 +144,12 @@ export function readingSection(ctx: BenchContext, comparison: Comparison, bound:
       ...(scale.loss > 0.3
         ? [
             `- Scale target (≤ 30 % loss) not met: ${pct(scale.loss)}. The lookup stays short (see the ` +
-              'adversarial table: ~1.5 probes); the loss is memory. At 10k flows thousands of aggregates are pending at once, ' +
-              'so nearly every segment is copied into a connection buffer no cache still holds, next to a flow record and ' +
-              'timer links no cache holds either. The per-flow bound (the copy alone, no parsing, lookup or timers) ' +
-              `loses ${pct(scale.perFlowBoundLoss)} over the same sweep, so ` +
-              'no engine that keeps each pending aggregate in its own buffer meets 30 % on this machine. Sharing fewer ' +
-              'buffers (the maxPending row) keeps them warm only by sending aggregates early. What would: not copying ' +
-              'payloads until an aggregate is sent (segment chains, as Linux keeps skb fragments) or appending every ' +
-              'segment to one log in arrival order and gathering at send — a different engine, not attempted here.',
+              'adversarial table: ~1.5 probes), and pending segments are no longer copied into a buffer per flow: they stay ' +
+              'in the staging ring where they were staged and are gathered once at send. What remains is memory and short ' +
+              "aggregates: at 10k flows a flow's next segment comes after the 1 ms AgTimer, so nearly every frame is an " +
+              'aggregate of one or two segments sent on its own (the control row shows what short aggregates cost by ' +
+              'themselves), and its flow record, timer links and held bytes are touched at random, past the caches. ' +
+              `The per-flow bound (the copy into a buffer per flow alone) loses ${pct(scale.perFlowBoundLoss)} over the same sweep.`,
           ]
         : []),
       ...(endToEnd.bulkGain < 3

@@ -1,6 +1,6 @@
 // What both engines share on the JS side: the packet queue, close(), argument checks (CONTRACT §7
 // "Calls"). A refused call throws before anything reaches the core: nothing counted, nothing changed.
-import { MAX_BATCH, REASON_CLOSE, REASON_FLUSH, STAGE_BYTES, STAGE_FRAME_MAX } from '../abi.js';
+import { MAX_BATCH, REASON_CLOSE, REASON_FLUSH, STAGE_FRAME_MAX } from '../abi.js';
 import { describeValue } from './options.js';
 import { PacketQueue } from './queue.js';
 import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
@@ -79,14 +79,17 @@ const NO_NUMBERS: ArrayLike<number> = [];
 const RUN_GAP = 64;
 
 /**
- * Staging (CONTRACT §7 "Frames are read when pushed"). push, pushBatch and pushFrom copy each
- * frame into the staging area (at most STAGE_FRAME_MAX bytes of it; a longer frame, never an
- * aggregation candidate, is also kept whole as a snapshot), up to MAX_BATCH frames or STAGE_BYTES
- * per chunk, and the core processes the chunk from there; pushStaged's frames are there already
- * (in place). Before any sink runs, the frames of the call not yet staged (and its numbers) are
- * copied too, so a sink that changes them changes nothing; frames that live in the staging area's
- * own buffer are copied out before staging starts. The WASM engine stages every call; the TS
- * engine stages only with a sink set (without one no caller code runs during a call).
+ * Staging (CONTRACT §7 "Frames are read when pushed"). push, pushBatch, pushFrom and pushStaged
+ * copy each frame into the core's ring (at most STAGE_FRAME_MAX bytes of it; a longer frame, never
+ * an aggregation candidate, is also kept whole as a snapshot), chunk by chunk: a chunk is up to
+ * MAX_BATCH frames that fit in the window the core hands out at the ring's head (reserve(), which
+ * may first send the oldest pending aggregate, reason `capacity`, to make room for the chunk's
+ * first frame), and the core processes it from there; a frame that joins an aggregate stays where
+ * it was staged until the aggregate is sent (assembly/ring.ts). pushStaged's frames are copied
+ * from the staging area (stagingArea()), pushFrom's from the caller's view. Before any sink runs,
+ * the frames of the call not yet staged (and its numbers) are copied too, so a sink that changes
+ * them changes nothing; frames that live in the ring's own buffer are copied out before staging
+ * starts. Both engines stage the same chunks, so both cores see the same windows.
  */
 export abstract class EngineBase implements Engine {
   protected readonly queue = new PacketQueue();
@@ -95,7 +98,7 @@ export abstract class EngineBase implements Engine {
   private busy = false;
 
   // The call in progress: frames [next, count) are not staged yet. Either a list of frames or
-  // (pushFrom) a view with offsets and lengths; pushStaged: offsets and lengths in the area.
+  // (pushFrom, pushStaged) a view with offsets and lengths.
   private srcFrames: readonly Uint8Array[] | null = null;
   private srcView: Uint8Array = EMPTY_VIEW;
   private srcOffsets: ArrayLike<number> = NO_NUMBERS;
@@ -104,11 +107,9 @@ export abstract class EngineBase implements Engine {
   private srcCount = 0;
   private srcNext = 0;
   private snapshotted = false;
-  /** The chunk being processed lies in the staging area where pushStaged put it (not copied there). */
-  protected inPlace = false;
   /**
-   * stagingArea() was handed out, so a frame may be a view into it (the only way a caller can
-   * reach the staging area's buffer). Until then no frame is looked at for it: reading a typed
+   * stagingArea() was handed out, so a frame may be a view into the engine's own buffer (which
+   * holds the ring on the WASM engine). Until then no frame is looked at for it: reading a typed
    * array's .buffer costs ~20 ns a frame.
    */
   protected areaExposed = false;
@@ -127,6 +128,12 @@ export abstract class EngineBase implements Engine {
   protected abstract runChunk(count: number): void;
   /** The staging area (stagingArea()'s bytes), one view kept. */
   protected abstract get area(): Uint8Array;
+  /** The core's ring (assembly/ring.ts): frames are staged into it at the offsets reserve() gives. */
+  protected abstract get ring(): Uint8Array;
+  /** A window of at least `need` bytes (`want` if free without an early send) at the ring's head: its start (the core's ringReserve). */
+  protected abstract reserve(need: number, want: number): number;
+  /** The end of the window reserve() handed out last. */
+  protected abstract windowEnd(): number;
   protected abstract advanceClock(timeUs: number): void;
   protected abstract flushWith(reason: number): void;
   abstract stats(): Stats;
@@ -206,10 +213,10 @@ export abstract class EngineBase implements Engine {
 
   /** pushBatch after its checks. */
   protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
-    this.begin(timesUs, frames.length, false);
+    this.begin(timesUs, frames.length);
     this.srcFrames = frames;
     if (this.areaExposed) {
-      const own = this.area.buffer;
+      const own = this.ring.buffer;
       let alias = ArrayBuffer.isView(timesUs) && timesUs.buffer === own;
       for (let i = 0; i < frames.length && !alias; i++) alias = frames[i].buffer === own;
       if (alias) this.snapshotFrom(0);
@@ -219,37 +226,37 @@ export abstract class EngineBase implements Engine {
 
   /** pushFrom after its checks. */
   protected pushFromView(view: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    this.begin(timesUs, offsets.length, false);
+    this.begin(timesUs, offsets.length);
     this.srcView = view;
     this.srcOffsets = offsets;
     this.srcLengths = lengths;
-    const own = this.area.buffer;
+    const own = this.ring.buffer;
     if (view.buffer === own || (ArrayBuffer.isView(timesUs) && timesUs.buffer === own)) this.snapshotFrom(0);
     this.stageAll();
   }
 
-  /** pushStaged after its checks: the frames are in the staging area already. */
+  /** pushStaged after its checks: the frames are in the staging area (copied from it like pushFrom's from its view). */
   protected pushStagedFrames(offsets: ArrayLike<number>, lengths: ArrayLike<number>, timesUs: ArrayLike<number>): void {
-    this.begin(timesUs, offsets.length, true);
+    this.begin(timesUs, offsets.length);
+    this.srcView = this.area;
     this.srcOffsets = offsets;
     this.srcLengths = lengths;
     this.stageAll();
   }
 
-  private begin(timesUs: ArrayLike<number>, count: number, inPlace: boolean): void {
+  private begin(timesUs: ArrayLike<number>, count: number): void {
     this.srcFrames = null;
     this.srcTimes = timesUs;
     this.srcCount = count;
     this.srcNext = 0;
     this.snapshotted = false;
-    this.inPlace = inPlace;
   }
 
   private stageAll(): void {
     try {
       while (this.srcNext < this.srcCount) {
         const start = this.srcNext;
-        const n = this.inPlace ? this.describePlaced(start) : this.srcFrames !== null ? this.stageList(start) : this.stageView(start);
+        const n = this.srcFrames !== null ? this.stageList(start) : this.stageView(start);
         this.srcNext = start + n;
         this.runChunk(n);
         if (this.oversize.length !== 0) this.oversize.length = 0;
@@ -264,23 +271,26 @@ export abstract class EngineBase implements Engine {
     }
   }
 
-  /** Copy frames from the list into the staging area, from `start`: as many as fit. */
+  /** Copy frames from the list into a window of the ring, from `start`: as many as fit. */
   private stageList(start: number): number {
     const frames = this.srcFrames ?? NO_FRAMES;
     const times = this.srcTimes;
-    const area = this.area;
+    const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    let used = 0;
+    let want = 0;
+    for (let i = start; i < end; i++) want += (Math.min(frames[i].length, STAGE_FRAME_MAX) + 7) & ~7;
+    let used = this.reserve(Math.min(frames[start].length, STAGE_FRAME_MAX), want);
+    const limit = this.windowEnd();
     let n = 0;
     for (let i = start; i < end; i++, n++) {
       const frame = frames[i];
       const length = frame.length;
       const staged = Math.min(length, STAGE_FRAME_MAX);
-      if (used + staged > STAGE_BYTES) break;
-      if (staged === length) area.set(frame, used);
+      if (used + staged > limit) break;
+      if (staged === length) ring.set(frame, used);
       else {
         this.oversize[n] = frame.slice();
-        area.set(frame.subarray(0, staged), used);
+        ring.set(frame.subarray(0, staged), used);
       }
       this.describe(n, used, staged, length, times[i]);
       used += (staged + 7) & ~7;
@@ -288,16 +298,19 @@ export abstract class EngineBase implements Engine {
     return n;
   }
 
-  /** Copy frames from the view into the staging area, from `start`: one set() per run of frames that follow each other. */
+  /** Copy frames from the view into a window of the ring, from `start`: one set() per run of frames that follow each other. */
   private stageView(start: number): number {
     const view = this.srcView;
     const offsets = this.srcOffsets;
     const lengths = this.srcLengths;
     const times = this.srcTimes;
-    const area = this.area;
+    const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    let used = 0;
-    let runFrom = 0; // the run being gathered: view[runFrom, runTo) goes to area[runAt, …)
+    let want = 0; // (an upper bound: runs copy the gaps between frames too, up to RUN_GAP each)
+    for (let i = start; i < end; i++) want += (Math.min(lengths[i], STAGE_FRAME_MAX) + RUN_GAP + 7) & ~7;
+    let used = this.reserve(Math.min(lengths[start], STAGE_FRAME_MAX), want);
+    const limit = this.windowEnd();
+    let runFrom = 0; // the run being gathered: view[runFrom, runTo) goes to ring[runAt, …)
     let runTo = -1;
     let runAt = 0;
     let n = 0;
@@ -307,9 +320,9 @@ export abstract class EngineBase implements Engine {
       const staged = Math.min(length, STAGE_FRAME_MAX);
       const extend = runTo >= 0 && at >= runTo && at - runTo <= RUN_GAP;
       const dst = extend ? runAt + (at - runFrom) : used;
-      if (dst + staged > STAGE_BYTES) break;
+      if (dst + staged > limit) break;
       if (!extend) {
-        if (runTo >= 0) area.set(view.subarray(runFrom, runTo), runAt);
+        if (runTo >= 0) ring.set(view.subarray(runFrom, runTo), runAt);
         runFrom = at;
         runAt = dst;
       }
@@ -318,20 +331,7 @@ export abstract class EngineBase implements Engine {
       this.describe(n, dst, staged, length, times[i]);
       used = (dst + staged + 7) & ~7;
     }
-    if (runTo >= 0) area.set(view.subarray(runFrom, runTo), runAt);
-    return n;
-  }
-
-  /** pushStaged: describe frames from `start` where they lie. */
-  private describePlaced(start: number): number {
-    const offsets = this.srcOffsets;
-    const lengths = this.srcLengths;
-    const times = this.srcTimes;
-    const n = Math.min(MAX_BATCH, this.srcCount - start);
-    for (let i = 0; i < n; i++) {
-      const length = lengths[start + i];
-      this.describe(i, offsets[start + i], Math.min(length, STAGE_FRAME_MAX), length, times[start + i]);
-    }
+    if (runTo >= 0) ring.set(view.subarray(runFrom, runTo), runAt);
     return n;
   }
 
@@ -340,15 +340,10 @@ export abstract class EngineBase implements Engine {
     if (!this.snapshotted && this.srcNext < this.srcCount) this.snapshotFrom(this.srcNext);
   }
 
-  /** Copy the call's numbers, and (not in place) frames [from, count) into one new buffer. */
+  /** Copy the call's numbers, and frames [from, count) into one new buffer. */
   private snapshotFrom(from: number): void {
     this.snapshotted = true;
     this.srcTimes = Float64Array.from(this.srcTimes);
-    if (this.inPlace) {
-      this.srcOffsets = Float64Array.from(this.srcOffsets);
-      this.srcLengths = Float64Array.from(this.srcLengths);
-      return;
-    }
     const count = this.srcCount;
     const list = this.srcFrames;
     let total = 0;

@@ -1,5 +1,5 @@
 // Option defaults and validation (docs/CONTRACT.md "Options"). Out of range → RangeError naming the option.
-import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, bufferCapacity } from '../abi.js';
+import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, STAGE_FRAME_MAX } from '../abi.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
 /** Link types the engine parses itself. */
@@ -8,11 +8,15 @@ export const ENGINE_LINK_TYPES = [LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2];
 const RAW_ALIASES = [228, 229, 12, 14];
 
 /**
- * Connection buffers held by default (each ≈ 64 KiB): enough for a browser tab or a small VM's
- * NIC (≈ 4 MiB); the CLI holds one per tracked flow. With more aggregates pending at once, the
- * oldest is sent early (reason `capacity`), as Linux GRO flushes its oldest packet.
+ * The staging ring's default size (assembly/ring.ts): pending aggregates' segments stay there
+ * until sent, so it bounds the traffic held at once. 16 MiB holds the 1 ms AgTimer's worth of
+ * full-size frames at 100 Gbit/s (≈ 12.5 MB).
  */
-export const DEFAULT_MAX_PENDING = 64;
+export const DEFAULT_RING_BYTES = 16 * 2 ** 20;
+/** The smallest ring: any staged frame (STAGE_FRAME_MAX) fits twice. */
+export const MIN_RING_BYTES = 2 * STAGE_FRAME_MAX;
+/** The largest ring: offsets stay 31-bit (the core's u32 arithmetic never wraps). */
+export const MAX_RING_BYTES = 2 ** 31;
 
 const U32_LIMIT = 2 ** 32;
 const MAX_FLOWS = 2 ** 24;
@@ -80,6 +84,7 @@ const KNOWN = new Set([
   'maxFlows',
   'maxPending',
   'maxAggregate',
+  'ringBytes',
   'maxFrame',
   'mtu',
   'threshold',
@@ -108,8 +113,9 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     engine: oneOf('engine', options.engine ?? 'wasm', ['wasm', 'ts'] as const),
     preset: oneOf('preset', options.preset ?? 'gro', ['gro', 'seed', 'throughput'] as const),
     maxFlows,
-    maxPending: integerIn('maxPending', options.maxPending ?? Math.min(maxFlows, DEFAULT_MAX_PENDING), 1, maxFlows),
+    maxPending: integerIn('maxPending', options.maxPending ?? maxFlows, 1, maxFlows),
     maxAggregate,
+    ringBytes: integerIn('ringBytes', options.ringBytes ?? DEFAULT_RING_BYTES, MIN_RING_BYTES, MAX_RING_BYTES),
     maxFrame: maxFrameOption(options.maxFrame ?? 0, mtu),
     mtu,
     threshold: integerIn('threshold', options.threshold ?? maxAggregate - mtu, 0, maxAggregate),
@@ -124,14 +130,12 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
 
 /**
  * The RangeError for an engine that does not fit in memory (`bytes` needed, `why` not). It names
- * the options that size it: maxPending buffers nearly always, maxFlows too when the table is big.
+ * the options that size it: the ring (ringBytes) and the flow table (maxFlows).
  */
 export function tooLarge(o: ResolvedOptions, bytes: number, why: string): RangeError {
-  const bufferBytes = bufferCapacity(o.maxAggregate);
-  const buffers = o.maxPending * bufferBytes;
-  const lower = buffers >= bytes / 2 ? 'lower maxPending' : 'lower maxFlows or maxPending';
+  const lower = o.ringBytes >= bytes / 2 ? 'lower ringBytes' : 'lower maxFlows or ringBytes';
   return new RangeError(
-    `option maxPending: ${o.maxPending} connection buffers of ${bufferBytes} bytes ` +
-      `(maxAggregate ${o.maxAggregate}) for maxFlows ${o.maxFlows} need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`,
+    `option ringBytes: a ring of ${o.ringBytes} bytes and maxFlows ${o.maxFlows} (maxPending ${o.maxPending}) ` +
+      `need ${(bytes / 2 ** 30).toFixed(2)} GiB: ${why}; ${lower}`,
   );
 }

@@ -1,5 +1,5 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { MAX_BATCH, STAGE_BYTES, bufferCapacity } from '../abi.js';
+import { MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity } from '../abi.js';
 import { TwinCore, type Emitter } from '../twin/engine.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -12,7 +12,7 @@ function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
     return new TwinCore(options, emitter);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const bytes = options.maxPending * bufferCapacity(options.maxAggregate) + options.maxFlows * TABLE_BYTES_PER_FLOW;
+    const bytes = options.ringBytes + bufferCapacity(options.maxAggregate) + options.maxFlows * TABLE_BYTES_PER_FLOW;
     throw tooLarge(options, bytes, `cannot allocate them (${error.message})`);
   }
 }
@@ -35,47 +35,21 @@ export class TsEngine extends EngineBase {
     queue.readFrom(this.core.out, 0);
   }
 
-  /**
-   * One frame. With a sink, caller code runs during the call: the twin reads a copy (in the staging
-   * area), so the frame's bytes are those it had when pushed (CONTRACT §7). Without one, the frame itself.
-   */
+  /** One frame, staged at the ring's head like the WASM engine's (a frame over STAGE_FRAME_MAX: a whole copy, never held). */
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
-    if (this.queue.sink !== null) {
-      const length = frame.length;
-      if (length <= STAGE_BYTES) {
-        const area = this.area;
-        area.set(frame, 0);
-        frame = area.subarray(0, length);
-      } else {
-        frame = frame.slice();
-      }
+    const length = frame.length;
+    const staged = Math.min(length, STAGE_FRAME_MAX);
+    const at = this.core.ringReserve(staged, staged);
+    const ring = this.core.ring.bytes;
+    if (staged === length) {
+      ring.set(frame, at);
+      frame = ring.subarray(at, at + length);
+    } else {
+      ring.set(frame.subarray(0, staged), at);
+      frame = frame.slice();
     }
     this.current = frame;
-    this.core.push(frame, timeUs);
-  }
-
-  /** pushBatch: staged like the WASM engine's with a sink; without one, the caller's frames directly. */
-  protected override pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {
-    if (this.queue.sink !== null) return super.pushFrames(frames, timesUs);
-    for (let i = 0; i < frames.length; i++) {
-      this.current = frames[i];
-      this.core.push(frames[i], timesUs[i]);
-    }
-  }
-
-  /** pushFrom: staged with a sink; without one, subarrays of the view. */
-  protected override pushFromView(
-    view: Uint8Array,
-    offsets: ArrayLike<number>,
-    lengths: ArrayLike<number>,
-    timesUs: ArrayLike<number>,
-  ): void {
-    if (this.queue.sink !== null) return super.pushFromView(view, offsets, lengths, timesUs);
-    for (let i = 0; i < offsets.length; i++) {
-      const frame = view.subarray(offsets[i], offsets[i] + lengths[i]);
-      this.current = frame;
-      this.core.push(frame, timesUs[i]);
-    }
+    this.core.push(frame, timeUs, staged === length ? at : -1);
   }
 
   private staging: Uint8Array | null = null;
@@ -88,6 +62,18 @@ export class TsEngine extends EngineBase {
   protected get area(): Uint8Array {
     this.staging ??= new Uint8Array(STAGE_BYTES);
     return this.staging;
+  }
+
+  protected get ring(): Uint8Array {
+    return this.core.ring.bytes;
+  }
+
+  protected reserve(need: number, want: number): number {
+    return this.core.ringReserve(need, want);
+  }
+
+  protected windowEnd(): number {
+    return this.core.ring.windowEnd;
   }
 
   // The chunk being processed (the WASM engine's batch descriptors).
@@ -104,13 +90,14 @@ export class TsEngine extends EngineBase {
   }
 
   protected runChunk(count: number): void {
-    const area = this.area;
+    const ring = this.core.ring.bytes;
     for (let i = 0; i < count; i++) {
       const at = this.chunkOffsets[i];
       const length = this.chunkLengths[i];
-      const frame = this.inPlace || this.chunkStaged[i] === length ? area.subarray(at, at + length) : this.oversize[i];
+      const whole = this.chunkStaged[i] === length;
+      const frame = whole ? ring.subarray(at, at + length) : this.oversize[i];
       this.current = frame;
-      this.core.push(frame, this.chunkTimes[i]);
+      this.core.push(frame, this.chunkTimes[i], whole ? at : -1);
     }
   }
 

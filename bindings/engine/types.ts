@@ -58,12 +58,18 @@ export interface EngineOptions {
   /** Connections tracked at once (default 1024, range [1, 2^24]); about 150 bytes each. */
   maxFlows?: number;
   /**
-   * Aggregates pending at once (default min(maxFlows, 64), range [1, maxFlows]): each holds a
-   * connection buffer of maxAggregate + 128 bytes, so this sets the engine's memory (the default:
-   * about 4 MiB). A new aggregate that finds every buffer in use first sends the oldest pending
-   * one (reason `capacity`).
+   * Aggregates pending at once (default maxFlows, range [1, maxFlows]): each takes a 36-byte
+   * descriptor (its bytes stay in the ring: ringBytes). A new aggregate that finds every
+   * descriptor in use first sends the oldest pending one (reason `capacity`).
    */
   maxPending?: number;
+  /**
+   * Bytes of the staging ring (default 16 MiB, range [256 KiB, 2 GiB]): frames are staged there and
+   * a pending aggregate's segments stay there until it is sent, so it bounds the traffic held at
+   * once (the 1 ms AgTimer at 100 Gbit/s needs ≈ 12.5 MB). When the ring has no room for the next
+   * frames, the oldest pending aggregate is sent first (reason `capacity`). Most of the engine's memory.
+   */
+  ringBytes?: number;
   /** MAX_AGREG: largest IP length field of an aggregate (default 65535, range [mtu, 65535]). */
   maxAggregate?: number;
   /**
@@ -124,8 +130,9 @@ export interface Engine {
   /** Same as push() for each frame in order; one boundary crossing per batch on the WASM engine. */
   pushBatch(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void;
   /**
-   * Zero-copy input: a region of the engine's own memory (1 MiB). Write frames into it, then
-   * pushStaged() them. push() and pushBatch() reuse the region, overwriting what is there.
+   * Input staged in place: a region of the engine's own memory (1 MiB, always the same). Write
+   * frames into it, then pushStaged() them: they are copied from there into the engine's ring
+   * (one copy, as pushFrom's). push(), pushBatch() and pushFrom() do not touch it.
    */
   stagingArea(): Uint8Array;
   /** Same as pushBatch() for the frames at stagingArea()[offsets[i], offsets[i] + lengths[i]). */

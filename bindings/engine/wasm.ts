@@ -24,11 +24,12 @@ import type { ResolvedOptions, Stats } from './types.js';
 
 /** Numeric export surface of build/lro.wasm (assembly/index.ts). */
 interface CoreExports {
-  memoryNeeded(flows: number, pending: number, maxAggregate: number): number;
+  memoryNeeded(flows: number, pending: number, maxAggregate: number, ringBytes: number): number;
   init(
     flows: number,
     pending: number,
     maxAggregate: number,
+    ringBytes: number,
     maxFrame: number,
     threshold: number,
     agPeriodUs: number,
@@ -40,12 +41,15 @@ interface CoreExports {
     linkType: number,
   ): number;
   stageDataPtr(): number;
+  ringPtr(): number;
+  ringReserve(need: number, want: number): number;
+  ringWindowEnd(): number;
   stageDescPtr(): number;
   stageBytes(): number;
   maxBatch(): number;
   statsPtr(): number;
   flowsActive(): number;
-  push(staged: number, length: number, timeUs: number): void;
+  push(offset: number, staged: number, length: number, timeUs: number): void;
   pushBatch(count: number): void;
   advance(timeUs: number): void;
   flush(reason: number): void;
@@ -94,7 +98,7 @@ export async function createWasmEngine(options: ResolvedOptions): Promise<WasmEn
 export function createWasmEngineFrom(module: WebAssembly.Module, options: ResolvedOptions): WasmEngine {
   // Ask the core how much memory its layout needs, in a throwaway instance.
   const probe = instantiateSync<Record<string, unknown>>(module, noImports()).exports as unknown as CoreExports;
-  const bytes = probe.memoryNeeded(options.maxFlows, options.maxPending, options.maxAggregate);
+  const bytes = probe.memoryNeeded(options.maxFlows, options.maxPending, options.maxAggregate, options.ringBytes);
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) {
     throw tooLarge(options, bytes, 'more than a WebAssembly memory holds (4 GiB)');
@@ -118,6 +122,8 @@ export class WasmEngine extends EngineBase {
   private readonly stageData: number;
   private readonly stageDesc: number;
   private readonly staging: Uint8Array; // stagingArea(), one view kept
+  private readonly ringView: Uint8Array; // the ring (assembly/ring.ts), one view kept
+  private readonly ringAt: number;
 
   constructor(options: ResolvedOptions, module: WebAssembly.Module, memory: WebAssembly.Memory) {
     super(options);
@@ -143,6 +149,7 @@ export class WasmEngine extends EngineBase {
       o.maxFlows,
       o.maxPending,
       o.maxAggregate,
+      o.ringBytes,
       frameLimit(o.maxFrame),
       o.threshold,
       o.aggregateTimeoutUs,
@@ -164,6 +171,8 @@ export class WasmEngine extends EngineBase {
     this.descF64 = new Float64Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 8);
     this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 4);
     this.staging = this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
+    this.ringAt = this.core.ringPtr() >>> 0;
+    this.ringView = this.heap.subarray(this.ringAt, this.ringAt + (o.ringBytes & ~7));
   }
 
   /** Bytes of linear memory this engine owns (fixed at creation). */
@@ -171,19 +180,19 @@ export class WasmEngine extends EngineBase {
     return this.memory.buffer.byteLength;
   }
 
-  /** One frame: staged at the start of the staging area (a longer frame than STAGE_FRAME_MAX also kept whole). */
+  /** One frame: staged at the ring's head (a longer frame than STAGE_FRAME_MAX also kept whole). */
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
     const length = frame.length;
     const staged = Math.min(length, STAGE_FRAME_MAX);
-    this.inPlace = false;
-    if (staged === length) this.heap.set(frame, this.stageData);
+    const at = this.core.ringReserve(staged, staged) >>> 0;
+    if (staged === length) this.heap.set(frame, this.ringAt + at);
     else {
       this.oversize[0] = frame.slice();
-      this.heap.set(frame.subarray(0, staged), this.stageData);
+      this.heap.set(frame.subarray(0, staged), this.ringAt + at);
     }
-    this.describe(0, 0, staged, length, timeUs); // for inputFrame: the core's push() reads no descriptor
+    this.describe(0, at, staged, length, timeUs); // for inputFrame: the core's push() reads no descriptor
     try {
-      this.core.push(staged, length, timeUs);
+      this.core.push(at, staged, length, timeUs);
     } finally {
       if (staged !== length) this.oversize.length = 0;
     }
@@ -193,12 +202,24 @@ export class WasmEngine extends EngineBase {
     return this.staging;
   }
 
+  protected get ring(): Uint8Array {
+    return this.ringView;
+  }
+
+  protected reserve(need: number, want: number): number {
+    return this.core.ringReserve(need, Math.min(want, 2 ** 32 - 1)) >>> 0;
+  }
+
+  protected windowEnd(): number {
+    return this.core.ringWindowEnd() >>> 0;
+  }
+
   stagingArea(): Uint8Array {
     this.areaExposed = true;
     return this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
   }
 
-  /** Batch descriptor i (layout in abi.ts): a frame at `offset` in stage data. */
+  /** Batch descriptor i (layout in abi.ts): a frame at `offset` in the ring. */
   protected describe(i: number, offset: number, staged: number, length: number, timeUs: number): void {
     const d = i * DESC_SIZE;
     this.descU32[(d + DESC_OFFSET) >> 2] = offset;
@@ -212,14 +233,14 @@ export class WasmEngine extends EngineBase {
   }
 
   /**
-   * Pass-through frame i of the core call: the bytes the core read, in the staging area (a frame
-   * staged whole, or pushStaged's in place), else the whole copy taken when it was staged.
+   * Pass-through frame i of the core call: the bytes the core read, in the ring (a frame staged
+   * whole), else the whole copy taken when it was staged.
    */
   private inputFrame(i: number): Uint8Array {
     const d = i * DESC_SIZE;
     const length = this.descU32[(d + DESC_LENGTH) >> 2];
-    if (!this.inPlace && this.descU32[(d + DESC_STAGED) >> 2] !== length) return this.oversize[i];
-    const at = this.stageData + this.descU32[(d + DESC_OFFSET) >> 2];
+    if (this.descU32[(d + DESC_STAGED) >> 2] !== length) return this.oversize[i];
+    const at = this.ringAt + this.descU32[(d + DESC_OFFSET) >> 2];
     return this.heap.subarray(at, at + length);
   }
 

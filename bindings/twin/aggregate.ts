@@ -1,9 +1,13 @@
 // Pending aggregates and the aggregation checks 732-741 (twin of assembly/aggregate.ts).
-// A flow with a pending aggregate holds a connection buffer (buffers.ts) with the first segment's
-// whole frame (so a one-segment aggregate goes out byte-identical, padding included), then every
-// later segment's payload appended at the IP end.
+// A pending aggregate's segments stay in the staging ring where they were staged (ring.ts): the
+// first segment's whole frame (so a one-segment aggregate goes out byte-identical, padding
+// included, straight from the ring), then a chain of later segments whose payloads are gathered
+// after the first's at send (finish), into the gather area. One aggregate at a time, the one
+// started while the output area was free (hotFlow), is instead built in the output area as it
+// grows, each payload verified as it is copied there: what one bulk flow gets every time.
 import { fold, sum16, swap16, checksumField } from './checksum.js';
-import type { Buffers } from './buffers.js';
+import type { Pending } from './pending.js';
+import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, type Ring } from './ring.js';
 import {
   CWR,
   FIN,
@@ -37,6 +41,7 @@ import {
   URG,
 } from './headers.js';
 import { type Parsed, be16, be32 } from './parse.js';
+import { NONE } from './timers.js';
 import {
   REASON_MISMATCH_FLAGS,
   REASON_MISMATCH_ACK,
@@ -56,14 +61,19 @@ import {
 
 export { FIN, PSH, RST } from './headers.js'; // for engine.ts
 export class Aggregates {
-  /** The pool's bytes (pool.bytes): flow f's buffer starts at pool.bufferPtr(f). */
-  readonly buffers: Uint8Array;
-  /** Bytes per buffer (pool.bufferCap). */
-  readonly capacity: number;
-  // Per flow index; segments = 0 means no pending aggregate (742) and no buffer lent.
+  /** The output area (abi.ts bufferCapacity bytes): hotFlow's aggregate is built here. */
+  readonly out: Uint8Array;
+  /** The gather area (as large): an aggregate of several segments held in the ring is gathered here at send. */
+  private readonly gather: Uint8Array;
+  /** The flow whose pending aggregate is built in the output area (not held in the ring), or NONE. */
+  hotFlow = NONE;
+  /** Where finish() left the packet: `outBytes` (the output or gather area, or the ring) from `outStart`. */
+  outBytes: Uint8Array;
+  outStart = 0;
+  // Per flow index; segments = 0 means no pending aggregate (742) and no descriptor lent.
   readonly segments: Uint32Array;
   readonly nextSeq: Uint32Array; //    740: sequence number the next segment must carry
-  readonly frameLen: Uint32Array; //   bytes of the pending frame in the buffer
+  readonly frameLen: Uint32Array; //   bytes of the pending frame once gathered
   readonly ipSize: Uint32Array; //     IP length field as it would be written
   readonly ipLimit: Uint32Array; //    largest ipSize: maxAggregate, or less where maxFrame binds
   readonly mss: Uint32Array; //        first segment's payload length
@@ -86,7 +96,9 @@ export class Aggregates {
   private readonly ownFlags: number;
 
   constructor(
-    private readonly pool: Buffers,
+    private readonly pool: Pending,
+    private readonly ring: Ring,
+    outCap: number,
     maxFlows: number,
     private readonly maxAggregate: number,
     /** maxFrame: the largest frame (link header included) an aggregate may be (abi.ts frameLimit). */
@@ -97,8 +109,9 @@ export class Aggregates {
     this.gro = preset !== PRESET_SEED;
     this.throughput = preset === PRESET_THROUGHPUT;
     this.ownFlags = this.gro ? SYN | RST | URG : SYN | RST | URG | CWR;
-    this.buffers = pool.bytes;
-    this.capacity = pool.bufferCap;
+    this.out = new Uint8Array(outCap);
+    this.gather = new Uint8Array(outCap);
+    this.outBytes = this.out;
     this.segments = new Uint32Array(maxFlows);
     this.nextSeq = new Uint32Array(maxFlows);
     this.frameLen = new Uint32Array(maxFlows);
@@ -121,14 +134,14 @@ export class Aggregates {
    * What in the segment's own fields forbids aggregation (FIG. 4, 424-428), as the pass-through
    * cause, or NO_CAUSE: TTL < 1 (732) or SYN, RST, URG (seed: CWR too) CAUSE_FLAGS; TCP options in
    * the seed preset (741) CAUSE_TCP_OPTIONS; a size no aggregate may have (IP length over
-   * maxAggregate, a frame over maxFrame or a connection buffer) CAUSE_TOO_LARGE.
+   * maxAggregate, a frame over maxFrame or the output area) CAUSE_TOO_LARGE.
    */
   ownFieldsForbid(p: Parsed, b: Uint8Array): number {
     const ttl = b[p.l3 + (p.ipVersion === 4 ? IPV4_TTL : IPV6_HOP_LIMIT)];
     if (ttl < 1) return CAUSE_FLAGS;
     if ((p.flags & this.ownFlags) !== 0) return CAUSE_FLAGS;
     if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return CAUSE_TCP_OPTIONS;
-    if (p.ipSize > this.maxAggregate || p.frameLen > this.maxFrame || p.frameLen > this.capacity) return CAUSE_TOO_LARGE;
+    if (p.ipSize > this.maxAggregate || p.frameLen > this.maxFrame || p.frameLen > this.out.length) return CAUSE_TOO_LARGE;
     return NO_CAUSE;
   }
 
@@ -138,8 +151,8 @@ export class Aggregates {
    * ACK and timestamps (append), which the newcomer's must not be behind.
    */
   mismatch(f: number, p: Parsed, b: Uint8Array): number {
-    const a = this.buffers;
-    const base = this.pool.bufferPtr(f);
+    const a = this.frameBytes(f);
+    const base = this.firstFrame(f);
     const l3 = base + p.l3;
     const l4 = base + this.l4[f];
     const n4 = p.l4;
@@ -209,21 +222,36 @@ export class Aggregates {
     return ((be32(b, n + ts + TCPOPT_TSECR) - be32(a, h + ts + TCPOPT_TSECR)) | 0) >= 0;
   }
 
+  /** Flow f's aggregate's frame: its offset in the ring, or 0 in the output area for hotFlow (valid while it has a pending aggregate). */
+  firstFrame(f: number): number {
+    return f === this.hotFlow ? 0 : this.pool.first[this.pool.pendingPtr(f)];
+  }
+
+  /** The bytes flow f's aggregate's frame (firstFrame) lies in: the output area or the ring. */
+  frameBytes(f: number): Uint8Array {
+    return f === this.hotFlow ? this.out : this.ring.bytes;
+  }
+
   /**
-   * 744-745: the segment starts flow f's aggregate in a buffer lent to it (one must be free): its
-   * whole frame goes in, the payload verified. False: bad checksum, nothing held. (The core copies
-   * the payload while verifying it, then the headers and the padding; here one set() of the whole
-   * frame after the sum is cheaper than three copies, and needs no subarray view.)
+   * 744-745: the segment b (at ring offset `at`) starts flow f's aggregate with a descriptor lent
+   * to it (one must be free): built in the output area if it is free (the payload verified, then
+   * one set() of the whole frame), else its payload verified and its whole frame held in the ring
+   * where it lies. False: bad checksum, nothing held.
    */
-  start(f: number, p: Parsed, b: Uint8Array): boolean {
-    const pool = this.pool;
-    pool.bufferAcquire(f);
-    const a = pool.bufferPtr(f);
-    if (!p.verifyPayload(b)) {
-      pool.bufferRelease(f);
-      return false;
+  start(f: number, p: Parsed, b: Uint8Array, at: number): boolean {
+    if (!p.verifyPayload(b)) return false;
+    const hot = this.hotFlow === NONE;
+    if (hot) {
+      this.out.set(b, 0); // headers, payload and Ethernet padding (kept)
+      this.hotFlow = f;
     }
-    this.buffers.set(b, a); // headers, payload and Ethernet padding (kept)
+    const pool = this.pool;
+    pool.pendingAcquire(f);
+    const d = pool.pendingPtr(f);
+    pool.first[d] = hot ? RING_NONE : at;
+    pool.chain[d] = RING_NONE;
+    pool.last[d] = RING_NONE;
+    if (!hot) this.ring.ringHold(at, p.frameLen);
     this.segments[f] = 1;
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
@@ -245,23 +273,32 @@ export class Aggregates {
     return true;
   }
 
-  /** Offset just past the aggregate's IP packet, relative to its buffer. */
+  /** Offset just past the aggregate's IP packet, relative to its frame. */
   private ipEndOf(f: number): number {
     // IPv4's length field counts its header, IPv6's does not.
     return this.l3[f] + (this.ipVersion[f] === 4 ? 0 : IPV6_HEADER) + this.ipSize[f];
   }
 
   /**
-   * 745: append the segment's payload at the aggregate's IP end, verified as it is copied. False:
-   * bad checksum; the bytes written past the aggregate's end are not part of it.
+   * 745: the segment b (at ring offset `at`) joins flow f's aggregate: hotFlow's, its payload
+   * appended in the output area at the IP end, verified as it is copied; any other's, its payload
+   * verified and its frame held where it lies, linked at the end of the aggregate's chain. False:
+   * bad checksum, nothing held (the bytes written past the aggregate's end are not part of it).
    */
-  append(f: number, p: Parsed, b: Uint8Array): boolean {
+  append(f: number, p: Parsed, b: Uint8Array, at: number): boolean {
+    const hot = f === this.hotFlow;
+    if (hot) {
+      const end = this.ipEndOf(f);
+      // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
+      if (this.frameLen[f] !== end && !p.verifyPayload(b)) return false;
+      if (!p.copyPayload(b, this.out, end)) return false;
+    } else if (!p.verifyPayload(b)) {
+      return false;
+    }
     const n = p.payloadLen;
-    const at = this.ipEndOf(f);
-    // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
-    if (this.frameLen[f] !== at && !p.verifyPayload(b)) return false;
-    const a = this.pool.bufferPtr(f);
-    if (!p.copyPayload(b, this.buffers, a + at)) return false;
+    const ring = this.ring;
+    const h0 = this.frameBytes(f);
+    const a = this.firstFrame(f);
     const len = this.payloadLen[f];
     // A payload placed at an odd offset contributes its sum byte-swapped.
     const sum = (len & 1) === 0 ? p.payloadSum : swap16(p.payloadSum);
@@ -273,30 +310,68 @@ export class Aggregates {
     this.nextSeq[f] = (this.nextSeq[f] + n) >>> 0;
     this.seenFlags[f] |= p.flags;
     this.lastWindow[f] = p.window;
-    // The first segment's IPv4 ID, still in the buffer's header? (An IPv6 aggregate's flag is 0 already.)
-    this.fixedId[f] &= p.ipId === be16(this.buffers, a + p.l3 + IPV4_ID) ? 1 : 0;
+    // The first segment's IPv4 ID, still in its header? (An IPv6 aggregate's flag is 0 already.)
+    this.fixedId[f] &= p.ipId === be16(h0, a + p.l3 + IPV4_ID) ? 1 : 0;
     if (this.throughput) {
       // The aggregate carries the last segment's ACK and timestamps (the window: finish): its
-      // options may differ from the aggregate's only there (mismatch), so they are copied whole.
+      // options may differ from the aggregate's only there (mismatch), so they are copied whole,
+      // into its header (in the ring, held: the engine's bytes; or in the output area).
       const h = a + p.l4;
-      copy(this.buffers, h + TCP_ACK, b, p.l4 + TCP_ACK, 4);
-      copy(this.buffers, h + TCP_HEADER, b, p.l4 + TCP_HEADER, p.tcpHdrLen - TCP_HEADER);
+      copy(h0, h + TCP_ACK, b, p.l4 + TCP_ACK, 4);
+      copy(h0, h + TCP_HEADER, b, p.l4 + TCP_HEADER, p.tcpHdrLen - TCP_HEADER);
     }
+    if (hot) return true;
+    // Link it (its header is read no more: the node overwrites its first bytes).
+    const pool = this.pool;
+    const d = pool.pendingPtr(f);
+    ring.store32(at + NODE_NEXT, RING_NONE);
+    ring.store32(at + NODE_PAYLOAD, at + p.l4 + p.tcpHdrLen);
+    ring.store32(at + NODE_LENGTH, n);
+    const last = pool.last[d];
+    if (last === RING_NONE) pool.chain[d] = at;
+    else ring.store32(last + NODE_NEXT, at);
+    pool.last[d] = at;
+    ring.ringHold(at, p.frameLen);
     return true;
   }
 
   /**
-   * 746 / 764: make the buffer a valid packet and return its length. One segment: untouched.
-   * More: IP length, the last segment's window and FIN, PSH if any segment had it, the IPv4 header
-   * checksum, and the TCP checksum from the header as it now is (throughput's carried ACK and
-   * timestamps included) and the per-segment payload sums (no second pass over the payload).
+   * 746 / 764: make flow f's aggregate a valid packet at outBytes[outStart …] and return its
+   * length. One segment: its frame, untouched, where it lies (the ring, or the output area). More:
+   * hotFlow's is in the output area already; any other's first segment's frame up to its IP end
+   * and every later payload are gathered into the gather area. Then IP length, the last segment's
+   * window and FIN, PSH if any segment had it, the IPv4 header checksum, and the TCP checksum from
+   * the header as it now is (throughput's carried ACK and timestamps included) and the
+   * per-segment payload sums (no second pass over the payload). The output area is free again
+   * once hotFlow's is finished.
    */
   finish(f: number): number {
-    if (this.segments[f] < 2) return this.frameLen[f];
-    const a = this.buffers;
-    const base = this.pool.bufferPtr(f);
-    const l3 = base + this.l3[f];
-    const l4 = base + this.l4[f];
+    const ring = this.ring;
+    const first = this.firstFrame(f);
+    const hot = f === this.hotFlow;
+    const bytes = this.frameBytes(f);
+    if (hot) this.hotFlow = NONE;
+    if (this.segments[f] < 2) {
+      this.outBytes = bytes;
+      this.outStart = first;
+      return this.frameLen[f];
+    }
+    const a = hot ? this.out : this.gather;
+    if (!hot) {
+      let at = this.l4[f] + this.tcpHdrLen[f] + this.mss[f];
+      a.set(ring.bytes.subarray(first, first + at), 0);
+      for (let node = this.pool.chain[this.pool.pendingPtr(f)]; node !== RING_NONE; ) {
+        const n = ring.load32(node + NODE_LENGTH);
+        const from = ring.load32(node + NODE_PAYLOAD);
+        a.set(ring.bytes.subarray(from, from + n), at);
+        at += n;
+        node = ring.load32(node + NODE_NEXT);
+      }
+    }
+    this.outBytes = a;
+    this.outStart = 0;
+    const l3 = this.l3[f];
+    const l4 = this.l4[f];
     const ipSize = this.ipSize[f];
     if (this.ipVersion[f] === 4) {
       put16(a, l3 + IPV4_TOTAL_LENGTH, ipSize);

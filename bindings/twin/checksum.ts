@@ -20,7 +20,7 @@ const WORDS_PER_CHUNK = 1 << 20;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // One cached Uint32Array over the last ArrayBuffer seen: frames read from a capture chunk (and
-// the connection buffers) share a buffer, so the view is made once, not per call.
+// the ring) share a buffer, so the view is made once, not per call.
 let viewBuffer: ArrayBufferLike | null = null;
 let view32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 

@@ -2,7 +2,8 @@
 // WASM core is measured against and the oracle it is tested against, decision for decision.
 import * as S from '../abi.js';
 import { Aggregates, FIN, PSH, RST } from './aggregate.js';
-import { Buffers } from './buffers.js';
+import { Pending } from './pending.js';
+import { Ring } from './ring.js';
 import { FlowTable } from './flow-table.js';
 import { CLASS_CANDIDATE, CLASS_OTHER, Parsed } from './parse.js';
 import {
@@ -46,6 +47,8 @@ export interface CoreOptions {
   maxFlows: number;
   maxPending: number;
   maxAggregate: number;
+  /** Bytes of the staging ring (rounded down to a multiple of 8). */
+  ringBytes: number;
   /** 0 or absent: no limit (abi.ts frameLimit). */
   maxFrame?: number;
   threshold: number;
@@ -77,7 +80,9 @@ export class TwinCore {
   private frameIndex = 0;
   private readonly parsed: Parsed;
   private readonly table: FlowTable;
-  private readonly pool: Buffers;
+  private readonly pool: Pending;
+  /** The staging ring (ring.ts): the engine stages frames into it (ringReserve) and pushes them from there. */
+  readonly ring: Ring;
   private readonly agg: Aggregates;
   private readonly agTimer: TimerList; //  743: pending aggregates in start order
   private readonly delTimer: TimerList; // 724: live connections in last-activity order
@@ -96,8 +101,18 @@ export class TwinCore {
     this.parsed = new Parsed(o.linkType, o.verifyChecksums, this.gro);
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.verify = o.verifyChecksums;
-    this.pool = new Buffers(o.maxFlows, o.maxPending, bufferCapacity(o.maxAggregate));
-    this.agg = new Aggregates(this.pool, o.maxFlows, o.maxAggregate, frameLimit(o.maxFrame ?? 0), preset, o.fixChecksums);
+    this.pool = new Pending(o.maxFlows, o.maxPending);
+    this.ring = new Ring(o.ringBytes & ~7);
+    this.agg = new Aggregates(
+      this.pool,
+      this.ring,
+      bufferCapacity(o.maxAggregate),
+      o.maxFlows,
+      o.maxAggregate,
+      frameLimit(o.maxFrame ?? 0),
+      preset,
+      o.fixChecksums,
+    );
     this.agTimer = new TimerList(o.maxFlows);
     this.delTimer = new TimerList(o.maxFlows);
     this.agPeriod = o.aggregateTimeoutUs;
@@ -109,14 +124,18 @@ export class TwinCore {
     return Math.min(this.now + period, MAX_TIME);
   }
 
-  /** 710: the frame b arrives at time t (the core's pushFrame). */
-  push(b: Uint8Array, t: number): void {
-    this.arrive(b, t);
+  /**
+   * 710: the frame b arrives at time t (the core's pushFrame). b is ring.bytes[at, at + b.length)
+   * (staged in the window ringReserve handed out), or with `at` -1 a frame longer than
+   * STAGE_FRAME_MAX (never a candidate, never held).
+   */
+  push(b: Uint8Array, t: number, at: number): void {
+    this.arrive(b, t, at);
     this.frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
   }
 
   /** push's body: fire the deadlines up to t, then FIG. 7 for this frame. */
-  private arrive(b: Uint8Array, t: number): void {
+  private arrive(b: Uint8Array, t: number, at: number): void {
     this.advance(t);
     const fullLen = b.length;
     const c = this.counters;
@@ -146,7 +165,7 @@ export class TwinCore {
     } else {
       this.touch(f); // 724
     }
-    // From here a bad payload checksum (714, verified as late as possible, fused with the copy)
+    // From here a bad payload checksum (714, verified as late as possible: as it joins)
     // and a segment whose own fields forbid aggregation (732, FIG. 4 424-428) take the same path.
     const agg = this.agg;
     const forbid = agg.ownFieldsForbid(p, b);
@@ -155,7 +174,7 @@ export class TwinCore {
     if (agg.segments[f] !== 0) {
       const reason = agg.mismatch(f, p, b); // 736-741
       if (reason === 0) {
-        if (!agg.append(f, p, b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 745
+        if (!agg.append(f, p, b, at)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 745
         joined = true;
       } else {
         if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
@@ -164,14 +183,14 @@ export class TwinCore {
     }
     if (!joined) {
       // 742
-      if (!this.pool.bufferFree()) {
-        // every buffer holds an aggregate (maxPending < maxFlows): free the oldest
+      if (!this.pool.pendingFree()) {
+        // every descriptor holds an aggregate (maxPending < maxFlows): free the oldest
         if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
         this.send(this.agTimer.head, REASON_CAPACITY, this.now);
       }
-      if (!agg.start(f, p, b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
+      if (!agg.start(f, p, b, at)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
       // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
-      const s = this.pool.bufferStart(f);
+      const s = this.pool.pendingPtr(f);
       this.pool.firstIndex[s] = this.frameIndex;
       this.pool.firstTime[s] = this.now;
       this.agTimer.set(f, this.deadline(this.agPeriod), false); // 743
@@ -235,7 +254,48 @@ export class TwinCore {
    */
   firstPendingIndex(): number {
     const f = this.agTimer.head;
-    return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.bufferStart(f)];
+    return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.pendingPtr(f)];
+  }
+
+  /**
+   * A window of at least `need` bytes (≤ ring size), `want` (the whole chunk) where that costs no
+   * early send, at the ring's head for the next frames (ring.ts), returned as its start
+   * (ring.windowEnd: its end). Nothing held: the whole ring, from 0. Else the free bytes after the
+   * head, or from 0 up to the tail (the first segment of the oldest aggregate held in the ring:
+   * the oldest pending, unless that one is built in the output area) when the end of the ring is
+   * too short; when no window of `need` bytes is free, that aggregate is sent first (reason
+   * `capacity`), which moves the tail on.
+   */
+  ringReserve(need: number, want: number): number {
+    const ring = this.ring;
+    for (;;) {
+      const head0 = this.agTimer.head;
+      const a = head0 === this.agg.hotFlow && head0 !== NONE ? this.agTimer.nextOf(head0) : head0;
+      if (a === NONE) {
+        ring.ringOpen(0, ring.size);
+        break;
+      }
+      const tail = this.pool.first[this.pool.pendingPtr(a)];
+      const head = ring.head;
+      if (tail >= head) {
+        // wrapped: held from the tail to where the head wrapped, and from 0 to the head
+        if (tail - head >= need) {
+          ring.ringOpen(head, tail);
+          break;
+        }
+      } else if (tail >= want && ring.size - head < want) {
+        ring.ringOpen(0, tail);
+        break;
+      } else if (ring.size - head >= need) {
+        ring.ringOpen(head, ring.size);
+        break;
+      } else if (tail >= need) {
+        ring.ringOpen(0, tail);
+        break;
+      }
+      this.send(a, REASON_CAPACITY, this.now);
+    }
+    return ring.head;
   }
 
   /**
@@ -273,12 +333,12 @@ export class TwinCore {
     c[S.STAT_REASONS + reason]++;
     agg.segments[f] = 0;
     this.agTimer.stop(f); // before the sink runs: firstPendingIndex() no longer counts it
-    let flags = this.verify ? OUT_VERIFIED : 0; // every segment was verified as it was copied
+    let flags = this.verify ? OUT_VERIFIED : 0; // every segment was verified as it joined
     if (segments < 2 || agg.fixChecksums) flags |= OUT_CHECKSUMS_FIXED;
     if (segments >= 2 && agg.fixedId[f] !== 0) flags |= OUT_FIXED_IP_ID;
     const l4 = agg.l4[f];
     const pool = this.pool;
-    const s = pool.bufferStart(f);
+    const s = pool.pendingPtr(f);
     this.describe(
       pool.firstIndex[s],
       pool.firstTime[s],
@@ -291,9 +351,8 @@ export class TwinCore {
       l4 + agg.tcpHdrLen[f],
       flags,
     );
-    const at = pool.bufferPtr(f);
-    pool.bufferRelease(f); // state cleared before the packet goes out; its bytes stay until a buffer is next lent, which no sink can cause (CONTRACT §7: not re-entrant)
-    this.emit.aggregate(pool.bytes, at, length);
+    pool.pendingRelease(f); // state cleared before the packet goes out; its bytes stay until the next window is handed out, which no sink can cause (CONTRACT §7: not re-entrant)
+    this.emit.aggregate(agg.outBytes, agg.outStart, length);
   }
 
   private deleteFlow(f: number): void {

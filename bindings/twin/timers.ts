@@ -9,12 +9,17 @@ export class TimerList {
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
   head = NONE;
-  private tail = NONE;
+  tail = NONE;
 
   constructor(maxFlows: number) {
     this.deadline = new Float64Array(maxFlows);
     this.prev = new Int32Array(maxFlows).fill(NONE);
     this.next = new Int32Array(maxFlows).fill(NONE);
+  }
+
+  /** The flow whose timer was set after f's (the next in the list), or NONE. */
+  nextOf(f: number): number {
+    return this.next[f];
   }
 
   /** Start (or restart) flow f's timer: it pops at `deadline`, after every timer already set. */
