@@ -11,7 +11,7 @@ import {
   F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
   F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
 } from './flow';
-import { PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
+import { PD_AT, PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
 import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, ringBase, ringHold } from './ring';
 import {
   CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
@@ -193,12 +193,12 @@ function sameWords(a: usize, b: usize, count: i32): bool {
 }
 
 /**
- * 744-745: the segment at b (in the ring) starts flow f's aggregate with a descriptor lent to it
- * (one must be free): built in the output area if it is free (the payload verified as it is
+ * 744-745: the segment at b (in the ring; `accountAt`: its place on the ring's account) starts
+ * flow f's aggregate with a descriptor lent to it (one must be free): built in the output area if it is free (the payload verified as it is
  * copied), else its payload verified and its whole frame held in the ring where it lies. False:
  * bad checksum, nothing held.
  */
-export function aggStart(f: i32, b: usize): bool {
+export function aggStart(f: i32, b: usize, accountAt: f64): bool {
   const hot = hotFlow == NONE;
   if (hot) {
     const a = outBase;
@@ -215,6 +215,7 @@ export function aggStart(f: i32, b: usize): bool {
   pendingAcquire(f);
   const d = pendingPtr(f);
   const at = <u32>(b - ringBase);
+  store<f64>(d, accountAt, PD_AT);
   store<u32>(d, hot ? RING_NONE : at, PD_FIRST);
   store<u32>(d, RING_NONE, PD_CHAIN);
   store<u32>(d, RING_NONE, PD_LAST);

@@ -3,8 +3,8 @@
 import {
   FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, hotFlow, mismatch, outPtr, ownFieldsForbid, throughput,
 } from './aggregate';
-import { PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
-import { head, ringOpen, ringSize } from './ring';
+import { PD_AT, PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
+import { RING_MARGIN, head, ringCharge, ringOpen, ringSize, ringUsed } from './ring';
 import {
   F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
 } from './flow';
@@ -54,6 +54,8 @@ export let outDesc: usize = 0;
 let now: f64 = 0;
 /** Frames pushed so far over the engine's life: during pushFrame, the index of the frame in hand. */
 let frameIndex: f64 = 0;
+/** The frame in hand's place on the ring's account (ring.ts ringCharge): an aggregate it starts records it. */
+export let frameAt: f64 = 0;
 let batchIndex: i32 = 0;
 
 /** The engine clock and the frame count start at 0. */
@@ -68,6 +70,7 @@ export function clockReset(): void {
 
 /** 710: the frame at b (`len` bytes staged of `fullLen`, batch slot `slot`) arrives at time t. */
 export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
+  frameAt = ringCharge(<u32>len);
   arrive(b, len, fullLen, t, slot);
   frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
 }
@@ -121,7 +124,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
       if (!P.verifyPayload(b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
       send(agHead, REASON_CAPACITY, now);
     }
-    if (!aggStart(f, b)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
+    if (!aggStart(f, b, frameAt)) return cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
     // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
     if (!ASC_NO_ASSERT) assert(agTail == NONE || load<f64>(pendingPtr(agTail), PD_INDEX) < frameIndex, 'AgTimer list out of start order');
     const s = pendingPtr(f);
@@ -186,18 +189,40 @@ export function firstPendingIndex(): f64 {
   return agHead == NONE ? frameIndex : load<f64>(pendingPtr(agHead), PD_INDEX);
 }
 
+/** The oldest pending aggregate held in the ring (the oldest pending, unless that one is built in the output area), or NONE. */
+@inline function oldestHeld(): i32 {
+  return agHead == hotFlow && agHead != NONE ? agNextOf(agHead) : agHead;
+}
+
 /**
- * A window of at least `need` bytes (≤ ringSize), `want` (the whole chunk) where that costs no
- * early send, at the ring's head for the next frames (ring.ts), returned as its start
- * (ringWindowEnd: its end). Nothing held: the whole ring, from 0. Else the free bytes after the
- * head, or from 0 up to the tail (the first segment of the oldest aggregate held in the ring: the
- * oldest pending, unless that one is built in the output area) when the end of the ring is too
- * short; when no window of `need` bytes is free, that aggregate is sent first (reason
- * `capacity`), which moves the tail on.
+ * Before the next frame, of account cost `cost`, is staged (ring.ts): while it would pass the
+ * oldest held aggregate's place on the account + ringSize − RING_MARGIN, that aggregate is sent
+ * (reason `capacity`). Returns the account cost the next frames may take from here (at most
+ * ringSize − RING_MARGIN): a chunk staged within it needs no early send.
  */
-export function ringReserve(need: u32, want: u32): u32 {
+export function ringMakeRoom(cost: u32): f64 {
+  const limit = <f64>(ringSize - RING_MARGIN);
   for (;;) {
-    const oldest = agHead == hotFlow && agHead != NONE ? agNextOf(agHead) : agHead;
+    const oldest = oldestHeld();
+    if (oldest == NONE) return limit;
+    const room = load<f64>(pendingPtr(oldest), PD_AT) + limit - ringUsed;
+    if (room >= <f64>cost) return min(room, limit);
+    send(oldest, REASON_CAPACITY, now);
+  }
+  return limit; // unreachable
+}
+
+/**
+ * A window of at least `need` bytes (≤ ringSize) at the ring's head for the next frames (ring.ts),
+ * returned as its start (ringWindowEnd: its end), after ringMakeRoom. Nothing held: the whole
+ * ring, from 0. Else the free bytes after the head, or from 0 up to the tail (the oldest held
+ * aggregate's first segment) when the end of the ring is too short. The account's margin makes
+ * one of them long enough; were neither, the oldest held aggregate would be sent first
+ * (`capacity`; the debug build asserts it never is).
+ */
+export function ringReserve(need: u32): u32 {
+  for (;;) {
+    const oldest = oldestHeld();
     if (oldest == NONE) {
       ringOpen(0, ringSize);
       break;
@@ -208,9 +233,6 @@ export function ringReserve(need: u32, want: u32): u32 {
         ringOpen(head, tail);
         break;
       }
-    } else if (tail >= want && ringSize - head < want) {
-      ringOpen(0, tail);
-      break;
     } else if (ringSize - head >= need) {
       ringOpen(head, ringSize);
       break;
@@ -218,6 +240,7 @@ export function ringReserve(need: u32, want: u32): u32 {
       ringOpen(0, tail);
       break;
     }
+    if (!ASC_NO_ASSERT) assert(false, 'ringReserve: no window although the account had room');
     send(oldest, REASON_CAPACITY, now);
   }
   return head;

@@ -124,9 +124,14 @@ export function ringPtr(): usize {
   return R.ringBase;
 }
 
-/** A window of at least `need` bytes (`want` if free) at the ring's head (engine.ts ringReserve): its start, from the ring's. */
-export function ringReserve(need: u32, want: u32): u32 {
-  return E.ringReserve(need, want);
+/** Room on the ring's account for the next frames, the first of cost `cost` (engine.ts ringMakeRoom). */
+export function ringMakeRoom(cost: u32): f64 {
+  return E.ringMakeRoom(cost);
+}
+
+/** A window of at least `need` bytes at the ring's head (engine.ts ringReserve): its start, from the ring's. */
+export function ringReserve(need: u32): u32 {
+  return E.ringReserve(need);
 }
 
 export function ringWindowEnd(): u32 {

@@ -1,7 +1,7 @@
 // Pending-aggregate descriptors (618), pooled (twin: bindings/twin/pending.ts). A flow holds a
 // descriptor only while it has a pending aggregate. The aggregate's bytes are not here: its
 // segments stay in the staging ring where they were staged (ring.ts), and the descriptor says
-// where. A descriptor is 32 bytes, so maxPending (default maxFlows) costs little; with fewer
+// where. A descriptor is 40 bytes, so maxPending (default maxFlows) costs little; with fewer
 // descriptors than flows, a new aggregate that finds none free first sends the oldest pending one
 // (engine.ts, reason `capacity`), as Linux GRO flushes its oldest packet when a list is full.
 //
@@ -10,22 +10,25 @@
 //          ┌────┬──────────────────────────────────────────────────────────────────────────┐
 //          │  0 │ firstIndex f64  inputIndex of its first segment (engine.ts)              │
 //          │  8 │ firstTime f64   engine clock when that segment was pushed                │
-//          │ 16 │ first u32       ring offset of its first segment's whole frame            │
-//          │ 20 │ chain u32       ring offset of the second segment's frame (its node), or  │
+//          │ 16 │ at f64          the ring's account (ring.ts ringUsed) when its first       │
+//          │    │                 segment arrived                                          │
+//          │ 24 │ first u32       ring offset of its first segment's whole frame            │
+//          │ 28 │ chain u32       ring offset of the second segment's frame (its node), or  │
 //          │    │                 RING_NONE; each node links the next (ring.ts NODE_*)     │
-//          │ 24 │ last u32        ring offset of the last segment's node (chain's tail)     │
-//          │ 28 │ pad u32                                                                  │
+//          │ 32 │ last u32        ring offset of the last segment's node (chain's tail)     │
+//          │ 36 │ pad u32                                                                  │
 //          └────┴──────────────────────────────────────────────────────────────────────────┘
 // firstIndex and firstTime are what the aggregate says about itself (CONTRACT §5), never
 // aggregation input.
 import { F_PENDING, NONE, flowPtr } from './flow';
 
-export const PENDING_SIZE: usize = 32;
+export const PENDING_SIZE: usize = 40;
 export const PD_INDEX: usize = 0;
 export const PD_TIME: usize = 8;
-export const PD_FIRST: usize = 16;
-export const PD_CHAIN: usize = 20;
-export const PD_LAST: usize = 24;
+export const PD_AT: usize = 16;
+export const PD_FIRST: usize = 24;
+export const PD_CHAIN: usize = 28;
+export const PD_LAST: usize = 32;
 
 export let pendingBase: usize = 0;
 export let pendingFreeBase: usize = 0;

@@ -111,6 +111,15 @@ export const MAX_BATCH = 1024;
  * has no copy of this number.
  */
 export const STAGE_FRAME_MAX = 131072;
+/** The ring's account (assembly/ring.ts): added to every frame's staged bytes (rounded up to 8), the most a run copy puts before it. */
+export const RING_FRAME_SLACK = 72;
+/** The ring's account keeps this many bytes free: 3 × the largest staged frame's cost (assembly/ring.ts). */
+export const RING_MARGIN = 3 * (STAGE_FRAME_MAX + RING_FRAME_SLACK);
+
+/** A frame of `staged` bytes on the ring's account (assembly/ring.ts ringCost). */
+export function ringCost(staged: number): number {
+  return ((staged + 7) & ~7) + RING_FRAME_SLACK;
+}
 // Batch descriptor: offset u32 (from the ring's start) │ staged u32 │ length u32 │ pad │ time f64.
 export const DESC_SIZE = 24;
 export const DESC_OFFSET = 0;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, createStream, type Engine, type EngineKind, type Packet } from '../bindings/index.js';
 import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
 import { generateTraffic } from '../bindings/traffic/generate.js';
+import { ringCost } from '../bindings/abi.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { expectSamePackets } from './helpers/bytes.js';
 
@@ -305,7 +306,8 @@ describe("the twin's send() clears its state before the packet goes out", () => 
     let reentered = false;
     // Stage a frame in the core's ring, as the engines do, and push it from there.
     const push = (frame: Uint8Array, t: number) => {
-      const at = core.ringReserve(frame.length, frame.length);
+      core.ringMakeRoom(ringCost(frame.length));
+      const at = core.ringReserve(frame.length);
       core.ring.bytes.set(frame, at);
       core.push(core.ring.bytes.subarray(at, at + frame.length), t, at);
     };

@@ -412,7 +412,7 @@ describe('payload checksum verified while copying (714 with 745)', () => {
 // gathered at send. When the ring has no room for the next frames, the oldest pending aggregate
 // is sent first (reason capacity).
 describe('the staging ring (ringBytes)', () => {
-  const FLOWS = 8;
+  const FLOWS = 16;
   /** FLOWS flows, `rounds` segments each, round robin: every flow's aggregate pending at once. */
   function interleaved(rounds: number): Uint8Array[] {
     const frames: Uint8Array[] = [];
@@ -431,14 +431,69 @@ describe('the staging ring (ringBytes)', () => {
     }
   }
 
-  it('a ring too small for what is pending: the oldest aggregate goes first (capacity), and bytes survive every wrap', async () => {
-    const frames = interleaved(40); // 320 frames of 1514 bytes: ≈ 490 kB through a 256 KiB ring
-    for (const batch of [0, 1, 7, 64, 320]) {
-      const { packets, stats } = await runBoth({ ringBytes: 256 * 1024 }, [...timed(frames), { flush: true }], { batch });
-      expect(stats.reasons.capacity, `batch ${batch}`).toBeGreaterThan(0);
-      expect(stats.segmentsAggregated, `batch ${batch}`).toBe(frames.length);
-      expect(new Set(packets.map((p) => p.reason)), `batch ${batch}`).toEqual(new Set(['capacity', 'flush']));
-      expectRuns(packets);
+  it('a ring too small for what is pending: the oldest aggregate goes first (capacity), bytes survive every wrap, and the packets do not depend on how frames were batched', async () => {
+    const frames = interleaved(40); // 640 frames of 1514 bytes, all pending (≈ 1 MB) in a 1 MiB ring
+    const steps: Step[] = [...timed(frames), { flush: true }];
+    const one = await runBoth({ ringBytes: 1 << 20 }, steps);
+    expect(one.stats.reasons.capacity).toBeGreaterThan(0);
+    expect(one.stats.segmentsAggregated).toBe(frames.length);
+    expect(new Set(one.packets.map((p) => p.reason))).toEqual(new Set(['capacity', 'flush']));
+    expectRuns(one.packets);
+    for (const batch of [1, 7, 64, 640]) {
+      const { packets } = await runBoth({ ringBytes: 1 << 20 }, steps, { batch });
+      expectSameByteLists(
+        packets.map((p) => p.data),
+        one.packets.map((p) => p.data),
+        `batch ${batch} vs one at a time`,
+      );
+      expect(shape(packets), `batch ${batch}`).toEqual(shape(one.packets));
+    }
+  });
+
+  it('under ring pressure, pushFrom (runs with gaps) and pushStaged give the packets push() gives, on both engines', async () => {
+    const frames = interleaved(40);
+    const one = await runBoth({ ringBytes: 1 << 20 }, [...timed(frames), { flush: true }]);
+    // The frames packed as a capture reader hands them out: a 16-byte record header before each.
+    const total = frames.reduce((n, f) => n + f.length + 16, 0);
+    const view = new Uint8Array(total);
+    const offsets: number[] = [];
+    let at = 0;
+    for (const f of frames) {
+      at += 16;
+      view.set(f, at);
+      offsets.push(at);
+      at += f.length;
+    }
+    const lengths = frames.map((f) => f.length);
+    const times = frames.map((_, i) => i);
+    for (const kind of ['wasm', 'ts'] as EngineKind[]) {
+      for (const how of ['pushFrom', 'pushStaged'] as const) {
+        const e = await createEngine({ engine: kind, hashSeed: 12345, ringBytes: 1 << 20 });
+        for (let i = 0; i < frames.length; i += 100) {
+          const end = Math.min(frames.length, i + 100);
+          if (how === 'pushFrom') e.pushFrom(view, offsets.slice(i, end), lengths.slice(i, end), times.slice(i, end));
+          else {
+            const area = e.stagingArea();
+            const o: number[] = [];
+            let p = 0;
+            for (let k = i; k < end; k++) {
+              area.set(frames[k], p);
+              o.push(p);
+              p += frames[k].length + 3;
+            }
+            e.pushStaged(o, lengths.slice(i, end), times.slice(i, end));
+          }
+        }
+        e.flush();
+        const packets = e.drain();
+        e.close();
+        expectSameByteLists(
+          packets.map((p) => p.data),
+          one.packets.map((p) => p.data),
+          `${kind} ${how} vs push()`,
+        );
+        expect(shape(packets), `${kind} ${how}`).toEqual(shape(one.packets));
+      }
     }
   });
 
@@ -454,20 +509,16 @@ describe('the staging ring (ringBytes)', () => {
     // Flow 2 starts first, so its aggregates are built in the output area (the engine builds one
     // aggregate at a time there); flow 1's one segment is held in the ring; then flows 2 and 3
     // send 2000 segments each, interleaved (45-segment aggregates, sent at the threshold), through
-    // a 512 KiB ring: flow 1's segment pins the ring's tail until the ring is full.
+    // a 1 MiB ring: flow 1's segment pins the ring's tail until the ring is full.
     const two = segments(2000, { sport: 2 });
     const three = segments(2000, { sport: 3 });
     const frames = [two[0], tcpFrame({ sport: 1, seq: SEQ0, payload: MSS })];
     for (let i = 1; i < 2000; i++) frames.push(three[i - 1], two[i]);
     frames.push(three[1999]);
     for (const batch of [0, 64]) {
-      const { packets, stats } = await runBoth(
-        { ringBytes: 512 * 1024, aggregateTimeoutUs: 1e9 },
-        [...timed(frames, 0, 0), { flush: true }],
-        {
-          batch,
-        },
-      );
+      const { packets, stats } = await runBoth({ ringBytes: 1 << 20, aggregateTimeoutUs: 1e9 }, [...timed(frames, 0, 0), { flush: true }], {
+        batch,
+      });
       const pinned = packets.filter((p) => parseFrame(p.data)!.tcp!.sport === 1);
       expect(shape(pinned), `batch ${batch}`).toEqual(['1:capacity']);
       expect(stats.reasons.capacity, `batch ${batch}`).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 // What both engines share on the JS side: the packet queue, close(), argument checks (CONTRACT §7
 // "Calls"). A refused call throws before anything reaches the core: nothing counted, nothing changed.
-import { MAX_BATCH, REASON_CLOSE, REASON_FLUSH, STAGE_FRAME_MAX } from '../abi.js';
+import { MAX_BATCH, REASON_CLOSE, REASON_FLUSH, RING_FRAME_SLACK, STAGE_FRAME_MAX, ringCost } from '../abi.js';
 import { describeValue } from './options.js';
 import { PacketQueue } from './queue.js';
 import type { Engine, Packet, PacketSink, ResolvedOptions, Stats } from './types.js';
@@ -75,17 +75,19 @@ function busyError(call: string): Error {
 const NO_FRAMES: readonly Uint8Array[] = [];
 const EMPTY_VIEW = new Uint8Array(0);
 const NO_NUMBERS: ArrayLike<number> = [];
-/** pushFrom: frames this close after the previous one's end are copied with it in one set(), gap included. */
-const RUN_GAP = 64;
+/** pushFrom: frames this close after the previous one's end are copied with it in one set(), gap included (within a frame's ring account slack). */
+const RUN_GAP = RING_FRAME_SLACK - 8;
 
 /**
  * Staging (CONTRACT §7 "Frames are read when pushed"). push, pushBatch, pushFrom and pushStaged
  * copy each frame into the core's ring (at most STAGE_FRAME_MAX bytes of it; a longer frame, never
  * an aggregation candidate, is also kept whole as a snapshot), chunk by chunk: a chunk is up to
- * MAX_BATCH frames that fit in the window the core hands out at the ring's head (reserve(), which
- * may first send the oldest pending aggregate, reason `capacity`, to make room for the chunk's
- * first frame), and the core processes it from there; a frame that joins an aggregate stays where
- * it was staged until the aggregate is sent (assembly/ring.ts). pushStaged's frames are copied
+ * MAX_BATCH frames that fit both the room on the ring's account (makeRoom(), which first sends the
+ * oldest held aggregate, reason `capacity`, while the chunk's first frame would not fit: a
+ * decision that depends only on the frames pushed, so every way of pushing them gives the same
+ * packets) and the window the core then hands out at the ring's head (reserve()), and the core
+ * processes it from there; a frame that joins an aggregate stays where it was staged until the
+ * aggregate is sent (assembly/ring.ts). pushStaged's frames are copied
  * from the staging area (stagingArea()), pushFrom's from the caller's view. Before any sink runs,
  * the frames of the call not yet staged (and its numbers) are copied too, so a sink that changes
  * them changes nothing; frames that live in the ring's own buffer are copied out before staging
@@ -130,8 +132,10 @@ export abstract class EngineBase implements Engine {
   protected abstract get area(): Uint8Array;
   /** The core's ring (assembly/ring.ts): frames are staged into it at the offsets reserve() gives. */
   protected abstract get ring(): Uint8Array;
-  /** A window of at least `need` bytes (`want` if free without an early send) at the ring's head: its start (the core's ringReserve). */
-  protected abstract reserve(need: number, want: number): number;
+  /** Room on the ring's account for the next frames, the first of account cost `cost` (the core's ringMakeRoom). */
+  protected abstract makeRoom(cost: number): number;
+  /** A window of at least `need` bytes at the ring's head, after makeRoom: its start (the core's ringReserve). */
+  protected abstract reserve(need: number): number;
   /** The end of the window reserve() handed out last. */
   protected abstract windowEnd(): number;
   protected abstract advanceClock(timeUs: number): void;
@@ -277,16 +281,18 @@ export abstract class EngineBase implements Engine {
     const times = this.srcTimes;
     const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    let want = 0;
-    for (let i = start; i < end; i++) want += (Math.min(frames[i].length, STAGE_FRAME_MAX) + 7) & ~7;
-    let used = this.reserve(Math.min(frames[start].length, STAGE_FRAME_MAX), want);
+    const first = Math.min(frames[start].length, STAGE_FRAME_MAX);
+    const room = this.makeRoom(ringCost(first));
+    let used = this.reserve(first);
     const limit = this.windowEnd();
+    let spent = 0;
     let n = 0;
     for (let i = start; i < end; i++, n++) {
       const frame = frames[i];
       const length = frame.length;
       const staged = Math.min(length, STAGE_FRAME_MAX);
-      if (used + staged > limit) break;
+      spent += ringCost(staged);
+      if (spent > room || used + staged > limit) break;
       if (staged === length) ring.set(frame, used);
       else {
         this.oversize[n] = frame.slice();
@@ -306,10 +312,11 @@ export abstract class EngineBase implements Engine {
     const times = this.srcTimes;
     const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    let want = 0; // (an upper bound: runs copy the gaps between frames too, up to RUN_GAP each)
-    for (let i = start; i < end; i++) want += (Math.min(lengths[i], STAGE_FRAME_MAX) + RUN_GAP + 7) & ~7;
-    let used = this.reserve(Math.min(lengths[start], STAGE_FRAME_MAX), want);
+    const first = Math.min(lengths[start], STAGE_FRAME_MAX);
+    const room = this.makeRoom(ringCost(first));
+    let used = this.reserve(first);
     const limit = this.windowEnd();
+    let spent = 0;
     let runFrom = 0; // the run being gathered: view[runFrom, runTo) goes to ring[runAt, …)
     let runTo = -1;
     let runAt = 0;
@@ -320,7 +327,8 @@ export abstract class EngineBase implements Engine {
       const staged = Math.min(length, STAGE_FRAME_MAX);
       const extend = runTo >= 0 && at >= runTo && at - runTo <= RUN_GAP;
       const dst = extend ? runAt + (at - runFrom) : used;
-      if (dst + staged > limit) break;
+      spent += ringCost(staged);
+      if (spent > room || dst + staged > limit) break;
       if (!extend) {
         if (runTo >= 0) ring.set(view.subarray(runFrom, runTo), runAt);
         runFrom = at;

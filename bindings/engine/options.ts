@@ -1,5 +1,5 @@
 // Option defaults and validation (docs/CONTRACT.md "Options"). Out of range → RangeError naming the option.
-import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, STAGE_FRAME_MAX } from '../abi.js';
+import { LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2 } from '../abi.js';
 import type { EngineOptions, ResolvedOptions } from './types.js';
 
 /** Link types the engine parses itself. */
@@ -13,8 +13,8 @@ const RAW_ALIASES = [228, 229, 12, 14];
  * full-size frames at 100 Gbit/s (≈ 12.5 MB).
  */
 export const DEFAULT_RING_BYTES = 16 * 2 ** 20;
-/** The smallest ring: any staged frame (STAGE_FRAME_MAX) fits twice. */
-export const MIN_RING_BYTES = 2 * STAGE_FRAME_MAX;
+/** The smallest ring: its account's margin (abi.ts RING_MARGIN) and room for a few of the largest staged frames. */
+export const MIN_RING_BYTES = 2 ** 20;
 /** The largest ring: offsets stay 31-bit (the core's u32 arithmetic never wraps). */
 export const MAX_RING_BYTES = 2 ** 31;
 

@@ -1,5 +1,5 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity } from '../abi.js';
+import { MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity, ringCost } from '../abi.js';
 import { TwinCore, type Emitter } from '../twin/engine.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -39,7 +39,8 @@ export class TsEngine extends EngineBase {
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
     const length = frame.length;
     const staged = Math.min(length, STAGE_FRAME_MAX);
-    const at = this.core.ringReserve(staged, staged);
+    this.core.ringMakeRoom(ringCost(staged));
+    const at = this.core.ringReserve(staged);
     const ring = this.core.ring.bytes;
     if (staged === length) {
       ring.set(frame, at);
@@ -68,8 +69,12 @@ export class TsEngine extends EngineBase {
     return this.core.ring.bytes;
   }
 
-  protected reserve(need: number, want: number): number {
-    return this.core.ringReserve(need, want);
+  protected makeRoom(cost: number): number {
+    return this.core.ringMakeRoom(cost);
+  }
+
+  protected reserve(need: number): number {
+    return this.core.ringReserve(need);
   }
 
   protected windowEnd(): number {

@@ -64,7 +64,7 @@ export interface EngineOptions {
    */
   maxPending?: number;
   /**
-   * Bytes of the staging ring (default 16 MiB, range [256 KiB, 2 GiB]): frames are staged there and
+   * Bytes of the staging ring (default 16 MiB, range [1 MiB, 2 GiB]): frames are staged there and
    * a pending aggregate's segments stay there until it is sent, so it bounds the traffic held at
    * once (the 1 ms AgTimer at 100 Gbit/s needs ≈ 12.5 MB). When the ring has no room for the next
    * frames, the oldest pending aggregate is sent first (reason `capacity`). Most of the engine's memory.

@@ -16,6 +16,7 @@ import {
   STAGE_FRAME_MAX,
   STAT_COUNT,
   frameLimit,
+  ringCost,
 } from '../abi.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -42,7 +43,8 @@ interface CoreExports {
   ): number;
   stageDataPtr(): number;
   ringPtr(): number;
-  ringReserve(need: number, want: number): number;
+  ringMakeRoom(cost: number): number;
+  ringReserve(need: number): number;
   ringWindowEnd(): number;
   stageDescPtr(): number;
   stageBytes(): number;
@@ -184,7 +186,8 @@ export class WasmEngine extends EngineBase {
   protected pushFrame(frame: Uint8Array, timeUs: number): void {
     const length = frame.length;
     const staged = Math.min(length, STAGE_FRAME_MAX);
-    const at = this.core.ringReserve(staged, staged) >>> 0;
+    this.core.ringMakeRoom(ringCost(staged));
+    const at = this.core.ringReserve(staged) >>> 0;
     if (staged === length) this.heap.set(frame, this.ringAt + at);
     else {
       this.oversize[0] = frame.slice();
@@ -206,8 +209,12 @@ export class WasmEngine extends EngineBase {
     return this.ringView;
   }
 
-  protected reserve(need: number, want: number): number {
-    return this.core.ringReserve(need, Math.min(want, 2 ** 32 - 1)) >>> 0;
+  protected makeRoom(cost: number): number {
+    return this.core.ringMakeRoom(cost);
+  }
+
+  protected reserve(need: number): number {
+    return this.core.ringReserve(need) >>> 0;
   }
 
   protected windowEnd(): number {

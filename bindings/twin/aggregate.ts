@@ -233,12 +233,12 @@ export class Aggregates {
   }
 
   /**
-   * 744-745: the segment b (at ring offset `at`) starts flow f's aggregate with a descriptor lent
-   * to it (one must be free): built in the output area if it is free (the payload verified, then
+   * 744-745: the segment b (at ring offset `at`; `accountAt`: its place on the ring's account)
+   * starts flow f's aggregate with a descriptor lent to it (one must be free): built in the output area if it is free (the payload verified, then
    * one set() of the whole frame), else its payload verified and its whole frame held in the ring
    * where it lies. False: bad checksum, nothing held.
    */
-  start(f: number, p: Parsed, b: Uint8Array, at: number): boolean {
+  start(f: number, p: Parsed, b: Uint8Array, at: number, accountAt: number): boolean {
     if (!p.verifyPayload(b)) return false;
     const hot = this.hotFlow === NONE;
     if (hot) {
@@ -248,6 +248,7 @@ export class Aggregates {
     const pool = this.pool;
     pool.pendingAcquire(f);
     const d = pool.pendingPtr(f);
+    pool.accountAt[d] = accountAt;
     pool.first[d] = hot ? RING_NONE : at;
     pool.chain[d] = RING_NONE;
     pool.last[d] = RING_NONE;

@@ -78,6 +78,8 @@ export class TwinCore {
   private now = 0;
   /** Frames pushed so far over the engine's life: during push, the index of the frame in hand. */
   private frameIndex = 0;
+  /** The frame in hand's place on the ring's account (ring.ts ringCharge): an aggregate it starts records it. */
+  private frameAt = 0;
   private readonly parsed: Parsed;
   private readonly table: FlowTable;
   private readonly pool: Pending;
@@ -130,6 +132,7 @@ export class TwinCore {
    * STAGE_FRAME_MAX (never a candidate, never held).
    */
   push(b: Uint8Array, t: number, at: number): void {
+    this.frameAt = this.ring.ringCharge(Math.min(b.length, S.STAGE_FRAME_MAX));
     this.arrive(b, t, at);
     this.frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
   }
@@ -188,7 +191,7 @@ export class TwinCore {
         if (!p.verifyPayload(b)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM);
         this.send(this.agTimer.head, REASON_CAPACITY, this.now);
       }
-      if (!agg.start(f, p, b, at)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
+      if (!agg.start(f, p, b, at, this.frameAt)) return this.cannotJoin(f, fullLen, CAUSE_BAD_TCP_CHECKSUM); // 744-745
       // The AgTimer list stays in start order, so its head is the first pending index (firstPendingIndex).
       const s = this.pool.pendingPtr(f);
       this.pool.firstIndex[s] = this.frameIndex;
@@ -257,20 +260,41 @@ export class TwinCore {
     return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.pendingPtr(f)];
   }
 
+  /** The oldest pending aggregate held in the ring (the oldest pending, unless that one is built in the output area), or NONE. */
+  private oldestHeld(): number {
+    const a = this.agTimer.head;
+    return a === this.agg.hotFlow && a !== NONE ? this.agTimer.nextOf(a) : a;
+  }
+
   /**
-   * A window of at least `need` bytes (≤ ring size), `want` (the whole chunk) where that costs no
-   * early send, at the ring's head for the next frames (ring.ts), returned as its start
-   * (ring.windowEnd: its end). Nothing held: the whole ring, from 0. Else the free bytes after the
-   * head, or from 0 up to the tail (the first segment of the oldest aggregate held in the ring:
-   * the oldest pending, unless that one is built in the output area) when the end of the ring is
-   * too short; when no window of `need` bytes is free, that aggregate is sent first (reason
-   * `capacity`), which moves the tail on.
+   * Before the next frame, of account cost `cost`, is staged (ring.ts): while it would pass the
+   * oldest held aggregate's place on the account + ring size − RING_MARGIN, that aggregate is sent
+   * (reason `capacity`). Returns the account cost the next frames may take from here (at most
+   * ring size − RING_MARGIN): a chunk staged within it needs no early send.
    */
-  ringReserve(need: number, want: number): number {
+  ringMakeRoom(cost: number): number {
+    const limit = this.ring.size - S.RING_MARGIN;
+    for (;;) {
+      const oldest = this.oldestHeld();
+      if (oldest === NONE) return limit;
+      const room = this.pool.accountAt[this.pool.pendingPtr(oldest)] + limit - this.ring.used;
+      if (room >= cost) return Math.min(room, limit);
+      this.send(oldest, REASON_CAPACITY, this.now);
+    }
+  }
+
+  /**
+   * A window of at least `need` bytes (≤ ring size) at the ring's head for the next frames
+   * (ring.ts), returned as its start (ring.windowEnd: its end), after ringMakeRoom. Nothing held:
+   * the whole ring, from 0. Else the free bytes after the head, or from 0 up to the tail (the
+   * oldest held aggregate's first segment) when the end of the ring is too short. The account's
+   * margin makes one of them long enough; were neither, the oldest held aggregate would be sent
+   * first (`capacity`; the core's debug build asserts it never is).
+   */
+  ringReserve(need: number): number {
     const ring = this.ring;
     for (;;) {
-      const head0 = this.agTimer.head;
-      const a = head0 === this.agg.hotFlow && head0 !== NONE ? this.agTimer.nextOf(head0) : head0;
+      const a = this.oldestHeld();
       if (a === NONE) {
         ring.ringOpen(0, ring.size);
         break;
@@ -283,9 +307,6 @@ export class TwinCore {
           ring.ringOpen(head, tail);
           break;
         }
-      } else if (tail >= want && ring.size - head < want) {
-        ring.ringOpen(0, tail);
-        break;
       } else if (ring.size - head >= need) {
         ring.ringOpen(head, ring.size);
         break;

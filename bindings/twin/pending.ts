@@ -8,7 +8,8 @@
 // free:  a stack of unused descriptor indices (the core's pendingFreeBase).
 // index: per flow, the descriptor lent to it, NONE if none (the core's F_PENDING field).
 // Per descriptor (the core's PD_* fields): firstIndex, firstTime (what the aggregate says about
-// itself, CONTRACT §5, never aggregation input); first (ring offset of the first segment's frame);
+// itself, CONTRACT §5, never aggregation input); accountAt (the ring's account when its first
+// segment arrived); first (ring offset of the first segment's frame);
 // chain, last (ring offsets of the second and the last segment's nodes, RING_NONE if none).
 import { NONE } from './timers.js';
 import { RING_NONE } from './ring.js';
@@ -19,6 +20,7 @@ export class Pending {
   private readonly index: Int32Array;
   readonly firstIndex: Float64Array; // inputIndex of the first segment (engine.ts frameIndex)
   readonly firstTime: Float64Array; //  engine clock when that segment was pushed
+  readonly accountAt: Float64Array;
   readonly first: Uint32Array;
   readonly chain: Uint32Array;
   readonly last: Uint32Array;
@@ -31,6 +33,7 @@ export class Pending {
     this.index = new Int32Array(maxFlows).fill(NONE);
     this.firstIndex = new Float64Array(pending);
     this.firstTime = new Float64Array(pending);
+    this.accountAt = new Float64Array(pending);
     this.first = new Uint32Array(pending);
     this.chain = new Uint32Array(pending).fill(RING_NONE);
     this.last = new Uint32Array(pending).fill(RING_NONE);

@@ -5,7 +5,9 @@
 //
 // A segment that joins an aggregate (not its first) keeps a node in its own frame's first bytes
 // (little-endian u32s, as the core stores them): next node (RING_NONE at the end), payload
-// offset, payload length.
+// offset, payload length. When an aggregate goes early to make room is decided on the account
+// (ringCharge, engine.ts ringMakeRoom), which depends only on the frames pushed.
+import { ringCost } from '../abi.js';
 export const NODE_NEXT = 0;
 export const NODE_PAYLOAD = 4;
 export const NODE_LENGTH = 8;
@@ -19,11 +21,20 @@ export class Ring {
   head = 0;
   /** End of the last window handed out. */
   windowEnd = 0;
+  /** The account (the core's ring.ts): the cost of every frame pushed so far. */
+  used = 0;
 
   /** ringInit: `size` bytes (a multiple of 8). */
   constructor(readonly size: number) {
     this.bytes = new Uint8Array(size);
     this.words = new DataView(this.bytes.buffer);
+  }
+
+  /** A frame of `staged` bytes arrives: its place on the account (used before it). */
+  ringCharge(staged: number): number {
+    const at = this.used;
+    this.used = at + ringCost(staged);
+    return at;
   }
 
   /** The frame at ring offset `at`, `len` bytes, is held by an aggregate: the head moves past it. */

@@ -81,6 +81,8 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
       { weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000) },
     ),
+    // ringBytes: mostly the default (16 MiB), else the smallest (1 MiB: a long case fills it)
+    ringBytes: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(2 ** 20) }),
     mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) }, { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
     // maxAggregate: default, exactly mtu, or a point of [mtu, 65535]
     aggKind: fc.constantFrom('default', 'default', 'default', 'default', 'mtu', 'any', 'any'),
@@ -122,6 +124,7 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
       linkType: r.linkType,
     };
     if (r.pendingFrac !== undefined) o.maxPending = 1 + Math.floor(r.pendingFrac * (r.maxFlows - 1));
+    if (r.ringBytes !== undefined) o.ringBytes = r.ringBytes;
     if (r.aggKind !== 'default') o.maxAggregate = maxAggregate;
     if (r.thrKind === 'any') o.threshold = Math.floor(r.thrFrac * maxAggregate);
     else if (r.thrKind === 'zero') o.threshold = 0;
