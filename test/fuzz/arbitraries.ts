@@ -81,8 +81,6 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
       { weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000) },
     ),
-    // ringBytes: mostly the default (16 MiB), else the smallest (1 MiB: a long case fills it)
-    ringBytes: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(2 ** 20) }),
     mtu: fc.oneof({ weight: 4, arbitrary: fc.constant(1500) }, { weight: 1, arbitrary: fc.integer({ min: 68, max: 9000 }) }),
     // maxAggregate: default, exactly mtu, or a point of [mtu, 65535]
     aggKind: fc.constantFrom('default', 'default', 'default', 'default', 'mtu', 'any', 'any'),
@@ -111,6 +109,8 @@ export const optionsArb: fc.Arbitrary<EngineOptions> = fc
     fixChecksums: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     hashSeed: fc.integer({ min: 0, max: U32 - 1 }),
     linkType: fc.constantFrom<LinkType>(1, 1, 1, 1, 113, 276, 101),
+    // ringBytes: mostly the default (16 MiB), else the smallest (1 MiB: a long case fills it)
+    ringBytes: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(2 ** 20) }),
   })
   .map((r) => {
     const maxAggregate = r.aggKind === 'default' ? 65535 : r.aggKind === 'mtu' ? r.mtu : r.mtu + Math.floor(r.aggFrac * (65535 - r.mtu));
