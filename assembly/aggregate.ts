@@ -2,16 +2,17 @@
 // A pending aggregate's segments stay in the staging ring where they were staged (ring.ts): the
 // first segment's whole frame (so a one-segment aggregate goes out byte-identical, padding
 // included, straight from the ring), then a chain of later segments whose payloads are gathered
-// after the first's at send (aggFinish), into the gather area. One aggregate at a time, the one
-// started while the output area was free (hotFlow), is instead built in the output area as it
-// grows, each payload verified as it is copied there (sum16Copy, one pass): what one bulk flow
-// gets every time, so it stages at the ring's start and never gathers.
+// after the first's at send (aggFinish), into the gather area. Up to BUILD_AREAS aggregates at a
+// time, those started while a build area was free, are instead built in it as they grow, each
+// payload verified as it is copied there (sum16Copy, one pass), as with a buffer per aggregate:
+// what a few bulk flows get every time, so they stage at the ring's start and never gather; with
+// many flows nearly every aggregate stays in the ring.
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
   F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
-  F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
+  F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
-import { PD_AT, PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
+import { PD_AREA, PD_AT, PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
 import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, ringBase, ringHold } from './ring';
 import {
   CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
@@ -29,15 +30,28 @@ import {
 export { FIN, PSH, RST } from './headers'; // for engine.ts
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 const BUFFER_SLACK: i32 = 128;
-/** The output area (bufferCapacity bytes): hotFlow's aggregate is built here. */
-export let outBase: usize = 0;
+/** Bytes of a build area and of the gather area (bufferCapacity). */
 export let outCap: usize = 0;
+/** Build areas at most (fewer when maxPending is smaller; equal to bindings/abi.ts). */
+export const BUILD_AREAS: i32 = 64;
+/** The build areas, outCap bytes each, and their free stack (i32 indices; the one freed last is lent next). */
+export let areasBase: usize = 0;
+export let areasFreeBase: usize = 0;
+let areaTop: i32 = 0;
 /** The gather area (outCap bytes): an aggregate of several segments held in the ring is gathered here at send. */
 export let gatherBase: usize = 0;
-/** The flow whose pending aggregate is built in the output area (not held in the ring), or NONE. */
-export let hotFlow: i32 = NONE;
-/** Where aggFinish left the packet: the output or gather area, or the ring for a one-segment aggregate. */
+/** Where aggFinish left the packet: a build area, the gather area, or the ring for a one-segment aggregate. */
 export let outPtr: usize = 0;
+
+/** `n` build areas, all free. */
+export function areasInit(n: i32): void {
+  for (let i = 0; i < n; i++) store<i32>(areasFreeBase + (<usize>i << 2), n - 1 - i);
+  areaTop = n;
+}
+
+@inline function areaPtr(area: i32): usize {
+  return areasBase + <usize>area * outCap;
+}
 
 // The presets (index.ts init; equal to the same names in bindings/abi.ts).
 export const PRESET_SEED: i32 = 0;
@@ -187,27 +201,31 @@ function sameWords(a: usize, b: usize, count: i32): bool {
   return true;
 }
 
-/** Flow f's aggregate's frame: its first segment's in the ring, or the output area (valid while it has a pending aggregate). */
+/** Flow f's aggregate's frame: its build area, or its first segment's in the ring (valid while it has a pending aggregate). */
 @inline function firstFrame(f: i32): usize {
-  return f == hotFlow ? outBase : ringBase + <usize>load<u32>(pendingPtr(f), PD_FIRST);
+  const d = pendingPtr(f);
+  const area = load<i32>(d, PD_AREA);
+  return area >= 0 ? areaPtr(area) : ringBase + <usize>load<u32>(d, PD_FIRST);
 }
 
 /**
  * 744-745: the segment at b (in the ring; `accountAt`: its place on the ring's account) starts
- * flow f's aggregate with a descriptor lent to it (one must be free): built in the output area if it is free (the payload verified as it is
- * copied), else its payload verified and its whole frame held in the ring where it lies. False:
- * bad checksum, nothing held.
+ * flow f's aggregate with a descriptor lent to it (one must be free): built in a build area if one
+ * is free (the payload verified as it is copied), else its payload verified and its whole frame
+ * held in the ring where it lies. False: bad checksum, nothing held.
  */
 export function aggStart(f: i32, b: usize, accountAt: f64): bool {
-  const hot = hotFlow == NONE;
+  const hot = areaTop > 0;
+  let area = -1;
   if (hot) {
-    const a = outBase;
+    area = load<i32>(areasFreeBase + (<usize>(areaTop - 1) << 2));
+    const a = areaPtr(area);
     const headers = <usize>(P.l4 + P.tcpHdrLen);
     if (!P.copyPayload(b, a + headers)) return false;
     memory.copy(a, b, headers);
     const ipEnd = <usize>P.ipEnd;
     memory.copy(a + ipEnd, b + ipEnd, <usize>P.frameLen - ipEnd); // Ethernet padding, kept
-    hotFlow = f;
+    areaTop--;
   } else if (!P.verifyPayload(b)) {
     return false;
   }
@@ -216,6 +234,7 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
   const d = pendingPtr(f);
   const at = <u32>(b - ringBase);
   store<f64>(d, accountAt, PD_AT);
+  store<i32>(d, area, PD_AREA);
   store<u32>(d, hot ? RING_NONE : at, PD_FIRST);
   store<u32>(d, RING_NONE, PD_CHAIN);
   store<u32>(d, RING_NONE, PD_LAST);
@@ -248,19 +267,21 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
 }
 
 /**
- * 745: the segment at b (in the ring) joins flow f's aggregate: hotFlow's, its payload appended in
- * the output area at the IP end, verified as it is copied; any other's, its payload verified and
+ * 745: the segment at b (in the ring) joins flow f's aggregate: one in a build area gets the
+ * payload appended at its IP end, verified as it is copied; any other, its payload verified and
  * its frame held where it lies, linked at the end of the aggregate's chain. False: bad checksum,
  * nothing held (the bytes written past the aggregate's end are not part of it).
  */
 export function aggAppend(f: i32, b: usize): bool {
   const r = flowPtr(f);
-  const hot = f == hotFlow;
+  const d = pendingPtr(f);
+  const area = load<i32>(d, PD_AREA);
+  const hot = area >= 0;
   if (hot) {
     const end = ipEndOf(r);
     // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
     if (load<u32>(r, F_FRAME_LEN) != end && !P.verifyPayload(b)) return false;
-    if (!P.copyPayload(b, outBase + <usize>end)) return false;
+    if (!P.copyPayload(b, areaPtr(area) + <usize>end)) return false;
   } else if (!P.verifyPayload(b)) {
     return false;
   }
@@ -282,7 +303,7 @@ export function aggAppend(f: i32, b: usize): bool {
   if (throughput) {
     // The aggregate carries the last segment's ACK and timestamps (the window: aggFinish): its
     // options may differ from the aggregate's only there (mismatch), so they are copied whole,
-    // into its header (in the ring, held: the engine's bytes; or in the output area).
+    // into its header (in the ring, held: the engine's bytes; or in its build area).
     const h = a + <usize>P.l4;
     const t = b + <usize>P.l4;
     store<u32>(h, load<u32>(t, TCP_ACK), TCP_ACK);
@@ -290,7 +311,6 @@ export function aggAppend(f: i32, b: usize): bool {
   }
   if (hot) return true;
   // Link it (its header is read no more: the node overwrites its first bytes).
-  const d = pendingPtr(f);
   const at = <u32>(b - ringBase);
   store<u32>(b, RING_NONE, NODE_NEXT);
   store<u32>(b, at + <u32>(P.l4 + P.tcpHdrLen), NODE_PAYLOAD);
@@ -305,23 +325,27 @@ export function aggAppend(f: i32, b: usize): bool {
 
 /**
  * 746 / 764: make flow f's aggregate a valid packet at outPtr and return its length. One
- * segment: its frame, untouched, where it lies (the ring, or the output area). More: hotFlow's is
- * in the output area already; any other's first segment's frame up to its IP end and every later
+ * segment: its frame, untouched, where it lies (the ring, or its build area). More: one in a
+ * build area is whole there already; any other's first segment's frame up to its IP end and every later
  * payload are gathered into the gather area. Then IP length, the last segment's window and FIN,
  * PSH if any segment had it, the IPv4 header checksum, and the TCP checksum from the header as it
  * now is (throughput's carried ACK and timestamps included) and the per-segment payload sums (no
- * second pass over the payload). The output area is free again once hotFlow's is finished.
+ * second pass over the payload). A build area is free again once its aggregate is finished.
  */
 export function aggFinish(f: i32): i32 {
   const r = flowPtr(f);
   const first = firstFrame(f);
-  const hot = f == hotFlow;
-  if (hot) hotFlow = NONE;
+  const area = load<i32>(pendingPtr(f), PD_AREA);
+  const hot = area >= 0;
+  if (hot) {
+    store<i32>(areasFreeBase + (<usize>areaTop << 2), area);
+    areaTop++;
+  }
   if (load<u32>(r, F_SEGMENTS) < 2) {
     outPtr = first;
     return <i32>load<u32>(r, F_FRAME_LEN);
   }
-  const a = hot ? outBase : gatherBase;
+  const a = hot ? first : gatherBase;
   if (!hot) {
     let at = <usize>(<u32>load<u16>(r, F_L4) + <u32>load<u8>(r, F_TCP_HDR_LEN) + load<u32>(r, F_MSS));
     memory.copy(a, first, at);

@@ -1,9 +1,9 @@
 // The LR algorithm of FIG. 7 (twin: bindings/twin/engine.ts): one frame at a time, decisions as
 // early returns, every packet handed to the bindings through the two imports below.
 import {
-  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, hotFlow, mismatch, outPtr, ownFieldsForbid, throughput,
+  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, outPtr, ownFieldsForbid, throughput,
 } from './aggregate';
-import { PD_AT, PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
+import { PD_AREA, PD_AT, PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
 import { RING_MARGIN, head, ringCharge, ringOpen, ringSize, ringUsed } from './ring';
 import {
   F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
@@ -189,9 +189,11 @@ export function firstPendingIndex(): f64 {
   return agHead == NONE ? frameIndex : load<f64>(pendingPtr(agHead), PD_INDEX);
 }
 
-/** The oldest pending aggregate held in the ring (the oldest pending, unless that one is built in the output area), or NONE. */
-@inline function oldestHeld(): i32 {
-  return agHead == hotFlow && agHead != NONE ? agNextOf(agHead) : agHead;
+/** The oldest pending aggregate held in the ring (not in a build area: at most BUILD_AREAS are skipped), or NONE. */
+function oldestHeld(): i32 {
+  let a = agHead;
+  while (a != NONE && load<i32>(pendingPtr(a), PD_AREA) >= 0) a = agNextOf(a);
+  return a;
 }
 
 /**

@@ -2,12 +2,13 @@
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
 // ┌────────┬───────┬──────┬──────────┬────────┬──────────┬──────────┬─────────────┬────────────┬────────┬─────────────┬─────────────┐
-// │ stats  │ key   │ out  │ slots    │ free   │ flows    │ pend free│ pending     │ out, gather│ ring   │ stage: desc │ stage: data │
-// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ 128 B ×N │ i32 ×P   │ 32 B ×P     │ bufferCap×2│ R      │ 24 B ×BATCH │ STAGE_BYTES │
+// │ stats  │ key   │ out  │ slots    │ free   │ flows    │ pend free│ pending     │ areas, gath│ ring   │ stage: desc │ stage: data │
+// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ 128 B ×N │ i32 ×P   │ 40 B ×P     │ bufCap×(A+1)│ R     │ 24 B ×BATCH │ STAGE_BYTES │
 // └────────┴───────┴──────┴──────────┴────────┴──────────┴──────────┴─────────────┴────────────┴────────┴─────────────┴─────────────┘
 // N = maxFlows, P = maxPending, R = ringBytes; out: the output descriptor (below); slots, free:
-// flow-table.ts; flows: flow.ts; pending: pending.ts; out, gather: aggregate.ts (the output area
-// one aggregate is built in, the area the others are gathered into at send); ring: ring.ts (frames are staged there by the bindings
+// flow-table.ts; flows: flow.ts; pending: pending.ts; areas, gather: aggregate.ts (A = min(P,
+// BUILD_AREAS) build areas, with a free stack of i32 × A, and the area the aggregates held in the
+// ring are gathered into at send); ring: ring.ts (frames are staged there by the bindings
 // and held there while pending); stage: the batch descriptors, and stagingArea() (pushStaged's
 // frames are copied from it into the ring).
 // Batch descriptor (24 B): offset u32 (from the ring's start) │ staged u32 │ length u32 │ pad │ time f64.
@@ -67,8 +68,11 @@ function layout(flows: i32, pending: i32, maxAgg: i32, ring: u32): u64 {
   D.pendingBase = <usize>p;
   p = align64(p + <u64>pending * <u64>D.PENDING_SIZE, 64);
   A.outCap = <usize>A.bufferCapacity(maxAgg);
-  A.outBase = <usize>p;
-  p = align64(p + <u64>A.outCap, 64);
+  const areas = min(pending, A.BUILD_AREAS);
+  A.areasFreeBase = <usize>p;
+  p = align64(p + (<u64>areas << 2), 64);
+  A.areasBase = <usize>p;
+  p = align64(p + <u64>areas * <u64>A.outCap, 64);
   A.gatherBase = <usize>p;
   p = align64(p + <u64>A.outCap, 64);
   R.ringBase = <usize>p;
@@ -97,7 +101,7 @@ export function init(flows: i32, pending: i32, maxAgg: i32, ring: u32, maxFrame:
   T.tableInit(flows, seed);
   D.pendingInit(pending);
   R.ringInit(ring & ~7);
-  A.hotFlow = F.NONE;
+  A.areasInit(min(pending, A.BUILD_AREAS));
   timersInit();
   E.clockReset();
   A.maxAggregate = maxAgg;

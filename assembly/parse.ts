@@ -65,7 +65,7 @@ export let payloadSum: u32 = 0;
 export let cause: i32 = CAUSE_NOT_TCP;
 
 // 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
-// payload into the output area (copyPayload: the aggregate built there, aggregate.ts hotFlow), or
+// payload into the output area (copyPayload: an aggregate built in a build area, aggregate.ts), or
 // alone when the segment stays in the ring (verifyPayload; also before a new connection's entry
 // is made, 728). A frame of a known
 // connection that never gets that far (pure ACK, own fields forbid) takes the same path whatever

@@ -1,7 +1,7 @@
 // Pending-aggregate descriptors (618), pooled (twin: bindings/twin/pending.ts). A flow holds a
 // descriptor only while it has a pending aggregate. The aggregate's bytes are not here: its
 // segments stay in the staging ring where they were staged (ring.ts), and the descriptor says
-// where. A descriptor is 40 bytes, so maxPending (default maxFlows) costs little; with fewer
+// where (or which build area it is built in, aggregate.ts). A descriptor is 40 bytes, so maxPending (default maxFlows) costs little; with fewer
 // descriptors than flows, a new aggregate that finds none free first sends the oldest pending one
 // (engine.ts, reason `capacity`), as Linux GRO flushes its oldest packet when a list is full.
 //
@@ -16,7 +16,7 @@
 //          │ 28 │ chain u32       ring offset of the second segment's frame (its node), or  │
 //          │    │                 RING_NONE; each node links the next (ring.ts NODE_*)     │
 //          │ 32 │ last u32        ring offset of the last segment's node (chain's tail)     │
-//          │ 36 │ pad u32                                                                  │
+//          │ 36 │ area i32        its build area (aggregate.ts), or -1: held in the ring    │
 //          └────┴──────────────────────────────────────────────────────────────────────────┘
 // firstIndex and firstTime are what the aggregate says about itself (CONTRACT §5), never
 // aggregation input.
@@ -29,6 +29,7 @@ export const PD_AT: usize = 16;
 export const PD_FIRST: usize = 24;
 export const PD_CHAIN: usize = 28;
 export const PD_LAST: usize = 32;
+export const PD_AREA: usize = 36;
 
 export let pendingBase: usize = 0;
 export let pendingFreeBase: usize = 0;

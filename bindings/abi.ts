@@ -145,16 +145,19 @@ export const OUT_CHECKSUMS_FIXED = 1;
 export const OUT_VERIFIED = 2;
 export const OUT_FIXED_IP_ID = 4;
 
-// The output and gather areas an aggregate is built or gathered in (assembly/aggregate.ts).
+// The build and gather areas an aggregate is built or gathered in (assembly/aggregate.ts).
 /** Room for the link header and trailing padding around a maxAggregate-byte IP packet. */
 export const BUFFER_SLACK = 128;
 
-/** Bytes of the output area (and of the gather area): a maxAggregate-byte IP packet, its link header and padding. */
+/** Build areas at most (assembly/aggregate.ts): up to this many aggregates, those started while one is free, are built in one as they grow. */
+export const BUILD_AREAS = 64;
+
+/** Bytes of a build area (and of the gather area): a maxAggregate-byte IP packet, its link header and padding. */
 export function bufferCapacity(maxAggregate: number): number {
   return (maxAggregate + BUFFER_SLACK + 7) & ~7;
 }
 
-/** The core's frame limit when maxFrame is 0 (none): any frame the output area holds fits (assembly/aggregate.ts). */
+/** The core's frame limit when maxFrame is 0 (none): any frame a build area holds fits (assembly/aggregate.ts). */
 export const FRAME_UNLIMITED = 0x7fffffff;
 
 /** The frame limit the core is set up with for the option maxFrame (0: none). */

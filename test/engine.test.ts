@@ -18,6 +18,7 @@ import {
   udpFrame,
   type TcpFrameSpec,
 } from '../bindings/packet/index.js';
+import { BUILD_AREAS } from '../bindings/abi.js';
 import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
@@ -412,7 +413,9 @@ describe('payload checksum verified while copying (714 with 745)', () => {
 // gathered at send. When the ring has no room for the next frames, the oldest pending aggregate
 // is sent first (reason capacity).
 describe('the staging ring (ringBytes)', () => {
-  const FLOWS = 16;
+  // The first BUILD_AREAS aggregates pending at once are built in build areas, not held in the
+  // ring: 80 flows leave 16 of them in the ring.
+  const FLOWS = BUILD_AREAS + 16;
   /** FLOWS flows, `rounds` segments each, round robin: every flow's aggregate pending at once. */
   function interleaved(rounds: number): Uint8Array[] {
     const frames: Uint8Array[] = [];
@@ -432,14 +435,14 @@ describe('the staging ring (ringBytes)', () => {
   }
 
   it('a ring too small for what is pending: the oldest aggregate goes first (capacity), bytes survive every wrap, and the packets do not depend on how frames were batched', async () => {
-    const frames = interleaved(40); // 640 frames of 1514 bytes, all pending (≈ 1 MB) in a 1 MiB ring
-    const steps: Step[] = [...timed(frames), { flush: true }];
+    const frames = interleaved(40); // 16 flows × 40 frames of 1514 bytes held (≈ 1 MB) in a 1 MiB ring
+    const steps: Step[] = [...timed(frames, 0, 0), { flush: true }];
     const one = await runBoth({ ringBytes: 1 << 20 }, steps);
     expect(one.stats.reasons.capacity).toBeGreaterThan(0);
     expect(one.stats.segmentsAggregated).toBe(frames.length);
     expect(new Set(one.packets.map((p) => p.reason))).toEqual(new Set(['capacity', 'flush']));
     expectRuns(one.packets);
-    for (const batch of [1, 7, 64, 640]) {
+    for (const batch of [1, 7, 64, 3200]) {
       const { packets } = await runBoth({ ringBytes: 1 << 20 }, steps, { batch });
       expectSameByteLists(
         packets.map((p) => p.data),
@@ -452,7 +455,7 @@ describe('the staging ring (ringBytes)', () => {
 
   it('under ring pressure, pushFrom (runs with gaps) and pushStaged give the packets push() gives, on both engines', async () => {
     const frames = interleaved(40);
-    const one = await runBoth({ ringBytes: 1 << 20 }, [...timed(frames), { flush: true }]);
+    const one = await runBoth({ ringBytes: 1 << 20 }, [...timed(frames, 0, 0), { flush: true }]);
     // The frames packed as a capture reader hands them out: a 16-byte record header before each.
     const total = frames.reduce((n, f) => n + f.length + 16, 0);
     const view = new Uint8Array(total);
@@ -465,7 +468,7 @@ describe('the staging ring (ringBytes)', () => {
       at += f.length;
     }
     const lengths = frames.map((f) => f.length);
-    const times = frames.map((_, i) => i);
+    const times = frames.map(() => 0);
     for (const kind of ['wasm', 'ts'] as EngineKind[]) {
       for (const how of ['pushFrom', 'pushStaged'] as const) {
         const e = await createEngine({ engine: kind, hashSeed: 12345, ringBytes: 1 << 20 });
@@ -499,20 +502,21 @@ describe('the staging ring (ringBytes)', () => {
 
   it('a ring that holds it all: nothing is sent early, and the aggregates are gathered whole', async () => {
     const frames = interleaved(40);
-    const { packets, stats } = await run({}, [...timed(frames), { flush: true }]);
+    const { packets, stats } = await run({}, [...timed(frames, 0, 0), { flush: true }]);
     expect(stats.reasons.capacity).toBe(0);
     expect(shape(packets)).toEqual(Array(FLOWS).fill('40:flush'));
     expectRuns(packets);
   });
 
   it('a flow that stays pending while others pass the whole ring many times: sent for room, never corrupted', async () => {
-    // Flow 2 starts first, so its aggregates are built in the output area (the engine builds one
-    // aggregate at a time there); flow 1's one segment is held in the ring; then flows 2 and 3
-    // send 2000 segments each, interleaved (45-segment aggregates, sent at the threshold), through
-    // a 1 MiB ring: flow 1's segment pins the ring's tail until the ring is full.
+    // BUILD_AREAS parked flows (one segment each) take every build area, so what follows is held
+    // in the ring: flow 1's one segment, then flows 2 and 3, 2000 segments each, interleaved
+    // (45-segment aggregates, sent at the threshold), through a 1 MiB ring: flow 1's segment pins
+    // the ring's tail until the ring is full.
+    const parked = Array.from({ length: BUILD_AREAS }, (_, i) => tcpFrame({ sport: 1000 + i, seq: SEQ0, payload: MSS }));
     const two = segments(2000, { sport: 2 });
     const three = segments(2000, { sport: 3 });
-    const frames = [two[0], tcpFrame({ sport: 1, seq: SEQ0, payload: MSS })];
+    const frames = [...parked, tcpFrame({ sport: 1, seq: SEQ0, payload: MSS }), two[0]];
     for (let i = 1; i < 2000; i++) frames.push(three[i - 1], two[i]);
     frames.push(three[1999]);
     for (const batch of [0, 64]) {

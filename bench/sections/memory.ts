@@ -47,9 +47,10 @@ function render(memory: Memory): Markdown {
   );
   md.p(
     'A tracked flow costs its record, its table slots, its timer links and a pending-aggregate descriptor ' +
-      '(maxPending, default maxFlows: 32 bytes each). A pending aggregate keeps its segments where they were staged, ' +
-      'in the staging ring (ringBytes), and is gathered once when sent, so memory follows the traffic held (bounded by ' +
-      'the ring, which the AgTimer drains), not maxFlows × 64 KiB.',
+      '(maxPending, default maxFlows: 40 bytes and a stack slot each). A pending aggregate keeps its segments where they ' +
+      'were staged, in the staging ring (ringBytes), and is gathered once when sent, so memory follows the traffic held ' +
+      '(bounded by the ring, which the AgTimer drains), not maxFlows × 64 KiB; the fixed part includes the 64 build areas ' +
+      '(≈ 4 MiB) where the first aggregates pending at once are built as they grow.',
   );
   return md;
 }

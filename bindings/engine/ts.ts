@@ -1,5 +1,5 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity, ringCost } from '../abi.js';
+import { BUILD_AREAS, MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity, ringCost } from '../abi.js';
 import { TwinCore, type Emitter } from '../twin/engine.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -12,7 +12,8 @@ function allocate(options: ResolvedOptions, emitter: Emitter): TwinCore {
     return new TwinCore(options, emitter);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const bytes = options.ringBytes + bufferCapacity(options.maxAggregate) + options.maxFlows * TABLE_BYTES_PER_FLOW;
+    const areas = Math.min(options.maxPending, BUILD_AREAS) + 1;
+    const bytes = options.ringBytes + areas * bufferCapacity(options.maxAggregate) + options.maxFlows * TABLE_BYTES_PER_FLOW;
     throw tooLarge(options, bytes, `cannot allocate them (${error.message})`);
   }
 }

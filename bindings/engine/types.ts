@@ -58,8 +58,9 @@ export interface EngineOptions {
   /** Connections tracked at once (default 1024, range [1, 2^24]); about 150 bytes each. */
   maxFlows?: number;
   /**
-   * Aggregates pending at once (default maxFlows, range [1, maxFlows]): each takes a 36-byte
-   * descriptor (its bytes stay in the ring: ringBytes). A new aggregate that finds every
+   * Aggregates pending at once (default maxFlows, range [1, maxFlows]): each takes a 44-byte
+   * descriptor (its bytes stay in the ring, ringBytes, or, for up to 64 at a time, in a build area
+   * of maxAggregate + 128 bytes). A new aggregate that finds every
    * descriptor in use first sends the oldest pending one (reason `capacity`).
    */
   maxPending?: number;

@@ -2,9 +2,9 @@
 // A pending aggregate's segments stay in the staging ring where they were staged (ring.ts): the
 // first segment's whole frame (so a one-segment aggregate goes out byte-identical, padding
 // included, straight from the ring), then a chain of later segments whose payloads are gathered
-// after the first's at send (finish), into the gather area. One aggregate at a time, the one
-// started while the output area was free (hotFlow), is instead built in the output area as it
-// grows, each payload verified as it is copied there: what one bulk flow gets every time.
+// after the first's at send (finish), into the gather area. Up to BUILD_AREAS aggregates at a
+// time, those started while a build area was free, are instead built in it as they grow, each
+// payload verified as it is copied there: what a few bulk flows get every time.
 import { fold, sum16, swap16, checksumField } from './checksum.js';
 import type { Pending } from './pending.js';
 import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, type Ring } from './ring.js';
@@ -41,7 +41,6 @@ import {
   URG,
 } from './headers.js';
 import { type Parsed, be16, be32 } from './parse.js';
-import { NONE } from './timers.js';
 import {
   REASON_MISMATCH_FLAGS,
   REASON_MISMATCH_ACK,
@@ -61,13 +60,13 @@ import {
 
 export { FIN, PSH, RST } from './headers.js'; // for engine.ts
 export class Aggregates {
-  /** The output area (abi.ts bufferCapacity bytes): hotFlow's aggregate is built here. */
-  readonly out: Uint8Array;
+  /** The build areas (abi.ts bufferCapacity bytes each, min(maxPending, BUILD_AREAS) of them) and their free stack (the one freed last is lent next). */
+  private readonly areas: Uint8Array[];
+  private readonly areaFree: Int32Array;
+  private areaTop: number;
   /** The gather area (as large): an aggregate of several segments held in the ring is gathered here at send. */
   private readonly gather: Uint8Array;
-  /** The flow whose pending aggregate is built in the output area (not held in the ring), or NONE. */
-  hotFlow = NONE;
-  /** Where finish() left the packet: `outBytes` (the output or gather area, or the ring) from `outStart`. */
+  /** Where finish() left the packet: `outBytes` (a build area, the gather area, or the ring) from `outStart`. */
   outBytes: Uint8Array;
   outStart = 0;
   // Per flow index; segments = 0 means no pending aggregate (742) and no descriptor lent.
@@ -99,6 +98,7 @@ export class Aggregates {
     private readonly pool: Pending,
     private readonly ring: Ring,
     outCap: number,
+    areaCount: number,
     maxFlows: number,
     private readonly maxAggregate: number,
     /** maxFrame: the largest frame (link header included) an aggregate may be (abi.ts frameLimit). */
@@ -109,9 +109,12 @@ export class Aggregates {
     this.gro = preset !== PRESET_SEED;
     this.throughput = preset === PRESET_THROUGHPUT;
     this.ownFlags = this.gro ? SYN | RST | URG : SYN | RST | URG | CWR;
-    this.out = new Uint8Array(outCap);
+    this.areas = Array.from({ length: areaCount }, () => new Uint8Array(outCap));
+    this.areaFree = new Int32Array(areaCount);
+    for (let i = 0; i < areaCount; i++) this.areaFree[i] = areaCount - 1 - i;
+    this.areaTop = areaCount;
     this.gather = new Uint8Array(outCap);
-    this.outBytes = this.out;
+    this.outBytes = this.gather;
     this.segments = new Uint32Array(maxFlows);
     this.nextSeq = new Uint32Array(maxFlows);
     this.frameLen = new Uint32Array(maxFlows);
@@ -141,7 +144,7 @@ export class Aggregates {
     if (ttl < 1) return CAUSE_FLAGS;
     if ((p.flags & this.ownFlags) !== 0) return CAUSE_FLAGS;
     if (!this.gro && p.tcpHdrLen !== TCP_HEADER) return CAUSE_TCP_OPTIONS;
-    if (p.ipSize > this.maxAggregate || p.frameLen > this.maxFrame || p.frameLen > this.out.length) return CAUSE_TOO_LARGE;
+    if (p.ipSize > this.maxAggregate || p.frameLen > this.maxFrame || p.frameLen > this.gather.length) return CAUSE_TOO_LARGE;
     return NO_CAUSE;
   }
 
@@ -222,33 +225,37 @@ export class Aggregates {
     return ((be32(b, n + ts + TCPOPT_TSECR) - be32(a, h + ts + TCPOPT_TSECR)) | 0) >= 0;
   }
 
-  /** Flow f's aggregate's frame: its offset in the ring, or 0 in the output area for hotFlow (valid while it has a pending aggregate). */
+  /** Flow f's aggregate's frame: 0 in its build area, or its offset in the ring (valid while it has a pending aggregate). */
   firstFrame(f: number): number {
-    return f === this.hotFlow ? 0 : this.pool.first[this.pool.pendingPtr(f)];
+    const d = this.pool.pendingPtr(f);
+    return this.pool.area[d] >= 0 ? 0 : this.pool.first[d];
   }
 
-  /** The bytes flow f's aggregate's frame (firstFrame) lies in: the output area or the ring. */
+  /** The bytes flow f's aggregate's frame (firstFrame) lies in: its build area or the ring. */
   frameBytes(f: number): Uint8Array {
-    return f === this.hotFlow ? this.out : this.ring.bytes;
+    const area = this.pool.area[this.pool.pendingPtr(f)];
+    return area >= 0 ? this.areas[area] : this.ring.bytes;
   }
 
   /**
    * 744-745: the segment b (at ring offset `at`; `accountAt`: its place on the ring's account)
-   * starts flow f's aggregate with a descriptor lent to it (one must be free): built in the output area if it is free (the payload verified, then
-   * one set() of the whole frame), else its payload verified and its whole frame held in the ring
-   * where it lies. False: bad checksum, nothing held.
+   * starts flow f's aggregate with a descriptor lent to it (one must be free): built in a build
+   * area if one is free (the payload verified, then one set() of the whole frame), else its payload
+   * verified and its whole frame held in the ring where it lies. False: bad checksum, nothing held.
    */
   start(f: number, p: Parsed, b: Uint8Array, at: number, accountAt: number): boolean {
     if (!p.verifyPayload(b)) return false;
-    const hot = this.hotFlow === NONE;
+    const hot = this.areaTop > 0;
+    let area = -1;
     if (hot) {
-      this.out.set(b, 0); // headers, payload and Ethernet padding (kept)
-      this.hotFlow = f;
+      area = this.areaFree[--this.areaTop];
+      this.areas[area].set(b, 0); // headers, payload and Ethernet padding (kept)
     }
     const pool = this.pool;
     pool.pendingAcquire(f);
     const d = pool.pendingPtr(f);
     pool.accountAt[d] = accountAt;
+    pool.area[d] = area;
     pool.first[d] = hot ? RING_NONE : at;
     pool.chain[d] = RING_NONE;
     pool.last[d] = RING_NONE;
@@ -281,18 +288,19 @@ export class Aggregates {
   }
 
   /**
-   * 745: the segment b (at ring offset `at`) joins flow f's aggregate: hotFlow's, its payload
-   * appended in the output area at the IP end, verified as it is copied; any other's, its payload
-   * verified and its frame held where it lies, linked at the end of the aggregate's chain. False:
-   * bad checksum, nothing held (the bytes written past the aggregate's end are not part of it).
+   * 745: the segment b (at ring offset `at`) joins flow f's aggregate: one in a build area gets
+   * the payload appended at its IP end, verified as it is copied; any other, its payload verified
+   * and its frame held where it lies, linked at the end of the aggregate's chain. False: bad
+   * checksum, nothing held (the bytes written past the aggregate's end are not part of it).
    */
   append(f: number, p: Parsed, b: Uint8Array, at: number): boolean {
-    const hot = f === this.hotFlow;
+    const area = this.pool.area[this.pool.pendingPtr(f)];
+    const hot = area >= 0;
     if (hot) {
       const end = this.ipEndOf(f);
       // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
       if (this.frameLen[f] !== end && !p.verifyPayload(b)) return false;
-      if (!p.copyPayload(b, this.out, end)) return false;
+      if (!p.copyPayload(b, this.areas[area], end)) return false;
     } else if (!p.verifyPayload(b)) {
       return false;
     }
@@ -316,7 +324,7 @@ export class Aggregates {
     if (this.throughput) {
       // The aggregate carries the last segment's ACK and timestamps (the window: finish): its
       // options may differ from the aggregate's only there (mismatch), so they are copied whole,
-      // into its header (in the ring, held: the engine's bytes; or in the output area).
+      // into its header (in the ring, held: the engine's bytes; or in its build area).
       const h = a + p.l4;
       copy(h0, h + TCP_ACK, b, p.l4 + TCP_ACK, 4);
       copy(h0, h + TCP_HEADER, b, p.l4 + TCP_HEADER, p.tcpHdrLen - TCP_HEADER);
@@ -338,26 +346,27 @@ export class Aggregates {
 
   /**
    * 746 / 764: make flow f's aggregate a valid packet at outBytes[outStart …] and return its
-   * length. One segment: its frame, untouched, where it lies (the ring, or the output area). More:
-   * hotFlow's is in the output area already; any other's first segment's frame up to its IP end
+   * length. One segment: its frame, untouched, where it lies (the ring, or its build area). More:
+   * one in a build area is whole there already; any other's first segment's frame up to its IP end
    * and every later payload are gathered into the gather area. Then IP length, the last segment's
    * window and FIN, PSH if any segment had it, the IPv4 header checksum, and the TCP checksum from
    * the header as it now is (throughput's carried ACK and timestamps included) and the
-   * per-segment payload sums (no second pass over the payload). The output area is free again
-   * once hotFlow's is finished.
+   * per-segment payload sums (no second pass over the payload). A build area is free again once
+   * its aggregate is finished.
    */
   finish(f: number): number {
     const ring = this.ring;
     const first = this.firstFrame(f);
-    const hot = f === this.hotFlow;
+    const area = this.pool.area[this.pool.pendingPtr(f)];
+    const hot = area >= 0;
     const bytes = this.frameBytes(f);
-    if (hot) this.hotFlow = NONE;
+    if (hot) this.areaFree[this.areaTop++] = area;
     if (this.segments[f] < 2) {
       this.outBytes = bytes;
       this.outStart = first;
       return this.frameLen[f];
     }
-    const a = hot ? this.out : this.gather;
+    const a = hot ? bytes : this.gather;
     if (!hot) {
       let at = this.l4[f] + this.tcpHdrLen[f] + this.mss[f];
       a.set(ring.bytes.subarray(first, first + at), 0);

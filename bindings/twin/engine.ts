@@ -109,6 +109,7 @@ export class TwinCore {
       this.pool,
       this.ring,
       bufferCapacity(o.maxAggregate),
+      Math.min(o.maxPending, S.BUILD_AREAS),
       o.maxFlows,
       o.maxAggregate,
       frameLimit(o.maxFrame ?? 0),
@@ -260,10 +261,11 @@ export class TwinCore {
     return f === NONE ? this.frameIndex : this.pool.firstIndex[this.pool.pendingPtr(f)];
   }
 
-  /** The oldest pending aggregate held in the ring (the oldest pending, unless that one is built in the output area), or NONE. */
+  /** The oldest pending aggregate held in the ring (not in a build area: at most BUILD_AREAS are skipped), or NONE. */
   private oldestHeld(): number {
-    const a = this.agTimer.head;
-    return a === this.agg.hotFlow && a !== NONE ? this.agTimer.nextOf(a) : a;
+    let a = this.agTimer.head;
+    while (a !== NONE && this.pool.area[this.pool.pendingPtr(a)] >= 0) a = this.agTimer.nextOf(a);
+    return a;
   }
 
   /**

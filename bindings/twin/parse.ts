@@ -63,7 +63,7 @@ export const NO_VLAN = 0x1000;
 export const KEY_WORDS = 10;
 
 // 714's TCP checksum over the payload is left to the engine, which verifies it while copying the
-// payload into the output area (copyPayload: the aggregate built there, aggregate.ts hotFlow), or
+// payload into the output area (copyPayload: an aggregate built in a build area, aggregate.ts), or
 // alone when the segment stays in the ring (verifyPayload; also before a new connection's entry
 // is made, 728). A frame of a known
 // connection that never gets that far (pure ACK, own fields forbid) takes the same path whatever

@@ -21,6 +21,8 @@ export class Pending {
   readonly firstIndex: Float64Array; // inputIndex of the first segment (engine.ts frameIndex)
   readonly firstTime: Float64Array; //  engine clock when that segment was pushed
   readonly accountAt: Float64Array;
+  /** Its build area (aggregate.ts), or -1: held in the ring. */
+  readonly area: Int32Array;
   readonly first: Uint32Array;
   readonly chain: Uint32Array;
   readonly last: Uint32Array;
@@ -34,6 +36,7 @@ export class Pending {
     this.firstIndex = new Float64Array(pending);
     this.firstTime = new Float64Array(pending);
     this.accountAt = new Float64Array(pending);
+    this.area = new Int32Array(pending).fill(-1);
     this.first = new Uint32Array(pending);
     this.chain = new Uint32Array(pending).fill(RING_NONE);
     this.last = new Uint32Array(pending).fill(RING_NONE);
