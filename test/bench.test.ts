@@ -52,6 +52,8 @@ describe('bench', () => {
       "WASM ≥ 50 % of the machine's bound (bulk)",
       'segments per aggregate at 1448-byte MSS = 45 (bulk)',
       'throughput loss 1 → 10k flows ≤ 30 %',
+      "64 interleaved flows within 1.2× one flow's ns per frame (scale sweep, same frames)",
+      '100k tracked flows: WASM memory ≤ 64 MiB, no `capacity` sends (defaults)',
       'crafted keys with a random seed ≤ 1.2× random keys',
       'crafted keys with the known seed: slowdown (reported)',
       'end to end: consumer ≥ 3× faster behind the engine (bulk)',

@@ -1,6 +1,7 @@
 // Scale: 1 → 10k flows at the same frames per pass, the short-aggregate control, 10k flows with
 // fewer pending aggregates allowed (maxPending) and 100k flows (default maxPending and ring); each
 // row timed in its own group with the bound (and, up to 10k flows, the bound with a buffer per flow).
+import type { WasmEngine } from '../../bindings/engine/wasm.js';
 import { BOUND_FULL, BOUND_PER_FLOW, BoundRunner, timeGroup, type OutputShape } from '../harness.js';
 import { Markdown, gbps, mpps, nsPerFrame, num, pct, rateCell, ratio, type Figure } from '../report.js';
 import { LINE_RATE_GBPS, SCALE_FLOWS, scaleControlWorkload, scaleWorkload, type Workload } from '../workloads.js';
@@ -17,6 +18,8 @@ export interface ScaleRow {
   shape: OutputShape;
   maxPending: number;
   live: number;
+  /** The WASM engine's linear memory (fixed at creation). */
+  memoryBytes: number;
 }
 
 export interface Scale extends Section {
@@ -26,6 +29,10 @@ export interface Scale extends Section {
   loss: number;
   /** The same for the bound with a buffer per flow. */
   perFlowBoundLoss: number;
+  /** WASM ns per frame of the 64-flow row over the 1-flow row (same frames per pass). */
+  flows64OverOne: number;
+  /** The 100k-flow row on the defaults: its WASM memory and the share of packets sent early (capacity). */
+  hundredK: { memoryBytes: number; capacityShare: number };
 }
 
 async function measureRow(ctx: BenchContext, work: Workload, maxPending = work.maxFlows): Promise<ScaleRow> {
@@ -41,9 +48,10 @@ async function measureRow(ctx: BenchContext, work: Workload, maxPending = work.m
   }
   const shape = wasm.check();
   const live = wasm.engine.stats().flowsActive;
+  const memoryBytes = (wasm.engine as Partial<WasmEngine>).memoryBytes?.() ?? 0;
   const t = await timeGroup(runners, ctx.manyFlowsTiming);
   closeAll([wasm, ts]);
-  return { w: work, shape, maxPending, live, f: figures(work, t) };
+  return { w: work, shape, maxPending, live, memoryBytes, f: figures(work, t) };
 }
 
 export async function scaleSection(ctx: BenchContext): Promise<Scale> {
@@ -61,6 +69,8 @@ export async function scaleSection(ctx: BenchContext): Promise<Scale> {
     sweep,
     loss: 1 - mpps(last.f.wasm) / mpps(first.f.wasm),
     perFlowBoundLoss: 1 - mpps(last.f.perFlow) / mpps(first.f.perFlow),
+    flows64OverOne: nsPerFrame(sweep.find((s) => s.w.flows === 64)!.f.wasm) / nsPerFrame(first.f.wasm),
+    hundredK: { memoryBytes: hundredK.memoryBytes, capacityShare: hundredK.shape.capacity / hundredK.shape.packetsOut },
   };
 }
 

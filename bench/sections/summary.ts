@@ -103,6 +103,16 @@ export function headlineSection(
         verdict(shape.maxSegments >= 45),
       ],
       ['throughput loss 1 → 10k flows ≤ 30 %', pct(scaleLoss), verdict(scaleLoss <= 0.3)],
+      [
+        "64 interleaved flows within 1.2× one flow's ns per frame (scale sweep, same frames)",
+        ratio(scale.flows64OverOne),
+        verdict(scale.flows64OverOne <= 1.2),
+      ],
+      [
+        '100k tracked flows: WASM memory ≤ 64 MiB, no `capacity` sends (defaults)',
+        `${num(scale.hundredK.memoryBytes / 2 ** 20, 0)} MiB, ${pct(scale.hundredK.capacityShare)} sent early`,
+        verdict(scale.hundredK.memoryBytes <= 64 * 2 ** 20 && scale.hundredK.capacityShare === 0),
+      ],
       ['crafted keys with a random seed ≤ 1.2× random keys', ratio(advRandom), verdict(advRandom <= 1.2)],
       ['crafted keys with the known seed: slowdown (reported)', ratio(advKnown), `max probe ${adversarial.knownSeedMaxProbe}`],
       ['end to end: consumer ≥ 3× faster behind the engine (bulk)', ratio(e2eGain), verdict(e2eGain >= 3)],
