@@ -94,24 +94,6 @@ export class Chunk {
     return this.end - this.pos >= n;
   }
 
-  /**
-   * Read into `buf` from now on (a caller's memory: the engine's staging area, so frames are read
-   * where the engine parses them). The bytes from `keepFrom` on move into it; returns false (and
-   * changes nothing) when they do not fit.
-   */
-  adopt(buf: Uint8Array, keepFrom: number): boolean {
-    const keep = this.end - keepFrom;
-    if (keep > buf.length || keepFrom > this.pos) return false;
-    if (this.beforeRefill !== null) this.beforeRefill();
-    buf.set(this.buf.subarray(keepFrom, this.end));
-    this.base += keepFrom;
-    this.pos -= keepFrom;
-    this.end = keep;
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    return true;
-  }
-
   close(): void {
     if (this.fd >= 0) {
       try {

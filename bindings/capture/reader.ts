@@ -114,18 +114,6 @@ export class CaptureReader implements Iterable<CaptureRecord> {
     return this.chunk.buf;
   }
 
-  /**
-   * Read into `buf` from now on (see Chunk.adopt), keeping the bytes of `rec` — the record just
-   * read, whose offsets are moved along. False when they do not fit: nothing changes.
-   */
-  adoptBuffer(buf: Uint8Array, rec: CaptureRecord): boolean {
-    const from = Math.min(rec.dataAt, rec.tailAt);
-    if (!this.chunk.adopt(buf, from)) return false;
-    rec.dataAt -= from;
-    rec.tailAt -= from;
-    return true;
-  }
-
   [Symbol.iterator](): Iterator<CaptureRecord> {
     // One result object, reused: for-of and spread read `value` at once.
     const result: IteratorYieldResult<CaptureRecord> = { value: blankRecord(), done: false };

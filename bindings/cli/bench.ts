@@ -27,8 +27,6 @@ const WARMUP_PASSES = 2;
 const TRAFFIC = { seed: 1, mss: 1448, lineRateGbps: 100, ackEvery: 0, handshake: false } as const;
 /** Bytes before each frame in the input buffer (a pcap record header's worth). */
 const RECORD_GAP = 16;
-/** Connection buffers at most (the suite's 100k-flow row): keeps many flows within memory. */
-const MAX_PENDING = 8192;
 const ENGINES: readonly EngineKind[] = ['wasm', 'ts'];
 const DELIVERIES = ['sink', 'drain'] as const;
 type Delivery = (typeof DELIVERIES)[number];
@@ -110,7 +108,7 @@ async function createRunner(
   s: BenchSettings,
 ): Promise<Runner> {
   const maxFlows = maxFlowsFor(s.flows);
-  const engine: Engine = await createEngine({ engine: kind, maxFlows, maxPending: Math.min(maxFlows, MAX_PENDING) });
+  const engine: Engine = await createEngine({ engine: kind, maxFlows });
   // Each pass: the same frames, their times shifted past the previous pass, then a flush.
   const abs = new Float64Array(frames.length);
   const batches: { frames: Uint8Array[]; times: Float64Array }[] = [];

@@ -20,7 +20,13 @@ export const ENGINE_FLAGS: FlagSpec[] = [
     name: 'max-pending',
     type: 'number',
     arg: 'N',
-    help: 'aggregates held at once, each in a buffer of max-aggregate + 128 bytes\n(default max-flows, 1..max-flows; when all are in use the oldest is sent early)',
+    help: 'aggregates pending at once per interface (default max-flows, 1..max-flows;\nwhen all are pending the oldest is sent early)',
+  },
+  {
+    name: 'ring-bytes',
+    type: 'number',
+    arg: 'BYTES',
+    help: "the engine's staging ring, where pending segments wait (default 16 MiB,\n1 MiB..2 GiB; when full the oldest aggregate is sent early)",
   },
   { name: 'max-aggregate', type: 'number', arg: 'BYTES', help: 'largest IP length of an aggregate (default 65535, mtu..65535)' },
   {
@@ -49,6 +55,7 @@ const FLAG_OF: Record<string, string> = {
   preset: '--preset',
   maxFlows: '--max-flows',
   maxPending: '--max-pending',
+  ringBytes: '--ring-bytes',
   maxAggregate: '--max-aggregate',
   maxFrame: '--max-frame',
   mtu: '--mtu',
@@ -69,8 +76,8 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
   if (f.has('preset')) opts.preset = f.get('preset') as EngineOptions['preset'];
   if (f.has('engine')) opts.engine = f.get('engine') as EngineOptions['engine'];
   opts.maxFlows = num('max-flows');
-  // The CLI holds one connection buffer per tracked flow (the library's default is smaller).
-  opts.maxPending = num('max-pending') ?? opts.maxFlows ?? 1024;
+  opts.maxPending = num('max-pending');
+  opts.ringBytes = num('ring-bytes');
   opts.maxAggregate = num('max-aggregate');
   opts.maxFrame = num('max-frame');
   opts.mtu = num('mtu');
@@ -94,7 +101,7 @@ export function engineOptionsFromFlags(cmd: string, parsed: Parsed): EngineOptio
 export function flagError(cmd: string, err: RangeError): UsageError {
   const msg = err.message
     .replace(/option (\w+)/g, (all, name: string) => FLAG_OF[name] ?? all)
-    .replace(/\b(maxFlows|maxPending|maxAggregate)\b/g, (name: string) => FLAG_OF[name]);
+    .replace(/\b(maxFlows|maxPending|maxAggregate|ringBytes)\b/g, (name: string) => FLAG_OF[name]);
   return new UsageError(`lro ${cmd}: ${msg}`);
 }
 
