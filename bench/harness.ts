@@ -5,9 +5,9 @@ import { measure } from 'mitata';
 import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/engine/types.js';
-import { flowKey, parseFrame } from '../bindings/packet/index.js';
+import { resolveOptions } from '../bindings/engine/options.js';
 import { NaiveAggregator } from './naive.js';
-import type { Workload } from './workloads.js';
+import { LINE_RATE_GBPS, type Workload } from './workloads.js';
 
 /** ns per pass. */
 export interface Timing {
@@ -269,8 +269,8 @@ export interface KernelExports {
   stageBytes(): number;
   maxBatch(): number;
   connPtr(): number;
-  flowsEnd(flows: number): number;
-  flowsUse(flows: number): void;
+  ringPtr(): number;
+  ringEnd(): number;
   bound(count: number, mode: number): number;
   sumLoop(ptr: number, len: number, reps: number): number;
   copyLoop(dst: number, src: number, len: number, reps: number): void;
@@ -291,8 +291,11 @@ export async function loadKernels(path: URL): Promise<KernelExports> {
 export const BOUND_STAGE = 0;
 export const BOUND_CHECKSUM = 1;
 export const BOUND_FULL = 2;
-/** BOUND_FULL, each payload appended to its own flow's 64 KiB buffer. */
-export const BOUND_PER_FLOW = 3;
+/** BOUND_FULL with segments held where they were staged: the payload copied is the one staged with the flow's previous segment. */
+export const BOUND_HELD = 4;
+
+/** The engine's default AgTimer (µs): the longest a pending segment is held. */
+const AG_TIMER_US = resolveOptions({}).aggregateTimeoutUs;
 
 /** The unavoidable work over a workload, 256 frames per call like the engines. */
 export class BoundRunner implements Runner {
@@ -300,9 +303,15 @@ export class BoundRunner implements Runner {
   private desc: Uint32Array;
   private readonly stage: number;
   private readonly stageBytes: number;
-  /** BOUND_PER_FLOW: each frame's flow index, and how many flows. */
-  private readonly flowOf: Uint32Array;
-  private readonly flows: number = 0;
+  /**
+   * BOUND_HELD: how many frames back the segment a frame's aggregate holds was staged — its
+   * flow's previous segment, at most the AgTimer's 1 ms of traffic back — and the ring's state.
+   */
+  private readonly holdFrames: number = 0;
+  private readonly ringBytes: number = 0;
+  private readonly staged: Uint32Array = new Uint32Array(0);
+  private ringHead = 0;
+  private count = 0;
   bad = 0;
 
   constructor(
@@ -313,18 +322,13 @@ export class BoundRunner implements Runner {
   ) {
     this.stage = k.stagePtr();
     this.stageBytes = k.stageBytes();
-    this.flowOf = new Uint32Array(mode === BOUND_PER_FLOW ? w.frames.length : 0);
-    if (mode === BOUND_PER_FLOW) {
-      const index = new Map<string, number>();
-      w.frames.forEach((f, i) => {
-        const p = parseFrame(f);
-        const key = p === null ? '' : flowKey(p);
-        if (!index.has(key)) index.set(key, index.size);
-        this.flowOf[i] = index.get(key)!;
-      });
-      this.flows = index.size;
-      const missing = k.flowsEnd(this.flows) - k.memory.buffer.byteLength;
+    if (mode === BOUND_HELD) {
+      const missing = k.ringEnd() - k.memory.buffer.byteLength;
       if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+      this.ringBytes = k.ringEnd() - k.ringPtr();
+      const usPerFrame = ((w.bytes / w.frames.length) * 8) / (LINE_RATE_GBPS * 1000);
+      this.holdFrames = Math.max(1, Math.min(w.flows, Math.floor(AG_TIMER_US / usPerFrame)));
+      this.staged = new Uint32Array(this.holdFrames);
     }
     [this.heap, this.desc] = this.views();
   }
@@ -337,23 +341,33 @@ export class BoundRunner implements Runner {
 
   run(): void {
     if (this.heap.buffer !== this.k.memory.buffer) [this.heap, this.desc] = this.views();
-    if (this.mode === BOUND_PER_FLOW) this.k.flowsUse(this.flows);
     const frames = this.w.frames;
     const heap = this.heap;
     const desc = this.desc;
-    const stage = this.stage;
+    const held = this.mode === BOUND_HELD;
+    const base = held ? this.k.ringPtr() : this.stage;
     let bad = 0;
     for (let i = 0; i < frames.length; ) {
       let used = 0;
       let n = 0;
       for (; n < this.batch && i < frames.length; n++, i++) {
         const f = frames[i];
-        if (used + f.length > this.stageBytes) break;
-        heap.set(f, stage + used);
-        desc[3 * n] = used;
+        let at = used;
+        if (held) {
+          // At the ring's head; the payload gathered is the one staged holdFrames frames ago.
+          if (this.ringHead + f.length > this.ringBytes) this.ringHead = 0;
+          at = this.ringHead;
+          this.ringHead = (at + f.length + 7) & ~7;
+          const slot = this.count++ % this.holdFrames;
+          desc[3 * n + 2] = this.count > this.holdFrames ? this.staged[slot] : at;
+          this.staged[slot] = at;
+        } else {
+          if (used + f.length > this.stageBytes) break;
+          used += (f.length + 7) & ~7;
+        }
+        heap.set(f, base + at);
+        desc[3 * n] = at;
         desc[3 * n + 1] = f.length;
-        desc[3 * n + 2] = this.mode === BOUND_PER_FLOW ? this.flowOf[i] : 0;
-        used += (f.length + 7) & ~7;
       }
       bad += this.k.bound(n, this.mode);
     }

@@ -4,25 +4,27 @@
 // The unavoidable work per frame, and nothing else: the JS side stages the frame into linear
 // memory (Uint8Array.set), then `bound` verifies its IPv4 header and TCP checksums with the
 // engine's own SIMD kernel and appends its payload to a connection buffer with memory.copy.
-// No parsing beyond the offsets, no flow lookup, no timers, no output. Mode 3 appends each
-// payload to its own flow's buffer instead (flow index given by JS): the same work with the
-// per-flow state any aggregator must keep, for the scale rows.
+// No parsing beyond the offsets, no flow lookup, no timers, no output. Mode 4 is the same work
+// with segments held where they were staged, for the scale rows: JS stages each frame at the head
+// of a ring as large as the engine's default (RING_BYTES), and the payload copied out is the one
+// staged when the frame's flow had its previous segment (an offset JS gives): the memory traffic
+// any aggregator pays that keeps pending segments in place and gathers them at send.
 //
-// ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── FLOWS ─────────────┬──────────────────────┐
-// │ static │ buffer    │ 12 B × 1024: │ staged     │ flow buffers          │ fill u32 × flows     │
-// │ data   │ 64 KiB    │ offset,      │ frames     │ FLOW_CAP × flows      │ (bytes in each)      │
-// │        │           │ length, flow │ 1 MiB      │ (memory grown by JS)  │                      │
-// └────────┴───────────┴──────────────┴────────────┴───────────────────────┴──────────────────────┘
+// ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── RING ──────────────────────┐
+// │ static │ buffer    │ 12 B × 1024: │ staged     │ frames staged in turn, mode 4 │
+// │ data   │ 64 KiB    │ offset,      │ frames     │ RING_BYTES                    │
+// │        │           │ length, src  │ 1 MiB      │ (memory grown by JS)          │
+// └────────┴───────────┴──────────────┴────────────┴───────────────────────────────┘
 import { fold, sum16 } from '../assembly/checksum';
 
 const CONN: usize = 65536;
 const DESC: usize = 2 * 65536;
 const STAGE: usize = 3 * 65536;
 const STAGE_BYTES: i32 = 1 << 20; // must equal bindings/abi.ts STAGE_BYTES; test/abi.test.ts checks
-const FLOWS: usize = STAGE + (<usize>STAGE_BYTES);
-// The engine's connection buffer at maxAggregate 65535: must equal bindings/abi.ts
-// bufferCapacity(65535); test/abi.test.ts checks.
-const FLOW_CAP: usize = 65664;
+const RING: usize = STAGE + (<usize>STAGE_BYTES);
+// The engine's default staging ring: must equal bindings/engine/options.ts DEFAULT_RING_BYTES;
+// test/abi.test.ts checks.
+const RING_BYTES: usize = 16777216;
 const MAX_BATCH: i32 = 1024; // must equal bindings/abi.ts MAX_BATCH; test/abi.test.ts checks
 const THRESHOLD: usize = 64035;
 
@@ -48,29 +50,26 @@ export function connPtr(): usize {
   return CONN;
 }
 
-/** Bytes of memory mode 3 needs for `flows` flows (JS grows the memory to this first). */
-export function flowsEnd(flows: i32): usize {
-  return FLOWS + <usize>flows * (FLOW_CAP + 4);
+/** The ring's offset, and the bytes of memory mode 4 needs (JS grows the memory to this first). */
+export function ringPtr(): usize {
+  return RING;
 }
 
-let flowCount: i32 = 0;
-
-/** Mode 3 over `flows` flows from now on, every flow buffer empty. */
-export function flowsUse(flows: i32): void {
-  flowCount = flows;
-  memory.fill(FLOWS + <usize>flows * FLOW_CAP, 0, <usize>flows << 2);
+export function ringEnd(): usize {
+  return RING + RING_BYTES;
 }
 
 /**
  * Frames described at DESC, `count` of them. mode 0: nothing (staging and the call only);
- * 1: + checksums; 2: + payload copy; 3: + payload copy into the frame's flow's buffer.
- * Returns the number of frames whose checksums fail.
+ * 1: + checksums; 2: + payload copy; 4: frames in the ring, + the payload copied from the ring
+ * offset JS gives (where the flow's previous segment was staged). Returns the number of frames
+ * whose checksums fail.
  */
 export function bound(count: i32, mode: i32): i32 {
   let bad = 0;
   for (let i = 0; i < count; i++) {
     const d = DESC + <usize>i * 12;
-    const b = STAGE + <usize>load<u32>(d);
+    const b = (mode == 4 ? RING : STAGE) + <usize>load<u32>(d);
     let l3: usize = 14;
     let type = <u32>bswap<u16>(load<u16>(b, 12));
     if (type == 0x8100) {
@@ -87,17 +86,13 @@ export function bound(count: i32, mode: i32): i32 {
     if (mode == 1) continue;
     const hdr = <usize>(load<u8>(tcp, 12) >> 4) << 2;
     const n = <usize>tcpLen - hdr;
-    if (mode == 3) {
-      const flow = <usize>load<u32>(d, 8);
-      const fill = FLOWS + <usize>flowCount * FLOW_CAP + (flow << 2);
-      let used = <usize>load<u32>(fill);
-      if (used + n > THRESHOLD) used = 0;
-      memory.copy(FLOWS + flow * FLOW_CAP + used, tcp + hdr, n);
-      store<u32>(fill, <u32>(used + n));
-      continue;
+    let src = tcp + hdr;
+    if (mode == 4) {
+      // The same place in the frame staged earlier, kept inside the ring.
+      src = RING + min(<usize>load<u32>(d, 8) + (src - b), RING_BYTES - n);
     }
     if (connUsed + n > THRESHOLD) connUsed = 0;
-    memory.copy(CONN + connUsed, tcp + hdr, n);
+    memory.copy(CONN + connUsed, src, n);
     connUsed += n;
   }
   return bad;

@@ -4,10 +4,11 @@
 // of the source text and fails on any difference, and on a REASON_* / STAT_* / CAUSE_* constant
 // that exists on one side only. Every numeric export of abi.ts but the JS-only ones must be defined
 // somewhere in assembly/ under its own name; bench/kernels.ts is checked for its STAGE_BYTES, MAX_BATCH and
-// FLOW_CAP (= bufferCapacity(65535)).
+// RING_BYTES (= the engine's default ringBytes, bindings/engine/options.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as abi from '../bindings/abi.js';
+import { DEFAULT_RING_BYTES } from '../bindings/engine/options.js';
 
 const root = new URL('../', import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
@@ -151,7 +152,7 @@ function compareKernels(defs: readonly Def[], contract: typeof abi): string[] {
   const expected: Record<string, number> = {
     STAGE_BYTES: contract.STAGE_BYTES,
     MAX_BATCH: contract.MAX_BATCH,
-    FLOW_CAP: contract.bufferCapacity(65535),
+    RING_BYTES: DEFAULT_RING_BYTES,
   };
   const problems: string[] = [];
   for (const [name, value] of Object.entries(expected)) {
@@ -219,7 +220,7 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     }
   });
 
-  it('bench/kernels.ts repeats STAGE_BYTES, MAX_BATCH and the connection buffer size correctly', () => {
+  it("bench/kernels.ts repeats STAGE_BYTES, MAX_BATCH and the engine's default ring size correctly", () => {
     expect(compareKernels(extract([[KERNEL_FILE, read(KERNEL_FILE)]]), abi)).toEqual([]);
   });
 
@@ -274,9 +275,9 @@ describe('ABI: bindings/abi.ts against the AssemblyScript sources', () => {
     const removed = compareCore(extract(alter('assembly/engine.ts', sub(/const MAX_TIME: f64 = [^;]+;/, ''))), abi);
     expect(removed).toEqual([expect.stringContaining('MAX_TIME: exported by bindings/abi.ts but defined in no assembly/*.ts file')]);
 
-    const kernels = read(KERNEL_FILE).replace(/FLOW_CAP: usize = 65664;/, 'FLOW_CAP: usize = 65536;');
+    const kernels = read(KERNEL_FILE).replace(/RING_BYTES: usize = 16777216;/, 'RING_BYTES: usize = 1048576;');
     expect(compareKernels(extract([[KERNEL_FILE, kernels]]), abi)).toEqual([
-      expect.stringContaining('FLOW_CAP: bench/kernels.ts has 65536, bindings/abi.ts gives 65664'),
+      expect.stringContaining('RING_BYTES: bench/kernels.ts has 1048576, bindings/abi.ts gives 16777216'),
     ]);
   });
 });
