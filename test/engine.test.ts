@@ -23,15 +23,8 @@ import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, Packet } from '../bindings/engine/types.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
+import { MSS, SEQ0, segments } from './helpers/segments.js';
 import { expectSameByteLists, expectSameBytes } from './helpers/bytes.js';
-
-const MSS = 1448;
-const SEQ0 = 1000;
-
-/** n in-order full segments of one flow starting at SEQ0 (or `from`). */
-function segments(n: number, spec: TcpFrameSpec = {}, from = SEQ0, size = MSS): Uint8Array[] {
-  return Array.from({ length: n }, (_, i) => tcpFrame({ ...spec, seq: from + i * size, payload: size }));
-}
 
 /** The aggregate the engine must produce from `count` segments of `size` at `from`. */
 function aggregateOf(count: number, spec: TcpFrameSpec = {}, from = SEQ0, size = MSS): Uint8Array {

@@ -28,15 +28,8 @@ import {
 } from '../bindings/index.js';
 import { runBoth, timed, type Step } from './helpers/engines.js';
 import { checkInvariants } from './helpers/invariants.js';
+import { MSS, SEQ0, segments } from './helpers/segments.js';
 import { expectSameBytes } from './helpers/bytes.js';
-
-const MSS = 1448;
-const SEQ0 = 1000;
-
-/** n in-order segments of one flow starting at `from`. */
-function segments(n: number, spec: TcpFrameSpec = {}, from = SEQ0, size = MSS): Uint8Array[] {
-  return Array.from({ length: n }, (_, i) => tcpFrame({ ...spec, seq: from + i * size, payload: size }));
-}
 
 /** The frame cut to its first `n` bytes (a copy). */
 const cut = (frame: Uint8Array, n: number) => frame.slice(0, n);

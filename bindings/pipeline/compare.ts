@@ -84,8 +84,9 @@ export interface StreamReport {
   repeatedBytes: number;
 }
 
-export interface SideReport {
-  /** TCP packets of the connection. */
+/** What a side's TCP packets hold: one connection's (SideReport) or a whole file's (TotalsReport). */
+export interface PacketShape {
+  /** TCP packets. */
   packets: number;
   /** Those with payload. */
   dataPackets: number;
@@ -100,6 +101,9 @@ export interface SideReport {
   maxPayload: number;
   /** Data packets whose segments were (partly) estimated as ceil(bytes / MSS). */
   estimated: number;
+}
+
+export interface SideReport extends PacketShape {
   stream: StreamReport;
   /** Same stream as WIRE's (same start, bytes and hash); null for WIRE itself or when WIRE lacks the connection. */
   identical: boolean | null;
@@ -136,17 +140,7 @@ export interface FileReport {
   skipped: number;
 }
 
-export interface TotalsReport {
-  packets: number;
-  dataPackets: number;
-  payloadBytes: number;
-  segments: number;
-  meanSegments: number;
-  maxSegments: number;
-  histogram: number[];
-  meanPayload: number;
-  maxPayload: number;
-  estimated: number;
+export interface TotalsReport extends PacketShape {
   /** Connections with payload in this file and on WIRE whose streams are identical / all such. */
   identicalStreams: number;
   comparedStreams: number;

@@ -1,6 +1,8 @@
 // Hand-drawn SVG plots for the demo page: a few small functions that return SVG markup, no
 // dependency. Colours come from CSS variables (demo/index.html).
 
+import type { Timeline } from './protocol.js';
+
 const NS = 'http://www.w3.org/2000/svg';
 
 export function escapeXml(text: string): string {
@@ -99,16 +101,8 @@ export function reasons(counts: Record<string, number>, title: string): string {
   return svg(W, H, body, title);
 }
 
-export interface TimelineData {
-  inT: number[];
-  inSeq: number[];
-  inLen: number[];
-  outT: number[];
-  outSeq: number[];
-  outLen: number[];
-  outSegments: number[];
-  outReason: string[];
-}
+/** A connection's timeline as the worker sends it (protocol.ts), its key and cap flag aside. */
+export type TimelineData = Omit<Timeline, 'key' | 'truncated'>;
 
 /**
  * Sequence space against time for one connection: each input segment a thin grey tick (its bytes
