@@ -240,12 +240,8 @@ class Coalescer {
       const serial = this.remember(rec, st.prefix);
       st.add(serial);
       const skip = Math.min(st.prefix, rec.dataLength);
-      if (rec.dataLength > STAGE_BYTES) {
-        // Larger than the staging area: alone, through push() (the engine stages what it parses).
-        this.flushIface(st);
-        this.pushLarge(st, reader.buffer.subarray(rec.dataAt + skip, end), engineTime(rec.timeUs));
-        continue;
-      }
+      // (A record larger than STAGE_BYTES is a batch of its own: the check above pushed the one
+      // before it, the next record pushes it; pushFrom takes a frame of any size.)
       const i = st.n++;
       st.offsets[i] = rec.dataAt + skip - st.regionStart;
       st.lengths[i] = rec.dataLength - skip;
@@ -338,12 +334,6 @@ class Coalescer {
     const t = times[n - 1];
     if (t > this.lastTime) this.lastTime = t;
     if (this.open.length > 1) this.fireIdleTimers(st);
-    this.held.release(this.frontier(), this.writeHeld);
-  }
-
-  private pushLarge(st: Iface, frame: Uint8Array, timeUs: number): void {
-    st.engine.push(frame, timeUs);
-    if (timeUs > this.lastTime) this.lastTime = timeUs;
     this.held.release(this.frontier(), this.writeHeld);
   }
 
