@@ -10,13 +10,13 @@
 import { checksumField, fold, sumWords, swap16 } from './checksum';
 import {
   F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
-  F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_PSEUDO, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
+  F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_FRAME, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
 import { PD_AREA, PD_AT, PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
 import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, ringBase, ringHold } from './ring';
 import {
-  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
-  IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
+  CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_SRC, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
+  IPV6_FLOW, IPV6_HEADER, IPV6_HOP_LIMIT, IPV6_PAYLOAD_LENGTH, IPV6_SRC, PROTO_TCP, PSH, RST, SYN, TCP_ACK, TCP_CHECKSUM,
   TCP_FLAGS, TCP_HEADER, TCP_WINDOW, TCPOLEN_TIMESTAMP, TCPOPT_EOL, TCPOPT_NOP, TCPOPT_TIMESTAMP, TCPOPT_TSECR,
   TCPOPT_TSVAL, URG,
 } from './headers';
@@ -38,6 +38,8 @@ export const BUILD_AREAS: i32 = 64;
 export let areasBase: usize = 0;
 export let areasFreeBase: usize = 0;
 let areaTop: i32 = 0;
+/** Pending aggregates held in the ring (not in a build area): none, and the ring holds nothing. */
+export let heldInRing: i32 = 0;
 /** The gather area (outCap bytes): an aggregate of several segments held in the ring is gathered here at send. */
 export let gatherBase: usize = 0;
 /** Where aggFinish left the packet: a build area, the gather area, or the ring for a one-segment aggregate. */
@@ -47,6 +49,7 @@ export let outPtr: usize = 0;
 export function areasInit(n: i32): void {
   for (let i = 0; i < n; i++) store<i32>(areasFreeBase + (<usize>i << 2), n - 1 - i);
   areaTop = n;
+  heldInRing = 0;
 }
 
 @inline function areaPtr(area: i32): usize {
@@ -203,9 +206,7 @@ function sameWords(a: usize, b: usize, count: i32): bool {
 
 /** Flow f's aggregate's frame: its build area, or its first segment's in the ring (valid while it has a pending aggregate). */
 @inline function firstFrame(f: i32): usize {
-  const d = pendingPtr(f);
-  const area = load<i32>(d, PD_AREA);
-  return area >= 0 ? areaPtr(area) : ringBase + <usize>load<u32>(d, PD_FIRST);
+  return <usize>load<u32>(flowPtr(f), F_FRAME);
 }
 
 /**
@@ -238,7 +239,11 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
   store<u32>(d, hot ? RING_NONE : at, PD_FIRST);
   store<u32>(d, RING_NONE, PD_CHAIN);
   store<u32>(d, RING_NONE, PD_LAST);
-  if (!hot) ringHold(at, <u32>P.frameLen);
+  if (!hot) {
+    ringHold(at, <u32>P.frameLen);
+    heldInRing++;
+  }
+  store<u32>(r, <u32>(hot ? areaPtr(area) : b), F_FRAME);
   store<u32>(r, 1, F_SEGMENTS);
   store<u32>(r, P.seq + <u32>P.payloadLen, F_NEXT_SEQ);
   store<u32>(r, P.frameLen, F_FRAME_LEN);
@@ -249,7 +254,6 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
   store<u32>(r, P.payloadLen, F_MSS);
   store<u32>(r, P.payloadSum, F_PAY_SUM);
   store<u32>(r, P.payloadLen, F_PAY_LEN);
-  store<u32>(r, fold(P.addrSum + PROTO_TCP), F_PSEUDO);
   store<u8>(r, P.l3, F_L3);
   store<u16>(r, P.l4, F_L4);
   store<u8>(r, P.tcpHdrLen, F_TCP_HDR_LEN);
@@ -272,7 +276,7 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
  * its frame held where it lies, linked at the end of the aggregate's chain. False: bad checksum,
  * nothing held (the bytes written past the aggregate's end are not part of it).
  */
-export function aggAppend(f: i32, b: usize): bool {
+@inline export function aggAppend(f: i32, b: usize): bool {
   const r = flowPtr(f);
   const d = pendingPtr(f);
   const area = load<i32>(d, PD_AREA);
@@ -340,6 +344,8 @@ export function aggFinish(f: i32): i32 {
   if (hot) {
     store<i32>(areasFreeBase + (<usize>areaTop << 2), area);
     areaTop++;
+  } else {
+    heldInRing--;
   }
   if (load<u32>(r, F_SEGMENTS) < 2) {
     outPtr = first;
@@ -378,7 +384,9 @@ export function aggFinish(f: i32): i32 {
     const tcpLen = ipEndOf(r) - <u32>load<u16>(r, F_L4); // IPv6: the payload length counts the extension headers
     put16(l4 + TCP_CHECKSUM, 0);
     const header = sumWords(l4, <i32>load<u8>(r, F_TCP_HDR_LEN));
-    const pseudo = fold(load<u32>(r, F_PSEUDO) + tcpLen);
+    // The pseudo-header: the addresses, as in the first segment's header, and the protocol.
+    const addresses = v4 ? sumWords(l3 + IPV4_SRC, 8) : sumWords(l3 + IPV6_SRC, 32);
+    const pseudo = fold(addresses + PROTO_TCP + tcpLen);
     put16(l4 + TCP_CHECKSUM, checksumField(pseudo + header + load<u32>(r, F_PAY_SUM)));
   }
   return <i32>load<u32>(r, F_FRAME_LEN);

@@ -1,7 +1,7 @@
 // The LR algorithm of FIG. 7 (twin: bindings/twin/engine.ts): one frame at a time, decisions as
 // early returns, every packet handed to the bindings through the two imports below.
 import {
-  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, mismatch, outPtr, ownFieldsForbid, throughput,
+  FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, heldInRing, mismatch, outPtr, ownFieldsForbid, throughput,
 } from './aggregate';
 import { PD_AREA, PD_AT, PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
 import { RING_MARGIN, head, ringCharge, ringOpen, ringSize, ringUsed } from './ring';
@@ -69,7 +69,7 @@ export function clockReset(): void {
 }
 
 /** 710: the frame at b (`len` bytes staged of `fullLen`, batch slot `slot`) arrives at time t. */
-export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
+@inline export function pushFrame(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   frameAt = ringCharge(<u32>len);
   arrive(b, len, fullLen, t, slot);
   frameIndex += 1; // after the frame: while it was processed, frameIndex was its index
@@ -191,6 +191,7 @@ export function firstPendingIndex(): f64 {
 
 /** The oldest pending aggregate held in the ring (not in a build area: at most BUILD_AREAS are skipped), or NONE. */
 function oldestHeld(): i32 {
+  if (heldInRing == 0) return NONE;
   let a = agHead;
   while (a != NONE && load<i32>(pendingPtr(a), PD_AREA) >= 0) a = agNextOf(a);
   return a;

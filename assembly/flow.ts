@@ -17,7 +17,8 @@
 // │  92 │ mss u32        first segment's payload length                                │
 // │  96 │ paySum u32     folded sum of all payload bytes, as placed in the aggregate   │
 // │ 100 │ payLen u32     payload bytes in the aggregate                                │
-// │ 104 │ pseudo u32     folded sum of addresses + protocol (pseudo-header)            │
+// │ 104 │ frame u32      where the pending aggregate's frame lies: its build area, or  │
+// │     │                its first segment in the ring (an address in linear memory)   │
 // │ 108 │ l3 u8 │ pad u8 │ tcpHdrLen u8 │ ipVersion u8                                 │
 // │ 112 │ seenFlags u8 │ fixedId u8 │ lastWindow u16   seenFlags: every segment's flags │
 // │     │ ORed (PSH, FIN carried); lastWindow: the last segment's; fixedId: 1 while     │
@@ -46,7 +47,7 @@ export const F_IP_SIZE: usize = 88;
 export const F_MSS: usize = 92;
 export const F_PAY_SUM: usize = 96;
 export const F_PAY_LEN: usize = 100;
-export const F_PSEUDO: usize = 104;
+export const F_FRAME: usize = 104;
 export const F_L3: usize = 108;
 export const F_TCP_HDR_LEN: usize = 110;
 export const F_IP_VERSION: usize = 111;

@@ -1,5 +1,5 @@
 // One profiled scenario, run by bench/run.ts in a child `node --cpu-prof` process:
-//   profile.ts <wasm|ts> <bulk|scale-10k> <seconds> <profile-wasm-path>
+//   profile.ts <wasm|ts> <bulk|small|scale-N (scale-10k = 10000 flows)> <seconds> <profile-wasm-path>
 // The WASM engine is built from build/lro.profile.wasm (release optimisation, names kept), so
 // the profile names the core's functions. Prints {"frames": n, "ns": elapsed} on stdout.
 import { instantiateSync } from '@assemblyscript/loader';
@@ -8,7 +8,7 @@ import { WasmEngine } from '../bindings/engine/wasm.js';
 import { resolveOptions } from '../bindings/engine/options.js';
 import { TsEngine } from '../bindings/engine/ts.js';
 import type { Engine } from '../bindings/engine/types.js';
-import { bulkWorkload, scaleWorkload, type Workload } from './workloads.js';
+import { bulkWorkload, smallWorkload, scaleWorkload, type Workload } from './workloads.js';
 
 async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engine> {
   const options = resolveOptions({ maxFlows, hashSeed: 1 });
@@ -23,7 +23,11 @@ async function profiledWasmEngine(path: string, maxFlows: number): Promise<Engin
 
 async function main(): Promise<void> {
   const [kind, name, seconds, wasmPath] = process.argv.slice(2);
-  const w: Workload = name === 'scale-10k' ? scaleWorkload(10_000, 'quick') : bulkWorkload('full');
+  const w: Workload = name.startsWith('scale-')
+    ? scaleWorkload(name === 'scale-10k' ? 10_000 : Number(name.slice(6)), 'quick')
+    : name === 'small'
+      ? smallWorkload('full')
+      : bulkWorkload('full');
   const engine =
     kind === 'wasm'
       ? await profiledWasmEngine(wasmPath, w.maxFlows)

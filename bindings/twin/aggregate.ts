@@ -15,6 +15,7 @@ import {
   IPV4_FLAGS_FRAGMENT,
   IPV4_HEADER,
   IPV4_ID,
+  IPV4_SRC,
   IPV4_TOS,
   IPV4_TOTAL_LENGTH,
   IPV4_TTL,
@@ -23,6 +24,7 @@ import {
   IPV6_HEADER,
   IPV6_HOP_LIMIT,
   IPV6_PAYLOAD_LENGTH,
+  IPV6_SRC,
   PROTO_TCP,
   PSH,
   RST,
@@ -64,6 +66,8 @@ export class Aggregates {
   private readonly areas: Uint8Array[];
   private readonly areaFree: Int32Array;
   private areaTop: number;
+  /** Pending aggregates held in the ring (not in a build area): none, and the ring holds nothing. */
+  heldInRing = 0;
   /** The gather area (as large): an aggregate of several segments held in the ring is gathered here at send. */
   private readonly gather: Uint8Array;
   /** Where finish() left the packet: `outBytes` (a build area, the gather area, or the ring) from `outStart`. */
@@ -78,7 +82,6 @@ export class Aggregates {
   readonly mss: Uint32Array; //        first segment's payload length
   readonly payloadSum: Uint32Array; // folded sum of all payload bytes, as placed in the aggregate
   readonly payloadLen: Uint32Array;
-  readonly pseudoBase: Uint32Array; // folded sum of addresses + protocol (pseudo-header)
   readonly l3: Uint8Array;
   readonly l4: Uint16Array; //        IPv6 extension headers may put it past 255
   readonly tcpHdrLen: Uint8Array;
@@ -123,7 +126,6 @@ export class Aggregates {
     this.mss = new Uint32Array(maxFlows);
     this.payloadSum = new Uint32Array(maxFlows);
     this.payloadLen = new Uint32Array(maxFlows);
-    this.pseudoBase = new Uint32Array(maxFlows);
     this.l3 = new Uint8Array(maxFlows);
     this.l4 = new Uint16Array(maxFlows);
     this.tcpHdrLen = new Uint8Array(maxFlows);
@@ -259,7 +261,10 @@ export class Aggregates {
     pool.first[d] = hot ? RING_NONE : at;
     pool.chain[d] = RING_NONE;
     pool.last[d] = RING_NONE;
-    if (!hot) this.ring.ringHold(at, p.frameLen);
+    if (!hot) {
+      this.ring.ringHold(at, p.frameLen);
+      this.heldInRing++;
+    }
     this.segments[f] = 1;
     this.nextSeq[f] = (p.seq + p.payloadLen) >>> 0;
     this.frameLen[f] = p.frameLen;
@@ -270,7 +275,6 @@ export class Aggregates {
     this.mss[f] = p.payloadLen;
     this.payloadSum[f] = p.payloadSum;
     this.payloadLen[f] = p.payloadLen;
-    this.pseudoBase[f] = fold(p.addrSum + PROTO_TCP);
     this.l3[f] = p.l3;
     this.l4[f] = p.l4;
     this.tcpHdrLen[f] = p.tcpHdrLen;
@@ -361,6 +365,7 @@ export class Aggregates {
     const hot = area >= 0;
     const bytes = this.frameBytes(f);
     if (hot) this.areaFree[this.areaTop++] = area;
+    else this.heldInRing--;
     if (this.segments[f] < 2) {
       this.outBytes = bytes;
       this.outStart = first;
@@ -398,7 +403,9 @@ export class Aggregates {
       const tcpLen = this.ipEndOf(f) - this.l4[f]; // IPv6: the payload length counts the extension headers
       put16(a, l4 + TCP_CHECKSUM, 0);
       const header = sum16(a, l4, l4 + this.tcpHdrLen[f]);
-      const pseudo = fold(this.pseudoBase[f] + tcpLen);
+      // The pseudo-header: the addresses, as in the first segment's header, and the protocol.
+      const addresses = this.ipVersion[f] === 4 ? sum16(a, l3 + IPV4_SRC, l3 + IPV4_SRC + 8) : sum16(a, l3 + IPV6_SRC, l3 + IPV6_SRC + 32);
+      const pseudo = fold(addresses + PROTO_TCP + tcpLen);
       put16(a, l4 + TCP_CHECKSUM, checksumField(pseudo + header + this.payloadSum[f]));
     }
     return this.frameLen[f];

@@ -263,6 +263,7 @@ export class TwinCore {
 
   /** The oldest pending aggregate held in the ring (not in a build area: at most BUILD_AREAS are skipped), or NONE. */
   private oldestHeld(): number {
+    if (this.agg.heldInRing === 0) return NONE;
     let a = this.agTimer.head;
     while (a !== NONE && this.pool.area[this.pool.pendingPtr(a)] >= 0) a = this.agTimer.nextOf(a);
     return a;
