@@ -15,6 +15,7 @@ import { Markdown } from './report.js';
 import type { Size } from './workloads.js';
 import type { BenchContext } from './sections/context.js';
 import { adversarialSection } from './sections/adversarial.js';
+import { baselineSection } from './sections/baseline.js';
 import { batchSection } from './sections/batch.js';
 import { boundSection } from './sections/bound.js';
 import { comparisonSection } from './sections/comparison.js';
@@ -64,6 +65,7 @@ export async function runBench(o: BenchOptions): Promise<string> {
   const comparison = await comparisonSection(ctx);
   const batch = await batchSection(ctx, comparison.bulk.w);
   const bound = await boundSection(ctx, comparison.bulk.w, comparison.extras);
+  const baseline = await baselineSection(ctx);
   const scale = await scaleSection(ctx);
   const memory = await memorySection(ctx);
   const adversarial = await adversarialSection(ctx);
@@ -77,9 +79,10 @@ export async function runBench(o: BenchOptions): Promise<string> {
   // … and written in this one.
   const md = new Markdown();
   md.append(headerSection(ctx, clock));
-  md.append(headlineSection(comparison, scale, adversarial, endToEnd, mainJob));
+  md.append(headlineSection(comparison, scale, adversarial, endToEnd, mainJob, baseline));
   md.append(comparison.markdown);
   md.append(bound.markdown);
+  md.append(baseline.markdown);
   md.append(batch.markdown);
   md.append(scale.markdown);
   md.append(memory.markdown);

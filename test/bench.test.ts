@@ -50,6 +50,7 @@ describe('bench', () => {
       'WASM ≥ 2× TS twin (bulk)',
       'WASM ≥ 4× naive (bulk)',
       "WASM ≥ 50 % of the machine's bound (bulk)",
+      'bulk not slower than the engine before the ring (git 6d5b1e3, side by side)',
       'segments per aggregate at 1448-byte MSS = 45 (bulk)',
       'throughput loss 1 → 10k flows ≤ 30 %',
       "64 interleaved flows within 1.2× one flow's ns per frame (scale sweep, same frames)",

@@ -8,6 +8,7 @@ import { ENGINE_WASM, ROOT } from '../build.js';
 import { Markdown, gbps, mpps, nsCell, nsPerFrame, num, pct, rateCell, ratio, verdict } from '../report.js';
 import { KNOWN_SEED, WORKLOAD_SEED } from '../workloads.js';
 import type { Adversarial } from './adversarial.js';
+import { BASELINE_COMMIT, type Baseline } from './baseline.js';
 import type { Bound } from './bound.js';
 import type { Comparison } from './comparison.js';
 import { segmentsPerAggregate, type BenchContext } from './context.js';
@@ -68,6 +69,7 @@ export function headlineSection(
   adversarial: Adversarial,
   endToEnd: EndToEnd,
   mainJob: MainJob,
+  baseline: Baseline,
 ): Markdown {
   const head = comparison.bulk;
   const wTs = mpps(head.on.wasm) / mpps(head.on.ts);
@@ -97,6 +99,11 @@ export function headlineSection(
       ['WASM ≥ 2× TS twin (bulk)', ratio(wTs), verdict(wTs >= 2)],
       ['WASM ≥ 4× naive (bulk)', ratio(wNaive), verdict(wNaive >= 4)],
       ["WASM ≥ 50 % of the machine's bound (bulk)", pct(boundPct), verdict(boundPct >= 0.5)],
+      [
+        `bulk not slower than the engine before the ring (git ${BASELINE_COMMIT}, side by side)`,
+        baseline.bulkRatio === null ? 'not measured (no git clone)' : ratio(baseline.bulkRatio),
+        baseline.bulkRatio === null ? '—' : verdict(baseline.bulkMet),
+      ],
       [
         'segments per aggregate at 1448-byte MSS = 45 (bulk)',
         `${num(segmentsPerAggregate(shape), 1)} mean, ${shape.maxSegments} max`,
