@@ -5,62 +5,26 @@
 // tshark must be installed (CI installs it: .ci/run; see README.md, Tests): without it these tests
 // fail. LRO_SKIP_TSHARK=1 skips them explicitly (local runs only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LINK_TYPES } from '../bindings/pipeline/link-types.js';
 import { isNoiseFrame } from '../bindings/traffic/generate.js';
-import { followDigest, lro, readRecords } from './helpers/cli.js';
+import { lro, readRecords } from './helpers/cli.js';
+import { badChecksums, followDigest, malformedFrames, tshark, tsharkInstalled } from './helpers/tshark.js';
 
 const skip = process.env.LRO_SKIP_TSHARK === '1';
-const TSHARK = process.env.TSHARK ?? 'tshark';
-
-function tshark(args: string[]): string {
-  return execFileSync(TSHARK, ['-n', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
-}
-
-/** Frame numbers (1-based) tshark flags with a bad IPv4 or TCP checksum. */
-function badChecksums(file: string): number[] {
-  const out = tshark([
-    '-r',
-    file,
-    '-o',
-    'ip.check_checksum:TRUE',
-    '-o',
-    'tcp.check_checksum:TRUE',
-    '-Y',
-    'ip.checksum.status==0 || tcp.checksum.status==0',
-    '-T',
-    'fields',
-    '-e',
-    'frame.number',
-  ]);
-  return out.split('\n').filter(Boolean).map(Number);
-}
-
-/** Frame numbers tshark calls malformed or marks with an error-level expert item. */
-function malformed(file: string): number[] {
-  const out = tshark(['-r', file, '-Y', '_ws.malformed || _ws.expert.severity >= error', '-T', 'fields', '-e', 'frame.number']);
-  return out.split('\n').filter(Boolean).map(Number);
-}
 
 /**
  * Per connection ("node0 node1"), sha256 of each direction's byte stream as tshark's follow
  * reassembles it. `readFilter` (a two-pass read filter) drops frames before analysis.
  */
-function streams(file: string, readFilter?: string): Map<string, string> {
+async function streams(file: string, readFilter?: string): Promise<Map<string, string>> {
   const rf = readFilter ? ['-2', '-R', readFilter] : [];
-  const ids = [
-    ...new Set(
-      tshark(['-r', file, ...rf, '-T', 'fields', '-e', 'tcp.stream'])
-        .split('\n')
-        .filter(Boolean),
-    ),
-  ];
+  const ids = [...new Set((await tshark(['-r', file, ...rf, '-T', 'fields', '-e', 'tcp.stream'])).split('\n').filter(Boolean))];
   const args = ['-r', file, ...rf, '-q'];
   for (const id of ids) args.push('-z', `follow,tcp,raw,${id}`);
-  const text = tshark(args);
+  const text = await tshark(args);
   const out = new Map<string, string>();
   for (const block of text.split(/^=+$/m)) {
     const n0 = /^Node 0: (.*)$/m.exec(block);
@@ -86,15 +50,9 @@ function expectOnlyNoise(flagged: number[], noise: Set<number>, what: string): v
   expect(real, `${what} on frames that are not deliberate noise`).toEqual([]);
 }
 
-let present: boolean | null = null;
-
 /** Fail (not skip) when tshark is missing. */
 function needTshark(): void {
-  if (present === null) {
-    const probe = spawnSync(TSHARK, ['-v'], { encoding: 'utf8' });
-    present = !probe.error && probe.status === 0;
-  }
-  if (!present) {
+  if (!tsharkInstalled()) {
     throw new Error(
       'tshark is not installed: these oracle tests need it (apt-get install tshark; see ORACLE.md), or set LRO_SKIP_TSHARK=1 to skip them locally',
     );
@@ -151,15 +109,15 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     expect(s.packetsOut * 3).toBeLessThan(s.packetsIn);
 
     // The filters do catch things: the input's noise has bad checksums and truncated frames.
-    expect(badChecksums(input).length).toBeGreaterThan(20);
-    expect(malformed(input).length).toBeGreaterThan(5);
+    expect((await badChecksums(input)).length).toBeGreaterThan(20);
+    expect((await malformedFrames(input)).length).toBeGreaterThan(5);
     const noise = noiseFrames(output);
     expect(noise.size).toBeGreaterThan(100);
-    expectOnlyNoise(badChecksums(output), noise, 'checksum errors');
-    expectOnlyNoise(malformed(output), noise, 'malformed packets');
+    expectOnlyNoise(await badChecksums(output), noise, 'checksum errors');
+    expectOnlyNoise(await malformedFrames(output), noise, 'malformed packets');
 
-    const before = streams(input);
-    const after = streams(output);
+    const before = await streams(input);
+    const after = await streams(output);
     expect(before.size).toBeGreaterThanOrEqual(8);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(after.get(k), k).toBe(v);
@@ -202,11 +160,11 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).aggregates).toBeGreaterThan(300);
     const noise = noiseFrames(output);
-    expectOnlyNoise(badChecksums(output), noise, 'checksum errors');
-    expectOnlyNoise(malformed(output), noise, 'malformed packets');
+    expectOnlyNoise(await badChecksums(output), noise, 'checksum errors');
+    expectOnlyNoise(await malformedFrames(output), noise, 'malformed packets');
     const dataOnly = 'tcp.len > 0 || tcp.flags.syn == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1';
-    const before = streams(input, dataOnly);
-    const after = streams(output, dataOnly);
+    const before = await streams(input, dataOnly);
+    const after = await streams(output, dataOnly);
     expect(before.size).toBeGreaterThanOrEqual(8);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, v] of before) expect(after.get(k), k).toBe(v);
@@ -221,15 +179,13 @@ describe.skipIf(skip)('tshark oracle on lro coalesce output', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
     // Data direction: segments in per data packet out (the ACKs pass through unchanged).
-    const dataIn = Number(
-      tshark(['-r', input, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length,
-    );
-    const dataOut = Number(
-      tshark(['-r', output, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length,
-    );
+    const dataPackets = async (file: string) =>
+      (await tshark(['-r', file, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'frame.number'])).split('\n').filter(Boolean).length;
+    const dataIn = await dataPackets(input);
+    const dataOut = await dataPackets(output);
     expect(dataIn / dataOut).toBeGreaterThanOrEqual(20);
     expect(s.packetsIn).toBe(100000);
-    expect(badChecksums(output)).toEqual([]);
-    expect(malformed(output)).toEqual([]);
+    expect(await badChecksums(output)).toEqual([]);
+    expect(await malformedFrames(output)).toEqual([]);
   }, 120_000);
 });

@@ -4,7 +4,6 @@
 // file order and — when tshark is there — from tshark's Follow TCP Stream), a connection with a
 // dropped packet reported as differing, --rerun's reasons against `lro coalesce --json`, the
 // --json shape and the text layout.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { concat, epb, idb, lro, readRecords, shb } from './helpers/cli.js';
+import { tshark, tsharkSkipped } from './helpers/tshark.js';
 
 let dir = '';
 const p = (name: string) => join(dir, name);
@@ -89,16 +89,6 @@ function count(path: string) {
 }
 
 const sha256 = (parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest('hex');
-
-function hasTshark(): boolean {
-  if (process.env.LRO_SKIP_TSHARK === '1') return false;
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lro-compare-'));
@@ -183,21 +173,14 @@ describe('lro compare WIRE OURS LINUX', () => {
     }
   });
 
-  it.skipIf(!hasTshark())("stream hashes = tshark's Follow TCP Stream of the same file", async () => {
+  it.skipIf(tsharkSkipped())("stream hashes = tshark's Follow TCP Stream of the same file", async () => {
     const r = await compareJson(p('wire.pcap'), p('gro.pcap'));
-    const streams = execFileSync('tshark', ['-r', p('gro.pcap'), '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tcp.len > 0'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const streams = await tshark(['-r', p('gro.pcap'), '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tcp.len > 0']);
     const ids = [...new Set(streams.split('\n').filter(Boolean))];
     expect(ids.length).toBe(8);
     const fromTshark = new Set<string>();
     for (const id of ids) {
-      const out = execFileSync('tshark', ['-r', p('gro.pcap'), '-q', '-z', `follow,tcp,raw,${id}`], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 28,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const out = await tshark(['-r', p('gro.pcap'), '-q', '-z', `follow,tcp,raw,${id}`]);
       // Node 0 sent the first data; its bytes are the unindented hex lines.
       const hex = out
         .split('\n')

@@ -7,7 +7,6 @@
 // and tshark follows the same byte streams. pcap → pcapng → pcap gives the bytes of coalescing
 // straight to pcap; ns resolution is kept; a pcapng file with packets on two link types is
 // refused with one line and leaves nothing behind; what pcap cannot hold is counted.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,17 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapStamp, pcapHeader, pcapToTicks, hasOptions } from '../bindings/capture/convert.js';
 import { type CaptureRecord, createCaptureWriter, type InterfaceInfo, openCapture, probeCapture } from '../bindings/capture/index.js';
-import { concat, epb, followDigest, idb, lro, readRecords, shb } from './helpers/cli.js';
+import { concat, epb, idb, lro, readRecords, shb } from './helpers/cli.js';
+import { followStreams, tshark, tsharkSkipped } from './helpers/tshark.js';
 
 const DIR = fileURLToPath(new URL('./captures/', import.meta.url));
 const FILES = readdirSync(DIR)
   .filter((f) => /\.(pcap|pcapng|cap)(\.gz)?$/.test(f))
   .sort();
-const TSHARK = process.env.TSHARK ?? 'tshark';
-const tsharkMissing = spawnSync(TSHARK, ['-v'], { encoding: 'utf8' }).status !== 0;
-const skipTshark = process.env.LRO_SKIP_TSHARK === '1' || tsharkMissing;
-if (skipTshark)
-  console.warn(`format.test.ts: tshark checks skipped (${tsharkMissing ? `${TSHARK} is not installed` : 'LRO_SKIP_TSHARK=1'})`);
+const skipTshark = tsharkSkipped();
+if (skipTshark) console.warn(`format.test.ts: tshark checks skipped (${skipTshark})`);
 
 const tmp = mkdtempSync(join(tmpdir(), 'lro-format-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -45,29 +42,17 @@ function packetLinkTypes(records: CaptureRecord[]): Set<number> {
   return new Set(records.map((r) => r.linkType));
 }
 
-function tshark(args: string[]): string {
-  return execFileSync(TSHARK, ['-n', ...args], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
-}
-
 /** tshark's view of every packet: time to the ns, lengths (SPBs have no time: left out), and the hex dump. */
-function packetsSeen(file: string): { times: string; dump: string } {
-  const times = tshark(['-r', file, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len']);
-  return { times, dump: tshark(['-r', file, '-q', '-x']) };
+async function packetsSeen(file: string): Promise<{ times: string; dump: string }> {
+  const times = await tshark(['-r', file, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len']);
+  return { times, dump: await tshark(['-r', file, '-q', '-x']) };
 }
 
 /** Every TCP stream tshark follows: "#index node ⇄ node" → digest of both directions. */
-function streams(file: string): Map<string, string> {
-  const ids = new Set(tshark(['-r', file, '-T', 'fields', '-e', 'tcp.stream']).split(/[\n,]/).filter(Boolean).map(Number));
-  const out = new Map<string, string>();
-  if (ids.size === 0) return out;
-  const text = tshark(['-r', file, '-q', ...[...ids].flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]);
-  for (const block of text.split(/^=+$/m)) {
-    const index = /^Filter: tcp\.stream eq (\d+)$/m.exec(block);
-    const n0 = /^Node 0: (.*)$/m.exec(block);
-    const n1 = /^Node 1: (.*)$/m.exec(block);
-    if (index && n0 && n1) out.set(`#${index[1]} ${n0[1]} ⇄ ${n1[1]}`, followDigest(block));
-  }
-  return out;
+async function streams(file: string): Promise<Map<string, string>> {
+  const ids = new Set((await tshark(['-r', file, '-T', 'fields', '-e', 'tcp.stream'])).split(/[\n,]/).filter(Boolean).map(Number));
+  if (ids.size === 0) return new Map();
+  return followStreams(await tshark(['-r', file, '-q', ...[...ids].flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]), ids);
 }
 
 describe('lro coalesce -F: every real capture converted with nothing aggregated (--threshold 0)', () => {
@@ -150,8 +135,8 @@ describe.skipIf(skipTshark)('tshark reads the converted captures: same instants 
       const to = other(file);
       const out = join(dir(), `out.${to}`);
       expect((await lro('coalesce', input, '-F', to, '--threshold', '0', '-o', out, '-q')).code).toBe(0);
-      const seen = packetsSeen(out);
-      const want = packetsSeen(input);
+      const seen = await packetsSeen(out);
+      const want = await packetsSeen(input);
       expect(seen.times).toBe(want.times);
       expect(seen.dump).toBe(want.dump);
       expect(seen.times.split('\n').filter(Boolean).length).toBe(readRecords(input).records.length);
@@ -190,9 +175,9 @@ describe('coalescing into the other format', () => {
         expect([b[i].origLen, b[i].timeUs]).toEqual([x.origLen, x.timeUs]);
       }
       if (!skipTshark) {
-        const want = streams(same);
+        const want = await streams(same);
         expect(want.size).toBeGreaterThan(0);
-        expect(streams(outs[0])).toEqual(want);
+        expect(await streams(outs[0])).toEqual(want);
       }
     });
   }

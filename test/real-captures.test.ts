@@ -14,7 +14,6 @@
 //
 // LRO_REAL_CAPTURES=DIR runs the same checks on the captures of another folder (no SOURCES.md
 // needed): a way to try many more captures than the repository holds.
-import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -22,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../bindings/capture/index.js';
 import { LINK_TYPES, linkTypeName } from '../bindings/pipeline/link-types.js';
-import { checkAgainstEngine, concat, followDigest, idb, lro, readRecords, shb, spb } from './helpers/cli.js';
+import { checkAgainstEngine, concat, idb, lro, readRecords, shb, spb } from './helpers/cli.js';
+import { badChecksums, followStreams, tshark, tsharkSkipped } from './helpers/tshark.js';
 
 const OWN = fileURLToPath(new URL('./captures/', import.meta.url));
 const DIR = process.env.LRO_REAL_CAPTURES ? resolve(process.env.LRO_REAL_CAPTURES) : OWN;
@@ -31,7 +31,6 @@ const FILES = readdirSync(DIR)
   .filter((f) => CAPTURE.test(f))
   .sort();
 const ENGINES = ['wasm', 'ts'] as const;
-const TSHARK = process.env.TSHARK ?? 'tshark';
 
 /** SOURCES.md's "Known bad" list: `- \`file\`: reason` lines under that heading. */
 function knownBad(): Map<string, string> {
@@ -44,29 +43,9 @@ function knownBad(): Map<string, string> {
 }
 const KNOWN_BAD = knownBad();
 
-const tsharkMissing = spawnSync(TSHARK, ['-v'], { encoding: 'utf8' }).status !== 0;
-const skipTshark = process.env.LRO_SKIP_TSHARK === '1' ? 'LRO_SKIP_TSHARK=1' : tsharkMissing ? `${TSHARK} is not installed` : '';
+const skipTshark = tsharkSkipped();
 
-// ------------------------------------------------------------------ tshark, two at a time, cached per file
-
-let running = 0;
-const queue: (() => void)[] = [];
-
-function tshark(args: string[]): Promise<string> {
-  return new Promise((ok, fail) => {
-    const start = () => {
-      running++;
-      execFile(TSHARK, ['-n', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 }, (err, stdout) => {
-        running--;
-        queue.shift()?.();
-        if (err) fail(new Error(`tshark ${args.join(' ')}: ${err.message}`));
-        else ok(stdout);
-      });
-    };
-    if (running < 2) start();
-    else queue.push(start);
-  });
-}
+// ------------------------------------------------------------------ tshark, cached per file
 
 interface TsharkView {
   /** Per connection ("#index node0 ⇄ node1"): each direction's sha256 and the bytes, as tshark's Follow TCP Stream reassembles them. */
@@ -107,48 +86,6 @@ async function readView(file: string): Promise<TsharkView> {
   const missing = [...ids].filter((id) => ![...streams.keys()].some((k) => k.startsWith(`#${id} `)));
   if (missing.length) throw new Error(`${file}: tshark followed no stream ${missing.join(', ')}`);
   return { streams, expert: expertInfos(text) };
-}
-
-/** 1-based numbers of the frames tshark gives a bad IPv4 header or TCP checksum (checking on). */
-async function badChecksums(file: string): Promise<Set<number>> {
-  const fields = await tshark([
-    '-r',
-    file,
-    '-o',
-    'ip.check_checksum:TRUE',
-    '-o',
-    'tcp.check_checksum:TRUE',
-    '-T',
-    'fields',
-    '-E',
-    'separator=/t',
-    '-e',
-    'frame.number',
-    '-e',
-    'ip.checksum.status',
-    '-e',
-    'tcp.checksum.status',
-  ]);
-  const bad = new Set<number>();
-  for (const line of fields.split('\n')) {
-    const [n, ip, tcp] = line.split('\t');
-    // Status 0 is "bad" (1 good, 2 unverified); tunnels give several values.
-    if (n && `${ip},${tcp}`.split(',').includes('0')) bad.add(Number(n));
-  }
-  return bad;
-}
-
-/** The follow blocks of `-z follow,tcp,raw,N` for the streams that exist: sha256 of each direction and the byte count. */
-function followStreams(text: string, ids: Set<number>): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const block of text.split(/^=+$/m)) {
-    const index = /^Filter: tcp\.stream eq (\d+)$/m.exec(block);
-    const n0 = /^Node 0: (.*)$/m.exec(block);
-    const n1 = /^Node 1: (.*)$/m.exec(block);
-    if (!index || !n0 || !n1 || !ids.has(Number(index[1]))) continue;
-    out.set(`#${index[1]} ${n0[1]} ⇄ ${n1[1]}`, followDigest(block));
-  }
-  return out;
 }
 
 /** `-z expert`: "Errors (n)" … sections of "frequency group protocol summary" rows. */
@@ -201,7 +138,7 @@ interface Done {
   /** 1-based numbers of the output frames of a length no input frame has (aggregates, whatever else). */
   aggregates: number[];
   /** Those tshark gives a bad checksum (only looked at when there are some). */
-  bad: Promise<Set<number>> | null;
+  bad: Promise<number[]> | null;
 }
 
 describe('real captures through lro coalesce (test/captures/)', () => {
@@ -290,7 +227,7 @@ describe('real captures through lro coalesce (test/captures/)', () => {
           });
           const lengths = new Set(before.records.map((x) => x.data.length));
           const aggregates = after.records.flatMap((x, k) => (lengths.has(x.data.length) ? [] : [k + 1]));
-          let bad: Promise<Set<number>> | null = null;
+          let bad: Promise<number[]> | null = null;
           if (!skipTshark) {
             view(input);
             view(output);
@@ -335,9 +272,9 @@ describe('real captures through lro coalesce (test/captures/)', () => {
           const worse: string[] = [];
           for (const [k, n] of b.expert) if (n > (a.expert.get(k) ?? 0)) worse.push(`${k}: ${a.expert.get(k) ?? 0} → ${n}`);
           expect(worse, 'expert infos the output has more of').toEqual([]);
-          const bad = (await d.bad) ?? new Set<number>();
+          const bad = (await d.bad) ?? [];
           expect(
-            d.aggregates.filter((n) => bad.has(n)),
+            d.aggregates.filter((n) => bad.includes(n)),
             'aggregates with a bad checksum',
           ).toEqual([]);
         });
@@ -373,9 +310,8 @@ describe('what the real captures found', () => {
     expect(hex(o.data)).toBe(hex(data));
     expect(o.origLen).toBe(342);
     if (!skipTshark) {
-      const t = spawnSync(TSHARK, ['-n', '-r', output, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'utf8' });
-      expect(t.status, t.stderr).toBe(0);
-      expect(t.stdout.trim()).toBe('315\t342');
+      const t = await tshark(['-r', output, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len']);
+      expect(t.trim()).toBe('315\t342');
     }
   });
 });

@@ -1,7 +1,6 @@
 // Helpers for the CLI tests: run `lro` in-process or as a child process, read captures back,
 // build multi-interface pcapng files, and the engine's own output as the reference.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { copyRecord, openCapture, type CaptureInfo, type CaptureRecord } from '../../bindings/capture/index.js';
@@ -241,24 +240,4 @@ export async function checkAgainstEngine(input: string, output: string, options:
     last = at;
   }
   return report;
-}
-
-/**
- * One block of `tshark -q -z follow,tcp,raw,N`: SHA-256 of each direction's hex lines (node 0
- * unindented, node 1 tab-indented) and the byte count, as "hash0/hash1/bytes".
- */
-export function followDigest(block: string): string {
-  const h0 = createHash('sha256');
-  const h1 = createHash('sha256');
-  let bytes = 0;
-  for (const line of block.split('\n')) {
-    if (/^\t[0-9a-f]+$/.test(line)) {
-      h1.update(line.slice(1));
-      bytes += (line.length - 1) / 2;
-    } else if (/^[0-9a-f]+$/.test(line)) {
-      h0.update(line);
-      bytes += line.length / 2;
-    }
-  }
-  return `${h0.digest('hex')}/${h1.digest('hex')}/${bytes}`;
 }
