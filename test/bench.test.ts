@@ -63,7 +63,10 @@ describe('bench', () => {
       '`drainViews()` within 1.5× of a sink (bulk; WASM, TS twin)',
       'tshark follow-stream: our output + our time ≥ 5× faster',
     ]);
-    for (const r of targets) expect(r[1]).toMatch(r[0].startsWith('tshark') ? /\d|tshark not installed/ : /\d/);
+    // Measured figures everywhere; tshark and the git baseline may be absent on a machine, and say so.
+    const absent = (label: string) =>
+      label.startsWith('tshark') ? /\d|tshark not installed/ : label.startsWith('bulk not slower') ? /\d|not measured/ : /\d/;
+    for (const r of targets) expect(r[1]).toMatch(absent(r[0]));
 
     for (const heading of ['### Checksum verification on', '### Checksum verification off']) {
       const rows = tableAfter(text, heading);
