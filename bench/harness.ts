@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/engine/types.js';
 import { resolveOptions } from '../bindings/engine/options.js';
+import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { NaiveAggregator } from './naive.js';
 import { LINE_RATE_GBPS, type Workload } from './workloads.js';
 
@@ -271,6 +272,7 @@ export interface KernelExports {
   connPtr(): number;
   ringPtr(): number;
   ringEnd(): number;
+  flowsEnd(flows: number): number;
   bound(count: number, mode: number): number;
   sumLoop(ptr: number, len: number, reps: number): number;
   copyLoop(dst: number, src: number, len: number, reps: number): void;
@@ -293,9 +295,26 @@ export const BOUND_CHECKSUM = 1;
 export const BOUND_FULL = 2;
 /** BOUND_FULL with segments held where they were staged: the payload copied is the one staged with the flow's previous segment. */
 export const BOUND_HELD = 4;
+/** BOUND_HELD, + the frame's flow's record (the engine's size) read and written: the least per-flow state. */
+export const BOUND_HELD_STATE = 5;
+/** u32 words per frame description (bench/kernels.ts DESC_SIZE / 4): offset, length, held offset, flow. */
+const DESC_WORDS = 4;
 
 /** The engine's default AgTimer (µs): the longest a pending segment is held. */
 const AG_TIMER_US = resolveOptions({}).aggregateTimeoutUs;
+
+/** Each frame's flow (its key's order of first appearance; frames without a key share one). */
+function flowIndices(frames: Uint8Array[]): Uint32Array {
+  const index = new Map<string, number>();
+  const out = new Uint32Array(frames.length);
+  frames.forEach((f, i) => {
+    const p = parseFrame(f);
+    const key = p === null ? '' : flowKey(p);
+    if (!index.has(key)) index.set(key, index.size);
+    out[i] = index.get(key)!;
+  });
+  return out;
+}
 
 /** The unavoidable work over a workload, 256 frames per call like the engines. */
 export class BoundRunner implements Runner {
@@ -310,6 +329,8 @@ export class BoundRunner implements Runner {
   private readonly holdFrames: number = 0;
   private readonly ringBytes: number = 0;
   private readonly staged: Uint32Array = new Uint32Array(0);
+  /** BOUND_HELD_STATE: each frame's flow, numbered in order of first appearance. */
+  private readonly flowOf: Uint32Array = new Uint32Array(0);
   private ringHead = 0;
   private count = 0;
   bad = 0;
@@ -322,7 +343,12 @@ export class BoundRunner implements Runner {
   ) {
     this.stage = k.stagePtr();
     this.stageBytes = k.stageBytes();
-    if (mode === BOUND_HELD) {
+    if (mode === BOUND_HELD_STATE) {
+      this.flowOf = flowIndices(w.frames);
+      const missing = k.flowsEnd(this.flowOf.reduce((a, b) => Math.max(a, b), 0) + 1) - k.memory.buffer.byteLength;
+      if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+    }
+    if (mode === BOUND_HELD || mode === BOUND_HELD_STATE) {
       const missing = k.ringEnd() - k.memory.buffer.byteLength;
       if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
       this.ringBytes = k.ringEnd() - k.ringPtr();
@@ -336,7 +362,7 @@ export class BoundRunner implements Runner {
   /** Views of the kernels' memory (renewed when a runner grew it). */
   private views(): [Uint8Array, Uint32Array] {
     const buffer = this.k.memory.buffer;
-    return [new Uint8Array(buffer), new Uint32Array(buffer, this.k.descPtr(), this.k.maxBatch() * 3)];
+    return [new Uint8Array(buffer), new Uint32Array(buffer, this.k.descPtr(), this.k.maxBatch() * DESC_WORDS)];
   }
 
   run(): void {
@@ -344,7 +370,8 @@ export class BoundRunner implements Runner {
     const frames = this.w.frames;
     const heap = this.heap;
     const desc = this.desc;
-    const held = this.mode === BOUND_HELD;
+    const held = this.mode === BOUND_HELD || this.mode === BOUND_HELD_STATE;
+    const flowOf = this.flowOf;
     const base = held ? this.k.ringPtr() : this.stage;
     let bad = 0;
     for (let i = 0; i < frames.length; ) {
@@ -359,15 +386,16 @@ export class BoundRunner implements Runner {
           at = this.ringHead;
           this.ringHead = (at + f.length + 7) & ~7;
           const slot = this.count++ % this.holdFrames;
-          desc[3 * n + 2] = this.count > this.holdFrames ? this.staged[slot] : at;
+          desc[DESC_WORDS * n + 2] = this.count > this.holdFrames ? this.staged[slot] : at;
+          if (flowOf.length !== 0) desc[DESC_WORDS * n + 3] = flowOf[i];
           this.staged[slot] = at;
         } else {
           if (used + f.length > this.stageBytes) break;
           used += (f.length + 7) & ~7;
         }
         heap.set(f, base + at);
-        desc[3 * n] = at;
-        desc[3 * n + 1] = f.length;
+        desc[DESC_WORDS * n] = at;
+        desc[DESC_WORDS * n + 1] = f.length;
       }
       bad += this.k.bound(n, this.mode);
     }

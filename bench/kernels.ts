@@ -8,13 +8,15 @@
 // with segments held where they were staged, for the scale rows: JS stages each frame at the head
 // of a ring as large as the engine's default (RING_BYTES), and the payload copied out is the one
 // staged when the frame's flow had its previous segment (an offset JS gives): the memory traffic
-// any aggregator pays that keeps pending segments in place and gathers them at send.
+// any aggregator pays that keeps pending segments in place and gathers them at send. Mode 5 adds
+// the least per-flow state: the frame's flow's record (FLOW_BYTES, the engine's record size; its
+// index JS gives) read and written, both of its cache lines, as any lookup of a flow's state does.
 //
-// ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── RING ──────────────────────┐
-// │ static │ buffer    │ 12 B × 1024: │ staged     │ frames staged in turn, mode 4 │
-// │ data   │ 64 KiB    │ offset,      │ frames     │ RING_BYTES                    │
-// │        │           │ length, src  │ 1 MiB      │ (memory grown by JS)          │
-// └────────┴───────────┴──────────────┴────────────┴───────────────────────────────┘
+// ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── RING ──────────────────────┬─── FLOWS ─────────────┐
+// │ static │ buffer    │ 16 B × 1024: │ staged     │ frames staged in turn,        │ FLOW_BYTES per flow,  │
+// │ data   │ 64 KiB    │ offset, len, │ frames     │ modes 4, 5: RING_BYTES        │ mode 5                │
+// │        │           │ src, flow    │ 1 MiB      │ (memory grown by JS)          │ (memory grown by JS)  │
+// └────────┴───────────┴──────────────┴────────────┴───────────────────────────────┴───────────────────────┘
 import { fold, sum16 } from '../assembly/checksum';
 
 const CONN: usize = 65536;
@@ -27,6 +29,10 @@ const RING: usize = STAGE + (<usize>STAGE_BYTES);
 const RING_BYTES: usize = 16777216;
 const MAX_BATCH: i32 = 1024; // must equal bindings/abi.ts MAX_BATCH; test/abi.test.ts checks
 const THRESHOLD: usize = 64035;
+/** A flow record: the engine's (assembly/flow.ts FLOW_SIZE). */
+const FLOW_BYTES: usize = 128;
+const FLOWS: usize = RING + RING_BYTES;
+const DESC_SIZE: usize = 16;
 
 let connUsed: usize = 0;
 
@@ -59,17 +65,22 @@ export function ringEnd(): usize {
   return RING + RING_BYTES;
 }
 
+/** The bytes of memory mode 5 needs for `flows` flow records. */
+export function flowsEnd(flows: i32): usize {
+  return FLOWS + <usize>flows * FLOW_BYTES;
+}
+
 /**
  * Frames described at DESC, `count` of them. mode 0: nothing (staging and the call only);
  * 1: + checksums; 2: + payload copy; 4: frames in the ring, + the payload copied from the ring
- * offset JS gives (where the flow's previous segment was staged). Returns the number of frames
- * whose checksums fail.
+ * offset JS gives (where the flow's previous segment was staged); 5: 4, + the frame's flow record
+ * read and written. Returns the number of frames whose checksums fail.
  */
 export function bound(count: i32, mode: i32): i32 {
   let bad = 0;
   for (let i = 0; i < count; i++) {
-    const d = DESC + <usize>i * 12;
-    const b = (mode == 4 ? RING : STAGE) + <usize>load<u32>(d);
+    const d = DESC + <usize>i * DESC_SIZE;
+    const b = (mode >= 4 ? RING : STAGE) + <usize>load<u32>(d);
     let l3: usize = 14;
     let type = <u32>bswap<u16>(load<u16>(b, 12));
     if (type == 0x8100) {
@@ -87,9 +98,14 @@ export function bound(count: i32, mode: i32): i32 {
     const hdr = <usize>(load<u8>(tcp, 12) >> 4) << 2;
     const n = <usize>tcpLen - hdr;
     let src = tcp + hdr;
-    if (mode == 4) {
+    if (mode >= 4) {
       // The same place in the frame staged earlier, kept inside the ring.
       src = RING + min(<usize>load<u32>(d, 8) + (src - b), RING_BYTES - n);
+    }
+    if (mode == 5) {
+      const r = FLOWS + <usize>load<u32>(d, 12) * FLOW_BYTES;
+      store<u32>(r, load<u32>(r) + 1);
+      store<u32>(r, load<u32>(r, 64) + <u32>n, 64);
     }
     if (connUsed + n > THRESHOLD) connUsed = 0;
     memory.copy(CONN + connUsed, src, n);

@@ -2,7 +2,7 @@
 // fewer pending aggregates allowed (maxPending) and 100k flows (default maxPending and ring); each
 // row timed in its own group with the bound and the bound with segments held where they were staged.
 import type { WasmEngine } from '../../bindings/engine/wasm.js';
-import { BOUND_FULL, BOUND_HELD, BoundRunner, timeGroup, type OutputShape } from '../harness.js';
+import { BOUND_FULL, BOUND_HELD, BOUND_HELD_STATE, BoundRunner, timeGroup, type OutputShape } from '../harness.js';
 import { Markdown, gbps, mpps, nsPerFrame, num, pct, rateCell, ratio, type Figure } from '../report.js';
 import { LINE_RATE_GBPS, SCALE_FLOWS, scaleControlWorkload, scaleWorkload, type Workload } from '../workloads.js';
 import { closeAll, engineRunner, figures, segmentsPerAggregate, type BenchContext, type Section } from './context.js';
@@ -27,6 +27,8 @@ export interface Scale extends Section {
   loss: number;
   /** The same for the bound with segments held where they were staged. */
   heldBoundLoss: number;
+  /** The same for that bound with each frame's flow record read and written. */
+  stateBoundLoss: number;
   /** WASM ns per frame of the 64-flow row over the 1-flow row (same frames per pass). */
   flows64OverOne: number;
   /** The 100k-flow row on the defaults: its WASM memory and the share of packets sent early (capacity). */
@@ -40,7 +42,14 @@ async function measureRow(ctx: BenchContext, work: Workload, maxPending = work.m
   const ts = await engineRunner(work, { kind: 'ts', engine: { maxPending } });
   const bound = new BoundRunner(kernels, work, BOUND_FULL);
   const held = new BoundRunner(kernels, work, BOUND_HELD);
-  const runners = { wasm: () => wasm.run(), ts: () => ts.run(), bound: () => bound.run(), held: () => held.run() };
+  const state = new BoundRunner(kernels, work, BOUND_HELD_STATE);
+  const runners = {
+    wasm: () => wasm.run(),
+    ts: () => ts.run(),
+    bound: () => bound.run(),
+    held: () => held.run(),
+    state: () => state.run(),
+  };
   const shape = wasm.check();
   const live = wasm.engine.stats().flowsActive;
   const memoryBytes = (wasm.engine as Partial<WasmEngine>).memoryBytes?.() ?? 0;
@@ -64,6 +73,7 @@ export async function scaleSection(ctx: BenchContext): Promise<Scale> {
     sweep,
     loss: 1 - mpps(last.f.wasm) / mpps(first.f.wasm),
     heldBoundLoss: 1 - mpps(last.f.held) / mpps(first.f.held),
+    stateBoundLoss: 1 - mpps(last.f.state) / mpps(first.f.state),
     flows64OverOne: nsPerFrame(sweep.find((s) => s.w.flows === 64)!.f.wasm) / nsPerFrame(first.f.wasm),
     hundredK: { memoryBytes: hundredK.memoryBytes, capacityShare: hundredK.shape.capacity / hundredK.shape.packetsOut },
   };
@@ -97,7 +107,8 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
     rateCell(s.f.bound),
     pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm)),
     rateCell(s.f.held),
-    pct(nsPerFrame(s.f.held) / nsPerFrame(s.f.wasm)),
+    rateCell(s.f.state),
+    pct(nsPerFrame(s.f.state) / nsPerFrame(s.f.wasm)),
   ];
   md.table(
     [
@@ -114,6 +125,7 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
       'bound Mpps',
       'WASM % of bound',
       'bound, segments held where staged: Mpps',
+      '+ a flow record per frame: Mpps',
       'WASM % of it',
     ],
     [
@@ -133,7 +145,9 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
       "16 MiB ring like the engine's, and the payload copied out the one staged with the frame's flow's previous " +
       'segment — N frames back for N flows, at most the 1 ms AgTimer of traffic: what any aggregator pays that keeps ' +
       `pending segments in place and gathers them at send) loses ${pct(1 - mpps(last.f.held) / mpps(first.held))} from 1 to ` +
-      `${last.w.flows} flows by itself. ` +
+      `${last.w.flows} flows by itself; with each frame's flow record read and written as well (128 bytes, the engine's ` +
+      'record size, both cache lines: the least per-flow state a lookup touches, with no table, timers or descriptor) ' +
+      `it loses ${pct(1 - mpps(last.f.state) / mpps(first.state))}. ` +
       `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
       `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
       'flow records, table slots and timer links touched at random, and pending segments held in the staging ring ' +

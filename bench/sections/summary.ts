@@ -166,7 +166,8 @@ export function readingSection(ctx: BenchContext, comparison: Comparison, bound:
               "aggregates: at 10k flows a flow's next segment comes after the 1 ms AgTimer, so nearly every frame is an " +
               'aggregate of one or two segments sent on its own (the control row shows what short aggregates cost by ' +
               'themselves), and its flow record, timer links and held bytes are touched at random, past the caches. ' +
-              `The bound with segments held where they were staged (staging, checksums and the gather alone) loses ${pct(scale.heldBoundLoss)} over the same sweep.`,
+              `The bound with segments held where they were staged (staging, checksums and the gather alone) loses ${pct(scale.heldBoundLoss)} over the same sweep, ` +
+              `and ${pct(scale.stateBoundLoss)} with each frame's flow record read and written as well.`,
           ]
         : []),
       ...(endToEnd.bulkGain < 3
