@@ -143,7 +143,7 @@ export class PacketQueue {
     }
     this.slab.set(view, at);
     this.slabUsed = (at + n + 7) & ~7;
-    return this.slab.subarray(at, at + n);
+    return new Uint8Array(this.slab.buffer, this.slab.byteOffset + at, n);
   }
 
   /** After an engine call: rethrow the first error the sink threw during it. */

@@ -30,7 +30,7 @@ export class TsEngine extends EngineBase {
     const queue = this.queue;
     // The packet's metadata is in the twin's output descriptor (core.out).
     this.core = allocate(options, {
-      aggregate: (bytes, start, length) => queue.add(bytes.subarray(start, start + length)),
+      aggregate: (bytes, start, length) => queue.add(new Uint8Array(bytes.buffer, bytes.byteOffset + start, length)),
       input: () => queue.add(this.current),
     });
     queue.readFrom(this.core.out, 0);
@@ -101,7 +101,7 @@ export class TsEngine extends EngineBase {
       const at = this.chunkOffsets[i];
       const length = this.chunkLengths[i];
       const whole = this.chunkStaged[i] === length;
-      const frame = whole ? ring.subarray(at, at + length) : this.oversize[i];
+      const frame = whole ? new Uint8Array(ring.buffer, ring.byteOffset + at, length) : this.oversize[i];
       this.current = frame;
       this.core.push(frame, this.chunkTimes[i], whole ? at : -1);
     }
