@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `lro` command: runs the bundled dist/lro/main.js (plain Node, nothing loaded but the command's
-// own modules). In a clone whose TypeScript sources are newer than that bundle (or that has none
-// yet), it rebuilds the bundle first (esbuild, well under a second), so a developer never runs a
-// stale build and never waits for tsx; LRO_TSX=1 runs the sources through tsx instead.
+// own modules), or for `lro coalesce` dist/lro/coalesce.js (the same main with that command built
+// in, one module: scripts/build-cli.mjs). In a clone whose TypeScript sources are newer than the
+// bundle (or that has none yet), it rebuilds the bundle first (esbuild, well under a second), so a
+// developer never runs a stale build and never waits for tsx; LRO_TSX=1 runs the sources through
+// tsx instead.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 
 const sources = new URL('../bindings/', import.meta.url);
 const source = new URL('../bindings/cli/main.ts', import.meta.url);
 const compiled = new URL('../dist/lro/main.js', import.meta.url);
+const coalesceModule = new URL('../dist/lro/coalesce.js', import.meta.url);
 /** Held while one `lro` rebuilds the bundle; others wait for it (tests start many at once). */
 const lock = new URL('../dist/.lro-build-lock', import.meta.url);
 
@@ -77,6 +80,7 @@ if (entry === compiled && !existsSync(compiled)) {
   process.stderr.write('lro: dist/lro/main.js is missing: run `npm run build`\n');
   process.exit(1);
 }
+if (entry === compiled && process.argv[2] === 'coalesce' && existsSync(coalesceModule)) entry = coalesceModule;
 const { main } = await import(entry.href);
 const code = await main(process.argv.slice(2));
 // A failing standard output (cli/io.ts) may already have set 1.

@@ -3,10 +3,10 @@
 // Its output must be byte for byte what the library's coalesceFile writes in this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
 import { expectSameBytes } from './helpers/bytes.js';
 
@@ -36,12 +36,41 @@ afterAll(() => {
 });
 
 function installedLro(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(pkg, 'bin/lro.js'), ...args], {
+  return runInstalled([], {}, ...args);
+}
+
+function runInstalled(nodeArgs: string[], env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [...nodeArgs, join(pkg, 'bin/lro.js'), ...args], {
     cwd: join(dir, 'project'),
     encoding: 'utf8',
-    env: { ...process.env, LRO_TSX: '' },
+    env: { ...process.env, LRO_TSX: '', ...env },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A module loader hook (node:module register) that appends each file: URL Node loads to $LRO_MODULE_LOG. */
+const LOG_HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(process.env.LRO_MODULE_LOG, \`\${url}\\n\`);
+  return next(url, context);
+}
+`;
+
+/** The package's files (relative to it) that an installed `lro …` loads as ES modules, in order. */
+function modulesLoaded(...args: string[]): string[] {
+  const hooks = join(dir, 'log-hooks.mjs');
+  const register = join(dir, 'log-register.mjs');
+  writeFileSync(hooks, LOG_HOOKS);
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  const log = join(dir, `modules-${args[0]}.log`);
+  rmSync(log, { force: true });
+  const run = runInstalled(['--import', pathToFileURL(register).href], { LRO_MODULE_LOG: log }, ...args);
+  expect(run.code, run.err).toBe(0);
+  const prefix = `${pathToFileURL(pkg).href}/`;
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((url) => (url.startsWith(prefix) ? url.slice(prefix.length) : url));
 }
 
 describe('the installed package', () => {
@@ -76,6 +105,16 @@ describe('the installed package', () => {
       expectSameBytes(a, readFileSync(viaLibrary), `${name} through the installed lro`, null);
     });
   }
+
+  it('runs lro coalesce as one module, and no other command loads it', () => {
+    // The main job's start-up: one module (dist/lro/coalesce.js), not main.js and its chunks.
+    const out = join(dir, 'modules.pcap');
+    expect(modulesLoaded('coalesce', join(CAPTURES, 'tcpflow-jpegs.cap'), '-o', out, '-q')).toEqual(['bin/lro.js', 'dist/lro/coalesce.js']);
+    expect(existsSync(out)).toBe(true);
+    const version = modulesLoaded('--version');
+    expect(version.slice(0, 2)).toEqual(['bin/lro.js', 'dist/lro/main.js']);
+    expect(version.some((m) => /coalesce/.test(m))).toBe(false);
+  });
 
   it('reports a bad input in one line, exit 1', () => {
     const run = installedLro('coalesce', join(ROOT, 'package.json'), '-o', join(dir, 'never.pcap'));
