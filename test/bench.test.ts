@@ -119,6 +119,11 @@ describe('bench', () => {
     expect(streams).toHaveLength(9);
     for (const r of streams.slice(0, 8)) expect(Number(r[3])).toBeGreaterThan(0);
     expect(text).toMatch(/\| stream within 2× of the sink path \(WASM engine[^|]*\| [\d.]+× \| \*\*(not )?met\*\* \|/);
+    // The main job's whole process, part by part: every part measured in the same run.
+    const parts = tableAfter(text, '| part | ms | how |');
+    expect(parts.map((r) => r[0])).toContain('= whole process `lro coalesce`');
+    expect(parts).toHaveLength(7);
+    for (const r of parts) expect(r[1]).toMatch(/^-?[\d.]+$/);
     expect(text).toContain('## Where the time goes');
     expect(text).not.toContain('Check failed');
   });
