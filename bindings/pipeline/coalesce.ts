@@ -232,9 +232,13 @@ class Coalescer {
         // The output's full buffers are written in the background: keep at most two in flight.
         const w = this.writer as CaptureWriter;
         if (w.writesInFlight > 2) await w.settle(1);
-        if (++batches % 16 === 0) {
+        // Progress every 16th batch, a turn of the event loop every 64th (a signal handler such as
+        // Ctrl-C's can run), counted from the 2nd batch: first made at the 16th and 64th, after the
+        // optimizing compiler had taken this loop, these calls threw its code away (a deopt and a
+        // recompile; taking turns on the bench's capture, 293 -> 285 ms, 18 ms less CPU).
+        if (++batches % 16 === 2) {
           onProgress?.(rec.offset, this.serial);
-          if (batches % 64 === 0) await yieldToEventLoop(); // a signal handler (Ctrl-C) can run
+          if (batches % 64 === 2) await yieldToEventLoop();
         }
       }
       const serial = this.remember(rec, st.prefix);
