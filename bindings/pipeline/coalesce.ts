@@ -113,6 +113,15 @@ const ZERO_PAD = [0, 1, 2, 3].map((n) => new Uint8Array(n));
 /** pcapng custom block that must not be copied into a changed file (pcapng spec, custom blocks). */
 const BT_CUSTOM_NO_COPY = 0x40000bad;
 
+/**
+ * The rings' cached lower bounds (Iface.add, Coalescer.remember) are renewed when a ring is full
+ * and also every 1024 entries (this mask): so the branch that renews them runs early, and the
+ * optimizing compiler, which takes the read loop after a few thousand records, has seen it. Else
+ * the first wrap (at 4096 and 16384 records) threw the compiled loop away and had it compiled
+ * again (taking turns on the bench's 200k-frame capture: whole process 285 -> 276 ms).
+ */
+const RENEW_EVERY = 1023;
+
 /** How a packet is written: as its first segment's record, or as a new record; or a non-packet block, as read. */
 const AS_RECORD = 0;
 const AS_NEW = 1;
@@ -157,7 +166,7 @@ class Iface {
   /** Remember that the next frame has position `serial`, making room in the ring if needed. */
   add(serial: number): void {
     const i = this.count++;
-    if (i - this.low >= this.positions.capacity) {
+    if (i - this.low >= this.positions.capacity || (i & RENEW_EVERY) === RENEW_EVERY) {
       this.low = this.engine.firstPendingIndex();
       if (i - this.low >= this.positions.capacity) this.positions.grow(this.low, i);
     }
@@ -313,7 +322,7 @@ class Coalescer {
   private remember(rec: Parameters<RecordRing['store']>[1], prefix: number): number {
     const serial = this.serial++;
     const ring = this.records;
-    if (serial - this.low >= ring.capacity) {
+    if (serial - this.low >= ring.capacity || (serial & RENEW_EVERY) === RENEW_EVERY) {
       this.low = Math.min(this.held.minPosition(), this.frontier(), serial);
       if (serial - this.low >= ring.capacity) ring.grow(this.low, serial);
     }
