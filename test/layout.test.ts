@@ -66,10 +66,10 @@ describe('bindings/ layout', () => {
     }
   });
 
-  it("'#load-wasm': the browser side uses no Node built-in; the Node side only node:fs/promises", () => {
+  it("'#load-wasm': the browser side uses no Node built-in; the Node side only node:fs", () => {
     expect(reachable(graph, 'engine/wasm.ts')).toContain('engine/load-wasm.browser.ts');
     expect([...reachable(graph, 'engine/load-wasm.browser.ts')].filter((f) => f.startsWith('node:'))).toEqual([]);
-    expect([...reachable(graph, 'engine/load-wasm.node.ts')].filter((f) => f.startsWith('node:'))).toEqual(['node:fs/promises']);
+    expect([...reachable(graph, 'engine/load-wasm.node.ts')].filter((f) => f.startsWith('node:'))).toEqual(['node:fs']);
   });
 
   it('no import cycles', () => {

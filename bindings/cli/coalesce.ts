@@ -7,6 +7,7 @@ import { engineFactory, engineOptionsFromFlags } from './engine-flags.js';
 import type { CliIo } from './io.js';
 import { Progress } from './progress.js';
 import { summaryJson, summaryText } from './summary.js';
+import { nowMs } from './clock.js';
 
 /** IN and OUT name one file (OUT may not exist yet). */
 function sameFile(input: string, output: string): boolean {
@@ -65,7 +66,7 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   }
   const progress = new Progress(f.get('no-progress') || quiet ? null : (io.progress ?? null), size, 'coalesce');
   let skipped = 0;
-  const t0 = performance.now();
+  const t0 = nowMs();
   let result: CoalesceResult;
   try {
     result = await coalesceFile({
@@ -85,7 +86,7 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   } finally {
     progress.done();
   }
-  const elapsed = performance.now() - t0;
+  const elapsed = nowMs() - t0;
   if (json) say(JSON.stringify(summaryJson(result, elapsed)));
   else if (!quiet) say(summaryText(result, elapsed));
   return 0;

@@ -13,6 +13,7 @@ import { UsageError, type Parsed } from './args.js';
 import { engineFactory, engineOptionsFromFlags } from './engine-flags.js';
 import type { CliIo } from './io.js';
 import { bytes, int, summaryJson, summaryText } from './summary.js';
+import { nowMs } from './clock.js';
 
 /** The embedded sample: 8 bulk flows with the receiver's ACKs and a little noise. */
 export const DEMO_TRAFFIC = { seed: 1, flows: 8, ackEvery: 2, noise: 0.001, pshEvery: 0 } as const;
@@ -33,16 +34,16 @@ export async function runDemo(packets: number, dir: string | undefined, engine: 
   }
   const input = join(where, 'sample.pcap');
   const output = join(where, 'sample.coalesced.pcap');
-  let t = performance.now();
+  let t = nowMs();
   const sample = await writeGenerated(
     input,
     { ...DEMO_TRAFFIC, packets },
     { format: 'pcap', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false },
   );
-  const generateMs = performance.now() - t;
-  t = performance.now();
+  const generateMs = nowMs() - t;
+  t = nowMs();
   const coalesce = await coalesceFile({ input, output, engine, createEngine: engineFactory('demo') });
-  const coalesceMs = performance.now() - t;
+  const coalesceMs = nowMs() - t;
   return { sample, generateMs, coalesce, coalesceMs };
 }
 

@@ -7,6 +7,7 @@ import { writeGenerated, type WriteOptions } from '../traffic/write.js';
 import { UsageError, type Parsed } from './args.js';
 import type { CliIo } from './io.js';
 import { bytes, int } from './summary.js';
+import { nowMs } from './clock.js';
 
 const FLAG_OF: Record<string, string> = {
   seed: '--seed',
@@ -122,9 +123,9 @@ export function generateOptionsFromFlags(parsed: Parsed): { gen: GenerateOptions
 
 export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const { gen, file, output } = generateOptionsFromFlags(parsed);
-  const t0 = performance.now();
+  const t0 = nowMs();
   const r = await writeGenerated(output, gen, file);
-  const ms = performance.now() - t0;
+  const ms = nowMs() - t0;
   // With the capture on standard output, the summary goes to standard error.
   const say = output === '-' ? io.err : io.out;
   if (parsed.flags.get('json')) say(JSON.stringify({ ...r, elapsedMs: Math.round(ms * 1000) / 1000 }));

@@ -42,5 +42,8 @@ export const processIo: CliIo = {
     }
   },
   err: (t) => process.stderr.write(`${t}\n`),
-  progress: process.stderr,
+  // A getter: standard error's stream is made on first use (a quiet run never needs it).
+  get progress() {
+    return process.stderr;
+  },
 };

@@ -1,6 +1,8 @@
 // A one-line progress bar on stderr, drawn only when stderr is a terminal (never in pipes,
 // files or CI logs), at most ten times a second, and only for runs longer than half a second.
 
+import { nowMs } from './clock.js';
+
 export interface ProgressTarget {
   isTTY?: boolean;
   columns?: number;
@@ -8,7 +10,7 @@ export interface ProgressTarget {
 }
 
 export class Progress {
-  private readonly start = performance.now();
+  private readonly start = nowMs();
   private last = 0;
   private drawn = false;
 
@@ -25,7 +27,7 @@ export class Progress {
 
   update(done: number, packets: number): void {
     if (!this.enabled) return;
-    const now = performance.now();
+    const now = nowMs();
     if (now - this.start < 500 || now - this.last < 100) return;
     this.last = now;
     const frac = Math.min(1, Math.max(0, done / this.total));
