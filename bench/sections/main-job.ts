@@ -241,11 +241,11 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       ],
     );
     md.p(
-      `So of \`lro coalesce\`'s ${num(proc.fresh.lro - proc.fresh.node, 0)} ms over the copy program: start-up outside ` +
-        `the job's clock ${num(outside, 0)} ms (the copy program's ${num(parts.node, 0)} ms of Node), the warm-up of a new ` +
-        `process ${num(warmUp, 0)} ms, and the job warm ${num(ownMs.pcap, 0)} ms where the copy program moves the bytes in ` +
-        `${num(moved, 0)} ms (the job also runs the engine, copies each frame into its ring and each packet out of it, and ` +
-        'copies a packet that must wait for an earlier one once more). The runs behind each median are in the log.',
+      `Beyond Node's own start-up and exit (${num(parts.node, 0)} ms), \`lro coalesce\` spends ` +
+        `${num(outside - parts.node, 0)} ms starting outside the job's clock, ${num(warmUp, 0)} ms warming up in the new ` +
+        `process, and ${num(ownMs.pcap, 0)} ms on the job as a warm process runs it, where the copy program moves the same ` +
+        `bytes in ${num(moved, 0)} ms: the job also runs the engine, copies each frame into its ring and each packet out of ` +
+        'it, and copies a packet that must wait for an earlier one once more. The runs behind each median are in the log.',
     );
     md.table(
       ['target', 'measured', ''],
