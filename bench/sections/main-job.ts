@@ -277,6 +277,11 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
           verdict(overCpReplacing <= 2),
         ],
         [
+          'what bounds it: the Node copy program over `cp`; `lro coalesce` over the copy program (new output file)',
+          `${ratio(nodeOverCp)}; ${ratio(proc.fresh.lro / proc.fresh.node)}`,
+          'reported',
+        ],
+        [
           'tshark follow-stream on our output + our time ≥ 5× faster than on the raw capture',
           gain === null ? 'tshark not installed' : ratio(gain),
           gain === null ? '—' : verdict(gain >= 5),
