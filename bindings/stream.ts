@@ -107,7 +107,7 @@ class OutputBuffer {
       this.buf = new Uint8Array(Math.max(OUTPUT_BYTES, n));
       this.used = 0;
     }
-    const view = this.buf.subarray(this.used, this.used + n);
+    const view = new Uint8Array(this.buf.buffer, this.used, n); // not subarray(): no species lookup
     this.used += n;
     return view;
   }
