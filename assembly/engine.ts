@@ -8,7 +8,7 @@ import { RING_MARGIN, head, ringCharge, ringOpen, ringSize, ringUsed } from './r
 import {
   F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
 } from './flow';
-import { active, maxFlows, hashKey, tableFind, tableInsert, tableRemove } from './flow-table';
+import { active, lookup, lookupHash, maxFlows, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
 import {
   REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
@@ -84,8 +84,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
   const cls = P.parse(b, len, fullLen); // 712-714
   if (cls == P.CLASS_OTHER) return passInput(fullLen, 0, P.cause);
   const k = P.keyScratch;
-  const h = hashKey(k); // 716
-  let f = tableFind(k, h); // 718-722
+  let f = lookup(k); // 716-722
   if (cls != P.CLASS_CANDIDATE || P.payloadLen == 0) {
     // Not aggregable, but it may belong to a connection: keep per-connection order.
     if (f != NONE) touch(f);
@@ -97,7 +96,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
       S.count(S.STAT_TABLE_FULL);
       return passInput(fullLen, P.payloadLen, CAUSE_TABLE_FULL);
     }
-    f = tableInsert(k, h); // 728
+    f = tableInsert(k, lookupHash); // 728
     S.count(S.STAT_FLOWS_CREATED);
     timerSet(DEL_TIMER, f, deadline(delPeriod), false); // 724
   } else {

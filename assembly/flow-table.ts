@@ -6,7 +6,7 @@
 // slots: u32 × slotCount at slotsBase, each 0 (empty) or flow index + 1.
 // free:  i32 × maxFlows at freeBase, a stack of unused flow indices (lowest on top at start).
 import { KEY_BYTES } from './parse';
-import { F_HASH, flowPtr } from './flow';
+import { F_HASH, NONE, flowPtr } from './flow';
 
 export let slotsBase: usize = 0;
 export let freeBase: usize = 0;
@@ -15,6 +15,13 @@ export let maxFlows: i32 = 0;
 export let active: i32 = 0;
 let freeTop: i32 = 0;
 let seed: u32 = 0;
+/**
+ * The flow the last lookup found or made, or NONE once deleted: a frame's flow is most often its
+ * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key before hashing.
+ */
+let lastFlow: i32 = NONE;
+/** The key's hash when lookup() returned NONE (what tableInsert takes). */
+export let lookupHash: u32 = 0;
 
 export function slotCount(flows: i32): i32 {
   let n = 8;
@@ -31,6 +38,7 @@ export function tableInit(flows: i32, hashSeed: u32): void {
   for (let i = 0; i < flows; i++) store<i32>(freeBase + (<usize>i << 2), flows - 1 - i);
   freeTop = flows;
   active = 0;
+  lastFlow = NONE;
 }
 
 /** Seeded 32-bit hash of the key at k (murmur3 mixing). The seed keeps crafted keys from colliding. */
@@ -60,15 +68,26 @@ export function hashKey(k: usize): u32 {
   return slotsBase + (<usize>i << 2);
 }
 
-/** Flow index of the key at k (718-722), or NONE. */
-export function tableFind(k: usize, h: u32): i32 {
+/** 716-722: the flow of the key at k, or NONE (lookupHash is then the key's hash). */
+export function lookup(k: usize): i32 {
+  const last = lastFlow;
+  if (last != NONE && sameKey(last, k)) return last;
+  const h = hashKey(k);
+  lookupHash = h;
+  const f = tableFind(k, h);
+  if (f != NONE) lastFlow = f;
+  return f;
+}
+
+/** Flow index of the key at k with hash h (718-722), or NONE. */
+function tableFind(k: usize, h: u32): i32 {
   for (let i = h & slotMask; ; i = (i + 1) & slotMask) {
     const s = load<u32>(slotAt(i));
-    if (s == 0) return -1;
+    if (s == 0) return NONE;
     const f = <i32>s - 1;
     if (load<u32>(flowPtr(f), F_HASH) == h && sameKey(f, k)) return f;
   }
-  return -1; // unreachable: the table always has empty slots
+  return NONE; // unreachable: the table always has empty slots
 }
 
 /** Add a connection (728). The caller has checked tableFind() = NONE and active < maxFlows. */
@@ -82,6 +101,7 @@ export function tableInsert(k: usize, h: u32): i32 {
   while (load<u32>(slotAt(i)) != 0) i = (i + 1) & slotMask;
   store<u32>(slotAt(i), <u32>f + 1);
   active++;
+  lastFlow = f;
   return f;
 }
 
@@ -108,4 +128,5 @@ export function tableRemove(f: i32): void {
   store<u32>(slotAt(i), 0);
   store<i32>(freeBase + (<usize>(freeTop++) << 2), f);
   active--;
+  if (f == lastFlow) lastFlow = NONE;
 }

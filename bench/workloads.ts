@@ -251,7 +251,7 @@ export function probeStats(keys: FlowKey[], seed: number, maxFlows: number): { m
   const words = new Uint32Array(10);
   const hashes: number[] = [];
   for (const k of keys) {
-    const h = table.hash(keyWords(k, words));
+    const h = hashKey(keyWords(k, words), seed);
     table.insert(words, h);
     hashes.push(h);
   }

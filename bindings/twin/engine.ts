@@ -149,8 +149,7 @@ export class TwinCore {
     const cls = p.parse(b); // 712-714
     if (cls === CLASS_OTHER) return this.passInput(fullLen, 0, p.cause);
     const table = this.table;
-    const h = table.hash(p.key); // 716
-    let f = table.find(p.key, h); // 718-722
+    let f = table.lookup(p.key); // 716-722
     if (cls !== CLASS_CANDIDATE || p.payloadLen === 0) {
       // Not aggregable, but it may belong to a connection: keep per-connection order.
       if (f !== NONE) this.touch(f);
@@ -163,7 +162,7 @@ export class TwinCore {
         c[S.STAT_TABLE_FULL]++;
         return this.passInput(fullLen, p.payloadLen, CAUSE_TABLE_FULL);
       }
-      f = table.insert(p.key, h); // 728
+      f = table.insert(p.key, table.lookupHash); // 728
       c[S.STAT_FLOWS_CREATED]++;
       this.delTimer.set(f, this.deadline(this.delPeriod), false); // 724
     } else {

@@ -36,6 +36,13 @@ export class FlowTable {
   private freeTop: number;
   active = 0;
   private readonly mask: number;
+  /**
+   * The flow the last lookup found or made, or -1 once deleted: a frame's flow is most often its
+   * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key before hashing.
+   */
+  private lastFlow = -1;
+  /** The key's hash when lookup() returned -1 (what insert takes). */
+  lookupHash = 0;
 
   constructor(
     readonly maxFlows: number,
@@ -51,12 +58,19 @@ export class FlowTable {
     this.freeTop = maxFlows;
   }
 
-  hash(key: Uint32Array): number {
-    return hashKey(key, this.seed);
+  /** 716-722: the flow of `key`, or -1 (lookupHash is then the key's hash). */
+  lookup(key: Uint32Array): number {
+    const last = this.lastFlow;
+    if (last !== -1 && this.sameKey(last, key)) return last;
+    const h = hashKey(key, this.seed);
+    this.lookupHash = h;
+    const f = this.find(key, h);
+    if (f !== -1) this.lastFlow = f;
+    return f;
   }
 
-  /** Flow index of `key` (718-722), or -1. */
-  find(key: Uint32Array, h: number): number {
+  /** Flow index of `key` with hash h (718-722), or -1. */
+  private find(key: Uint32Array, h: number): number {
     const slots = this.slots;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const s = slots[i];
@@ -79,6 +93,7 @@ export class FlowTable {
     while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
     this.slots[i] = f + 1;
     this.active++;
+    this.lastFlow = f;
     return f;
   }
 
@@ -100,6 +115,7 @@ export class FlowTable {
     slots[i] = EMPTY;
     this.free[this.freeTop++] = f;
     this.active--;
+    if (f === this.lastFlow) this.lastFlow = -1;
   }
 
   private sameKey(f: number, key: Uint32Array): boolean {
