@@ -5,11 +5,18 @@
 //
 // slots: u32 × slotCount at slotsBase, each 0 (empty) or flow index + 1.
 // free:  i32 × maxFlows at freeBase, a stack of unused flow indices (lowest on top at start).
+// hints: u32 × HINTS at hintsBase, each 0 or flow index + 1: where a cheap mix of a key last
+//        found its flow (lookup). Only a hint: a full key compare decides, and the seeded table
+//        is behind it, so crafted keys can make it miss, never mislead.
 import { KEY_BYTES } from './parse';
 import { F_HASH, NONE, flowPtr } from './flow';
 
 export let slotsBase: usize = 0;
 export let freeBase: usize = 0;
+export let hintsBase: usize = 0;
+/** Hint slots (a power of two: 4 KiB of u32). */
+export const HINTS: i32 = 1024;
+const HINT_SHIFT: u32 = 22; // 32 − log2(HINTS)
 let slotMask: u32 = 0;
 export let maxFlows: i32 = 0;
 export let active: i32 = 0;
@@ -17,7 +24,8 @@ let freeTop: i32 = 0;
 let seed: u32 = 0;
 /**
  * The flow the last lookup found or made, or NONE once deleted: a frame's flow is most often its
- * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key before hashing.
+ * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key first, then the
+ * key's hint (interleaved flows), and only then hashes.
  */
 let lastFlow: i32 = NONE;
 /** The key's hash when lookup() returned NONE (what tableInsert takes). */
@@ -39,6 +47,7 @@ export function tableInit(flows: i32, hashSeed: u32): void {
   freeTop = flows;
   active = 0;
   lastFlow = NONE;
+  memory.fill(hintsBase, 0, <usize>HINTS << 2);
 }
 
 /** Seeded 32-bit hash of the key at k (murmur3 mixing). The seed keeps crafted keys from colliding. */
@@ -69,14 +78,39 @@ export function hashKey(k: usize): u32 {
 }
 
 /** 716-722: the flow of the key at k, or NONE (lookupHash is then the key's hash). */
-export function lookup(k: usize): i32 {
+@inline export function lookup(k: usize): i32 {
   const last = lastFlow;
   if (last != NONE && sameKey(last, k)) return last;
+  return lookupElsewhere(k);
+}
+
+/** lookup() when the key is not the last flow's: its hint, else the table. */
+function lookupElsewhere(k: usize): i32 {
+  const hint = hintAt(k);
+  const s = load<u32>(hint);
+  if (s != 0 && sameKey(<i32>s - 1, k)) {
+    lastFlow = <i32>s - 1;
+    return lastFlow;
+  }
   const h = hashKey(k);
   lookupHash = h;
   const f = tableFind(k, h);
-  if (f != NONE) lastFlow = f;
+  if (f != NONE) {
+    store<u32>(hint, <u32>f + 1);
+    lastFlow = f;
+  }
   return f;
+}
+
+/**
+ * The hint slot of the key at k: its words mixed (the source address's words together, the
+ * destination's rotated so that the two directions differ), unseeded and cheap (twin: hintOf).
+ */
+@inline function hintAt(k: usize): usize {
+  const src = load<u32>(k, 8) ^ load<u32>(k, 12) ^ load<u32>(k, 16) ^ load<u32>(k, 20);
+  const dst = load<u32>(k, 24) ^ load<u32>(k, 28) ^ load<u32>(k, 32) ^ load<u32>(k, 36);
+  const x = load<u32>(k) ^ rotl<u32>(load<u32>(k, 4), 7) ^ src ^ rotl<u32>(dst, 13);
+  return hintsBase + (<usize>((x * 0x9e3779b1) >> HINT_SHIFT) << 2);
 }
 
 /** Flow index of the key at k with hash h (718-722), or NONE. */
@@ -102,6 +136,7 @@ export function tableInsert(k: usize, h: u32): i32 {
   store<u32>(slotAt(i), <u32>f + 1);
   active++;
   lastFlow = f;
+  store<u32>(hintAt(k), <u32>f + 1);
   return f;
 }
 
@@ -129,4 +164,6 @@ export function tableRemove(f: i32): void {
   store<i32>(freeBase + (<usize>(freeTop++) << 2), f);
   active--;
   if (f == lastFlow) lastFlow = NONE;
+  const hint = hintAt(flowPtr(f)); // its key is still in its record
+  if (load<u32>(hint) == <u32>f + 1) store<u32>(hint, 0);
 }

@@ -1,14 +1,14 @@
 // The WASM export surface: numbers only. bindings/engine/wasm.ts owns every JS object.
 //
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
-// ┌────────┬───────┬──────┬──────────┬────────┬──────────┬──────────┬─────────────┬────────────┬────────┬─────────────┬─────────────┐
-// │ stats  │ key   │ out  │ slots    │ free   │ flows    │ pend free│ pending     │ areas, gath│ ring   │ stage: desc │ stage: data │
-// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ 128 B ×N │ i32 ×P   │ 40 B ×P     │ bufCap×(A+1)│ R     │ 24 B ×BATCH │ STAGE_BYTES │
-// └────────┴───────┴──────┴──────────┴────────┴──────────┴──────────┴─────────────┴────────────┴────────┴─────────────┴─────────────┘
-// N = maxFlows, P = maxPending, R = ringBytes; out: the output descriptor (below); slots, free:
-// flow-table.ts; flows: flow.ts; pending: pending.ts; areas, gather: aggregate.ts (A = min(P,
-// BUILD_AREAS) build areas, with a free stack of i32 × A, and the area the aggregates held in the
-// ring are gathered into at send); ring: ring.ts (frames are staged there by the bindings
+// ┌────────┬───────┬──────┬──────────┬────────┬──────────┬──────────┬───────────┬─────────────┬─────────────┬────────┬─────────────┬─────────────┐
+// │ stats  │ key   │ out  │ slots    │ free   │ hints    │ flows    │ pend free │ pending     │ areas, gath │ ring   │ stage: desc │ stage: data │
+// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ u32 ×1024│ 128 B ×N │ i32 ×P    │ 40 B ×P     │ bufCap×(A+1)│ R      │ 24 B ×BATCH │ STAGE_BYTES │
+// └────────┴───────┴──────┴──────────┴────────┴──────────┴──────────┴───────────┴─────────────┴─────────────┴────────┴─────────────┴─────────────┘
+// N = maxFlows, P = maxPending, R = ringBytes; out: the output descriptor (below); slots, free,
+// hints: flow-table.ts; flows: flow.ts; pending: pending.ts; areas, gather: aggregate.ts (A =
+// min(P, BUILD_AREAS) build areas, with a free stack of i32 × A, and the area the aggregates held
+// in the ring are gathered into at send); ring: ring.ts (frames are staged there by the bindings
 // and held there while pending); stage: the batch descriptors, and stagingArea() (pushStaged's
 // frames are copied from it into the ring).
 // Batch descriptor (24 B): offset u32 (from the ring's start) │ staged u32 │ length u32 │ pad │ time f64.
@@ -61,6 +61,8 @@ function layout(flows: i32, pending: i32, maxAgg: i32, ring: u32): u64 {
   p = align64(p + (<u64>T.slotCount(flows) << 2), 16);
   T.freeBase = <usize>p;
   p = align64(p + (<u64>flows << 2), 64);
+  T.hintsBase = <usize>p;
+  p = align64(p + (<u64>T.HINTS << 2), 64);
   F.flowsBase = <usize>p;
   p += <u64>flows * <u64>F.FLOW_SIZE;
   D.pendingFreeBase = <usize>p;

@@ -5,6 +5,23 @@
 import { KEY_WORDS } from './parse.js';
 
 const EMPTY = 0; // slot value: 0 = empty, else flow index + 1
+/** Hint slots (assembly/flow-table.ts HINTS), each 0 or flow index + 1. */
+const HINTS = 1024;
+const HINT_SHIFT = 22; // 32 − log2(HINTS)
+
+const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
+
+/**
+ * The hint slot of a key: its words mixed (the source address's words together, the
+ * destination's rotated so that the two directions differ), unseeded and cheap. Only a hint: a
+ * full key compare decides, and the seeded table is behind it.
+ */
+function hintOf(key: Uint32Array, at = 0): number {
+  const src = key[at + 2] ^ key[at + 3] ^ key[at + 4] ^ key[at + 5];
+  const dst = key[at + 6] ^ key[at + 7] ^ key[at + 8] ^ key[at + 9];
+  const x = key[at] ^ rotl(key[at + 1], 7) ^ src ^ rotl(dst, 13);
+  return Math.imul(x, 0x9e3779b1) >>> HINT_SHIFT;
+}
 
 /** Seeded 32-bit hash of a flow key (murmur3 mixing). The seed keeps crafted keys from colliding. */
 export function hashKey(key: Uint32Array, seed: number): number {
@@ -38,11 +55,14 @@ export class FlowTable {
   private readonly mask: number;
   /**
    * The flow the last lookup found or made, or -1 once deleted: a frame's flow is most often its
-   * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key before hashing.
+   * predecessor's (bulk traffic, a NIC ring's batch), so lookup() compares that key first, then
+   * the key's hint (interleaved flows), and only then hashes.
    */
   private lastFlow = -1;
   /** The key's hash when lookup() returned -1 (what insert takes). */
   lookupHash = 0;
+  /** Where a key's hint (hintOf) last found its flow: flow index + 1, or 0. */
+  private readonly hints = new Uint32Array(HINTS);
 
   constructor(
     readonly maxFlows: number,
@@ -62,10 +82,19 @@ export class FlowTable {
   lookup(key: Uint32Array): number {
     const last = this.lastFlow;
     if (last !== -1 && this.sameKey(last, key)) return last;
+    const hint = hintOf(key);
+    const s = this.hints[hint];
+    if (s !== 0 && this.sameKey(s - 1, key)) {
+      this.lastFlow = s - 1;
+      return s - 1;
+    }
     const h = hashKey(key, this.seed);
     this.lookupHash = h;
     const f = this.find(key, h);
-    if (f !== -1) this.lastFlow = f;
+    if (f !== -1) {
+      this.hints[hint] = f + 1;
+      this.lastFlow = f;
+    }
     return f;
   }
 
@@ -94,6 +123,7 @@ export class FlowTable {
     this.slots[i] = f + 1;
     this.active++;
     this.lastFlow = f;
+    this.hints[hintOf(key)] = f + 1;
     return f;
   }
 
@@ -116,6 +146,8 @@ export class FlowTable {
     this.free[this.freeTop++] = f;
     this.active--;
     if (f === this.lastFlow) this.lastFlow = -1;
+    const hint = hintOf(this.keys, f * KEY_WORDS); // its key is still in place
+    if (this.hints[hint] === f + 1) this.hints[hint] = 0;
   }
 
   private sameKey(f: number, key: Uint32Array): boolean {
