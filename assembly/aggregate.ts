@@ -12,7 +12,7 @@ import {
   F_FIXED_ID, F_FRAME_LEN, F_IP_SIZE, F_IP_VERSION, F_L3, F_L4, F_LAST_WINDOW, F_MSS, F_NEXT_SEQ,
   F_IP_LIMIT, F_PAY_LEN, F_PAY_SUM, F_FRAME, F_SEEN_FLAGS, F_SEGMENTS, F_TCP_HDR_LEN, flowPtr,
 } from './flow';
-import { PD_AREA, PD_AT, PD_CHAIN, PD_FIRST, PD_LAST, pendingAcquire, pendingPtr } from './pending';
+import { PD_AREA, PD_AT, PD_CHAIN, PD_LAST, pendingAcquire, pendingPtr } from './pending';
 import { NODE_LENGTH, NODE_NEXT, NODE_PAYLOAD, RING_NONE, ringBase, ringHold } from './ring';
 import {
   CWR, FIN, IPV4_CHECKSUM, IPV4_FLAGS_FRAGMENT, IPV4_HEADER, IPV4_ID, IPV4_SRC, IPV4_TOS, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_DF,
@@ -233,14 +233,12 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
   const r = flowPtr(f);
   pendingAcquire(f);
   const d = pendingPtr(f);
-  const at = <u32>(b - ringBase);
   store<f64>(d, accountAt, PD_AT);
   store<i32>(d, area, PD_AREA);
-  store<u32>(d, hot ? RING_NONE : at, PD_FIRST);
   store<u32>(d, RING_NONE, PD_CHAIN);
   store<u32>(d, RING_NONE, PD_LAST);
   if (!hot) {
-    ringHold(at, <u32>P.frameLen);
+    ringHold(<u32>(b - ringBase), <u32>P.frameLen);
     heldInRing++;
   }
   store<u32>(r, <u32>(hot ? areaPtr(area) : b), F_FRAME);
@@ -279,18 +277,17 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
 @inline export function aggAppend(f: i32, b: usize): bool {
   const r = flowPtr(f);
   const d = pendingPtr(f);
-  const area = load<i32>(d, PD_AREA);
-  const hot = area >= 0;
+  const a = firstFrame(f);
+  const hot = load<i32>(d, PD_AREA) >= 0;
   if (hot) {
     const end = ipEndOf(r);
     // A one-segment aggregate's Ethernet padding lies past its IP end: verify before overwriting it.
     if (load<u32>(r, F_FRAME_LEN) != end && !P.verifyPayload(b)) return false;
-    if (!P.copyPayload(b, areaPtr(area) + <usize>end)) return false;
+    if (!P.copyPayload(b, a + <usize>end)) return false;
   } else if (!P.verifyPayload(b)) {
     return false;
   }
   const n = <u32>P.payloadLen;
-  const a = firstFrame(f);
   const len = load<u32>(r, F_PAY_LEN);
   // A payload placed at an odd offset contributes its sum byte-swapped.
   const sum = (len & 1) == 0 ? P.payloadSum : swap16(P.payloadSum);
@@ -339,7 +336,8 @@ export function aggStart(f: i32, b: usize, accountAt: f64): bool {
 export function aggFinish(f: i32): i32 {
   const r = flowPtr(f);
   const first = firstFrame(f);
-  const area = load<i32>(pendingPtr(f), PD_AREA);
+  const d = pendingPtr(f);
+  const area = load<i32>(d, PD_AREA);
   const hot = area >= 0;
   if (hot) {
     store<i32>(areasFreeBase + (<usize>areaTop << 2), area);
@@ -355,7 +353,7 @@ export function aggFinish(f: i32): i32 {
   if (!hot) {
     let at = <usize>(<u32>load<u16>(r, F_L4) + <u32>load<u8>(r, F_TCP_HDR_LEN) + load<u32>(r, F_MSS));
     memory.copy(a, first, at);
-    for (let node = load<u32>(pendingPtr(f), PD_CHAIN); node != RING_NONE;) {
+    for (let node = load<u32>(d, PD_CHAIN); node != RING_NONE;) {
       const p = ringBase + <usize>node;
       const n = <usize>load<u32>(p, NODE_LENGTH);
       copyBytes(a + at, ringBase + <usize>load<u32>(p, NODE_PAYLOAD), n);

@@ -3,12 +3,12 @@
 import {
   FIN, PSH, RST, aggAppend, aggFinish, aggStart, fixChecksums, gro, heldInRing, mismatch, outPtr, ownFieldsForbid, throughput,
 } from './aggregate';
-import { PD_AREA, PD_AT, PD_FIRST, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
-import { RING_MARGIN, head, ringCharge, ringOpen, ringSize, ringUsed } from './ring';
+import { PD_AREA, PD_AT, PD_INDEX, PD_TIME, pendingFree, pendingPtr, pendingRelease } from './pending';
+import { RING_MARGIN, head, ringBase, ringCharge, ringOpen, ringSize, ringUsed } from './ring';
 import {
-  F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
+  F_FRAME, F_PENDING, F_FIXED_ID, F_IP_SIZE, F_IP_VERSION, F_L4, F_MSS, F_SEGMENTS, F_TCP_HDR_LEN, NONE, flowPtr,
 } from './flow';
-import { active, lookup, lookupHash, maxFlows, tableInsert, tableRemove } from './flow-table';
+import { active, lookup, maxFlows, tableInsert, tableRemove } from './flow-table';
 import * as P from './parse';
 import {
   REASON_AG_TIMER, REASON_CAPACITY, REASON_DEL_TIMER, REASON_FIN, REASON_NON_CANDIDATE, REASON_PASS_THROUGH,
@@ -96,7 +96,7 @@ function arrive(b: usize, len: i32, fullLen: i32, t: f64, slot: i32): void {
       S.count(S.STAT_TABLE_FULL);
       return passInput(fullLen, P.payloadLen, CAUSE_TABLE_FULL);
     }
-    f = tableInsert(k, lookupHash); // 728
+    f = tableInsert(k); // 728
     S.count(S.STAT_FLOWS_CREATED);
     timerSet(DEL_TIMER, f, deadline(delPeriod), false); // 724
   } else {
@@ -229,7 +229,7 @@ export function ringReserve(need: u32): u32 {
       ringOpen(0, ringSize);
       break;
     }
-    const tail = load<u32>(pendingPtr(oldest), PD_FIRST);
+    const tail = load<u32>(flowPtr(oldest), F_FRAME) - <u32>ringBase; // its first segment
     if (tail >= head) { // wrapped: held from the tail to where the head wrapped, and from 0 to the head
       if (tail - head >= need) {
         ringOpen(head, tail);

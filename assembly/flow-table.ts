@@ -28,8 +28,9 @@ let seed: u32 = 0;
  * key's hint (interleaved flows), and only then hashes.
  */
 let lastFlow: i32 = NONE;
-/** The key's hash when lookup() returned NONE (what tableInsert takes). */
-export let lookupHash: u32 = 0;
+// When lookup() returns NONE: the key's hash and its hint slot, which tableInsert takes.
+let lookupHash: u32 = 0;
+let lookupHint: usize = 0;
 
 export function slotCount(flows: i32): i32 {
   let n = 8;
@@ -77,7 +78,7 @@ export function hashKey(k: usize): u32 {
   return slotsBase + (<usize>i << 2);
 }
 
-/** 716-722: the flow of the key at k, or NONE (lookupHash is then the key's hash). */
+/** 716-722: the flow of the key at k, or NONE (then tableInsert(k) may add it). */
 @inline export function lookup(k: usize): i32 {
   const last = lastFlow;
   if (last != NONE && sameKey(last, k)) return last;
@@ -93,11 +94,13 @@ function lookupElsewhere(k: usize): i32 {
     return lastFlow;
   }
   const h = hashKey(k);
-  lookupHash = h;
   const f = tableFind(k, h);
   if (f != NONE) {
     store<u32>(hint, <u32>f + 1);
     lastFlow = f;
+  } else {
+    lookupHash = h;
+    lookupHint = hint;
   }
   return f;
 }
@@ -124,19 +127,20 @@ function tableFind(k: usize, h: u32): i32 {
   return NONE; // unreachable: the table always has empty slots
 }
 
-/** Add a connection (728). The caller has checked tableFind() = NONE and active < maxFlows. */
-export function tableInsert(k: usize, h: u32): i32 {
+/** Add a connection (728): the key at k, for which lookup() just returned NONE; active < maxFlows. */
+export function tableInsert(k: usize): i32 {
   if (!ASC_NO_ASSERT) assert(active < maxFlows, 'tableInsert: table full');
   const f = load<i32>(freeBase + (<usize>(--freeTop) << 2));
   const p = flowPtr(f);
   memory.copy(p, k, KEY_BYTES);
+  const h = lookupHash;
   store<u32>(p, h, F_HASH);
   let i = h & slotMask;
   while (load<u32>(slotAt(i)) != 0) i = (i + 1) & slotMask;
   store<u32>(slotAt(i), <u32>f + 1);
   active++;
   lastFlow = f;
-  store<u32>(hintAt(k), <u32>f + 1);
+  store<u32>(lookupHint, <u32>f + 1);
   return f;
 }
 

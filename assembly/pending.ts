@@ -12,7 +12,7 @@
 //          │  8 │ firstTime f64   engine clock when that segment was pushed                │
 //          │ 16 │ at f64          the ring's account (ring.ts ringUsed) when its first       │
 //          │    │                 segment arrived                                          │
-//          │ 24 │ first u32       ring offset of its first segment's whole frame            │
+//          │ 24 │ pad u32         (where its first segment lies: the flow's F_FRAME)        │
 //          │ 28 │ chain u32       ring offset of the second segment's frame (its node), or  │
 //          │    │                 RING_NONE; each node links the next (ring.ts NODE_*)     │
 //          │ 32 │ last u32        ring offset of the last segment's node (chain's tail)     │
@@ -26,7 +26,6 @@ export const PENDING_SIZE: usize = 40;
 export const PD_INDEX: usize = 0;
 export const PD_TIME: usize = 8;
 export const PD_AT: usize = 16;
-export const PD_FIRST: usize = 24;
 export const PD_CHAIN: usize = 28;
 export const PD_LAST: usize = 32;
 export const PD_AREA: usize = 36;

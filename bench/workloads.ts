@@ -251,9 +251,10 @@ export function probeStats(keys: FlowKey[], seed: number, maxFlows: number): { m
   const words = new Uint32Array(10);
   const hashes: number[] = [];
   for (const k of keys) {
-    const h = hashKey(keyWords(k, words), seed);
-    table.insert(words, h);
-    hashes.push(h);
+    keyWords(k, words);
+    if (table.lookup(words) !== -1) throw new Error('probeStats: a key given twice');
+    table.insert(words);
+    hashes.push(hashKey(words, seed));
   }
   const mask = table.slots.length - 1;
   let sum = 0;

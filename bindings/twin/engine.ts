@@ -162,7 +162,7 @@ export class TwinCore {
         c[S.STAT_TABLE_FULL]++;
         return this.passInput(fullLen, p.payloadLen, CAUSE_TABLE_FULL);
       }
-      f = table.insert(p.key, table.lookupHash); // 728
+      f = table.insert(p.key); // 728
       c[S.STAT_FLOWS_CREATED]++;
       this.delTimer.set(f, this.deadline(this.delPeriod), false); // 724
     } else {

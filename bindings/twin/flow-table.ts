@@ -59,8 +59,9 @@ export class FlowTable {
    * the key's hint (interleaved flows), and only then hashes.
    */
   private lastFlow = -1;
-  /** The key's hash when lookup() returned -1 (what insert takes). */
-  lookupHash = 0;
+  // When lookup() returns -1: the key's hash and its hint slot, which insert takes.
+  private lookupHash = 0;
+  private lookupHint = 0;
   /** Where a key's hint (hintOf) last found its flow: flow index + 1, or 0. */
   private readonly hints = new Uint32Array(HINTS);
 
@@ -78,7 +79,7 @@ export class FlowTable {
     this.freeTop = maxFlows;
   }
 
-  /** 716-722: the flow of `key`, or -1 (lookupHash is then the key's hash). */
+  /** 716-722: the flow of `key`, or -1 (then insert(key) may add it). */
   lookup(key: Uint32Array): number {
     const last = this.lastFlow;
     if (last !== -1 && this.sameKey(last, key)) return last;
@@ -89,11 +90,13 @@ export class FlowTable {
       return s - 1;
     }
     const h = hashKey(key, this.seed);
-    this.lookupHash = h;
     const f = this.find(key, h);
     if (f !== -1) {
       this.hints[hint] = f + 1;
       this.lastFlow = f;
+    } else {
+      this.lookupHash = h;
+      this.lookupHint = hint;
     }
     return f;
   }
@@ -113,8 +116,9 @@ export class FlowTable {
     return this.active === this.maxFlows;
   }
 
-  /** Add a connection (728). The caller has checked find() = -1 and !isFull(). */
-  insert(key: Uint32Array, h: number): number {
+  /** Add a connection (728): `key`, for which lookup() just returned -1; !isFull(). */
+  insert(key: Uint32Array): number {
+    const h = this.lookupHash;
     const f = this.free[--this.freeTop];
     this.keys.set(key, f * KEY_WORDS);
     this.hashes[f] = h;
@@ -123,7 +127,7 @@ export class FlowTable {
     this.slots[i] = f + 1;
     this.active++;
     this.lastFlow = f;
-    this.hints[hintOf(key)] = f + 1;
+    this.hints[this.lookupHint] = f + 1;
     return f;
   }
 
