@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { timeGroup, type Runner } from '../harness.js';
 import { Markdown, nsCell, ratio, verdict } from '../report.js';
-import { bulkWorkload, flows64Workload, scaleWorkload, smallWorkload, type Size, type Workload } from '../workloads.js';
+import * as ourWorkloads from '../workloads.js';
+import type { Size, Workload } from '../workloads.js';
 import { ROOT } from '../build.js';
 import { engineRunner, figure, type BenchContext, type Section } from './context.js';
 
@@ -27,20 +28,13 @@ export interface Baseline extends Section {
 
 type WorkloadOf = (size: Size) => Workload;
 
-/** The workloads compared, by the names both commits' bench/workloads.ts export. */
+/** The workloads compared, picked by name from either commit's bench/workloads.ts. */
 const WORKLOADS: { name: string; pick: (m: Record<string, unknown>) => WorkloadOf }[] = [
   { name: 'bulk', pick: (m) => m.bulkWorkload as WorkloadOf },
   { name: 'flows-64', pick: (m) => m.flows64Workload as WorkloadOf },
   { name: 'small', pick: (m) => m.smallWorkload as WorkloadOf },
   { name: 'scale-1', pick: (m) => (size) => (m.scaleWorkload as (flows: number, size: Size) => Workload)(1, size) },
 ];
-
-const OURS: Record<string, WorkloadOf> = {
-  bulk: bulkWorkload,
-  'flows-64': flows64Workload,
-  small: smallWorkload,
-  'scale-1': (size) => scaleWorkload(1, size),
-};
 
 /** Run a command; its stderr (or null when it succeeded). */
 function run(cmd: string, args: string[], cwd: string): string | null {
@@ -78,7 +72,7 @@ export async function baselineSection(ctx: BenchContext): Promise<Baseline> {
     let bulkMet = false;
     for (const { name, pick } of WORKLOADS) {
       ctx.log(`baseline: ${name}`);
-      const w = OURS[name](ctx.size);
+      const w = pick(ourWorkloads)(ctx.size);
       const theirs = pick(theirWorkloads)(ctx.size);
       const ours = await engineRunner(w, { kind: 'wasm' });
       const before = await theirHarness.EngineRunner.create(theirs, { kind: 'wasm', verify: true, batch: 256, delivery: 'sink' });
