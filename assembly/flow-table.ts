@@ -3,18 +3,21 @@
 // "full" means exactly maxFlows live entries. Deletion shifts back the following run of the
 // cluster (no tombstones), so probe lengths never degrade with churn.
 //
-// slots: u32 × slotCount at slotsBase, each 0 (empty) or flow index + 1.
+// slots: 8 bytes × slotCount at slotsBase: u32 0 (empty) or flow index + 1, then u32 the flow's
+//        hash, so that probing and deletion compare hashes without touching flow records
+//        (with many flows a record is a cache miss).
 // free:  i32 × maxFlows at freeBase, a stack of unused flow indices (lowest on top at start).
-// hints: u32 × HINTS at hintsBase, each 0 or flow index + 1: where a cheap mix of a key last
-//        found its flow (lookup). Only a hint: a full key compare decides, and the seeded table
-//        is behind it, so crafted keys can make it miss, never mislead.
+// hints: 8 bytes × HINTS at hintsBase: u32 0 or flow index + 1, then u32 the key's whole mix
+//        (hintMix): where that mix last found its flow (lookup). The mix is compared before the
+//        flow's record is read. Only a hint: a full key compare decides, and the seeded table is
+//        behind it, so crafted keys can make it miss, never mislead.
 import { KEY_BYTES } from './parse';
 import { F_HASH, NONE, flowPtr } from './flow';
 
 export let slotsBase: usize = 0;
 export let freeBase: usize = 0;
 export let hintsBase: usize = 0;
-/** Hint slots (a power of two: 4 KiB of u32). */
+/** Hint slots (a power of two: 8 KiB). */
 export const HINTS: i32 = 1024;
 const HINT_SHIFT: u32 = 22; // 32 − log2(HINTS)
 let slotMask: u32 = 0;
@@ -28,9 +31,10 @@ let seed: u32 = 0;
  * key's hint (interleaved flows), and only then hashes.
  */
 let lastFlow: i32 = NONE;
-// When lookup() returns NONE: the key's hash and its hint slot, which tableInsert takes.
+// When lookup() returns NONE: the key's hash, its hint slot and mix, which tableInsert takes.
 let lookupHash: u32 = 0;
 let lookupHint: usize = 0;
+let lookupMix: u32 = 0;
 
 export function slotCount(flows: i32): i32 {
   let n = 8;
@@ -43,12 +47,12 @@ export function tableInit(flows: i32, hashSeed: u32): void {
   seed = hashSeed;
   const slots = slotCount(flows);
   slotMask = <u32>slots - 1;
-  memory.fill(slotsBase, 0, <usize>slots << 2);
+  memory.fill(slotsBase, 0, <usize>slots << 3);
   for (let i = 0; i < flows; i++) store<i32>(freeBase + (<usize>i << 2), flows - 1 - i);
   freeTop = flows;
   active = 0;
   lastFlow = NONE;
-  memory.fill(hintsBase, 0, <usize>HINTS << 2);
+  memory.fill(hintsBase, 0, <usize>HINTS << 3);
 }
 
 /** Seeded 32-bit hash of the key at k (murmur3 mixing). The seed keeps crafted keys from colliding. */
@@ -75,7 +79,7 @@ export function hashKey(k: usize): u32 {
 }
 
 @inline function slotAt(i: u32): usize {
-  return slotsBase + (<usize>i << 2);
+  return slotsBase + (<usize>i << 3);
 }
 
 /** 716-722: the flow of the key at k, or NONE (then tableInsert(k) may add it). */
@@ -87,9 +91,10 @@ export function hashKey(k: usize): u32 {
 
 /** lookup() when the key is not the last flow's: its hint, else the table. */
 function lookupElsewhere(k: usize): i32 {
-  const hint = hintAt(k);
+  const mix = hintMix(k);
+  const hint = hintsBase + (<usize>(mix >> HINT_SHIFT) << 3);
   const s = load<u32>(hint);
-  if (s != 0 && sameKey(<i32>s - 1, k)) {
+  if (s != 0 && load<u32>(hint, 4) == mix && sameKey(<i32>s - 1, k)) {
     lastFlow = <i32>s - 1;
     return lastFlow;
   }
@@ -97,23 +102,26 @@ function lookupElsewhere(k: usize): i32 {
   const f = tableFind(k, h);
   if (f != NONE) {
     store<u32>(hint, <u32>f + 1);
+    store<u32>(hint, mix, 4);
     lastFlow = f;
   } else {
     lookupHash = h;
     lookupHint = hint;
+    lookupMix = mix;
   }
   return f;
 }
 
 /**
- * The hint slot of the key at k: its words mixed (the source address's words together, the
- * destination's rotated so that the two directions differ), unseeded and cheap (twin: hintOf).
+ * The hint mix of the key at k: its words mixed (the source address's words together, the
+ * destination's rotated so that the two directions differ), unseeded and cheap; its top bits
+ * pick the hint slot (twin: hintMix).
  */
-@inline function hintAt(k: usize): usize {
+@inline function hintMix(k: usize): u32 {
   const src = load<u32>(k, 8) ^ load<u32>(k, 12) ^ load<u32>(k, 16) ^ load<u32>(k, 20);
   const dst = load<u32>(k, 24) ^ load<u32>(k, 28) ^ load<u32>(k, 32) ^ load<u32>(k, 36);
   const x = load<u32>(k) ^ rotl<u32>(load<u32>(k, 4), 7) ^ src ^ rotl<u32>(dst, 13);
-  return hintsBase + (<usize>((x * 0x9e3779b1) >> HINT_SHIFT) << 2);
+  return x * 0x9e3779b1;
 }
 
 /** Flow index of the key at k with hash h (718-722), or NONE. */
@@ -121,8 +129,7 @@ function tableFind(k: usize, h: u32): i32 {
   for (let i = h & slotMask; ; i = (i + 1) & slotMask) {
     const s = load<u32>(slotAt(i));
     if (s == 0) return NONE;
-    const f = <i32>s - 1;
-    if (load<u32>(flowPtr(f), F_HASH) == h && sameKey(f, k)) return f;
+    if (load<u32>(slotAt(i), 4) == h && sameKey(<i32>s - 1, k)) return <i32>s - 1;
   }
   return NONE; // unreachable: the table always has empty slots
 }
@@ -138,9 +145,11 @@ export function tableInsert(k: usize): i32 {
   let i = h & slotMask;
   while (load<u32>(slotAt(i)) != 0) i = (i + 1) & slotMask;
   store<u32>(slotAt(i), <u32>f + 1);
+  store<u32>(slotAt(i), h, 4);
   active++;
   lastFlow = f;
   store<u32>(lookupHint, <u32>f + 1);
+  store<u32>(lookupHint, lookupMix, 4);
   return f;
 }
 
@@ -154,20 +163,20 @@ export function tableRemove(f: i32): void {
     i = (i + 1) & mask;
   }
   for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-    const s = load<u32>(slotAt(j));
-    if (s == 0) break;
-    const home = load<u32>(flowPtr(<i32>s - 1), F_HASH) & mask;
+    const s = load<u64>(slotAt(j));
+    if (<u32>s == 0) break;
+    const home = <u32>(s >> 32) & mask;
     // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
     const homeBetween = i <= j ? home > i && home <= j : home > i || home <= j;
     if (!homeBetween) {
-      store<u32>(slotAt(i), s);
+      store<u64>(slotAt(i), s);
       i = j;
     }
   }
-  store<u32>(slotAt(i), 0);
+  store<u64>(slotAt(i), 0);
   store<i32>(freeBase + (<usize>(freeTop++) << 2), f);
   active--;
   if (f == lastFlow) lastFlow = NONE;
-  const hint = hintAt(flowPtr(f)); // its key is still in its record
-  if (load<u32>(hint) == <u32>f + 1) store<u32>(hint, 0);
+  const hint = hintsBase + (<usize>(hintMix(flowPtr(f)) >> HINT_SHIFT) << 3); // its key is still in its record
+  if (load<u32>(hint) == <u32>f + 1) store<u64>(hint, 0);
 }

@@ -58,11 +58,11 @@ function layout(flows: i32, pending: i32, maxAgg: i32, ring: u32): u64 {
   E.outDesc = <usize>p;
   p = align64(p + <u64>E.OUT_SIZE, 16);
   T.slotsBase = <usize>p;
-  p = align64(p + (<u64>T.slotCount(flows) << 2), 16);
+  p = align64(p + (<u64>T.slotCount(flows) << 3), 16);
   T.freeBase = <usize>p;
   p = align64(p + (<u64>flows << 2), 64);
   T.hintsBase = <usize>p;
-  p = align64(p + (<u64>T.HINTS << 2), 64);
+  p = align64(p + (<u64>T.HINTS << 3), 64);
   F.flowsBase = <usize>p;
   p += <u64>flows * <u64>F.FLOW_SIZE;
   D.pendingFreeBase = <usize>p;

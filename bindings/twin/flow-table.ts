@@ -5,22 +5,23 @@
 import { KEY_WORDS } from './parse.js';
 
 const EMPTY = 0; // slot value: 0 = empty, else flow index + 1
-/** Hint slots (assembly/flow-table.ts HINTS), each 0 or flow index + 1. */
+/** Hint slots (assembly/flow-table.ts HINTS), each 0 or flow index + 1, with the mix that found it. */
 const HINTS = 1024;
 const HINT_SHIFT = 22; // 32 − log2(HINTS)
 
 const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
 
 /**
- * The hint slot of a key: its words mixed (the source address's words together, the
- * destination's rotated so that the two directions differ), unseeded and cheap. Only a hint: a
- * full key compare decides, and the seeded table is behind it.
+ * The hint mix of a key: its words mixed (the source address's words together, the
+ * destination's rotated so that the two directions differ), unseeded and cheap; its top bits
+ * pick the hint slot. Only a hint: the mix, then a full key compare decide, and the seeded table
+ * is behind it.
  */
-function hintOf(key: Uint32Array, at = 0): number {
+function hintMix(key: Uint32Array, at = 0): number {
   const src = key[at + 2] ^ key[at + 3] ^ key[at + 4] ^ key[at + 5];
   const dst = key[at + 6] ^ key[at + 7] ^ key[at + 8] ^ key[at + 9];
   const x = key[at] ^ rotl(key[at + 1], 7) ^ src ^ rotl(dst, 13);
-  return Math.imul(x, 0x9e3779b1) >>> HINT_SHIFT;
+  return Math.imul(x, 0x9e3779b1) >>> 0;
 }
 
 /** Seeded 32-bit hash of a flow key (murmur3 mixing). The seed keeps crafted keys from colliding. */
@@ -47,6 +48,8 @@ export function slotCount(maxFlows: number): number {
 
 export class FlowTable {
   readonly slots: Uint32Array;
+  /** The hash of the flow in each slot: probing and deletion compare it without the flow's own fields. */
+  private readonly slotHashes: Uint32Array;
   readonly keys: Uint32Array; //   KEY_WORDS per flow index
   readonly hashes: Uint32Array;
   private readonly free: Int32Array; // stack of free flow indices
@@ -59,17 +62,21 @@ export class FlowTable {
    * the key's hint (interleaved flows), and only then hashes.
    */
   private lastFlow = -1;
-  // When lookup() returns -1: the key's hash and its hint slot, which insert takes.
+  // When lookup() returns -1: the key's hash, its hint slot and mix, which insert takes.
   private lookupHash = 0;
   private lookupHint = 0;
-  /** Where a key's hint (hintOf) last found its flow: flow index + 1, or 0. */
+  private lookupMix = 0;
+  /** Where a key's hint mix (hintMix) last found its flow: flow index + 1, or 0. */
   private readonly hints = new Uint32Array(HINTS);
+  /** The whole mix that found each hint's flow, compared before the flow's key. */
+  private readonly hintMixes = new Uint32Array(HINTS);
 
   constructor(
     readonly maxFlows: number,
     private readonly seed: number,
   ) {
     this.slots = new Uint32Array(slotCount(maxFlows));
+    this.slotHashes = new Uint32Array(this.slots.length);
     this.mask = this.slots.length - 1;
     this.keys = new Uint32Array(maxFlows * KEY_WORDS);
     this.hashes = new Uint32Array(maxFlows);
@@ -83,9 +90,10 @@ export class FlowTable {
   lookup(key: Uint32Array): number {
     const last = this.lastFlow;
     if (last !== -1 && this.sameKey(last, key)) return last;
-    const hint = hintOf(key);
+    const mix = hintMix(key);
+    const hint = mix >>> HINT_SHIFT;
     const s = this.hints[hint];
-    if (s !== 0 && this.sameKey(s - 1, key)) {
+    if (s !== 0 && this.hintMixes[hint] === mix && this.sameKey(s - 1, key)) {
       this.lastFlow = s - 1;
       return s - 1;
     }
@@ -93,10 +101,12 @@ export class FlowTable {
     const f = this.find(key, h);
     if (f !== -1) {
       this.hints[hint] = f + 1;
+      this.hintMixes[hint] = mix;
       this.lastFlow = f;
     } else {
       this.lookupHash = h;
       this.lookupHint = hint;
+      this.lookupMix = mix;
     }
     return f;
   }
@@ -107,8 +117,7 @@ export class FlowTable {
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const s = slots[i];
       if (s === EMPTY) return -1;
-      const f = s - 1;
-      if (this.hashes[f] === h && this.sameKey(f, key)) return f;
+      if (this.slotHashes[i] === h && this.sameKey(s - 1, key)) return s - 1;
     }
   }
 
@@ -125,9 +134,11 @@ export class FlowTable {
     let i = h & this.mask;
     while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
     this.slots[i] = f + 1;
+    this.slotHashes[i] = h;
     this.active++;
     this.lastFlow = f;
     this.hints[this.lookupHint] = f + 1;
+    this.hintMixes[this.lookupHint] = this.lookupMix;
     return f;
   }
 
@@ -135,14 +146,16 @@ export class FlowTable {
   remove(f: number): void {
     const mask = this.mask;
     const slots = this.slots;
+    const slotHashes = this.slotHashes;
     let i = this.hashes[f] & mask;
     while (slots[i] !== f + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; slots[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.hashes[slots[j] - 1] & mask;
+      const home = slotHashes[j] & mask;
       // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
       const homeBetween = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!homeBetween) {
         slots[i] = slots[j];
+        slotHashes[i] = slotHashes[j];
         i = j;
       }
     }
@@ -150,7 +163,7 @@ export class FlowTable {
     this.free[this.freeTop++] = f;
     this.active--;
     if (f === this.lastFlow) this.lastFlow = -1;
-    const hint = hintOf(this.keys, f * KEY_WORDS); // its key is still in place
+    const hint = hintMix(this.keys, f * KEY_WORDS) >>> HINT_SHIFT; // its key is still in place
     if (this.hints[hint] === f + 1) this.hints[hint] = 0;
   }
 
