@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createEngine } from '../bindings/index.js';
 import type { Engine, EngineKind, EngineOptions, PacketSink } from '../bindings/engine/types.js';
 import { resolveOptions } from '../bindings/engine/options.js';
+import { blankPacketInfo } from '../bindings/engine/queue.js';
 import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { NaiveAggregator } from './naive.js';
 import { LINE_RATE_GBPS, type Workload } from './workloads.js';
@@ -94,13 +95,16 @@ export interface OutputShape {
   bytesOut: number;
   /** Packets sent with reason `capacity` (here: to free a connection buffer for a new aggregate). */
   capacity: number;
+  /** Where in the pass each packet's first segment was (engine runners with a sink; else empty). */
+  packetStarts: number[];
 }
 
 export function emptyShape(): OutputShape {
-  return { packetsOut: 0, aggregates: 0, segmentsInAggregates: 0, maxSegments: 0, bytesOut: 0, capacity: 0 };
+  return { packetsOut: 0, aggregates: 0, segmentsInAggregates: 0, maxSegments: 0, bytesOut: 0, capacity: 0, packetStarts: [] };
 }
 
-function note(shape: OutputShape, length: number, segments: number, reason = ''): void {
+function note(shape: OutputShape, length: number, segments: number, reason = '', start = -1): void {
+  if (start >= 0) shape.packetStarts.push(start);
   shape.packetsOut++;
   if (reason === 'capacity') shape.capacity++;
   shape.bytesOut += length;
@@ -182,7 +186,9 @@ export class EngineRunner extends ShapeRunner {
     if (o.delivery === 'sink') {
       const user = o.sink ?? null;
       engine.setSink((data, meta) => {
-        if (this.checking !== null) note(this.checking, data.length, meta.segments, meta.reason);
+        if (this.checking !== null) {
+          note(this.checking, data.length, meta.segments, meta.reason, meta.inputIndex % w.frames.length);
+        }
         if (user !== null) user(data, meta);
       });
     }
@@ -278,12 +284,16 @@ export interface KernelExports {
   copyLoop(dst: number, src: number, len: number, reps: number): void;
 }
 
+/** Where the kernels' mode 6 hands packets (BoundRunner sets it for its pass). */
+const kernelOutput = { emit: (_ptr: number, _length: number) => {} };
+
 export async function loadKernels(path: URL): Promise<KernelExports> {
   const { instance } = await WebAssembly.instantiate(await readFile(path), {
     env: {
       abort() {
         throw new Error('bench kernels aborted');
       },
+      emitPacket: (ptr: number, length: number) => kernelOutput.emit(ptr, length),
     },
   });
   return instance.exports as unknown as KernelExports;
@@ -297,6 +307,10 @@ export const BOUND_FULL = 2;
 export const BOUND_HELD = 4;
 /** BOUND_HELD, + the frame's flow's record (the engine's size) read and written: the least per-flow state. */
 export const BOUND_HELD_STATE = 5;
+/** BOUND_HELD_STATE, + a new view handed to a sink that does nothing wherever the engine's output has a packet start. */
+export const BOUND_HELD_EMIT = 6;
+/** Bit 31 of a frame's flow word (bench/kernels.ts PACKET_STARTS). */
+const PACKET_STARTS = 0x80000000;
 /** u32 words per frame description (bench/kernels.ts DESC_SIZE / 4): offset, length, held offset, flow. */
 const DESC_WORDS = 4;
 
@@ -329,7 +343,7 @@ export class BoundRunner implements Runner {
   private readonly holdFrames: number = 0;
   private readonly ringBytes: number = 0;
   private readonly staged: Uint32Array = new Uint32Array(0);
-  /** BOUND_HELD_STATE: each frame's flow, numbered in order of first appearance. */
+  /** BOUND_HELD_STATE: each frame's flow, numbered in order of first appearance (BOUND_HELD_EMIT: | PACKET_STARTS). */
   private readonly flowOf: Uint32Array = new Uint32Array(0);
   private ringHead = 0;
   private count = 0;
@@ -339,16 +353,20 @@ export class BoundRunner implements Runner {
     private readonly k: KernelExports,
     private readonly w: Workload,
     private readonly mode: number,
+    /** BOUND_HELD_EMIT: the engine's output on these frames (OutputShape.packetStarts). */
+    packetStarts: number[] = [],
     private readonly batch = 256,
   ) {
     this.stage = k.stagePtr();
     this.stageBytes = k.stageBytes();
-    if (mode === BOUND_HELD_STATE) {
+    if (mode === BOUND_HELD_EMIT && packetStarts.length === 0) throw new Error('BoundRunner: BOUND_HELD_EMIT needs the packet starts');
+    if (mode >= BOUND_HELD_STATE) {
       this.flowOf = flowIndices(w.frames);
       const missing = k.flowsEnd(this.flowOf.reduce((a, b) => Math.max(a, b), 0) + 1) - k.memory.buffer.byteLength;
       if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+      for (const i of packetStarts) this.flowOf[i] |= PACKET_STARTS;
     }
-    if (mode === BOUND_HELD || mode === BOUND_HELD_STATE) {
+    if (mode >= BOUND_HELD) {
       const missing = k.ringEnd() - k.memory.buffer.byteLength;
       if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
       this.ringBytes = k.ringEnd() - k.ringPtr();
@@ -370,9 +388,16 @@ export class BoundRunner implements Runner {
     const frames = this.w.frames;
     const heap = this.heap;
     const desc = this.desc;
-    const held = this.mode === BOUND_HELD || this.mode === BOUND_HELD_STATE;
+    const held = this.mode >= BOUND_HELD;
     const flowOf = this.flowOf;
     const base = held ? this.k.ringPtr() : this.stage;
+    if (this.mode === BOUND_HELD_EMIT) {
+      // As the engines hand a packet to a sink: a new view, and the packet's (reused) metadata.
+      const buffer = this.k.memory.buffer;
+      const meta = blankPacketInfo();
+      const sink: PacketSink = () => {};
+      kernelOutput.emit = (ptr, length) => sink(new Uint8Array(buffer, ptr, length), meta);
+    }
     let bad = 0;
     for (let i = 0; i < frames.length; ) {
       let used = 0;

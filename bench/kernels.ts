@@ -11,6 +11,9 @@
 // any aggregator pays that keeps pending segments in place and gathers them at send. Mode 5 adds
 // the least per-flow state: the frame's flow's record (FLOW_BYTES, the engine's record size; its
 // index JS gives) read and written, both of its cache lines, as any lookup of a flow's state does.
+// Mode 6 adds the least a per-packet JS sink costs: at each frame where one of the engine's
+// output packets starts (a flag JS gives, from the engine's own output on the same frames), a
+// call out to JS, which hands a new view of the frame to a sink that does nothing.
 //
 // ┌──── 0 ─┬──── CONN ─┬─────── DESC ─┬──── STAGE ─┬─── RING ──────────────────────┬─── FLOWS ─────────────┐
 // │ static │ buffer    │ 16 B × 1024: │ staged     │ frames staged in turn,        │ FLOW_BYTES per flow,  │
@@ -70,17 +73,25 @@ export function flowsEnd(flows: i32): usize {
   return FLOWS + <usize>flows * FLOW_BYTES;
 }
 
+/** Mode 6: a packet of `length` bytes at `ptr` goes out to JS (bench/harness.ts loadKernels). */
+@external("env", "emitPacket")
+declare function emitPacket(ptr: usize, length: i32): void;
+/** Bit 31 of a frame's flow word (mode 6): an output packet starts at this frame. */
+const PACKET_STARTS: u32 = 0x80000000;
+
 /**
  * Frames described at DESC, `count` of them. mode 0: nothing (staging and the call only);
  * 1: + checksums; 2: + payload copy; 4: frames in the ring, + the payload copied from the ring
  * offset JS gives (where the flow's previous segment was staged); 5: 4, + the frame's flow record
- * read and written. Returns the number of frames whose checksums fail.
+ * read and written; 6: 5, + a call out to JS where an output packet starts. Returns the number
+ * of frames whose checksums fail.
  */
 export function bound(count: i32, mode: i32): i32 {
   let bad = 0;
   for (let i = 0; i < count; i++) {
     const d = DESC + <usize>i * DESC_SIZE;
     const b = (mode >= 4 ? RING : STAGE) + <usize>load<u32>(d);
+    if (mode == 6 && (load<u32>(d, 12) & PACKET_STARTS) != 0) emitPacket(b, <i32>load<u32>(d, 4));
     let l3: usize = 14;
     let type = <u32>bswap<u16>(load<u16>(b, 12));
     if (type == 0x8100) {
@@ -102,8 +113,8 @@ export function bound(count: i32, mode: i32): i32 {
       // The same place in the frame staged earlier, kept inside the ring.
       src = RING + min(<usize>load<u32>(d, 8) + (src - b), RING_BYTES - n);
     }
-    if (mode == 5) {
-      const r = FLOWS + <usize>load<u32>(d, 12) * FLOW_BYTES;
+    if (mode >= 5) {
+      const r = FLOWS + <usize>(load<u32>(d, 12) & ~PACKET_STARTS) * FLOW_BYTES;
       store<u32>(r, load<u32>(r) + 1);
       store<u32>(r, load<u32>(r, 64) + <u32>n, 64);
     }

@@ -2,7 +2,7 @@
 // fewer pending aggregates allowed (maxPending) and 100k flows (default maxPending and ring); each
 // row timed in its own group with the bound and the bound with segments held where they were staged.
 import type { WasmEngine } from '../../bindings/engine/wasm.js';
-import { BOUND_FULL, BOUND_HELD, BOUND_HELD_STATE, BoundRunner, timeGroup, type OutputShape } from '../harness.js';
+import { BOUND_FULL, BOUND_HELD, BOUND_HELD_EMIT, BOUND_HELD_STATE, BoundRunner, timeGroup, type OutputShape } from '../harness.js';
 import { Markdown, gbps, mpps, nsPerFrame, num, pct, rateCell, ratio, type Figure } from '../report.js';
 import { LINE_RATE_GBPS, SCALE_FLOWS, scaleControlWorkload, scaleWorkload, type Workload } from '../workloads.js';
 import { closeAll, engineRunner, figures, segmentsPerAggregate, type BenchContext, type Section } from './context.js';
@@ -29,6 +29,8 @@ export interface Scale extends Section {
   heldBoundLoss: number;
   /** The same for that bound with each frame's flow record read and written. */
   stateBoundLoss: number;
+  /** The same for that bound with a view handed to a sink for each of the engine's packets as well. */
+  emitBoundLoss: number;
   /** WASM ns per frame of the 64-flow row over the 1-flow row (same frames per pass). */
   flows64OverOne: number;
   /** The 100k-flow row on the defaults: its WASM memory and the share of packets sent early (capacity). */
@@ -40,17 +42,19 @@ async function measureRow(ctx: BenchContext, work: Workload, maxPending = work.m
   ctx.log(`scale: ${work.name}${maxPending < work.maxFlows ? `, maxPending ${maxPending}` : ''}`);
   const wasm = await engineRunner(work, { kind: 'wasm', engine: { maxPending } });
   const ts = await engineRunner(work, { kind: 'ts', engine: { maxPending } });
+  const shape = wasm.check();
   const bound = new BoundRunner(kernels, work, BOUND_FULL);
   const held = new BoundRunner(kernels, work, BOUND_HELD);
   const state = new BoundRunner(kernels, work, BOUND_HELD_STATE);
+  const emit = new BoundRunner(kernels, work, BOUND_HELD_EMIT, shape.packetStarts);
   const runners = {
     wasm: () => wasm.run(),
     ts: () => ts.run(),
     bound: () => bound.run(),
     held: () => held.run(),
     state: () => state.run(),
+    emit: () => emit.run(),
   };
-  const shape = wasm.check();
   const live = wasm.engine.stats().flowsActive;
   const memoryBytes = (wasm.engine as Partial<WasmEngine>).memoryBytes?.() ?? 0;
   const t = await timeGroup(runners, ctx.manyFlowsTiming);
@@ -74,6 +78,7 @@ export async function scaleSection(ctx: BenchContext): Promise<Scale> {
     loss: 1 - mpps(last.f.wasm) / mpps(first.f.wasm),
     heldBoundLoss: 1 - mpps(last.f.held) / mpps(first.f.held),
     stateBoundLoss: 1 - mpps(last.f.state) / mpps(first.f.state),
+    emitBoundLoss: 1 - mpps(last.f.emit) / mpps(first.f.emit),
     flows64OverOne: nsPerFrame(sweep.find((s) => s.w.flows === 64)!.f.wasm) / nsPerFrame(first.f.wasm),
     hundredK: { memoryBytes: hundredK.memoryBytes, capacityShare: hundredK.shape.capacity / hundredK.shape.packetsOut },
   };
@@ -108,7 +113,8 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
     pct(nsPerFrame(s.f.bound) / nsPerFrame(s.f.wasm)),
     rateCell(s.f.held),
     rateCell(s.f.state),
-    pct(nsPerFrame(s.f.state) / nsPerFrame(s.f.wasm)),
+    rateCell(s.f.emit),
+    pct(nsPerFrame(s.f.emit) / nsPerFrame(s.f.wasm)),
   ];
   md.table(
     [
@@ -126,6 +132,7 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
       'WASM % of bound',
       'bound, segments held where staged: Mpps',
       '+ a flow record per frame: Mpps',
+      '+ a view to a sink per packet: Mpps',
       'WASM % of it',
     ],
     [
@@ -147,7 +154,11 @@ function render(scale: ScaleRow[], control: ScaleRow, pooled: ScaleRow, hundredK
       `pending segments in place and gathers them at send) loses ${pct(1 - mpps(last.f.held) / mpps(first.held))} from 1 to ` +
       `${last.w.flows} flows by itself; with each frame's flow record read and written as well (128 bytes, the engine's ` +
       'record size, both cache lines: the least per-flow state a lookup touches, with no table, timers or descriptor) ' +
-      `it loses ${pct(1 - mpps(last.f.state) / mpps(first.state))}. ` +
+      `it loses ${pct(1 - mpps(last.f.state) / mpps(first.state))}; and with a new view of a frame handed to a sink that ` +
+      "does nothing wherever one of the engine's packets starts (the engine's own output on the same frames: " +
+      `${num(last.shape.packetsOut / last.w.frames.length, 2)} packets per frame at ${last.w.flows} flows against ` +
+      `${num(scale[0].shape.packetsOut / scale[0].w.frames.length, 3)} at 1 — what a per-packet sink costs any engine) ` +
+      `${pct(1 - mpps(last.f.emit) / mpps(first.emit))}. ` +
       `Of the WASM engine's loss, short aggregates alone (control row vs 1 flow) account for ${pct(lossShort)}; ` +
       `${last.w.flows} flows vs the control cost another ${pct(1 - mpps(last.f.wasm) / mpps(control.f.wasm))}: the price of many flows — ` +
       'flow records, table slots and timer links touched at random, and pending segments held in the staging ring ' +
