@@ -2,13 +2,14 @@
 // its bin run by plain Node — the bundled CLI in dist/lro/, never the TypeScript sources or tsx.
 // Its output must be byte for byte what the library's coalesceFile writes in this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
 import { expectSameBytes } from './helpers/bytes.js';
+import { installPackedPackage } from './helpers/installed-package.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CAPTURES = join(ROOT, 'test/captures');
@@ -19,16 +20,7 @@ let pkg: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lro-package-'));
   // npm test has just built dist/ and build/: pack what would be published, without rebuilding.
-  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .pop() as string;
-  pkg = join(dir, 'project/node_modules/large-receive');
-  mkdirSync(pkg, { recursive: true });
-  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', pkg, '--strip-components=1']);
-  // The package's one dependency, as npm would install it next to the package.
-  mkdirSync(join(dir, 'project/node_modules/@assemblyscript'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules/@assemblyscript/loader'), join(dir, 'project/node_modules/@assemblyscript/loader'));
+  pkg = installPackedPackage(dir);
 }, 120_000);
 
 afterAll(() => {

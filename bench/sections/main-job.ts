@@ -8,6 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { coalesceFile } from '../../bindings/pipeline/coalesce.js';
 import { writeGenerated } from '../../bindings/traffic/write.js';
+import { installPackedPackage } from '../../test/helpers/installed-package.js';
 import { ROOT } from '../build.js';
 import { Markdown, num, ratio, verdict } from '../report.js';
 import type { BenchContext, Section } from './context.js';
@@ -134,13 +135,16 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       clock?.push((JSON.parse(r.out) as { elapsedMs: number }).elapsedMs);
       return r.ms;
     };
+    // The same command from the package as a user installs it (npm pack, unpacked into node_modules).
+    const installedBin = join(installPackedPackage(dir), 'bin/lro.js');
     const runs = {
       lro: (o: string, clock: number[] | null) => lroJson(pcap, o, clock),
+      installed: (o: string) => wallMs(process.execPath, [installedBin, 'coalesce', pcap, '-o', o, '--json']),
       cp: (o: string) => wallMs('cp', [pcap, o]),
       node: (o: string) => wallMs(process.execPath, [copier, pcap, o]),
     };
-    const fresh: Record<keyof typeof runs, number[]> = { lro: [], cp: [], node: [] };
-    const replacing: Record<keyof typeof runs, number[]> = { lro: [], cp: [], node: [] };
+    const fresh: Record<keyof typeof runs, number[]> = { lro: [], installed: [], cp: [], node: [] };
+    const replacing: Record<keyof typeof runs, number[]> = { lro: [], installed: [], cp: [], node: [] };
     const startUp = { node: [] as number[], first: [] as number[], firstClock: [] as number[] };
     const tools = Object.keys(runs) as (keyof typeof runs)[];
     for (let r = 0; r < rounds; r++) {
@@ -158,15 +162,26 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       startUp.first.push(lroJson(first, `${out}.first`, startUp.firstClock));
     }
     const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-    ctx.log(`whole processes, new file (ms): lro ${ms(fresh.lro)}; cp ${ms(fresh.cp)}; copy program ${ms(fresh.node)}`);
-    ctx.log(`replacing: lro ${ms(replacing.lro)}; cp ${ms(replacing.cp)}; copy program ${ms(replacing.node)}`);
+    ctx.log(
+      `whole processes, new file (ms): lro ${ms(fresh.lro)}; installed lro ${ms(fresh.installed)}; cp ${ms(fresh.cp)}; ` +
+        `copy program ${ms(fresh.node)}`,
+    );
+    ctx.log(
+      `replacing: lro ${ms(replacing.lro)}; installed lro ${ms(replacing.installed)}; cp ${ms(replacing.cp)}; ` +
+        `copy program ${ms(replacing.node)}`,
+    );
     // Whole processes: the fastest run of each. A run's wall time here is its own cost plus what
     // the shared machine adds (other work, the kernel writing back earlier runs' output), which
     // only ever adds: in one run the copy program took 172-186 ms in some rounds, 800-850 in others.
     const fastest = (xs: number[]) => Math.min(...xs);
     const proc = {
-      fresh: { lro: fastest(fresh.lro), cp: fastest(fresh.cp), node: fastest(fresh.node) },
-      replacing: { lro: fastest(replacing.lro), cp: fastest(replacing.cp), node: fastest(replacing.node) },
+      fresh: { lro: fastest(fresh.lro), installed: fastest(fresh.installed), cp: fastest(fresh.cp), node: fastest(fresh.node) },
+      replacing: {
+        lro: fastest(replacing.lro),
+        installed: fastest(replacing.installed),
+        cp: fastest(replacing.cp),
+        node: fastest(replacing.node),
+      },
     };
     // Where the whole process's time goes (new output file): the fastest runs, and the own clock
     // of the fastest lro run, so that the parts add up to it.
@@ -197,7 +212,8 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
     md.p(
       `${frames.toLocaleString('en-US')} frames of 64 interleaved bulk flows (1448-byte segments, no ACKs), ` +
         `${(statSync(pcap).size / 2 ** 20).toFixed(0)} MiB. "Own clock": \`coalesceFile\` in this process, warm, the median ` +
-        `of ${rounds} runs. "Whole process": \`node bin/lro.js coalesce … --json\`, start to exit, taking turns with \`cp\` of the same file ` +
+        `of ${rounds} runs. "Whole process": \`node bin/lro.js coalesce … --json\`, start to exit, from this clone and from the ` +
+        'package as a user installs it (`npm pack`, unpacked into a node_modules folder), taking turns with `cp` of the same file ' +
         `and a Node copy program; the fastest of ${rounds} runs each (the machine's other work only adds; every run is in the log).`,
     );
     md.table(
@@ -212,9 +228,19 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
         ],
         ['own clock, pcap, replacing an existing output', num(ownMs.replace, 1), num(frames / ownMs.replace / 1e3)],
         ['whole process `lro coalesce`, new output file', num(proc.fresh.lro, 1), num(frames / proc.fresh.lro / 1e3)],
+        [
+          'whole process `lro coalesce` from the installed package, new output file',
+          num(proc.fresh.installed, 1),
+          num(frames / proc.fresh.installed / 1e3),
+        ],
         ['whole process `cp`, new file', num(proc.fresh.cp, 1), '—'],
         ['whole process Node copy program, new file', num(proc.fresh.node, 1), '—'],
         ['whole process `lro coalesce`, replacing an existing output', num(proc.replacing.lro, 1), num(frames / proc.replacing.lro / 1e3)],
+        [
+          'whole process `lro coalesce` from the installed package, replacing an existing output',
+          num(proc.replacing.installed, 1),
+          num(frames / proc.replacing.installed / 1e3),
+        ],
         ['whole process `cp`, replacing an existing file', num(proc.replacing.cp, 1), '—'],
         ['whole process Node copy program, replacing an existing file', num(proc.replacing.node, 1), '—'],
         ...(tshark
@@ -281,6 +307,11 @@ export async function mainJobSection(ctx: BenchContext): Promise<MainJob> {
       [
         ['`lro coalesce` ≥ 1.2 Mpps by its own clock (pcap)', `${num(mpps)} Mpps`, verdict(mpps >= 1.2)],
         ['whole process within 2× the wall time of `cp`, new output file', ratio(overCp), verdict(overCp <= 2)],
+        [
+          'the same from the installed package',
+          ratio(proc.fresh.installed / proc.fresh.cp),
+          verdict(proc.fresh.installed / proc.fresh.cp <= 2),
+        ],
         [
           'whole process within 2× the wall time of `cp`, replacing an existing output',
           ratio(overCpReplacing),
