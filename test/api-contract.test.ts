@@ -428,6 +428,66 @@ describe.each(KINDS)('frames that alias the staging area; bytes read when pushed
     }
   });
 
+  it('changing frames from inside the sink changes nothing when held aggregates are sent to make room before a chunk is staged', async () => {
+    // 300 flows whose segments stay held in a 1 MiB ring: each call's first chunk needs room that
+    // only sending the oldest held aggregates (capacity) gives, before any of its frames is staged.
+    const flows = 300;
+    const batches: Uint8Array[][] = [];
+    const seq = new Array<number>(flows).fill(1000);
+    for (let b = 0; b < 4; b++) {
+      const batch: Uint8Array[] = [];
+      for (let i = 0; i < 2 * flows; i++) {
+        const f = (i * 7 + b) % flows;
+        batch.push(tcpFrame({ sport: 1000 + f, seq: seq[f], payload: MSS }));
+        seq[f] += MSS;
+      }
+      batches.push(batch);
+    }
+    const options = { engine: kind, hashSeed: 5, ringBytes: 2 ** 20, maxFlows: 512 } as const;
+    const times = (b: number) => batches[b].map((_, i) => b * 100 + i * 0.01);
+    const reference = await createEngine(options);
+    for (const [b, batch] of batches.entries())
+      reference.pushBatch(
+        batch.map((f) => f.slice()),
+        times(b),
+      );
+    reference.close();
+    const expected = reference.drain();
+    expect(expected.filter((p) => p.reason === 'capacity').length).toBeGreaterThan(0);
+    for (const how of ['pushBatch', 'pushFrom'] as const) {
+      const e = await createEngine(options);
+      let mine: Uint8Array[] = [];
+      const out = collectSink(e, () => {
+        for (const f of mine) f.fill(0xa5);
+      });
+      for (const [b, batch] of batches.entries()) {
+        if (how === 'pushBatch') {
+          mine = batch.map((f) => f.slice());
+          e.pushBatch(mine, times(b));
+        } else {
+          // The frames back to back in one buffer, which the sink scribbles over.
+          const all = new Uint8Array(batch.reduce((n, f) => n + f.length, 0));
+          const offsets: number[] = [];
+          let at = 0;
+          for (const f of batch) {
+            all.set(f, at);
+            offsets.push(at);
+            at += f.length;
+          }
+          mine = [all];
+          e.pushFrom(
+            all,
+            offsets,
+            batch.map((f) => f.length),
+            times(b),
+          );
+        }
+      }
+      e.close();
+      expectSamePackets(out, expected, 1, `${kind} ${how}`);
+    }
+  });
+
   it('changing timesUs or the frames array from inside the sink changes nothing', async () => {
     const { frames, times } = mixedFrames(2500);
     const reference = await referenceRun(kind, frames, times);

@@ -119,7 +119,7 @@ export abstract class EngineBase implements Engine {
   protected readonly oversize: Uint8Array[] = [];
 
   constructor(readonly options: ResolvedOptions) {
-    this.queue.beforeSink = () => this.snapshotRest();
+    this.queue.beforeSink = () => this.snapshotFrom(this.srcNext);
   }
 
   protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
@@ -254,14 +254,23 @@ export abstract class EngineBase implements Engine {
     this.srcCount = count;
     this.srcNext = 0;
     this.snapshotted = false;
+    this.queue.unstaged = count > 0;
   }
 
   private stageAll(): void {
     try {
       while (this.srcNext < this.srcCount) {
         const start = this.srcNext;
-        const n = this.srcFrames !== null ? this.stageList(start) : this.stageView(start);
+        // The window first: making room may send held aggregates, and a sink that runs first
+        // snapshots the frames not staged yet (snapshotFrom), so they are read only after.
+        const list = this.srcFrames;
+        const first = Math.min(list !== null ? list[start].length : this.srcLengths[start], STAGE_FRAME_MAX);
+        const room = this.makeRoom(ringCost(first));
+        const head = this.reserve(first);
+        const limit = this.windowEnd();
+        const n = this.srcFrames !== null ? this.stageList(start, room, head, limit) : this.stageView(start, room, head, limit);
         this.srcNext = start + n;
+        this.queue.unstaged = this.srcNext < this.srcCount && !this.snapshotted;
         this.runChunk(n);
         if (this.oversize.length !== 0) this.oversize.length = 0;
       }
@@ -272,19 +281,20 @@ export abstract class EngineBase implements Engine {
       this.srcOffsets = this.srcLengths = this.srcTimes = NO_NUMBERS;
       this.srcCount = this.srcNext = 0;
       this.oversize.length = 0;
+      this.queue.unstaged = false;
     }
   }
 
-  /** Copy frames from the list into a window of the ring, from `start`: as many as fit. */
-  private stageList(start: number): number {
+  /**
+   * Copy frames from the list into the ring's window [head, limit), from `start`: as many as fit
+   * there and in `room` on the ring's account.
+   */
+  private stageList(start: number, room: number, head: number, limit: number): number {
     const frames = this.srcFrames ?? NO_FRAMES;
     const times = this.srcTimes;
     const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    const first = Math.min(frames[start].length, STAGE_FRAME_MAX);
-    const room = this.makeRoom(ringCost(first));
-    let used = this.reserve(first);
-    const limit = this.windowEnd();
+    let used = head;
     let spent = 0;
     let n = 0;
     for (let i = start; i < end; i++, n++) {
@@ -304,18 +314,15 @@ export abstract class EngineBase implements Engine {
     return n;
   }
 
-  /** Copy frames from the view into a window of the ring, from `start`: one set() per run of frames that follow each other. */
-  private stageView(start: number): number {
+  /** stageList's work for frames in a view: one set() per run of frames that follow each other. */
+  private stageView(start: number, room: number, head: number, limit: number): number {
     const view = this.srcView;
     const offsets = this.srcOffsets;
     const lengths = this.srcLengths;
     const times = this.srcTimes;
     const ring = this.ring;
     const end = Math.min(this.srcCount, start + MAX_BATCH);
-    const first = Math.min(lengths[start], STAGE_FRAME_MAX);
-    const room = this.makeRoom(ringCost(first));
-    let used = this.reserve(first);
-    const limit = this.windowEnd();
+    let used = head;
     let spent = 0;
     let runFrom = 0; // the run being gathered: view[runFrom, runTo) goes to ring[runAt, …)
     let runTo = -1;
@@ -343,14 +350,10 @@ export abstract class EngineBase implements Engine {
     return n;
   }
 
-  /** A sink is about to run: copy what the call has not staged yet (once per call). */
-  private snapshotRest(): void {
-    if (!this.snapshotted && this.srcNext < this.srcCount) this.snapshotFrom(this.srcNext);
-  }
-
-  /** Copy the call's numbers, and frames [from, count) into one new buffer. */
+  /** Copy the call's numbers, and frames [from, count) into one new buffer (before a sink runs: once per call). */
   private snapshotFrom(from: number): void {
     this.snapshotted = true;
+    this.queue.unstaged = false;
     this.srcTimes = Float64Array.from(this.srcTimes);
     const count = this.srcCount;
     const list = this.srcFrames;

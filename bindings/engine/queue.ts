@@ -66,7 +66,12 @@ export class PacketQueue {
   /** The queue was drained: the next packet starts the slab over. */
   private drained = false;
   sink: PacketSink | null = null;
-  /** Called before every sink call (the engine copies the frames its call has not read yet). */
+  /**
+   * The engine call in progress has frames it has not staged yet: before the next sink call,
+   * beforeSink runs once (the engine copies them, so that a sink changing them changes nothing).
+   * A flag rather than a call per packet: most calls stage all their frames at once.
+   */
+  unstaged = false;
   beforeSink: () => void = () => {};
   /** Errors the sink threw during the current engine call (thrown only once the core is done). */
   private sinkErrors: unknown[] = [];
@@ -101,7 +106,10 @@ export class PacketQueue {
       meta.headerLength = u[HEADER_LENGTH];
       meta.verified = (flags & OUT_VERIFIED) !== 0;
       meta.fixedIpId = (flags & OUT_FIXED_IP_ID) !== 0;
-      this.beforeSink();
+      if (this.unstaged) {
+        this.unstaged = false;
+        this.beforeSink();
+      }
       try {
         this.sink(view, meta);
       } catch (err) {
