@@ -53,6 +53,7 @@ describe('bench', () => {
       'bulk not slower than the engine before the ring (git 6d5b1e3, side by side)',
       'segments per aggregate at 1448-byte MSS = 45 (bulk)',
       'throughput loss 1 → 10k flows ≤ 30 %',
+      "what bounds it: the least work for the same frames and the engine's packets (segments held where staged, a flow record per frame, a new view to a sink per packet), 1 → 10k flows",
       "64 interleaved flows within 1.2× one flow's ns per frame (scale sweep, same frames)",
       '100k tracked flows: WASM memory ≤ 64 MiB, no `capacity` sends (defaults)',
       'crafted keys with a random seed ≤ 1.2× random keys',
@@ -124,6 +125,11 @@ describe('bench', () => {
     expect(parts.map((r) => r[0])).toContain('= whole process `lro coalesce`');
     expect(parts).toHaveLength(7);
     for (const r of parts) expect(r[1]).toMatch(/^-?[\d.]+$/);
+    // The whole process also from the package as a user installs it (npm pack, unpacked), with a verdict.
+    const job = tableAfter(text, '## The main job');
+    const installed = job.find((r) => r[0] === 'whole process `lro coalesce` from the installed package, new output file');
+    expect(installed?.[1]).toMatch(/^[\d.]+$/);
+    expect(text).toMatch(/\| the same from the installed package \| [\d.]+× \| \*\*(not )?met\*\* \|/);
     expect(text).toContain('## Where the time goes');
     expect(text).not.toContain('Check failed');
   });
