@@ -276,6 +276,24 @@ describe("lro coalesce: output = the engine's packets, records kept where bytes 
     expect(JSON.parse(r.out).reasons.close).toBe(16);
     await checkAgainstEngine(p('cut.pcapng'), p('cut.out.pcapng'));
   });
+
+  it("a section whose clock starts before the previous section's ended: its engines keep their own time", async () => {
+    // `cat later.pcapng earlier.pcapng`: the second section has two interfaces (so engines fire
+    // each other's timers) and starts an hour before the first section's last packet.
+    const a = await gen('clk-a.pcapng', '--packets', '1500', '--seed', '8', '--start-time-us', '1700003600000000');
+    const b1 = await gen('clk-b1.pcapng', '--packets', '2000', '--seed', '9', '--reorder', '0.02');
+    const b2 = await gen('clk-b2.pcapng', '--packets', '2000', '--seed', '10', '--link-type', '101', '--resolution', 'ns');
+    mergeInterfaces(p('clk-b.pcapng'), [b1, b2]);
+    writeFileSync(p('clk.pcapng'), concat([readFileSync(a), readFileSync(p('clk-b.pcapng'))]));
+    const r = await lro('coalesce', p('clk.pcapng'), '-o', p('clk.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ packetsIn: 5500, clockClamped: 0 });
+    await checkAgainstEngine(p('clk.pcapng'), p('clk.out.pcapng'));
+    // The second section's output is what that section alone gives.
+    expect((await lro('coalesce', p('clk-b.pcapng'), '-o', p('clk-b.out.pcapng'), '-q')).code).toBe(0);
+    const alone = readFileSync(p('clk-b.out.pcapng'));
+    expect(readFileSync(p('clk.out.pcapng')).subarray(-alone.length).equals(alone)).toBe(true);
+  });
 });
 
 describe('capture reader beforeRefill (what lets coalesce batch without copying)', () => {

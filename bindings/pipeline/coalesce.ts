@@ -196,6 +196,7 @@ class Coalescer {
   private serial = 0;
   /** Positions below this one need no record any more (written, or absorbed into an aggregate). */
   private low = 0;
+  /** The latest capture time pushed to an open engine: the others fire their timers by it. */
   private lastTime = 0;
 
   constructor(
@@ -391,6 +392,8 @@ class Coalescer {
       addStats(this.totals, st.engine.stats());
     }
     this.open.length = 0;
+    // The next section's engines start their own clocks: its capture time may begin before this one's ended.
+    this.lastTime = 0;
     this.held.release(Infinity, this.writeHeld);
   }
 
