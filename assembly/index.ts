@@ -164,11 +164,6 @@ export function flowsActive(): i32 {
   return T.active;
 }
 
-/** One frame staged at `offset` in the ring. */
-export function push(offset: u32, staged: i32, length: i32, t: f64): void {
-  E.pushFrame(R.ringBase + <usize>offset, staged, length, t, 0);
-}
-
 /** `count` frames described at stage desc (staged in the ring), in order. */
 export function pushBatch(count: i32): void {
   const ring = R.ringBase;

@@ -118,11 +118,16 @@ export abstract class EngineBase implements Engine {
   /** Whole copies of the chunk's frames longer than STAGE_FRAME_MAX, by index in the chunk. */
   protected readonly oversize: Uint8Array[] = [];
 
+  /** push()'s frame until it is staged: a sink that runs first (making room) gets it replaced by a copy. */
+  private single: Uint8Array = EMPTY_VIEW;
+
   constructor(readonly options: ResolvedOptions) {
-    this.queue.beforeSink = () => this.snapshotFrom(this.srcNext);
+    this.queue.beforeSink = () => {
+      if (this.single !== EMPTY_VIEW) this.single = this.single.slice();
+      else this.snapshotFrom(this.srcNext);
+    };
   }
 
-  protected abstract pushFrame(frame: Uint8Array, timeUs: number): void;
   abstract stagingArea(): Uint8Array;
   /** Write chunk descriptor i: a frame of `length` bytes, `staged` of them at `offset` in the staging area. */
   protected abstract describe(i: number, offset: number, staged: number, length: number, timeUs: number): void;
@@ -151,7 +156,7 @@ export abstract class EngineBase implements Engine {
     if (!(typeof timeUs === 'number' && timeUs >= 0 && timeUs < TIME_LIMIT)) throw badTime('push(frame, timeUs): timeUs', timeUs);
     this.busy = true;
     try {
-      this.pushFrame(frame, timeUs);
+      this.pushOne(frame, timeUs);
     } finally {
       this.busy = false;
     }
@@ -214,6 +219,35 @@ export abstract class EngineBase implements Engine {
   }
 
   // ------------------------------------------------------------------ staging (see the class comment)
+
+  /**
+   * push after its checks: a chunk of one frame. Its bytes are read only once the room is made,
+   * since making room may send held aggregates to a sink that changes them (it gets a copy first).
+   */
+  private pushOne(frame: Uint8Array, timeUs: number): void {
+    const length = frame.length;
+    const staged = Math.min(length, STAGE_FRAME_MAX);
+    this.single = frame;
+    this.queue.unstaged = true;
+    try {
+      this.makeRoom(ringCost(staged));
+      const at = this.reserve(staged);
+      frame = this.single;
+      this.single = EMPTY_VIEW;
+      this.queue.unstaged = false;
+      if (staged === length) this.ring.set(frame, at);
+      else {
+        this.oversize[0] = frame.slice();
+        this.ring.set(frame.subarray(0, staged), at);
+      }
+      this.describe(0, at, staged, length, timeUs);
+      this.runChunk(1);
+    } finally {
+      this.single = EMPTY_VIEW;
+      this.queue.unstaged = false;
+      if (this.oversize.length !== 0) this.oversize.length = 0;
+    }
+  }
 
   /** pushBatch after its checks. */
   protected pushFrames(frames: readonly Uint8Array[], timesUs: ArrayLike<number>): void {

@@ -1,5 +1,5 @@
 // The pure-TypeScript engine: bindings/twin/ behind the Engine interface.
-import { BUILD_AREAS, MAX_BATCH, STAGE_BYTES, STAGE_FRAME_MAX, bufferCapacity, ringCost } from '../abi.js';
+import { BUILD_AREAS, MAX_BATCH, STAGE_BYTES, bufferCapacity } from '../abi.js';
 import { TwinCore, type Emitter } from '../twin/engine.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -34,24 +34,6 @@ export class TsEngine extends EngineBase {
       input: () => queue.add(this.current),
     });
     queue.readFrom(this.core.out, 0);
-  }
-
-  /** One frame, staged at the ring's head like the WASM engine's (a frame over STAGE_FRAME_MAX: a whole copy, never held). */
-  protected pushFrame(frame: Uint8Array, timeUs: number): void {
-    const length = frame.length;
-    const staged = Math.min(length, STAGE_FRAME_MAX);
-    this.core.ringMakeRoom(ringCost(staged));
-    const at = this.core.ringReserve(staged);
-    const ring = this.core.ring.bytes;
-    if (staged === length) {
-      ring.set(frame, at);
-      frame = ring.subarray(at, at + length);
-    } else {
-      ring.set(frame.subarray(0, staged), at);
-      frame = frame.slice();
-    }
-    this.current = frame;
-    this.core.push(frame, timeUs, staged === length ? at : -1);
   }
 
   private staging: Uint8Array | null = null;

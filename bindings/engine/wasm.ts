@@ -13,10 +13,8 @@ import {
   PRESET_SEED,
   PRESET_THROUGHPUT,
   STAGE_BYTES,
-  STAGE_FRAME_MAX,
   STAT_COUNT,
   frameLimit,
-  ringCost,
 } from '../abi.js';
 import { EngineBase } from './base.js';
 import { tooLarge } from './options.js';
@@ -51,7 +49,6 @@ interface CoreExports {
   maxBatch(): number;
   statsPtr(): number;
   flowsActive(): number;
-  push(offset: number, staged: number, length: number, timeUs: number): void;
   pushBatch(count: number): void;
   advance(timeUs: number): void;
   flush(reason: number): void;
@@ -181,25 +178,6 @@ export class WasmEngine extends EngineBase {
   /** Bytes of linear memory this engine owns (fixed at creation). */
   memoryBytes(): number {
     return this.memory.buffer.byteLength;
-  }
-
-  /** One frame: staged at the ring's head (a longer frame than STAGE_FRAME_MAX also kept whole). */
-  protected pushFrame(frame: Uint8Array, timeUs: number): void {
-    const length = frame.length;
-    const staged = Math.min(length, STAGE_FRAME_MAX);
-    this.core.ringMakeRoom(ringCost(staged));
-    const at = this.core.ringReserve(staged) >>> 0;
-    if (staged === length) this.heap.set(frame, this.ringAt + at);
-    else {
-      this.oversize[0] = frame.slice();
-      this.heap.set(frame.subarray(0, staged), this.ringAt + at);
-    }
-    this.describe(0, at, staged, length, timeUs); // for inputFrame: the core's push() reads no descriptor
-    try {
-      this.core.push(at, staged, length, timeUs);
-    } finally {
-      if (staged !== length) this.oversize.length = 0;
-    }
   }
 
   protected get area(): Uint8Array {
