@@ -225,6 +225,24 @@ describe('toPartialChecksum', () => {
     });
   }
 
+  for (const kind of ENGINES) {
+    it(`${kind}, fixChecksums off: finished by the device, the packet is the fixed-up aggregate (IPv4 header checksum included)`, async () => {
+      // The device finishes the TCP checksum only; a receiver drops an IPv4 header with a bad one.
+      for (const spec of [{}, { vlan: 7 }, { ipVersion: 6 as const }]) {
+        const frames = flow(6, 999, { ...spec, last: 11 });
+        const [fixed] = (await run(kind, frames)).packets;
+        const [p] = (await run(kind, frames, { fixChecksums: false })).packets;
+        expect([p.segments, p.checksumsFixed, p.verified]).toEqual([6, false, true]);
+        expect(encodeVirtioNetHeader(p, { csum: 'needs-csum' })[0]).toBe(1);
+        expect(toPartialChecksum(p)).toBe(true);
+        const sum = internetChecksum(p.data, p.tcpOffset);
+        p.data[p.tcpOffset + 16] = (~sum >>> 8) & 0xff;
+        p.data[p.tcpOffset + 17] = ~sum & 0xff;
+        expectSameBytes(p.data, fixed.data, `${JSON.stringify(spec)}: finished by the device`);
+      }
+    });
+  }
+
   it('leaves single segments, pass-through and unverified aggregates alone (false)', async () => {
     const { packets } = await run('ts', [...flow(1, 500), { data: tcpFrame({ seq: 1, flags: ACK | 0x02 }), timeUs: 100 }]);
     for (const p of packets) {
@@ -313,6 +331,31 @@ describe('resegment', () => {
         const v6 = await run(kind, flow(5, 1200, { ipVersion: 6, ipv6ExtHeaders: chain, vlan, last: 33 }));
         expect(v6.packets.map((p) => p.segments)).toEqual([5]);
         expectRoundTrip(v6, 'IPv6 extension headers');
+      }
+    });
+
+    it(`${kind}: IPv6 behind extension headers whose source address looks like an IPv6 header with TCP next`, async () => {
+      // A 16-byte Hop-by-Hop header puts the 40 bytes before tcpOffset at source byte 8: 0x60 there
+      // and 0x06 at byte 14 read as "IPv6, next header TCP", with bytes 12-13 as its payload length
+      // (0: runs short; 0x100: fits, and was taken: a wrong pseudo-header, the address overwritten).
+      const hbh = [{ type: 0, bytes: new Uint8Array([1, 12, ...new Array(12).fill(0)]) }];
+      for (const src of ['2001:db8::6000:0:0:600', '2001:db8::6000:0:100:600']) {
+        for (const vlan of [undefined, 9]) {
+          const what = `${src}, VLAN ${vlan}`;
+          const r = await run(kind, flow(4, 1000, { ipVersion: 6, src, ipv6ExtHeaders: hbh, vlan }));
+          expect(
+            r.packets.map((p) => p.segments),
+            what,
+          ).toEqual([4]);
+          expectRoundTrip(r, what);
+          const [p] = r.packets;
+          const partial = p.data.slice();
+          expect(toPartialChecksum(p, partial)).toBe(true);
+          const sum = internetChecksum(partial, p.tcpOffset);
+          partial[p.tcpOffset + 16] = (~sum >>> 8) & 0xff;
+          partial[p.tcpOffset + 17] = ~sum & 0xff;
+          expectSameBytes(partial, p.data, `${what}: partial sum finished by the device`);
+        }
       }
     });
 

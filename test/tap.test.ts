@@ -15,6 +15,7 @@ import {
   createEngine,
   encodeVirtioNetHeader,
   type EngineKind,
+  type EngineOptions,
   type Packet,
   type ReceiverPacket,
   resegment,
@@ -77,8 +78,12 @@ function payloadOf(frames: { data: Uint8Array }[]): Buffer {
 }
 
 /** The frames through one engine (then close()), as packets with their header metadata. */
-async function coalesce(kind: EngineKind, frames: { data: Uint8Array; timeUs: number }[]): Promise<(Packet & ReceiverPacket)[]> {
-  const engine = await createEngine({ engine: kind });
+async function coalesce(
+  kind: EngineKind,
+  frames: { data: Uint8Array; timeUs: number }[],
+  options: EngineOptions = {},
+): Promise<(Packet & ReceiverPacket)[]> {
+  const engine = await createEngine({ ...options, engine: kind });
   const out: Packet[] = [];
   for (const f of frames) engine.push(f.data, f.timeUs);
   engine.close();
@@ -175,6 +180,36 @@ describe.skipIf(skipReason !== null)(
         expect(tcpCounters(ns).InCsumErrors - before.InCsumErrors).toBe(1);
         facts.push(
           `IPv${family} ${csum} (${kind}): the corrupted segment passed through with flags 0; InCsumErrors +1; after its retransmission all ${whole.length} B arrived`,
+        );
+      });
+    }
+
+    // fixChecksums: false leaves both checksums as the first segment's; NEEDS_CSUM has the kernel
+    // finish the TCP one, and toPartialChecksum makes the IPv4 header's full (ip_rcv verifies it).
+    for (const [family, kind] of [
+      [4, 'ts'],
+      [6, 'wasm'],
+    ] as const) {
+      it(`IPv${family}, fixChecksums off, NEEDS_CSUM, ${kind} engine: the kernel's TCP receives every byte`, async () => {
+        peer = new Peer(ns, ['--family', String(family), '--initrwnd', '1000']);
+        const r = await peer.ready();
+        const frames = segments(r, family, 0, 100);
+        const packets = await coalesce(kind, frames, { fixChecksums: false });
+        expect(packets.every((p) => !p.checksumsFixed && p.segments >= 2)).toBe(true);
+        const before = tcpCounters(ns);
+        for (const p of packets) {
+          const vnet = encodeVirtioNetHeader(p, { csum: 'needs-csum' });
+          expect(vnet[0]).toBe(1);
+          expect(toPartialChecksum(p)).toBe(true);
+          expect(await peer.write(vnet, p.data)).toMatchObject({ ok: true });
+        }
+        const expected = payloadOf(frames);
+        const got = await peer.recv(expected.length, 3);
+        expect(got.received).toBe(expected.length);
+        expect(got.data.equals(expected)).toBe(true);
+        expect(tcpCounters(ns).InCsumErrors - before.InCsumErrors).toBe(0);
+        facts.push(
+          `IPv${family} fixChecksums off, needs-csum (${kind}): ${packets.length} packets written, all ${expected.length} B received`,
         );
       });
     }

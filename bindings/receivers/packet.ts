@@ -9,6 +9,7 @@ import {
   IPV6_EXT_NEXT,
   IPV6_HEADER,
   IPV6_NEXT_HEADER,
+  IPV6_PAYLOAD_LENGTH,
   PROTO_DEST_OPTIONS,
   PROTO_HOP_BY_HOP,
   PROTO_ROUTING,
@@ -44,8 +45,11 @@ export function isTcpAggregate(p: Pick<PacketInfo, 'segments' | 'ipVersion' | 't
  * the metadata is misuse and throws). IPv4: an option-less header ending at tcpOffset (as every
  * aggregate's, CONTRACT §2). IPv6: a header whose extension headers — Hop-by-Hop, Routing and
  * Destination Options only, as an aggregate may carry (CONTRACT §2) — end at tcpOffset with TCP
- * next; none first (the header right before tcpOffset), else the header is looked for where a link
- * layer the engine parses puts it (raw IP 0, Ethernet 14, one VLAN tag 18, SLL 16, SLL2 20).
+ * next, and whose payload length ends the packet (an aggregate has no padding); none first (the
+ * header right before tcpOffset), else the header is looked for where a link layer the engine
+ * parses puts it (raw IP 0, Ethernet 14, one VLAN tag 18, SLL 16, SLL2 20). The length check
+ * matters: behind extension headers, the 40 bytes before tcpOffset can look like an IPv6 header
+ * with TCP next (an address with 0x6_ and 0x06 in the right places).
  */
 export function ipOffset(data: Uint8Array, ipVersion: number, tcpOffset: number): number {
   if (ipVersion === 4) {
@@ -53,7 +57,13 @@ export function ipOffset(data: Uint8Array, ipVersion: number, tcpOffset: number)
     if (l3 >= 0 && tcpOffset <= data.length && data[l3] === 0x45) return l3;
   } else if (tcpOffset <= data.length) {
     for (const l3 of [tcpOffset - IPV6_HEADER, ...IPV6_STARTS]) {
-      if (l3 >= 0 && l3 + IPV6_HEADER <= tcpOffset && (data[l3] & 0xf0) === 0x60 && ipv6ChainEnd(data, l3, tcpOffset) === tcpOffset)
+      if (
+        l3 >= 0 &&
+        l3 + IPV6_HEADER <= tcpOffset &&
+        (data[l3] & 0xf0) === 0x60 &&
+        l3 + IPV6_HEADER + get16(data, l3 + IPV6_PAYLOAD_LENGTH) === data.length &&
+        ipv6ChainEnd(data, l3, tcpOffset) === tcpOffset
+      )
         return l3;
     }
   }

@@ -7,7 +7,8 @@
 // ┌─────────┬────────────┬────────────┬─────────────┬──────────────┬───────────────┬───────────────┐
 // │ 0 flags │ 1 gso_type │ 2 hdr_len  │ 4 gso_size  │ 6 csum_start │ 8 csum_offset │ 10 num_buffers│
 // └─────────┴────────────┴────────────┴─────────────┴──────────────┴───────────────┴───────────────┘
-import { IPV4_TOTAL_LENGTH, IPV6_HEADER, IPV6_PAYLOAD_LENGTH, TCP_CHECKSUM } from '../twin/headers.js';
+import { checksumField, sum16 } from '../twin/checksum.js';
+import { IPV4_CHECKSUM, IPV4_HEADER, IPV4_TOTAL_LENGTH, IPV6_HEADER, IPV6_PAYLOAD_LENGTH, TCP_CHECKSUM } from '../twin/headers.js';
 import { pseudoHeaderSum } from './checksum.js';
 import { get16, ipOffset, isTcpAggregate, type PacketInfo, put16 } from './packet.js';
 
@@ -106,7 +107,9 @@ export function encodeVirtioNetHeader(packet: PacketInfo, options: VirtioNetHead
  * uncomplemented pseudo-header sum, so that the receiver's ones-complement sum from csum_start to
  * the end, stored complemented at csum_start + csum_offset, is the full checksum. Rewrites only
  * the packets 'needs-csum' marks NEEDS_CSUM (takesPartialChecksum) and returns whether it did;
- * afterwards the packet no longer holds a full checksum, so use it only with 'needs-csum'.
+ * afterwards the packet no longer holds a full checksum, so use it only with 'needs-csum'. An IPv4
+ * header checksum is made full too: `fixChecksums: false` leaves the first segment's, and the
+ * receiver verifies that one (it finishes only the TCP checksum).
  */
 export function toPartialChecksum(
   packet: Pick<PacketInfo, 'segments' | 'ipVersion' | 'tcpOffset' | 'verified'> & { data?: Uint8Array },
@@ -119,6 +122,12 @@ export function toPartialChecksum(
     packet.ipVersion === 4 ? l3 + get16(data, l3 + IPV4_TOTAL_LENGTH) : l3 + IPV6_HEADER + get16(data, l3 + IPV6_PAYLOAD_LENGTH);
   if (ipEnd > data.length) throw new RangeError(`toPartialChecksum: the IP length runs past the ${data.length}-byte packet`);
   put16(data, packet.tcpOffset + TCP_CHECKSUM, pseudoHeaderSum(data, l3, packet.ipVersion, ipEnd - packet.tcpOffset));
+  if (packet.ipVersion === 4) {
+    // The receiver finishes the TCP checksum only; it verifies the IPv4 header's (Linux ip_rcv drops a
+    // bad one), which `fixChecksums: false` left as the first segment's. A full one either way.
+    put16(data, l3 + IPV4_CHECKSUM, 0);
+    put16(data, l3 + IPV4_CHECKSUM, checksumField(sum16(data, l3, l3 + IPV4_HEADER)));
+  }
   return true;
 }
 
