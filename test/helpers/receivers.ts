@@ -43,10 +43,10 @@ export function withHeaders(packet: Packet, inputs: Map<string, number>, verifie
 }
 
 /** Frames grouped per connection direction (frame kit flow key), in order; non-TCP under ''. */
-export function byFlow(frames: Iterable<Uint8Array>): Map<string, Uint8Array[]> {
+export function byFlow(frames: Iterable<Uint8Array>, linkType?: number): Map<string, Uint8Array[]> {
   const out = new Map<string, Uint8Array[]>();
   for (const f of frames) {
-    const p = parseFrame(f);
+    const p = parseFrame(f, linkType);
     const key = p?.tcp ? flowKey(p) : '';
     if (!out.has(key)) out.set(key, []);
     out.get(key)!.push(f);
