@@ -8,6 +8,7 @@ import { tcpFrame, udpFrame } from '../bindings/packet/index.js';
 import { generateTraffic } from '../bindings/traffic/generate.js';
 import { ringCost } from '../bindings/abi.js';
 import { TwinCore } from '../bindings/twin/engine.js';
+import { Ring } from '../bindings/twin/ring.js';
 import { expectSamePackets } from './helpers/bytes.js';
 
 const KINDS: readonly EngineKind[] = ['wasm', 'ts'];
@@ -220,6 +221,25 @@ describe('createEngine options', () => {
     await expect(createEngine({ maxFlows: '10' as never })).rejects.toThrow(/option maxFlows .*got '10' \(a string\)/);
     await expect(createEngine({ verifyChecksums: 'yes' as never })).rejects.toThrow(/got 'yes' \(a string\)/);
     await expect(createEngine({ engine: 1 as never })).rejects.toThrow(/option engine .*got 1$/);
+  });
+
+  it('ringBytes 2^31, the top of its range, makes a working engine on both; a frame held at the end of such a ring moves its head to the end', async () => {
+    for (const kind of KINDS) {
+      const e = await createEngine({ engine: kind, ringBytes: 2 ** 31, maxFlows: 4 });
+      e.pushBatch(
+        bulk(50),
+        bulk(50).map((_, i) => i),
+      );
+      e.close();
+      expect(
+        e.drain().map((p) => `${p.segments}:${p.reason}`),
+        kind,
+      ).toEqual(['45:threshold', '5:close']);
+    }
+    // Offsets past 2^31 - 8 in the twin's ring (u32 in the core, 32-bit in JS bit arithmetic).
+    const ring = new Ring(2 ** 31);
+    ring.ringHold(2 ** 31 - 1514, 1510);
+    expect(ring.head).toBe(2 ** 31);
   });
 });
 

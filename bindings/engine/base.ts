@@ -378,7 +378,7 @@ export abstract class EngineBase implements Engine {
       runTo = at + staged;
       if (staged !== length) this.oversize[n] = view.slice(at, at + length);
       this.describe(n, dst, staged, length, times[i]);
-      used = (dst + staged + 7) & ~7;
+      used = ((dst + staged + 7) & ~7) >>> 0; // a ring offset: up to 2^31
     }
     if (runTo >= 0) ring.set(view.subarray(runFrom, runTo), runAt);
     return n;

@@ -172,7 +172,7 @@ export class WasmEngine extends EngineBase {
     this.descU32 = new Uint32Array(memory.buffer, this.stageDesc, (MAX_BATCH * DESC_SIZE) / 4);
     this.staging = this.heap.subarray(this.stageData, this.stageData + STAGE_BYTES);
     this.ringAt = this.core.ringPtr() >>> 0;
-    this.ringView = this.heap.subarray(this.ringAt, this.ringAt + (o.ringBytes & ~7));
+    this.ringView = this.heap.subarray(this.ringAt, this.ringAt + ((o.ringBytes & ~7) >>> 0)); // up to 2^31
   }
 
   /** Bytes of linear memory this engine owns (fixed at creation). */

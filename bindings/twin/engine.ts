@@ -104,7 +104,7 @@ export class TwinCore {
     this.table = new FlowTable(o.maxFlows, o.hashSeed);
     this.verify = o.verifyChecksums;
     this.pool = new Pending(o.maxFlows, o.maxPending);
-    this.ring = new Ring(o.ringBytes & ~7);
+    this.ring = new Ring((o.ringBytes & ~7) >>> 0);
     this.agg = new Aggregates(
       this.pool,
       this.ring,

@@ -39,7 +39,7 @@ export class Ring {
 
   /** The frame at ring offset `at`, `len` bytes, is held by an aggregate: the head moves past it. */
   ringHold(at: number, len: number): void {
-    const end = (at + len + 7) & ~7;
+    const end = ((at + len + 7) & ~7) >>> 0; // u32, as the core's: a ring may be 2^31 bytes
     if (end > this.head) this.head = end;
   }
 
