@@ -3,13 +3,16 @@
 // directly, a symlink's target is replaced and keeps the link, an existing output keeps its mode,
 // a closed standard output ends the run quietly and a full one is one line. And the order of the
 // output: every packet at the position of its first segment, so the output is time-ordered.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  open,
   readFileSync,
+  readdirSync,
   readlinkSync,
   rmSync,
   statSync,
@@ -18,6 +21,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, lro, readRecords } from './helpers/cli.js';
 
@@ -83,6 +87,80 @@ describe('lro in pipes', () => {
     expect(full.err).toMatch(/^lro: cannot write to standard output \(ENOSPC/);
     expect(Buffer.compare(readFileSync(p('full.pcap')), reference)).toBe(0);
   });
+});
+
+/** `lro coalesce IN -o OUT` as a child process, its standard input a pipe the test writes. */
+function coalesceChild(inputPath: string, output: string) {
+  const child = spawn(process.execPath, [BIN, 'coalesce', inputPath, '-o', output, '-q'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const ended = new Promise<{ code: number | null; signal: string | null; err: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, err })),
+  );
+  return { child, ended };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How the child ended, or 'still running' after a minute (it waits for input that never comes). */
+function endedOrHung<T>(ended: Promise<T>): Promise<T | 'still running'> {
+  return Promise.race([ended, sleep(60_000).then(() => 'still running' as const)]);
+}
+
+describe('a quiet input (tcpdump -w - | lro coalesce - …)', () => {
+  it('Ctrl-C while standard input is open but quiet: ended by the signal at once, no output left', async () => {
+    const outDir = p('quiet-stdin');
+    mkdirSync(outDir);
+    const { child, ended } = coalesceChild('-', join(outDir, 'out.pcap'));
+    // The header and some packets, then the writer goes quiet (the pipe stays open).
+    child.stdin.write(readFileSync(input).subarray(0, 200_000));
+    while (readdirSync(outDir).length === 0) await sleep(5);
+    child.kill('SIGINT');
+    const r = await endedOrHung(ended);
+    child.stdin.destroy();
+    expect(r).toEqual({ code: null, signal: 'SIGINT', err: 'lro: interrupted by SIGINT; unfinished output removed\n' });
+    expect(readdirSync(outDir)).toEqual([]);
+  }, 90_000);
+
+  it('SIGTERM while a FIFO input has a writer that has not written yet', async () => {
+    const fifo = p('quiet.fifo');
+    expect(sh(`mkfifo ${fifo}`).code).toBe(0);
+    const outDir = p('quiet-fifo');
+    mkdirSync(outDir);
+    const { child, ended } = coalesceChild(fifo, join(outDir, 'out.pcap'));
+    // Opening the FIFO for writing returns once lro has opened it for reading.
+    const writer = await new Promise<number>((ok, fail) => open(fifo, 'w', (e, fd) => (e ? fail(e) : ok(fd))));
+    child.kill('SIGTERM');
+    const r = await endedOrHung(ended);
+    closeSync(writer);
+    expect(r).toEqual({ code: null, signal: 'SIGTERM', err: 'lro: interrupted by SIGTERM\n' });
+    expect(readdirSync(outDir)).toEqual([]);
+  }, 90_000);
+
+  it('input that trickles in (preamble byte by byte, then small pieces; gzip too) gives the same output as the file', async () => {
+    const ng = p('trickle.pcapng');
+    expect((await lro('generate', '-o', ng, '--packets', '3000', '--flows', '4', '--packet-comments', '-q')).code).toBe(0);
+    expect((await lro('coalesce', ng, '-o', p('trickle.ref.pcapng'), '-q')).code).toBe(0);
+    const want = readFileSync(p('trickle.ref.pcapng'));
+    writeFileSync(p('trickle.pcapng.gz'), gzipSync(readFileSync(ng)));
+    for (const source of [ng, p('trickle.pcapng.gz')]) {
+      const bytes = readFileSync(source);
+      const out = p(`trickle.out.${source.endsWith('.gz') ? 'gz.' : ''}pcapng`);
+      const { child, ended } = coalesceChild('-', out);
+      let at = 0;
+      for (; at < 120; at++) {
+        child.stdin.write(bytes.subarray(at, at + 1));
+        await sleep(1);
+      }
+      for (; at < bytes.length; at += 16_384) {
+        child.stdin.write(bytes.subarray(at, at + 16_384));
+        await sleep(1);
+      }
+      child.stdin.end();
+      expect(await endedOrHung(ended)).toEqual({ code: 0, signal: null, err: '' });
+      expect(Buffer.compare(readFileSync(out), want)).toBe(0);
+    }
+  }, 90_000);
 });
 
 describe('outputs that are not plain new files', () => {

@@ -893,13 +893,9 @@ describe('the lro executable', () => {
     expect(r.out).toMatch(/packets +0 in → 0 out\n/);
   });
 
-  it('Ctrl-C, SIGTERM or SIGHUP mid-run: exit 130 / 143 / 129, one line on stderr, no output and no temporary file left', async () => {
+  it('Ctrl-C, SIGTERM or SIGHUP mid-run: ended by that signal (the shell says 130 / 143 / 129), one line on stderr, no output and no temporary file left', async () => {
     const input = await gen('sigint.pcap', '--packets', '200000');
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-      ['SIGHUP', 129],
-    ] as const) {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       const outDir = p(`sig-${signal}`);
       mkdirSync(outDir);
       const child = spawn(process.execPath, [BIN, 'coalesce', input, '-o', join(outDir, 'out.pcap'), '--engine', 'ts'], {
@@ -907,11 +903,14 @@ describe('the lro executable', () => {
       });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
       // Interrupt as soon as the temporary output exists: the run is well under way, far from done.
       while (readdirSync(outDir).length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
       child.kill(signal);
-      expect(await exited).toBe(code);
+      // As gzip does: the parent sees the signal, so a shell script's loop around lro stops too.
+      expect(await exited).toEqual({ code: null, signal });
       expect(err.trim().split('\n')).toEqual([`lro: interrupted by ${signal}; unfinished output removed`]);
       expect(readdirSync(outDir)).toEqual([]);
     }

@@ -6,8 +6,14 @@
 // buffer grows only when a single record is larger than it, so memory stays at about one
 // chunk however big the file is.
 
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, read, readSync } from 'node:fs';
 import { fsError } from './errors.js';
+
+/**
+ * Thrown by `ensure()` when the chunk waits for input asynchronously (`waitForInput`) and has
+ * less than was asked: nothing was consumed; call `refill()`, then parse again from `pos`.
+ */
+export const NEED_INPUT: unique symbol = Symbol('lro: need input');
 
 export const DEFAULT_CHUNK = 4 << 20;
 
@@ -36,6 +42,14 @@ export class Chunk {
    * until then, every view handed out since the previous call is still intact.
    */
   beforeRefill: (() => void) | null = null;
+  /**
+   * A pipe, FIFO or terminal whose writer may go quiet for a long time: `ensure()` never blocks
+   * in a read (which would hold back every signal handler: Ctrl-C could not stop the run) but
+   * throws NEED_INPUT; the caller awaits `refill()`, a read on libuv's thread pool.
+   */
+  waitForInput = false;
+  /** Keep every byte from offset 0 in the buffer (while a preamble may be parsed again from the start). */
+  keep = false;
   private fd: number;
 
   /**
@@ -46,7 +60,7 @@ export class Chunk {
     fd: number,
     readonly file: string,
     size = DEFAULT_CHUNK,
-    private readonly seekable = true,
+    readonly seekable = true,
     /** Close the descriptor at the end (not standard input's). */
     private readonly owned = true,
   ) {
@@ -67,7 +81,9 @@ export class Chunk {
 
   /** Read the rest of the input into the buffer (it grows as needed); returns the unread bytes. */
   readAll(): Uint8Array {
-    while (!this.eof) this.ensure(this.end - this.pos + Math.max(1 << 20, this.buf.length));
+    // 1 MiB more each time: the buffer doubles when that does not fit (and only then: a read that
+    // waits for input asks again, and must not double it each time).
+    while (!this.eof) this.ensure(this.end - this.pos + (1 << 20));
     return this.buf.subarray(this.pos, this.end);
   }
 
@@ -105,14 +121,39 @@ export class Chunk {
     }
   }
 
+  /** Read more input without blocking the event loop (see `waitForInput`); at the end, sets `eof`. */
+  async refill(): Promise<void> {
+    if (this.eof) return;
+    if (this.end === this.buf.length) {
+      // (ensure() made room before it threw; a caller that did not gets room here.)
+      this.beforeRefill?.();
+      this.compact(this.end - this.pos + 1);
+    }
+    for (;;) {
+      try {
+        const got = await new Promise<number>((ok, fail) =>
+          read(this.fd, this.buf, this.end, this.buf.length - this.end, null, (err, n) => (err ? fail(err) : ok(n))),
+        );
+        if (got === 0) this.eof = true;
+        this.end += got;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw fsError(this.file, 'unreadable', 'read', err, this.base + this.end);
+        await new Promise((ok) => setTimeout(ok, 2));
+      }
+    }
+  }
+
   /** Move unread bytes to the front; grow the buffer when n does not fit. */
   private compact(n: number): void {
+    if (this.keep) {
+      // Nothing moves: the bytes before `pos` may be parsed again.
+      if (this.pos + n > this.buf.length) this.grow(Math.max(this.pos + n, this.buf.length * 2), 0);
+      return;
+    }
     const keep = this.end - this.pos;
     if (n > this.buf.length) {
-      const bigger = new Uint8Array(Math.max(n, this.buf.length * 2));
-      bigger.set(this.buf.subarray(this.pos, this.end));
-      this.buf = bigger;
-      this.view = new DataView(bigger.buffer);
+      this.grow(Math.max(n, this.buf.length * 2), this.pos);
     } else if (this.pos > 0) {
       this.buf.copyWithin(0, this.pos, this.end);
     }
@@ -121,7 +162,16 @@ export class Chunk {
     this.end = keep;
   }
 
+  /** A buffer of `size` bytes holding the bytes from `from` on. */
+  private grow(size: number, from: number): void {
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(from, this.end));
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+
   private fill(): void {
+    if (this.waitForInput) throw NEED_INPUT;
     let got: number;
     for (;;) {
       try {

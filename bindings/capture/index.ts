@@ -3,7 +3,8 @@
 
 export { CaptureError, FileError, type CaptureErrorCode } from './errors.js';
 export { detectFormat } from './detect.js';
-export { CaptureReader, openCapture, readCapture, probeCapture } from './reader.js';
+export { CaptureReader, openCapture, openCaptureAsync, readCapture, probeCapture } from './reader.js';
+export { NEED_INPUT } from './chunk.js';
 export { CaptureWriter, createCaptureWriter, MIN_OUTPUT_SNAPLEN, type WriterOptions } from './writer.js';
 export type { ConversionReport } from './convert.js';
 export { blankRecord, copyRecord, EMPTY } from './record.js';

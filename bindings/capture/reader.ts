@@ -16,8 +16,8 @@
 // Anything else (bad pcap caplen, bad pcapng block length) still throws: there is no way to
 // find the next record.
 
-import { fstatSync, openSync } from 'node:fs';
-import { Chunk, DEFAULT_CHUNK } from './chunk.js';
+import { closeSync, fstatSync, open as openAsync, openSync } from 'node:fs';
+import { Chunk, DEFAULT_CHUNK, NEED_INPUT } from './chunk.js';
 import { sniff } from './detect.js';
 import { CaptureError, errnoText, fsError } from './errors.js';
 import { HeaderChannel } from './headers.js';
@@ -38,24 +38,14 @@ export class CaptureReader implements Iterable<CaptureRecord> {
   private readonly headers = new HeaderChannel();
   private done = false;
 
-  /** Use `openCapture`. */
+  /** Use `openCapture` (or `openCaptureAsync`, which passes the chunk it opened). */
   constructor(
     readonly path: string,
     opts: ReadOptions = {},
+    chunk?: Chunk,
   ) {
-    let fd: number;
-    let seekable: boolean;
-    const stdin = path === STDIN;
-    const name = stdin ? 'standard input' : path;
-    try {
-      fd = stdin ? 0 : openSync(path, 'r');
-      const stat = fstatSync(fd);
-      if (stat.isDirectory()) throw Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' });
-      seekable = stat.isFile();
-    } catch (err) {
-      throw fsError(name, 'unreadable', 'open', err);
-    }
-    this.chunk = new Chunk(fd, name, opts.chunkSize ?? DEFAULT_CHUNK, seekable, !stdin);
+    const name = path === STDIN ? 'standard input' : path;
+    this.chunk = chunk ?? openChunk(path, opts);
     try {
       this.chunk.ensure(8);
       if (this.chunk.left >= 2 && this.chunk.buf[this.chunk.pos] === 0x1f && this.chunk.buf[this.chunk.pos + 1] === 0x8b) {
@@ -84,7 +74,7 @@ export class CaptureReader implements Iterable<CaptureRecord> {
       this.parser.readPreamble();
       this.headers.endPreamble();
     } catch (err) {
-      this.chunk.close();
+      if (err !== NEED_INPUT) this.chunk.close();
       throw err;
     }
   }
@@ -102,11 +92,19 @@ export class CaptureReader implements Iterable<CaptureRecord> {
     try {
       ok = this.parser.next(rec);
     } catch (err) {
-      this.close();
+      if (err !== NEED_INPUT) this.close();
       throw err;
     }
     if (!ok) this.close();
     return ok;
+  }
+
+  /**
+   * A reader from `openCaptureAsync` on a pipe throws NEED_INPUT from `read()` / `next()` when it
+   * has to wait for more input: await this, then ask again (nothing was consumed).
+   */
+  waitForInput(): Promise<void> {
+    return this.chunk.refill();
   }
 
   /** The read buffer the records' `dataAt` / `tailAt` offsets point into (replaced when it grows). */
@@ -174,9 +172,58 @@ function gunzipped(chunk: Chunk, name: string): Chunk {
   }
 }
 
+/** The input's descriptor (standard input's for '-') as a chunk to read. */
+function openChunk(path: string, opts: ReadOptions, fd?: number): Chunk {
+  const stdin = path === STDIN;
+  const name = stdin ? 'standard input' : path;
+  let seekable: boolean;
+  try {
+    fd ??= stdin ? 0 : openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' });
+    seekable = stat.isFile();
+  } catch (err) {
+    if (fd !== undefined && !stdin) closeSync(fd);
+    throw fsError(name, 'unreadable', 'open', err);
+  }
+  return new Chunk(fd, name, opts.chunkSize ?? DEFAULT_CHUNK, seekable, !stdin);
+}
+
 /** Open a capture for reading (throws CaptureError). */
 export function openCapture(path: string, opts?: ReadOptions): CaptureReader {
   return new CaptureReader(path, opts);
+}
+
+/**
+ * Open a capture without ever blocking the event loop on a pipe, a FIFO or a terminal (so a signal
+ * handler such as Ctrl-C's runs while the writer is quiet): the FIFO is opened and its preamble
+ * read on libuv's thread pool; then `read()` / `next()` throw NEED_INPUT when they have to wait,
+ * and the caller awaits `reader.waitForInput()` and asks again. A regular file is read as
+ * `openCapture` reads it.
+ */
+export async function openCaptureAsync(path: string, opts: ReadOptions = {}): Promise<CaptureReader> {
+  let fd: number | undefined;
+  if (path !== STDIN) {
+    fd = await new Promise<number>((ok, fail) =>
+      openAsync(path, 'r', (err, n) => (err ? fail(fsError(path, 'unreadable', 'open', err)) : ok(n))),
+    );
+  }
+  const chunk = openChunk(path, opts, fd);
+  if (chunk.seekable) return new CaptureReader(path, opts, chunk);
+  chunk.waitForInput = true;
+  // The preamble is parsed again from the first byte until it is all there.
+  chunk.keep = true;
+  for (;;) {
+    try {
+      const reader = new CaptureReader(path, opts, chunk);
+      chunk.keep = false;
+      return reader;
+    } catch (err) {
+      if (err !== NEED_INPUT) throw err;
+      chunk.pos = 0;
+      await chunk.refill();
+    }
+  }
 }
 
 /** Iterate a capture's records (same ownership rules as `CaptureReader.next`). */

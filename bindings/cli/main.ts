@@ -1,5 +1,5 @@
 // `lro`: the command-line entry. `main(argv, io)` runs one command and resolves to its exit
-// status (0 done, 1 bad input or output file, 2 bad usage); it never calls process.exit (only
+// status (0 done, 1 bad input or output file, 2 bad usage); it never ends the process (only
 // the Ctrl-C handler of cli/interrupt.ts does), so tests run it in-process. Run through
 // bin/lro.js, or directly (`tsx bindings/cli/main.ts demo`).
 

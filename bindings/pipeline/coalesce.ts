@@ -30,7 +30,8 @@ import {
   blankRecord,
   CaptureError,
   createCaptureWriter,
-  openCapture,
+  NEED_INPUT,
+  openCaptureAsync,
   type CaptureFormat,
   type CaptureReader,
   type CaptureRecord,
@@ -216,6 +217,22 @@ class Coalescer {
   }
 
   async run(onProgress?: (offset: number, packets: number) => void): Promise<void> {
+    for (;;) {
+      try {
+        await this.readRecords(onProgress);
+        break;
+      } catch (err) {
+        // A pipe with nothing in it yet: wait for it (on the thread pool: Ctrl-C still works), go on.
+        if (err !== NEED_INPUT) throw err;
+        await this.reader.waitForInput();
+      }
+    }
+    this.flushBatch();
+    this.closeAll();
+  }
+
+  /** Read records to the end of input (or until a pipe has to be waited for: NEED_INPUT). */
+  private async readRecords(onProgress?: (offset: number, packets: number) => void): Promise<void> {
     const reader = this.reader;
     const rec = blankRecord();
     let batches = 0;
@@ -262,8 +279,6 @@ class Coalescer {
       st.times[i] = engineTime(rec.timeUs);
       st.regionEnd = end;
     }
-    this.flushBatch();
-    this.closeAll();
   }
 
   /** A record whose time the engine cannot take: an error, or with skipBad skipped (true). */
@@ -453,7 +468,7 @@ class Coalescer {
 /** Coalesce `input` into `output` (written atomically). Throws CaptureError / FileError. */
 export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResult> {
   let coalescer: Coalescer | null = null;
-  const reader = openCapture(opts.input, {
+  const reader = await openCaptureAsync(opts.input, {
     views: false,
     skipBad: opts.skipBad ?? false,
     onSkip: opts.onSkip,
