@@ -480,6 +480,50 @@ describe('resegment', () => {
 
   // Where the round trip cannot hold, and what differs instead.
   describe('where it cannot hold', () => {
+    for (const kind of ENGINES) {
+      it(`${kind}, verification off: a corrupted segment's error stays in every segment, never laundered by fresh checksums`, async () => {
+        for (const spec of [{}, { ipVersion: 6 as const }, { vlan: 4 }]) {
+          const what = JSON.stringify(spec);
+          const frames = flow(4, 900, spec);
+          frames[2].data = tcpFrame({
+            ...spec,
+            options: tcpTimestampOption(5000, 7000),
+            seq: 1000 + 2 * 900,
+            payload: 900,
+            ipId: 102,
+            badTcpChecksum: true,
+          });
+          const { packets } = await run(kind, frames, { verifyChecksums: false });
+          expect(
+            packets.map((p) => [p.segments, p.verified]),
+            what,
+          ).toEqual([[4, false]]);
+          expect(parseFrame(packets[0].data)!.tcpChecksumOk, `${what}: the aggregate carries the error (CONTRACT §5)`).toBe(false);
+          // Which segment was corrupted cannot be told from the aggregate: each comes back failing, so
+          // the receiver takes none of the four as good; every other byte is the input's.
+          const back = resegment(packets[0]);
+          expect(
+            back.map((seg) => parseFrame(seg)!.tcpChecksumOk),
+            what,
+          ).toEqual([false, false, false, false]);
+          for (const [k, seg] of back.entries()) {
+            const p = parseFrame(seg)!;
+            const restored = seg.slice();
+            restored.set(frames[k].data.subarray(p.l4Offset + 16, p.l4Offset + 18), p.l4Offset + 16);
+            expectSameBytes(restored, frames[k].data, `${what}: segment ${k} but its TCP checksum`);
+          }
+          // The same flow uncorrupted, verification off: the round trip holds.
+          expectRoundTrip(await run(kind, flow(4, 900, spec), { verifyChecksums: false }), `${what}, clean`);
+        }
+      });
+
+      it(`${kind}, fix-up off: the first segment's checksums in the aggregate mean nothing; the segments get full ones`, async () => {
+        const r = await run(kind, flow(5, 700, { vlan: 2, last: 9 }), { fixChecksums: false });
+        expect(r.packets.map((p) => [p.segments, p.checksumsFixed])).toEqual([[5, false]]);
+        expectRoundTrip(r, 'fix-up off');
+      });
+    }
+
     it('Ethernet padding of tiny frames: GSO does not pad, so the segments come back without it', async () => {
       // No TCP options, 2-byte payloads: 56-byte frames, padded to 60 on the wire.
       const frames = [0, 1, 2].map((k) => ({ data: tcpFrame({ seq: 1000 + 2 * k, payload: 2, padding: 4, ipId: 9 + k }), timeUs: k }));

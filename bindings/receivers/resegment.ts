@@ -17,7 +17,8 @@ import {
 import { pseudoHeaderSum } from './checksum.js';
 import { get16, get32, ipOffset, isTcpAggregate, put16, put32, type ReceiverPacket } from './packet.js';
 
-export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' | 'ipVersion' | 'tcpOffset' | 'headerLength' | 'fixedIpId'>;
+export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' | 'ipVersion' | 'tcpOffset' | 'headerLength' | 'fixedIpId'> &
+  Partial<Pick<ReceiverPacket, 'checksumsFixed'>>;
 
 /**
  * The segments of an aggregate, as Linux GSO would cut it: the payload in `mss`-byte pieces (the
@@ -27,6 +28,11 @@ export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' |
  * on every segment when the aggregate has it (its segments all had it, CONTRACT §4: Linux marks
  * such an aggregate SKB_GSO_TCP_ACCECN, and its GSO keeps CWR on each), IPv6 extension headers
  * copied, and full IPv4 header and TCP checksums. Every segment is a new array.
+ *
+ * An aggregate whose TCP checksum fails (verification off: a corrupted segment's error carried,
+ * CONTRACT §5) is never laundered: which segment was corrupted cannot be told, so each segment's
+ * TCP checksum gets the aggregate's error added and fails too. With `checksumsFixed` false the
+ * aggregate's checksum is the first segment's and says nothing: full checksums.
  *
  * A packet of one segment (segments ≤ 1) or that is not TCP is returned as `[packet.data]`: the
  * same bytes, not a copy.
@@ -46,6 +52,12 @@ export function resegment(packet: ResegmentPacket): Uint8Array[] {
   const seq = get32(data, tcpOffset + TCP_SEQ);
   const flags = data[tcpOffset + TCP_FLAGS];
   const id = v4 ? get16(data, l3 + IPV4_ID) : 0;
+  // The aggregate's residual: 0xffff when its TCP checksum is right, else the error it carries.
+  const residual =
+    packet.checksumsFixed === false
+      ? 0xffff
+      : fold(pseudoHeaderSum(data, l3, ipVersion, ipEnd - tcpOffset) + sum16(data, tcpOffset, ipEnd));
+  const carried = residual !== 0xffff && residual !== 0;
   const out: Uint8Array[] = [];
   for (let k = 0; k < count; k++) {
     const start = headerLength + k * mss;
@@ -69,7 +81,7 @@ export function resegment(packet: ResegmentPacket): Uint8Array[] {
     put16(seg, tcpOffset + TCP_CHECKSUM, 0);
     const tcpLength = seg.length - tcpOffset;
     const sum = fold(pseudoHeaderSum(seg, l3, ipVersion, tcpLength) + sum16(seg, tcpOffset, seg.length));
-    put16(seg, tcpOffset + TCP_CHECKSUM, checksumField(sum));
+    put16(seg, tcpOffset + TCP_CHECKSUM, carried ? fold(checksumField(sum) + residual) : checksumField(sum));
     out.push(seg);
   }
   return out;
