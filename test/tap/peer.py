@@ -133,10 +133,12 @@ class Peer:
             tcp = l3 + (frame[l3] & 15) * 4
             end = l3 + struct.unpack("!H", frame[l3 + 2 : l3 + 4])[0]
         else:
-            if frame[l3 + 6] != 6:
+            nxt, tcp = frame[l3 + 6], l3 + 40
+            while nxt in (0, 43, 60) and tcp + 2 <= len(frame):  # Hop-by-Hop, Routing, Destination Options
+                nxt, tcp = frame[tcp], tcp + (frame[tcp + 1] + 1) * 8
+            if nxt != 6:
                 return None
-            tcp = l3 + 40
-            end = tcp + struct.unpack("!H", frame[l3 + 4 : l3 + 6])[0]
+            end = l3 + 40 + struct.unpack("!H", frame[l3 + 4 : l3 + 6])[0]
         sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", frame[tcp : tcp + 16])
         hlen = (off >> 4) * 4
         return {"l3": l3, "tcp": tcp, "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags,
