@@ -68,7 +68,9 @@ export function ipOffset(data: Uint8Array, ipVersion: number, tcpOffset: number)
     }
   }
   const header =
-    ipVersion === 4 ? 'option-less IPv4 header' : `IPv${ipVersion} header (with Hop-by-Hop, Routing, Destination Options only)`;
+    ipVersion === 4
+      ? 'option-less IPv4 header'
+      : `IPv${ipVersion} header (with Hop-by-Hop, Routing, Destination Options only; payload length to the end)`;
   throw new RangeError(`receivers: no ${header} ends at tcpOffset ${tcpOffset} (${data.length}-byte packet)`);
 }
 
