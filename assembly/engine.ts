@@ -197,12 +197,15 @@ function oldestHeld(): i32 {
 }
 
 /**
- * Before the next frame, of account cost `cost`, is staged (ring.ts): while it would pass the
- * oldest held aggregate's place on the account + ringSize − RING_MARGIN, that aggregate is sent
- * (reason `capacity`). Returns the account cost the next frames may take from here (at most
+ * Before the next frame, of account cost `cost` and time t, is staged (ring.ts): first the
+ * deadlines ≤ t fire, as its push fires them before anything else (CONTRACT §4 Timers; a time
+ * behind the clock is left to its push, which counts it), then while it would pass the oldest held
+ * aggregate's place on the account + ringSize − RING_MARGIN, that aggregate is sent (reason
+ * `capacity`). Returns the account cost the next frames may take from here (at most
  * ringSize − RING_MARGIN): a chunk staged within it needs no early send.
  */
-export function ringMakeRoom(cost: u32): f64 {
+export function ringMakeRoom(cost: u32, t: f64): f64 {
+  if (Math.floor(t) > now) advance(t);
   const limit = <f64>(ringSize - RING_MARGIN);
   for (;;) {
     const oldest = oldestHeld();

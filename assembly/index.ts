@@ -130,9 +130,9 @@ export function ringPtr(): usize {
   return R.ringBase;
 }
 
-/** Room on the ring's account for the next frames, the first of cost `cost` (engine.ts ringMakeRoom). */
-export function ringMakeRoom(cost: u32): f64 {
-  return E.ringMakeRoom(cost);
+/** Room on the ring's account for the next frames, the first of cost `cost` at time t (engine.ts ringMakeRoom). */
+export function ringMakeRoom(cost: u32, t: f64): f64 {
+  return E.ringMakeRoom(cost, t);
 }
 
 /** A window of at least `need` bytes at the ring's head (engine.ts ringReserve): its start, from the ring's. */

@@ -326,7 +326,7 @@ describe("the twin's send() clears its state before the packet goes out", () => 
     let reentered = false;
     // Stage a frame in the core's ring, as the engines do, and push it from there.
     const push = (frame: Uint8Array, t: number) => {
-      core.ringMakeRoom(ringCost(frame.length));
+      core.ringMakeRoom(ringCost(frame.length), t);
       const at = core.ringReserve(frame.length);
       core.ring.bytes.set(frame, at);
       core.push(core.ring.bytes.subarray(at, at + frame.length), t, at);

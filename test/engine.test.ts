@@ -493,6 +493,22 @@ describe('the staging ring (ringBytes)', () => {
     }
   });
 
+  it("a frame pushed past held aggregates' deadlines fires their AgTimers before room is made for it: ag-timer, not capacity", async () => {
+    // 500 one-segment aggregates at t = 0 (those past the build areas held in a 1 MiB ring, near
+    // its account's limit), then a frame at t = 5000: push(frame, t) first fires every deadline
+    // ≤ t (CONTRACT §4 Timers), which frees the ring, so it equals advance(t) and then the push.
+    const first = Array.from({ length: 500 }, (_, i) => tcpFrame({ sport: 1000 + i, seq: SEQ0, payload: MSS }));
+    const late = tcpFrame({ sport: 99, seq: SEQ0, payload: MSS });
+    const at0 = timed(first, 0, 0);
+    const timedOut = (packets: Packet[]) => packets.map((p) => `${p.inputIndex}:${p.segments}:${p.reason}@${p.timeUs}`);
+    for (const batch of [0, 1000]) {
+      const pushed = await runBoth({ ringBytes: 1 << 20 }, [...at0, { frame: late, t: 5000 }], { batch });
+      const advanced = await runBoth({ ringBytes: 1 << 20 }, [...at0, { advance: 5000 }, { frame: late, t: 5000 }], { batch });
+      expect(timedOut(pushed.packets), `batch ${batch}`).toEqual(timedOut(advanced.packets));
+      expect(pushed.packets.filter((p) => p.reason === 'ag-timer').length, `batch ${batch}`).toBeGreaterThan(400);
+    }
+  });
+
   it('a ring that holds it all: nothing is sent early, and the aggregates are gathered whole', async () => {
     const frames = interleaved(40);
     const { packets, stats } = await run({}, [...timed(frames, 0, 0), { flush: true }]);

@@ -82,10 +82,10 @@ const RUN_GAP = RING_FRAME_SLACK - 8;
  * Staging (CONTRACT §7 "Frames are read when pushed"). push, pushBatch, pushFrom and pushStaged
  * copy each frame into the core's ring (at most STAGE_FRAME_MAX bytes of it; a longer frame, never
  * an aggregation candidate, is also kept whole as a snapshot), chunk by chunk: a chunk is up to
- * MAX_BATCH frames that fit both the room on the ring's account (makeRoom(), which first sends the
- * oldest held aggregate, reason `capacity`, while the chunk's first frame would not fit: a
- * decision that depends only on the frames pushed, so every way of pushing them gives the same
- * packets) and the window the core then hands out at the ring's head (reserve()), and the core
+ * MAX_BATCH frames that fit both the room on the ring's account (makeRoom(), which fires the
+ * deadlines up to the chunk's first frame's time, as its push would first, then sends the oldest
+ * held aggregate, reason `capacity`, while that frame would not fit: a decision that depends only
+ * on the frames pushed, so every way of pushing them gives the same packets) and the window the core then hands out at the ring's head (reserve()), and the core
  * processes it from there; a frame that joins an aggregate stays where it was staged until the
  * aggregate is sent (assembly/ring.ts). pushStaged's frames are copied
  * from the staging area (stagingArea()), pushFrom's from the caller's view. Before any sink runs,
@@ -137,8 +137,8 @@ export abstract class EngineBase implements Engine {
   protected abstract get area(): Uint8Array;
   /** The core's ring (assembly/ring.ts): frames are staged into it at the offsets reserve() gives. */
   protected abstract get ring(): Uint8Array;
-  /** Room on the ring's account for the next frames, the first of account cost `cost` (the core's ringMakeRoom). */
-  protected abstract makeRoom(cost: number): number;
+  /** Room on the ring's account for the next frames, the first of account cost `cost` and time `timeUs`, whose deadlines fire first (the core's ringMakeRoom). */
+  protected abstract makeRoom(cost: number, timeUs: number): number;
   /** A window of at least `need` bytes at the ring's head, after makeRoom: its start (the core's ringReserve). */
   protected abstract reserve(need: number): number;
   /** The end of the window reserve() handed out last. */
@@ -230,7 +230,7 @@ export abstract class EngineBase implements Engine {
     this.single = frame;
     this.queue.unstaged = true;
     try {
-      this.makeRoom(ringCost(staged));
+      this.makeRoom(ringCost(staged), timeUs);
       const at = this.reserve(staged);
       frame = this.single;
       this.single = EMPTY_VIEW;
@@ -295,11 +295,12 @@ export abstract class EngineBase implements Engine {
     try {
       while (this.srcNext < this.srcCount) {
         const start = this.srcNext;
-        // The window first: making room may send held aggregates, and a sink that runs first
+        // The window first: making room may send held aggregates (its first frame's deadlines
+        // fire, then early sends for room), and a sink that runs first
         // snapshots the frames not staged yet (snapshotFrom), so they are read only after.
         const list = this.srcFrames;
         const first = Math.min(list !== null ? list[start].length : this.srcLengths[start], STAGE_FRAME_MAX);
-        const room = this.makeRoom(ringCost(first));
+        const room = this.makeRoom(ringCost(first), this.srcTimes[start]);
         const head = this.reserve(first);
         const limit = this.windowEnd();
         const n = this.srcFrames !== null ? this.stageList(start, room, head, limit) : this.stageView(start, room, head, limit);

@@ -52,8 +52,8 @@ export class TsEngine extends EngineBase {
     return this.core.ring.bytes;
   }
 
-  protected makeRoom(cost: number): number {
-    return this.core.ringMakeRoom(cost);
+  protected makeRoom(cost: number, timeUs: number): number {
+    return this.core.ringMakeRoom(cost, timeUs);
   }
 
   protected reserve(need: number): number {

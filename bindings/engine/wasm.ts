@@ -41,7 +41,7 @@ interface CoreExports {
   ): number;
   stageDataPtr(): number;
   ringPtr(): number;
-  ringMakeRoom(cost: number): number;
+  ringMakeRoom(cost: number, timeUs: number): number;
   ringReserve(need: number): number;
   ringWindowEnd(): number;
   stageDescPtr(): number;
@@ -188,8 +188,8 @@ export class WasmEngine extends EngineBase {
     return this.ringView;
   }
 
-  protected makeRoom(cost: number): number {
-    return this.core.ringMakeRoom(cost);
+  protected makeRoom(cost: number, timeUs: number): number {
+    return this.core.ringMakeRoom(cost, timeUs);
   }
 
   protected reserve(need: number): number {

@@ -269,12 +269,15 @@ export class TwinCore {
   }
 
   /**
-   * Before the next frame, of account cost `cost`, is staged (ring.ts): while it would pass the
-   * oldest held aggregate's place on the account + ring size − RING_MARGIN, that aggregate is sent
-   * (reason `capacity`). Returns the account cost the next frames may take from here (at most
+   * Before the next frame, of account cost `cost` and time t, is staged (ring.ts): first the
+   * deadlines ≤ t fire, as its push fires them before anything else (CONTRACT §4 Timers; a time
+   * behind the clock is left to its push, which counts it), then while it would pass the oldest held
+   * aggregate's place on the account + ring size − RING_MARGIN, that aggregate is sent (reason
+   * `capacity`). Returns the account cost the next frames may take from here (at most
    * ring size − RING_MARGIN): a chunk staged within it needs no early send.
    */
-  ringMakeRoom(cost: number): number {
+  ringMakeRoom(cost: number, t: number): number {
+    if (Math.floor(t) > this.now) this.advance(t);
     const limit = this.ring.size - S.RING_MARGIN;
     for (;;) {
       const oldest = this.oldestHeld();
