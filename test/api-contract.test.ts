@@ -482,10 +482,11 @@ describe.each(KINDS)('frames that alias the staging area; bytes read when pushed
       });
       for (const [b, batch] of batches.entries()) {
         if (how === 'push') {
-          // One frame a call: the sink scribbles over the frame in hand while room is made for it.
+          // One frame a call, a Node Buffer (whose slice() is a view, not a copy): the sink
+          // scribbles over the frame in hand while room is made for it.
           const t = times(b);
           batch.forEach((f, i) => {
-            mine = [f.slice()];
+            mine = [Buffer.from(f)];
             e.push(mine[0], t[i]);
           });
         } else if (how === 'pushBatch') {
@@ -512,6 +513,29 @@ describe.each(KINDS)('frames that alias the staging area; bytes read when pushed
       }
       e.close();
       expectSamePackets(out, expected, 1, `${kind} ${how}`);
+    }
+  });
+
+  it('Node Buffers: a frame over 128 KiB (kept whole) is the bytes it had when pushed, and drain() hands out bytes the caller owns', async () => {
+    // Buffer.prototype.slice() is a view: the engine's whole copy must not be one.
+    const reference = await referenceRun(kind, [new Uint8Array(140_000).fill(0x45)], [0]);
+    for (const how of ['push', 'pushBatch', 'pushFrom'] as const) {
+      for (const delivery of ['drain', 'sink'] as const) {
+        const e = await createEngine({ engine: kind, hashSeed: 5 });
+        const mine = Buffer.alloc(140_000, 0x45);
+        const out = delivery === 'sink' ? collectSink(e, () => mine.fill(0xa5)) : [];
+        if (how === 'push') e.push(mine, 0);
+        else if (how === 'pushBatch') e.pushBatch([mine], [0]);
+        else e.pushFrom(mine, [0], [mine.length], [0]);
+        out.push(...e.drain());
+        mine.fill(0x5a); // the caller reuses its buffer
+        e.close();
+        out.push(...e.drain());
+        expectSamePackets(out, reference, 1, `${kind} ${how} ${delivery}`);
+        expect(out[0].data.buffer === mine.buffer, `${kind} ${how} ${delivery}: the packet's bytes are not the caller's buffer`).toBe(
+          false,
+        );
+      }
     }
   });
 

@@ -72,6 +72,11 @@ function busyError(call: string): Error {
   );
 }
 
+/** A copy of the caller's bytes in a new buffer: not view.slice(), which for a Node Buffer is a view of the same memory. */
+function copyOf(view: Uint8Array): Uint8Array {
+  return new Uint8Array(view);
+}
+
 const NO_FRAMES: readonly Uint8Array[] = [];
 const EMPTY_VIEW = new Uint8Array(0);
 const NO_NUMBERS: ArrayLike<number> = [];
@@ -123,7 +128,7 @@ export abstract class EngineBase implements Engine {
 
   constructor(readonly options: ResolvedOptions) {
     this.queue.beforeSink = () => {
-      if (this.single !== EMPTY_VIEW) this.single = this.single.slice();
+      if (this.single !== EMPTY_VIEW) this.single = copyOf(this.single);
       else this.snapshotFrom(this.srcNext);
     };
   }
@@ -237,7 +242,7 @@ export abstract class EngineBase implements Engine {
       this.queue.unstaged = false;
       if (staged === length) this.ring.set(frame, at);
       else {
-        this.oversize[0] = frame.slice();
+        this.oversize[0] = copyOf(frame);
         this.ring.set(frame.subarray(0, staged), at);
       }
       this.describe(0, at, staged, length, timeUs);
@@ -340,7 +345,7 @@ export abstract class EngineBase implements Engine {
       if (spent > room || used + staged > limit) break;
       if (staged === length) ring.set(frame, used);
       else {
-        this.oversize[n] = frame.slice();
+        this.oversize[n] = copyOf(frame);
         ring.set(frame.subarray(0, staged), used);
       }
       this.describe(n, used, staged, length, times[i]);
@@ -377,7 +382,7 @@ export abstract class EngineBase implements Engine {
         runAt = dst;
       }
       runTo = at + staged;
-      if (staged !== length) this.oversize[n] = view.slice(at, at + length);
+      if (staged !== length) this.oversize[n] = copyOf(view.subarray(at, at + length));
       this.describe(n, dst, staged, length, times[i]);
       used = ((dst + staged + 7) & ~7) >>> 0; // a ring offset: up to 2^31
     }
