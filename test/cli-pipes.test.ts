@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -100,6 +101,15 @@ function coalesceChild(inputPath: string, output: string) {
   return { child, ended };
 }
 
+/** Where a symlink points, or '' (a descriptor closed meanwhile). */
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How the child ended, or 'still running' after a minute (it waits for input that never comes). */
@@ -136,6 +146,25 @@ describe('a quiet input (tcpdump -w - | lro coalesce - …)', () => {
     expect(r).toEqual({ code: null, signal: 'SIGTERM', err: 'lro: interrupted by SIGTERM\n' });
     expect(readdirSync(outDir)).toEqual([]);
   }, 90_000);
+
+  it.runIf(existsSync('/proc/self/fd'))(
+    'Ctrl-C while nobody reads the FIFO given as output: ended by the signal, the FIFO left as it was',
+    async () => {
+      const fifo = p('unread.fifo');
+      expect(sh(`mkfifo ${fifo}`).code).toBe(0);
+      const { child, ended } = coalesceChild(input, fifo);
+      // Once lro has its input open (its signal handlers are in place by then), it comes to the FIFO.
+      const fds = `/proc/${child.pid}/fd`;
+      const hasInput = () => readdirSync(fds).some((fd) => readlinkOr(join(fds, fd)) === input);
+      while (!hasInput()) await sleep(5);
+      child.kill('SIGINT');
+      const r = await endedOrHung(ended);
+      if (r === 'still running') await new Promise((ok) => open(fifo, 'r', (e, fd) => ok(e ? 0 : closeSync(fd))));
+      expect(r).toEqual({ code: null, signal: 'SIGINT', err: 'lro: interrupted by SIGINT\n' });
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+    },
+    90_000,
+  );
 
   it('input that trickles in (preamble byte by byte, then small pieces; gzip too) gives the same output as the file', async () => {
     const ng = p('trickle.pcapng');

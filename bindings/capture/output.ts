@@ -9,6 +9,7 @@
 
 import {
   closeSync,
+  constants,
   fchmodSync,
   lstatSync,
   openSync,
@@ -43,6 +44,34 @@ export function abortOpenOutputs(): number {
  */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * An output that is a FIFO: wait until a reader has it open, without blocking the event loop as
+ * opening it for writing would (Ctrl-C could not end a run whose FIFO nobody reads). Resolves to
+ * a function to call once the output is open: until then a descriptor keeps the FIFO open for
+ * writing, so its reader never sees an end in between. Other outputs: at once, nothing held.
+ */
+export async function waitForFifoReader(path: string): Promise<() => void> {
+  const nothing = () => {};
+  if (path === STDOUT) return nothing;
+  try {
+    if (!statSync(path).isFIFO()) return nothing;
+  } catch {
+    return nothing;
+  }
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      // ENXIO: no reader yet. Anything else is for OutputFile to report.
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') return nothing;
+      await new Promise((ok) => setTimeout(ok, 10));
+      continue;
+    }
+    return () => closeSync(fd);
+  }
 }
 
 /** Something to Atomics.wait on: a synchronous pause while a pipe is full. */

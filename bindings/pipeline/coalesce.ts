@@ -39,7 +39,7 @@ import {
   type ConversionReport,
   type InterfaceInfo,
 } from '../capture/index.js';
-import { yieldToEventLoop } from '../capture/output.js';
+import { waitForFifoReader, yieldToEventLoop } from '../capture/output.js';
 import { KIND_PCAP, KIND_SPB, KIND_EPB } from '../capture/types.js';
 import { LINK_ETHERNET, MAX_BATCH, MAX_TIME, STAGE_BYTES } from '../abi.js';
 import { createEngine } from '../engine/create.js';
@@ -479,11 +479,16 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
   try {
     const c = new Coalescer(reader, null, opts);
     coalescer = c;
-    writer = createCaptureWriter(opts.output, reader, {
-      format: opts.format,
-      beforeSection: () => c.endSection(),
-      placeBlock: (b, le) => c.placeBlock(b, le),
-    });
+    const release = await waitForFifoReader(opts.output);
+    try {
+      writer = createCaptureWriter(opts.output, reader, {
+        format: opts.format,
+        beforeSection: () => c.endSection(),
+        placeBlock: (b, le) => c.placeBlock(b, le),
+      });
+    } finally {
+      release();
+    }
     c.setWriter(writer);
     writer.overlap();
     await c.run(opts.onProgress);
