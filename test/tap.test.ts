@@ -53,7 +53,7 @@ function segments(
   from: number,
   to: number,
   corrupt = -1,
-  extra: Pick<TcpFrameSpec, 'ipv6ExtHeaders'> = {},
+  extra: Pick<TcpFrameSpec, 'ipv6ExtHeaders' | 'ipId'> = {},
 ): { data: Uint8Array; timeUs: number }[] {
   const mss = MSS[family];
   const out: { data: Uint8Array; timeUs: number }[] = [];
@@ -296,10 +296,18 @@ describe.skipIf(skipReason !== null)(
 
     // NEEDS_CSUM is never verified by a local receiver. A router namespace in between finishes it:
     // the GSO packet is forwarded out of a veth with tso/gso/tx off, so Linux re-cuts it at gso_size
-    // and computes every checksum from our partial sum. The far side captures the segments.
-    for (const family of [4, 6] as const) {
+    // and computes every checksum from our partial sum. The far side captures the segments. With
+    // fixed IPv4 IDs (fixedIpId aggregates) Linux's re-cut increments the ID instead: a virtio-net
+    // header cannot say SKB_GSO_TCP_FIXEDID, so only resegment() gives the fixed IDs back.
+    for (const [family, fixedId] of [
+      [4, false],
+      [6, false],
+      [4, true],
+    ] as const) {
+      const ids = fixedId ? ', fixed IPv4 IDs' : '';
+      const what = fixedId ? "exactly resegment()'s segments but for incrementing IDs" : "exactly resegment()'s segments";
       // Retried: the far side's count depends on tcpdump keeping up, which a busy machine can miss.
-      it(`IPv${family}, NEEDS_CSUM through a router: Linux re-cuts each aggregate into exactly resegment()'s segments`, {
+      it(`IPv${family}${ids}, NEEDS_CSUM through a router: Linux re-cuts each aggregate into ${what}`, {
         retry: 2,
       }, async () => {
         const b = `${ns}b`;
@@ -349,7 +357,7 @@ describe.skipIf(skipReason !== null)(
           peer = new Peer(ns, ['--family', String(family), '--socket-netns', b, '--socket-addr', far.b]);
           const r = await peer.ready();
           const before = tcpCounters(b);
-          const frames = segments(r, family, 0, 200);
+          const frames = segments(r, family, 0, 200, -1, fixedId ? { ipId: 77 } : {});
           const packets = await coalesce('wasm', frames);
           const expected: Uint8Array[] = [];
           let partial = 0;
@@ -390,14 +398,23 @@ describe.skipIf(skipReason !== null)(
             const parsed = parseFrame(f)!;
             expect(parsed.ipChecksumOk && parsed.tcpChecksumOk).toBe(true);
           }
+          if (fixedId) {
+            expect(packets.every((p) => p.segments < 2 || p.fixedIpId)).toBe(true);
+            // Each packet's segments leave with first, first + 1, …; resegment() keeps 77 on each.
+            let k = 0;
+            for (const p of packets)
+              for (let i = 0; i < resegment(p).length; i++)
+                expect(parseFrame(recut[k++])!.ipId).toBe(p.segments < 2 ? 77 : (77 + i) & 0xffff);
+            expect(expected.every((f) => parseFrame(f)!.ipId === 77)).toBe(true);
+          }
           expectSameByteLists(
             recut.map((f, i) => asSent(f, expected[i])),
             expected,
             're-cut segment',
           );
           facts.push(
-            `IPv${family} needs-csum via a router: ${frames.length} segments → ${packets.length} packets written (${partial} NEEDS_CSUM) → ` +
-              `${recut.length} segments on the far side, byte-identical to resegment() (TTL and MACs aside); a full checksum under NEEDS_CSUM → 10 × InCsumErrors`,
+            `IPv${family}${ids} needs-csum via a router: ${frames.length} segments → ${packets.length} packets written (${partial} NEEDS_CSUM) → ` +
+              `${recut.length} segments on the far side, byte-identical to resegment() (TTL and MACs aside${fixedId ? ', IDs incremented by Linux' : ''}); a full checksum under NEEDS_CSUM → 10 × InCsumErrors`,
           );
         } finally {
           tcpdump?.kill('SIGINT');
@@ -413,13 +430,14 @@ describe.skipIf(skipReason !== null)(
   },
 );
 
-/** A frame captured past the router, as it was before forwarding: our MACs, TTL / hop limit + 1. */
+/** A frame captured past the router, as it was before forwarding: our MACs, TTL / hop limit + 1 (and our IPv4 ID). */
 function asSent(captured: Uint8Array, ours: Uint8Array): Uint8Array {
   const f = captured.slice();
   f.set(ours.subarray(0, 12), 0);
   const p = parseFrame(f)!;
   if (p.ipVersion === 4) {
     f[p.l3Offset + 8]++;
+    f.set(ours.subarray(p.l3Offset + 4, p.l3Offset + 6), p.l3Offset + 4);
     f[p.l3Offset + 10] = 0;
     f[p.l3Offset + 11] = 0;
     const sum = internetChecksum(f, p.l3Offset, p.l3Offset + 20);
