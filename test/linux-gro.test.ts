@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowKey, parseFrame } from '../bindings/packet/index.js';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
-import { createEngine, resolveOptions, type EngineOptions, type Packet } from '../bindings/index.js';
+import { createEngine, resolveOptions, resegment, type EngineOptions, type Packet } from '../bindings/index.js';
+import { expectSameByteLists } from './helpers/bytes.js';
+import { byFlow } from './helpers/receivers.js';
 import { lro } from './helpers/cli.js';
 import { dataByFlow, flowBytes, load, reassemble, runLinuxGro, type LinuxRun } from './linux-gro/run.js';
 
@@ -62,7 +64,7 @@ describe.skipIf(skip)('against real Linux GRO (veth, two network namespaces)', (
   });
 
   for (const engineKind of ['wasm', 'ts'] as const) {
-    it(`${engineKind}: same byte streams as Linux, aggregates as large, counts comparable`, async () => {
+    it(`${engineKind}: same byte streams as Linux, aggregates as large, counts comparable; resegment gives back the wire`, async () => {
       const engine = await createEngine({ engine: engineKind });
       const out: Packet[] = [];
       for (const f of run.wire) {
@@ -100,6 +102,11 @@ describe.skipIf(skip)('against real Linux GRO (veth, two network namespaces)', (
         const parsed = parseFrame(p.data)!;
         expect(parsed.ipChecksumOk && parsed.tcpChecksumOk).toBe(true);
       }
+      // The inverse (CONTRACT §9): resegmenting every packet gives back each connection's wire frames, byte for byte.
+      const wireByFlow = byFlow(run.wire.map((f) => f.data));
+      const backByFlow = byFlow(out.flatMap((p) => resegment(p)));
+      expect([...backByFlow.keys()].sort()).toEqual([...wireByFlow.keys()].sort());
+      for (const [key, frames] of wireByFlow) expectSameByteLists(backByFlow.get(key)!, frames, `${key} frame`);
     });
   }
 
