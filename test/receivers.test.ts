@@ -472,6 +472,16 @@ describe('resegment', () => {
     });
   }
 
+  it('metadata that does not match the bytes throws a RangeError instead of cutting garbage', async () => {
+    const [agg] = (await run('ts', flow(3, 500))).packets;
+    expect(resegment(agg)).toHaveLength(3);
+    for (const bad of [{ headerLength: agg.headerLength - 4 }, { headerLength: agg.headerLength + 4 }, { tcpOffset: 30 }, { mss: 0 }]) {
+      expect(() => resegment({ ...agg, ...bad }), JSON.stringify(bad)).toThrow(RangeError);
+    }
+    const cut = { ...agg, data: agg.data.subarray(0, agg.data.length - 1) }; // the IP length runs past the bytes
+    expect(() => resegment(cut)).toThrow(/does not fit the/);
+  });
+
   it('a single segment or a non-TCP packet is returned as is (the same bytes)', async () => {
     const { packets } = await run('wasm', [...flow(1, 100), { data: new Uint8Array(60), timeUs: 50 }]);
     expect(packets).toHaveLength(2);

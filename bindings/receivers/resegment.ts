@@ -11,7 +11,9 @@ import {
   IPV6_PAYLOAD_LENGTH,
   PSH,
   TCP_CHECKSUM,
+  TCP_DATA_OFFSET,
   TCP_FLAGS,
+  TCP_HEADER,
   TCP_SEQ,
 } from '../twin/headers.js';
 import { pseudoHeaderSum } from './checksum.js';
@@ -44,8 +46,11 @@ export function resegment(packet: ResegmentPacket): Uint8Array[] {
   const l3 = ipOffset(data, ipVersion, tcpOffset);
   const v4 = ipVersion === 4;
   const ipEnd = v4 ? l3 + get16(data, l3 + IPV4_TOTAL_LENGTH) : l3 + IPV6_HEADER + get16(data, l3 + IPV6_PAYLOAD_LENGTH);
-  if (headerLength <= tcpOffset || ipEnd > data.length || ipEnd < headerLength) {
-    throw new RangeError(`resegment: headerLength ${headerLength} and the IP length do not fit the ${data.length}-byte packet`);
+  const tcpEnd = tcpOffset + ((data[tcpOffset + TCP_DATA_OFFSET] >>> 4) << 2);
+  if (headerLength !== tcpEnd || headerLength < tcpOffset + TCP_HEADER || ipEnd < headerLength || ipEnd > data.length) {
+    throw new RangeError(
+      `resegment: headerLength ${headerLength} is not where the TCP header ends, or the IP length does not fit the ${data.length}-byte packet`,
+    );
   }
   const payload = ipEnd - headerLength;
   const count = Math.max(1, Math.ceil(payload / mss));
