@@ -132,6 +132,19 @@ describe('a quiet input (tcpdump -w - | lro coalesce - …)', () => {
     expect(readdirSync(outDir)).toEqual([]);
   }, 90_000);
 
+  it('lro inspect - (writes no file): Ctrl-C while standard input is quiet ends it at once', async () => {
+    const child = spawn(process.execPath, [BIN, 'inspect', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    // Written once lro has read all but a pipe's worth of it: it is reading, then waits for more.
+    await new Promise((ok) => child.stdin.write(readFileSync(input).subarray(0, 400_000), ok));
+    child.kill('SIGINT');
+    const r = await endedOrHung(ended);
+    child.stdin.destroy();
+    expect(r).toEqual({ code: null, signal: 'SIGINT' });
+  }, 90_000);
+
   it('SIGTERM while a FIFO input has a writer that has not written yet', async () => {
     const fifo = p('quiet.fifo');
     expect(sh(`mkfifo ${fifo}`).code).toBe(0);

@@ -14,6 +14,11 @@ export interface Command {
   notes?: string;
   /** The module that runs it: `run(parsed, io)` resolves to the exit status. */
   load(): Promise<{ run(parsed: Parsed, io: CliIo): Promise<number> | number }>;
+  /**
+   * It writes capture files: Ctrl-C removes the unfinished ones (cli/interrupt.ts). The others keep
+   * the signals' default action, which ends them at once, even in a read of a quiet pipe.
+   */
+  writesFiles?: boolean;
 }
 
 const COALESCE_FLAGS: FlagSpec[] = [
@@ -160,6 +165,7 @@ export const COMMANDS: Record<string, Command> = {
       '(counted in the summary); a simple packet block takes the time of the packet before it.\n' +
       'Examples: lro coalesce in.pcap -o out.pcap --json      lro coalesce in.pcapng -F pcap -o out.pcap',
     load: () => import('./coalesce.js'),
+    writesFiles: true,
   },
   generate: {
     synopsis: 'lro generate -o FILE [options]',
@@ -167,6 +173,7 @@ export const COMMANDS: Record<string, Command> = {
     flags: GENERATE_FLAGS,
     notes: 'Example: lro generate -o bulk.pcap --packets 1000000 --flows 16 --loss 0.001 --noise 0.01',
     load: () => import('./generate.js'),
+    writesFiles: true,
   },
   inspect: {
     synopsis: 'lro inspect FILE [--top N] [--json]',
@@ -205,5 +212,6 @@ export const COMMANDS: Record<string, Command> = {
       'What `npm start` runs: generate a default sample (100,000 frames, 8 bulk flows with ACKs and\na little noise) in the temporary directory, coalesce it, print the summary and the file names.',
     flags: DEMO_FLAGS,
     load: () => import('./demo.js'),
+    writesFiles: true,
   },
 };

@@ -52,7 +52,7 @@ export function mainHelp(all = false): string {
 /** Run one `lro` command; resolves to the exit status. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
-    return await withInterruptCleanup(() => dispatch(argv, io));
+    return await dispatch(argv, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(err.message);
@@ -102,7 +102,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(commandHelp(cmd));
     return 0;
   }
-  return (await command.load()).run(parsed, io);
+  const { run } = await command.load();
+  return command.writesFiles ? await withInterruptCleanup(async () => run(parsed, io)) : run(parsed, io);
 }
 
 /** True when this module is the process entry (tsx bindings/cli/main.ts …). */
