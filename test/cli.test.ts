@@ -729,6 +729,18 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
     expect(readdirSync(join(dir, '..')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('an output name as long as a file name may be (255 bytes): written, and no temporary file left', async () => {
+    const sub = p('long-name');
+    mkdirSync(sub);
+    const name = `${'é'.repeat(100)}${'a'.repeat(50)}.pcap`; // 255 bytes in UTF-8
+    expect(Buffer.byteLength(name)).toBe(255);
+    const r = await lro('coalesce', good, '-o', join(sub, name), '-q');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(sub)).toEqual([name]);
+    expect(readRecords(join(sub, name)).records.length).toBeGreaterThan(0);
+  });
+
   it('an existing output is replaced only when the run succeeds', async () => {
     writeFileSync(p('keep.pcap'), 'old');
     const bytes = readFileSync(good);

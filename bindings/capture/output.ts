@@ -21,7 +21,7 @@ import {
   write,
   writeSync,
 } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CaptureError, errnoText, fsError } from './errors.js';
 
 /** 1 MiB: on these VMs, after a few idle seconds, 4 MiB writeSync calls are ~10× slower than 1 MiB ones. */
@@ -113,6 +113,17 @@ function whereTo(path: string): { direct: boolean; path: string; mode: number | 
   }
 }
 
+/**
+ * The temporary file next to `path`: its name plus a unique tail ('wx' refuses a name that exists;
+ * no node:crypto: start-up cost). A name too long to take the tail (a file name holds 255 bytes)
+ * gets a short one instead.
+ */
+function tempName(path: string): string {
+  const tail = `.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  if (Buffer.byteLength(basename(path)) + tail.length <= 255) return `${path}${tail}`;
+  return join(dirname(path), `.lro${tail}`);
+}
+
 export class OutputFile {
   buf: Uint8Array;
   view: DataView;
@@ -149,8 +160,7 @@ export class OutputFile {
         throw fsError(path, 'unwritable', 'write', err);
       }
     } else {
-      // Unique enough with the pid; 'wx' refuses a name that exists. (No node:crypto: start-up cost.)
-      this.tempPath = `${target.path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+      this.tempPath = tempName(target.path);
       try {
         this.fd = openSync(this.tempPath, 'wx', 0o644);
         if (target.mode !== null) fchmodSync(this.fd, target.mode);
