@@ -1056,6 +1056,47 @@ describe('lro coalesce --max-frame', () => {
     }
   });
 
+  it('the limit is the record written: a BSD loopback family header and a computed FCS count', async () => {
+    // Raw IP with TCP timestamps: an aggregate of two full segments is 20 + 32 + 2 × 1448 = 2948 bytes.
+    const raw = readRecords(await gen('mf-raw.pcap', '--packets', '3000', '--link-type', '101')).records;
+    const family = Uint8Array.of(2, 0, 0, 0);
+    const loop = raw.map((r) => {
+      const data = concat([family, r.data]);
+      return epb(0, { ...r, data, origLen: data.length, tsHigh: Math.floor(r.timeUs / 2 ** 32), tsLow: r.timeUs % 2 ** 32 });
+    });
+    writeFileSync(p('mf-loop.pcapng'), concat([shb(), idb(0), ...loop]));
+    // Ethernet frames with their FCS (pcap FCS bits): two full segments make 14 + 2948 + 4 bytes.
+    const eth = readFileSync(await gen('mf-eth.pcap', '--packets', '3000'));
+    const parts: Buffer[] = [Buffer.from(eth.subarray(0, 24))];
+    parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20);
+    for (let at = 24; at < eth.length; ) {
+      const cap = eth.readUInt32LE(at + 8);
+      const head = Buffer.from(eth.subarray(at, at + 16));
+      const data = eth.subarray(at + 16, at + 16 + cap);
+      const fcs = Buffer.alloc(4);
+      fcs.writeUInt32LE(crc32(data) >>> 0);
+      head.writeUInt32LE(cap + 4, 8);
+      head.writeUInt32LE(eth.readUInt32LE(at + 12) + 4, 12);
+      parts.push(head, data, fcs);
+      at += 16 + cap;
+    }
+    writeFileSync(p('mf-fcs.pcap'), Buffer.concat(parts));
+    for (const [input, limits] of [
+      [p('mf-loop.pcapng'), [2948, 2952, 65535]],
+      [p('mf-fcs.pcap'), [2962, 2966, 65535]],
+    ] as const) {
+      for (const limit of limits) {
+        const out = `${input}.${limit}.out`;
+        const r = await lro('coalesce', input, '-o', out, '--max-frame', String(limit), '--json');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.out).aggregates).toBeGreaterThan(0);
+        const longest = Math.max(...readRecords(out).records.map((x) => x.data.length));
+        expect(longest, `${input} --max-frame ${limit}`).toBeLessThanOrEqual(limit);
+      }
+    }
+    await checkAgainstEngine(p('mf-loop.pcapng'), `${p('mf-loop.pcapng')}.2952.out`, { maxFrame: 2948 });
+  });
+
   it('a value below --mtu exits 2 naming --max-frame', async () => {
     const input = await gen('mf-bad.pcap', '--packets', '100');
     const r = await lro('coalesce', input, '-o', p('mf-bad.out.pcap'), '--max-frame', '1000');

@@ -33,7 +33,7 @@ export const ENGINE_FLAGS: FlagSpec[] = [
     name: 'max-frame',
     type: 'number',
     arg: 'BYTES',
-    help: 'largest frame of an aggregate, link header included (default 0 = no limit;\nmtu..4294967295; e.g. 65535 for a 16-bit frame length, MTU + 14 for a VM NIC)',
+    help: 'largest record of an aggregate, link header and FCS included (default 0 = no limit;\nmtu..4294967295; e.g. 65535 for a 16-bit frame length, MTU + 14 for a VM NIC)',
   },
   { name: 'mtu', type: 'number', arg: 'BYTES', help: 'network MTU (default 1500, 68..65535)' },
   {

@@ -392,8 +392,15 @@ class Coalescer {
       this.ifaces[id] = null;
       return null;
     }
-    const engine = await this.createEngine({ ...this.engineOptions, linkType: link.engine });
-    const st = new Iface(info, engine, link.engine === LINK_ETHERNET && info.fcsLen === 4, link.prefix);
+    const fcs = link.engine === LINK_ETHERNET && info.fcsLen === 4;
+    const options = { ...this.engineOptions, linkType: link.engine };
+    // maxFrame bounds the record written, which is the engine's frame behind the link-header
+    // prefix (BSD loopback's family) and before a computed FCS. (The engine takes no limit below
+    // the MTU: a limit less than 4 bytes above it is the MTU's.)
+    const extra = link.prefix + (fcs ? 4 : 0);
+    if (options.maxFrame && extra !== 0) options.maxFrame = Math.max(options.maxFrame - extra, options.mtu ?? 1500);
+    const engine = await this.createEngine(options);
+    const st = new Iface(info, engine, fcs, link.prefix);
     engine.setSink((data, meta) => this.emit(st, data, meta));
     this.ifaces[id] = st;
     this.open.push(st);
