@@ -111,7 +111,7 @@ export function ownFieldsForbid(b: usize): i32 {
   const l3 = a + <usize>P.l3;
   const l4 = a + <usize>load<u16>(r, F_L4);
   const n4 = b + <usize>P.l4;
-  const firstFlags = <u32>load<u8>(l4, TCP_FLAGS);
+  const firstFlags = P.tcpFlags(l4);
   if (gro ? ((P.flags ^ firstFlags) & ~(PSH | FIN)) != 0 : P.flags != firstFlags) return REASON_MISMATCH_FLAGS; // 736
   const ack = P.be32(l4 + TCP_ACK);
   if (P.ack != ack && (!throughput || <i32>(P.ack - ack) < 0)) return REASON_MISMATCH_ACK; // 738

@@ -48,6 +48,7 @@ export const IPV4_HEADER: i32 = 20; //        without options
 export const IPV4_DF: i32 = 0x4000; //        bits of the IPV4_FLAGS_FRAGMENT field
 export const IPV4_MF: i32 = 0x2000;
 export const IPV4_OFFSET_MASK: i32 = 0x1fff;
+export const IPV4_RESERVED: i32 = 0x8000; //  the reserved ("evil") bit: Linux GRO does not merge it
 
 // ── IPv6 ──────────────────────────────────────────────────────────────────────────────────────
 //
@@ -99,7 +100,8 @@ export const TCP_CHECKSUM: i32 = 16;
 export const TCP_URGENT: i32 = 18;
 export const TCP_HEADER: i32 = 20; //         without options
 
-// Bits of the TCP_FLAGS byte.
+// Bits of the TCP_FLAGS byte; the parsers read the flags as 12 bits, TCP_FLAGS_HIGH << 8 | TCP_FLAGS.
+export const TCP_FLAGS_HIGH: i32 = 0x0f; //   TCP_DATA_OFFSET's low nibble: AE (formerly NS), 3 reserved bits
 export const FIN: i32 = 0x01;
 export const SYN: i32 = 0x02;
 export const RST: i32 = 0x04;

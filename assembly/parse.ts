@@ -3,11 +3,11 @@
 import { fold, sum16, sum16Copy, sumWords } from './checksum';
 import {
   ETH_HEADER, ETH_IPV4, ETH_IPV6, ETH_QINQ, ETH_TYPE, ETH_VLAN, IPV4_DST, IPV4_FLAGS_FRAGMENT, IPV4_HEADER,
-  IPV4_ID, IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
+  IPV4_ID, IPV4_MF, IPV4_OFFSET_MASK, IPV4_PROTOCOL, IPV4_RESERVED, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL,
   IPV6_EXT_LENGTH, IPV6_EXT_MIN, IPV6_EXT_NEXT, IPV6_FRAGMENT_HEADER, IPV6_FRAGMENT_OFFSET, IPV6_HEADER,
   IPV6_NEXT_HEADER, IPV6_OFFSET_MASK, IPV6_PAYLOAD_LENGTH, IPV6_SRC, IPV6_FLOW, PROTO_AH, PROTO_DEST_OPTIONS,
   PROTO_FRAGMENT, PROTO_HOP_BY_HOP, PROTO_ROUTING, PROTO_TCP, SLL2_HEADER, SLL2_PROTOCOL, SLL_HEADER,
-  SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
+  SLL_PROTOCOL, TCP_ACK, TCP_DATA_OFFSET, TCP_FLAGS, TCP_FLAGS_HIGH, TCP_HEADER, TCP_SEQ, TCP_SRC_PORT, TCP_WINDOW,
   VLAN_HEADER, VLAN_ID_MASK, VLAN_TCI, VLAN_TYPE,
 } from './headers';
 import { CAUSE_BAD_IP_CHECKSUM, CAUSE_IP_OPTIONS, CAUSE_NOT_TCP, CAUSE_TRUNCATED } from './reason';
@@ -94,6 +94,15 @@ let expectedSum: u32 = 0; // folded pseudo-header + TCP header: the payload must
   return bswap<u32>(load<u32>(p));
 }
 
+/**
+ * The TCP header's 12 flag bits: AE and the reserved bits (TCP_DATA_OFFSET's low nibble) above
+ * the TCP_FLAGS byte. Compared whole, as Linux GRO compares tcp_flag_word: a segment whose AE or
+ * reserved bits differ from the aggregate's would lose them in it.
+ */
+@inline export function tcpFlags(t: usize): u32 {
+  return ((<u32>load<u8>(t, TCP_DATA_OFFSET) & TCP_FLAGS_HIGH) << 8) | <u32>load<u8>(t, TCP_FLAGS);
+}
+
 /** Parse the frame at b (`len` bytes present, `fullLen` its real length) and classify it. */
 export function parse(b: usize, len: i32, fullLen: i32): i32 {
   frameLen = fullLen;
@@ -164,7 +173,7 @@ function parseIpv4(b: usize, len: i32, vlan: u32): i32 {
   store<u64>(k, 0, 32);
   readTcp(b, tcp, bound);
   // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-  if (ihl != IPV4_HEADER || (fragment & IPV4_MF) != 0) return keyed(CAUSE_IP_OPTIONS);
+  if (ihl != IPV4_HEADER || (fragment & (IPV4_MF | IPV4_RESERVED)) != 0) return keyed(CAUSE_IP_OPTIONS);
   if (end > len || totalLen < IPV4_HEADER + TCP_HEADER) return keyed(CAUSE_TRUNCATED);
   if (sumWords(ip, IPV4_HEADER) != 0xffff) return keyed(CAUSE_BAD_IP_CHECKSUM);
   addrSum = sumWords(ip + IPV4_SRC, 8); // source and destination
@@ -219,7 +228,7 @@ function readTcp(b: usize, tcp: i32, bound: i32): void {
   const t = b + <usize>tcp;
   seq = be32(t + TCP_SEQ);
   ack = be32(t + TCP_ACK);
-  flags = <u32>load<u8>(t, TCP_FLAGS);
+  flags = tcpFlags(t);
   window = be16(t + TCP_WINDOW);
   tcpHdrLen = <i32>(load<u8>(t, TCP_DATA_OFFSET) >> 4) << 2;
   if (tcpHdrLen >= TCP_HEADER && tcp + tcpHdrLen <= bound) {

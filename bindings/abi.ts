@@ -58,7 +58,7 @@ export const PASS_THROUGH_CAUSES = [
   'bad-ip-checksum', //  1 714: the IPv4 header checksum is wrong
   'truncated', //        2 a length field inconsistent with the bytes present (IP / TCP lengths, a frame cut short)
   'not-tcp', //          3 not IP, not TCP (ARP, UDP, ICMP …), two or more VLAN tags
-  'ip-options', //       4 714: IPv4 options, a fragment, an IPv6 extension header the engine does not take
+  'ip-options', //       4 714: IPv4 options, a fragment, the IPv4 reserved bit, an IPv6 extension header the engine does not take
   'no-payload', //       5 a TCP segment without payload (pure ACK, bare SYN / FIN / RST)
   'flags', //            6 732: SYN, RST, URG or CWR set, or TTL / hop limit 0 (the own-field rule)
   'table-full', //       7 726: a new connection and maxFlows connections tracked

@@ -88,6 +88,36 @@ describe('gro: CWR is compared like the other flags', () => {
   });
 });
 
+describe('the TCP flags are 12 bits; the IPv4 reserved bit is not merged (Linux tcp_flag_word, inet_gro_receive)', () => {
+  // AE (formerly NS) and the three reserved bits sit in the data-offset byte. A segment whose bits
+  // there differ from the aggregate's would lose them in it (its header is the first segment's).
+  for (const preset of ['gro', 'throughput', 'seed'] as const) {
+    const options = preset === 'seed' ? {} : { options: tcpTimestampOption(10, 20) };
+    it(`${preset}: AE or a reserved TCP bit on one segment: it does not join, and none of its bits is lost`, async () => {
+      for (const bit of [0x100, 0x200, 0x800]) {
+        const frames = flow(4, (k) => ({ ...options, flags: k === 1 ? ACK | bit : ACK }));
+        const { packets } = await run({ preset }, frames);
+        expect(shape(packets), `bit ${bit.toString(16)}`).toEqual(['1:mismatch-flags', '1:mismatch-flags', '2:close']);
+        expectSameBytes(packets[1].data, frames[1], 'the segment with the bit, alone');
+        // The same bit on every segment: one aggregate that carries it.
+        const all = await run(
+          { preset },
+          flow(4, () => ({ ...options, flags: ACK | bit })),
+        );
+        expect(shape(all.packets)).toEqual(['4:close']);
+        expect(parseFrame(all.packets[0].data)!.tcp!.flags).toBe(ACK | bit);
+      }
+    });
+
+    it(`${preset}: a segment with the IPv4 reserved flag passes through, sending the aggregate before it`, async () => {
+      const frames = flow(4, (k) => ({ ...options, reservedFlag: k === 2 }));
+      const { packets } = await run({ preset }, frames);
+      expect(shape(packets)).toEqual(['2:non-candidate', '1:pass-through', '1:close']);
+      expectSameBytes(packets[1].data, frames[2], 'the reserved-flag segment');
+    });
+  }
+});
+
 describe('gro: IPv6 extension headers', () => {
   const chain = [
     { type: 0, bytes: new Uint8Array([1, 4, 0, 0, 0, 0]) },

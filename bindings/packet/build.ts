@@ -34,6 +34,8 @@ export interface IpFrameSpec {
   tos?: number;
   /** IPv4 only: Don't Fragment, default true (false when `fragment` is given). */
   df?: boolean;
+  /** IPv4 only: the reserved flag bit (0x8000 of the flags / fragment field), default false. */
+  reservedFlag?: boolean;
   /** IPv4 only: identification, default 0. */
   ipId?: number;
   /** IPv6 only: 20-bit flow label, default 0. */
@@ -62,7 +64,7 @@ export interface TcpFrameSpec extends IpFrameSpec {
   /** u32, taken mod 2^32. Defaults seq 1000, ack 1. */
   seq?: number;
   ack?: number;
-  /** TCP flags byte (bit 8 = NS/AE lands in the data-offset byte). Default ACK. */
+  /** TCP flags: the flags byte, and bits 8-11 (AE, formerly NS, then the 3 reserved bits) in the data-offset byte's low nibble. Default ACK. */
   flags?: number;
   /** Default 502. */
   window?: number;
@@ -296,7 +298,7 @@ function buildIp(spec: IpFrameSpec, protocol: number, l4Length: number): Layout 
     frame[l3 + 1] = (spec.tos ?? 0) & 0xff;
     put16(frame, l3 + 2, ipLength);
     put16(frame, l3 + 4, (spec.ipId ?? 0) & 0xffff);
-    put16(frame, l3 + 6, (df ? 0x4000 : 0) | (frag?.mf ? 0x2000 : 0) | ((frag?.offset ?? 0) & 0x1fff));
+    put16(frame, l3 + 6, (spec.reservedFlag ? 0x8000 : 0) | (df ? 0x4000 : 0) | (frag?.mf ? 0x2000 : 0) | ((frag?.offset ?? 0) & 0x1fff));
     frame[l3 + 8] = (spec.ttl ?? 64) & 0xff;
     frame[l3 + 9] = protocol;
     put16(frame, l3 + 10, 0);
@@ -361,7 +363,7 @@ export function tcpFrame(spec: TcpFrameSpec = {}): Uint8Array {
   put16(b, t + 2, (spec.dport ?? 5201) & 0xffff);
   put32(b, t + 4, seq);
   put32(b, t + 8, (spec.ack ?? 1) >>> 0);
-  b[t + 12] = ((tcpHeaderLength / 4) << 4) | ((flags >>> 8) & 1);
+  b[t + 12] = ((tcpHeaderLength / 4) << 4) | ((flags >>> 8) & 0x0f);
   b[t + 13] = flags & 0xff;
   put16(b, t + 14, (spec.window ?? 502) & 0xffff);
   put16(b, t + 16, 0);

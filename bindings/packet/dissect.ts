@@ -20,7 +20,7 @@ export interface ParsedTcp {
   dport: number;
   seq: number;
   ack: number;
-  /** Flags byte, plus 0x100 for NS/AE. */
+  /** Flags byte, plus the data-offset byte's low nibble as bits 8-11 (0x100 AE, formerly NS; 0xe00 reserved). */
   flags: number;
   window: number;
   urgent: number;
@@ -230,7 +230,7 @@ export function parseFrame(frame: Uint8Array, linkType: number = LINKTYPE_ETHERN
         dport: get16(frame, l4 + 2),
         seq: get32(frame, l4 + 4),
         ack: get32(frame, l4 + 8),
-        flags: ((frame[l4 + 12] & 1) << 8) | frame[l4 + 13],
+        flags: ((frame[l4 + 12] & 0x0f) << 8) | frame[l4 + 13],
         window: get16(frame, l4 + 14),
         checksum: get16(frame, l4 + 16),
         urgent: get16(frame, l4 + 18),

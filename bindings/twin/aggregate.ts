@@ -42,7 +42,7 @@ import {
   TCPOPT_TSVAL,
   URG,
 } from './headers.js';
-import { type Parsed, be16, be32 } from './parse.js';
+import { type Parsed, be16, be32, tcpFlags } from './parse.js';
 import {
   REASON_MISMATCH_FLAGS,
   REASON_MISMATCH_ACK,
@@ -161,7 +161,7 @@ export class Aggregates {
     const l3 = base + p.l3;
     const l4 = base + this.l4[f];
     const n4 = p.l4;
-    const firstFlags = a[l4 + TCP_FLAGS];
+    const firstFlags = tcpFlags(a, l4);
     if (this.gro ? ((p.flags ^ firstFlags) & ~(PSH | FIN)) !== 0 : p.flags !== firstFlags) return REASON_MISMATCH_FLAGS; // 736
     const ack = be32(a, l4 + TCP_ACK);
     if (p.ack !== ack && (!this.throughput || ((p.ack - ack) | 0) < 0)) return REASON_MISMATCH_ACK; // 738

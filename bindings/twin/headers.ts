@@ -47,6 +47,7 @@ export const IPV4_HEADER = 20; //        without options
 export const IPV4_DF = 0x4000; //        bits of the IPV4_FLAGS_FRAGMENT field
 export const IPV4_MF = 0x2000;
 export const IPV4_OFFSET_MASK = 0x1fff;
+export const IPV4_RESERVED = 0x8000; //  the reserved ("evil") bit: Linux GRO does not merge it
 
 // ── IPv6 ──────────────────────────────────────────────────────────────────────────────────────
 //
@@ -98,7 +99,8 @@ export const TCP_CHECKSUM = 16;
 export const TCP_URGENT = 18;
 export const TCP_HEADER = 20; //         without options
 
-// Bits of the TCP_FLAGS byte.
+// Bits of the TCP_FLAGS byte; the parsers read the flags as 12 bits, TCP_FLAGS_HIGH << 8 | TCP_FLAGS.
+export const TCP_FLAGS_HIGH = 0x0f; //   TCP_DATA_OFFSET's low nibble: AE (formerly NS), 3 reserved bits
 export const FIN = 0x01;
 export const SYN = 0x02;
 export const RST = 0x04;

@@ -14,6 +14,7 @@ import {
   IPV4_ID,
   IPV4_MF,
   IPV4_OFFSET_MASK,
+  IPV4_RESERVED,
   IPV4_PROTOCOL,
   IPV4_SRC,
   IPV4_TOTAL_LENGTH,
@@ -42,6 +43,7 @@ import {
   TCP_ACK,
   TCP_DATA_OFFSET,
   TCP_FLAGS,
+  TCP_FLAGS_HIGH,
   TCP_HEADER,
   TCP_SEQ,
   TCP_SRC_PORT,
@@ -192,7 +194,7 @@ export class Parsed {
     copyBytes(kb, 24, b, l3 + IPV4_DST, 4);
     this.readTcp(b, l4, bound);
     // 714: no IP options, not a fragment, lengths consistent, header checksum correct.
-    if (ihl !== IPV4_HEADER || (fragment & IPV4_MF) !== 0) return this.keyed(CAUSE_IP_OPTIONS);
+    if (ihl !== IPV4_HEADER || (fragment & (IPV4_MF | IPV4_RESERVED)) !== 0) return this.keyed(CAUSE_IP_OPTIONS);
     if (ipEnd > len || totalLen < IPV4_HEADER + TCP_HEADER) return this.keyed(CAUSE_TRUNCATED);
     if (sum16(b, l3, l3 + IPV4_HEADER) !== 0xffff) return this.keyed(CAUSE_BAD_IP_CHECKSUM);
     this.addrSum = sum16(b, l3 + IPV4_SRC, l3 + IPV4_SRC + 8); // source and destination
@@ -253,7 +255,7 @@ export class Parsed {
     if (l4 + TCP_HEADER > bound) return;
     this.seq = be32(b, l4 + TCP_SEQ);
     this.ack = be32(b, l4 + TCP_ACK);
-    this.flags = b[l4 + TCP_FLAGS];
+    this.flags = tcpFlags(b, l4);
     this.window = be16(b, l4 + TCP_WINDOW);
     const tcpHdrLen = (b[l4 + TCP_DATA_OFFSET] >> 4) << 2;
     this.tcpHdrLen = tcpHdrLen;
@@ -328,6 +330,15 @@ export function be16(b: Uint8Array, at: number): number {
 
 export function be32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/**
+ * The TCP header's 12 flag bits: AE and the reserved bits (TCP_DATA_OFFSET's low nibble) above
+ * the TCP_FLAGS byte. Compared whole, as Linux GRO compares tcp_flag_word: a segment whose AE or
+ * reserved bits differ from the aggregate's would lose them in it.
+ */
+export function tcpFlags(b: Uint8Array, at: number): number {
+  return ((b[at + TCP_DATA_OFFSET] & TCP_FLAGS_HIGH) << 8) | b[at + TCP_FLAGS];
 }
 
 /** From this many bytes a subarray view plus set() (a memcpy) beats the byte loop. */
