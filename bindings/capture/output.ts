@@ -120,7 +120,7 @@ function whereTo(path: string): { direct: boolean; path: string; mode: number | 
  */
 function tempName(path: string): string {
   const tail = `.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  if (Buffer.byteLength(basename(path)) + tail.length <= 255) return `${path}${tail}`;
+  if (new TextEncoder().encode(basename(path)).length + tail.length <= 255) return `${path}${tail}`;
   return join(dirname(path), `.lro${tail}`);
 }
 

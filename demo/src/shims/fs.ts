@@ -13,7 +13,7 @@ interface Open {
 }
 
 const files = new Map<string, Uint8Array>();
-const open = new Map<number, Open>();
+const opened = new Map<number, Open>();
 let nextFd = 3;
 
 function fsError(code: string, text: string, call: string, path: string): Error {
@@ -21,7 +21,7 @@ function fsError(code: string, text: string, call: string, path: string): Error 
 }
 
 function handle(fd: number): Open {
-  const f = open.get(fd);
+  const f = opened.get(fd);
   if (!f) throw Object.assign(new Error('EBADF: bad file descriptor'), { code: 'EBADF' });
   return f;
 }
@@ -55,9 +55,39 @@ export function openSync(path: string, flags = 'r'): number {
     throw new Error(`node:fs shim: flags '${flags}' not supported`);
   }
   const fd = nextFd++;
-  open.set(fd, f);
+  opened.set(fd, f);
   return fd;
 }
+
+/** Asynchronous open (the reader opens its input so; files here are always there at once). */
+export function open(path: string, flags: string, callback: (err: Error | null, fd: number) => void): void {
+  try {
+    const fd = openSync(path, flags);
+    queueMicrotask(() => callback(null, fd));
+  } catch (err) {
+    queueMicrotask(() => callback(err as Error, -1));
+  }
+}
+
+/** Asynchronous read (a pipe's; files here are plain files, read with readSync): done at once. */
+export function read(
+  fd: number,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number | null,
+  callback: (err: Error | null, bytesRead: number) => void,
+): void {
+  try {
+    const n = readSync(fd, buffer, offset, length, position);
+    queueMicrotask(() => callback(null, n));
+  } catch (err) {
+    queueMicrotask(() => callback(err as Error, 0));
+  }
+}
+
+/** The open flags output.ts names (a FIFO's non-blocking open, never reached here: no FIFOs). */
+export const constants = { O_WRONLY: 1, O_NONBLOCK: 2048 };
 
 export function fstatSync(fd: number): { size: number; isDirectory(): boolean; isFile(): boolean } {
   const f = handle(fd);
@@ -95,7 +125,7 @@ export function writeSync(
 
 export function closeSync(fd: number): void {
   handle(fd);
-  open.delete(fd);
+  opened.delete(fd);
 }
 
 export function renameSync(from: string, to: string): void {
@@ -113,7 +143,14 @@ export function unlinkSync(path: string): void {
 function fileStat(path: string, call: string) {
   const data = files.get(path);
   if (!data) throw fsError('ENOENT', 'no such file or directory', call, path);
-  return { size: data.length, mode: 0o644, isFile: () => true, isDirectory: () => false, isSymbolicLink: () => false };
+  return {
+    size: data.length,
+    mode: 0o644,
+    isFile: () => true,
+    isDirectory: () => false,
+    isSymbolicLink: () => false,
+    isFIFO: () => false,
+  };
 }
 
 export function statSync(path: string) {
