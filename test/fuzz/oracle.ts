@@ -11,6 +11,7 @@
 import { arpFrame, flowKey, internetChecksum, parseFrame, pseudoHeaderSum, tcpFrame, udpFrame } from '../../bindings/packet/index.js';
 import { createEngine } from '../../bindings/index.js';
 import { resolveOptions } from '../../bindings/engine/options.js';
+import { STAGE_BYTES } from '../../bindings/abi.js';
 import {
   PASS_THROUGH_CAUSES,
   REASONS,
@@ -267,10 +268,12 @@ async function execute(
   views = 0,
 ): Promise<RunOutput> {
   if (views > 0) steps = asViews(steps, views);
-  // Garbage over the caller's bytes once the engine has returned (views only: they are our copies).
+  // Garbage over the caller's bytes once the engine has returned, and from inside the sink over
+  // those of the call in progress (views only: they are our copies).
   const scribble = (frames: readonly Uint8Array[]) => {
     if (views > 0) for (const f of frames) f.fill(0xa5);
   };
+  let inCall: readonly Uint8Array[] = [];
   const engine: Engine = await createEngine({ ...options, engine: kind });
   const memory = () => (kind === 'wasm' ? (engine as unknown as { memoryBytes(): number }).memoryBytes() : 0);
   const memoryBefore = memory();
@@ -298,6 +301,7 @@ async function execute(
     engine.setSink((data, meta) => {
       admit(meta);
       packets.push({ data: data.slice(), ...meta });
+      scribble(inCall);
       const f = engine.firstPendingIndex();
       if (!(f >= floor)) throw new Error(`${kind}: firstPendingIndex() ${f} in the sink, below an earlier answer ${floor}`);
       floor = f;
@@ -317,6 +321,7 @@ async function execute(
       for (at = 0; at < steps.length; at++) {
         const s = steps[at];
         if ('frame' in s) {
+          inCall = [s.frame];
           engine.push(s.frame, s.t);
           pushed++;
           scribble([s.frame]);
@@ -335,7 +340,30 @@ async function execute(
           if (k % 7 === 3) engine.pushBatch([], []);
           const n = splits[k++ % splits.length];
           const batch = frames.slice(0, n);
-          engine.pushBatch(batch, times.slice(0, n));
+          // Every third call hands the batch over from one buffer (pushFrom; a SharedArrayBuffer
+          // when views is odd), every third from the staging area (pushStaged), if it fits there.
+          const how = k % 3;
+          const total = batch.reduce((sum, f) => sum + f.length + (k & 7), 0);
+          if (how === 0 || (how === 2 && total > STAGE_BYTES)) {
+            inCall = batch;
+            engine.pushBatch(batch, times.slice(0, n));
+          } else {
+            const area =
+              how === 2 ? engine.stagingArea() : new Uint8Array(views & 1 ? new SharedArrayBuffer(total) : new ArrayBuffer(total));
+            const offsets: number[] = [];
+            let at = 0;
+            for (const f of batch) {
+              at += k & 7;
+              area.set(f, at);
+              offsets.push(at);
+              at += f.length;
+            }
+            const lengths = batch.map((f) => f.length);
+            inCall = [area];
+            if (how === 2) engine.pushStaged(offsets, lengths, times.slice(0, n));
+            else engine.pushFrom(area, offsets, lengths, times.slice(0, n));
+          }
+          inCall = [];
           pushed += batch.length;
           observe('after a pushBatch');
           scribble(batch);
@@ -829,7 +857,7 @@ export async function checkCase(c: FuzzCase, hooks: { single?: EngineKind } = {}
   const resolved = resolveOptions({ ...c.options, engine: 'ts' });
   const single: EngineKind = hooks.single ?? (c.batched === 'wasm' ? 'ts' : 'wasm');
   const la = `${single}/push`;
-  const lb = `${c.batched}/pushBatch${c.sink ? '+sink' : ''}${c.views ? `+views${c.views}` : ''}`;
+  const lb = `${c.batched}/pushBatch|pushFrom|pushStaged${c.sink ? '+sink' : ''}${c.views ? `+views${c.views}` : ''}`;
   const a = await execute(single, c.options, steps, null, false);
   const b = await execute(c.batched, { ...c.options, hashSeed: c.hashSeedB }, steps, c.splits, c.sink, c.views);
   compareRuns(la, a, lb, b, resolved.linkType);
