@@ -472,6 +472,15 @@ describe('resegment', () => {
     });
   }
 
+  it('after toPartialChecksum (the NEEDS_CSUM form) a packet still resegments into its segments with full checksums', async () => {
+    for (const kind of ENGINES) {
+      const r = await run(kind, flow(5, 800, { vlan: 3, last: 20 }));
+      const [p] = r.packets;
+      expect(toPartialChecksum(p)).toBe(true);
+      expectRoundTrip(r, `${kind}, partial sum in the field`);
+    }
+  });
+
   it('metadata that does not match the bytes throws a RangeError instead of cutting garbage', async () => {
     const [agg] = (await run('ts', flow(3, 500))).packets;
     expect(resegment(agg)).toHaveLength(3);

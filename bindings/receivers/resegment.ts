@@ -20,7 +20,7 @@ import { pseudoHeaderSum } from './checksum.js';
 import { get16, get32, ipOffset, isTcpAggregate, put16, put32, type ReceiverPacket } from './packet.js';
 
 export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' | 'ipVersion' | 'tcpOffset' | 'headerLength' | 'fixedIpId'> &
-  Partial<Pick<ReceiverPacket, 'checksumsFixed'>>;
+  Partial<Pick<ReceiverPacket, 'checksumsFixed' | 'verified'>>;
 
 /**
  * The segments of an aggregate, as Linux GSO would cut it: the payload in `mss`-byte pieces (the
@@ -31,10 +31,11 @@ export type ResegmentPacket = Pick<ReceiverPacket, 'data' | 'segments' | 'mss' |
  * such an aggregate SKB_GSO_TCP_ACCECN, and its GSO keeps CWR on each), IPv6 extension headers
  * copied, and full IPv4 header and TCP checksums. Every segment is a new array.
  *
- * An aggregate whose TCP checksum fails (verification off: a corrupted segment's error carried,
- * CONTRACT §5) is never laundered: which segment was corrupted cannot be told, so each segment's
- * TCP checksum gets the aggregate's error added and fails too. With `checksumsFixed` false the
- * aggregate's checksum is the first segment's and says nothing: full checksums.
+ * An unverified aggregate (`verified` false: verification off) whose TCP checksum fails carries a
+ * corrupted segment's error (CONTRACT §5) and is never laundered: which segment was corrupted
+ * cannot be told, so each segment's TCP checksum gets the aggregate's error added and fails too.
+ * A verified aggregate's field says nothing here (it may hold toPartialChecksum's partial sum),
+ * nor does it with `checksumsFixed` false (the first segment's): full checksums.
  *
  * A packet of one segment (segments ≤ 1) or that is not TCP is returned as `[packet.data]`: the
  * same bytes, not a copy.
@@ -57,11 +58,11 @@ export function resegment(packet: ResegmentPacket): Uint8Array[] {
   const seq = get32(data, tcpOffset + TCP_SEQ);
   const flags = data[tcpOffset + TCP_FLAGS];
   const id = v4 ? get16(data, l3 + IPV4_ID) : 0;
-  // The aggregate's residual: 0xffff when its TCP checksum is right, else the error it carries.
+  // An unverified aggregate's residual: 0xffff when its TCP checksum is right, else the error it carries.
   const residual =
-    packet.checksumsFixed === false
-      ? 0xffff
-      : fold(pseudoHeaderSum(data, l3, ipVersion, ipEnd - tcpOffset) + sum16(data, tcpOffset, ipEnd));
+    packet.verified === false && packet.checksumsFixed !== false
+      ? fold(pseudoHeaderSum(data, l3, ipVersion, ipEnd - tcpOffset) + sum16(data, tcpOffset, ipEnd))
+      : 0xffff;
   const carried = residual !== 0xffff && residual !== 0;
   const out: Uint8Array[] = [];
   for (let k = 0; k < count; k++) {
