@@ -65,6 +65,13 @@ describe('lro in pipes', () => {
     expect(Buffer.compare(readFileSync(p('piped.pcap')), reference)).toBe(0);
   });
 
+  it('-o - with --json: the capture alone on standard output, the JSON object on standard error', () => {
+    const r = sh(`$LRO coalesce - -o - --json < ${input}`);
+    expect(r.code).toBe(0);
+    expect(Buffer.compare(r.out, reference)).toBe(0);
+    expect(JSON.parse(r.err)).toMatchObject({ input: '-', output: '-', packetsIn: 20000, format: 'pcap' });
+  });
+
   it('reads a FIFO', () => {
     const fifo = p('in.fifo');
     expect(sh(`mkfifo ${fifo}`).code).toBe(0);
