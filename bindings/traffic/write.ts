@@ -2,7 +2,7 @@
 // reader, so this has its own few lines of header encoding and reuses the capture module's record
 // encoders and atomic output file.
 
-import { OutputFile, yieldToEventLoop } from '../capture/output.js';
+import { OutputFile, waitForFifoReader, yieldToEventLoop } from '../capture/output.js';
 import { writePcapRecord, pcapTime } from '../capture/pcap.js';
 import { newShb, writePacketBlock } from '../capture/pcapng-encode.js';
 import { BT_EPB } from '../capture/pcapng.js';
@@ -38,7 +38,14 @@ const YIELD_EVERY = 16384;
 
 /** Write generated traffic to `path` (atomically). Throws CaptureError when not writable. */
 export async function writeGenerated(path: string, gen: GenerateOptions, file: WriteOptions): Promise<GenerateResult> {
-  const out = new OutputFile(path);
+  // A FIFO nobody reads yet is waited for on the event loop (Ctrl-C still ends the run).
+  const release = await waitForFifoReader(path);
+  let out: OutputFile;
+  try {
+    out = new OutputFile(path);
+  } finally {
+    release();
+  }
   try {
     const le = !file.bigEndian;
     let packets = 0;
