@@ -640,6 +640,15 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
     for (let i = 1; i < out.length; i++) expect(out[i].timeUs).toBeGreaterThanOrEqual(out[i - 1].timeUs);
   });
 
+  it('the summary names a link type no engine takes (its records are not "no packets")', async () => {
+    const bad = Buffer.from(readFileSync(good));
+    bad.writeUInt32LE(147, 20);
+    writeFileSync(p('lt147s.pcap'), bad);
+    const r = await lro('coalesce', p('lt147s.pcap'), '-o', p('e5s.pcap'));
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(/\(pcap, link type 147, wasm engine\)$/);
+  });
+
   it('habits of tcpdump and editcap: gzip-compressed input, -r and -w', async () => {
     const input = await gen('gz.pcapng', '--packets', '2000', '--format', 'pcapng');
     writeFileSync(p('gz.pcapng.gz'), gzipSync(readFileSync(input)));

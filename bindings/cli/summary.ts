@@ -122,7 +122,8 @@ export function conversionText(c: ConversionReport): string {
 export function summaryText(r: CoalesceResult, elapsedMs: number): string {
   const s = r.stats;
   const lines: string[] = [];
-  const links = [...new Set(r.interfaces.map((i) => linkTypeName(i.linkType)))].join(', ') || 'no packets';
+  const linkTypes = [...r.interfaces.map((i) => i.linkType), ...r.unsupportedLinkTypes];
+  const links = [...new Set(linkTypes.map(linkTypeName))].join(', ') || 'no packets';
   const ifaces = r.interfaces.length > 1 ? `, ${r.interfaces.length} interfaces` : '';
   const format = r.conversion ? `${r.inputFormat} → ${r.format}` : r.format;
   lines.push(`${r.input} → ${r.output}  (${format}, ${links}${ifaces}, ${r.engine} engine)`);

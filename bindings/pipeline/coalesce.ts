@@ -96,6 +96,8 @@ export interface CoalesceResult {
   skipped: number;
   /** Records of a link type no engine takes, passed through unchanged. */
   unsupportedRecords: number;
+  /** Those link types. */
+  unsupportedLinkTypes: number[];
   bytesWritten: number;
 }
 
@@ -177,8 +179,9 @@ class Iface {
 
 class Coalescer {
   private readonly ifaces: (Iface | null | undefined)[] = [];
-  /** Records of a link type no engine takes (their interface is null in `ifaces`). */
+  /** Records of a link type no engine takes (their interface is null in `ifaces`), and those link types. */
   unsupported = 0;
+  readonly unsupportedLinks = new Set<number>();
   /** Records skipped here (skipBad) because the engine clock cannot take their time. */
   skippedHere = 0;
   private readonly skipBad: boolean;
@@ -390,6 +393,7 @@ class Coalescer {
     const link = LINK_TYPES.get(linkType);
     if (!link) {
       this.ifaces[id] = null;
+      this.unsupportedLinks.add(linkType);
       return null;
     }
     const fcs = link.engine === LINK_ETHERNET && info.fcsLen === 4;
@@ -515,6 +519,7 @@ export async function coalesceFile(opts: CoalesceOptions): Promise<CoalesceResul
       recordsWritten: writer.records,
       skipped: reader.skipped + c.skippedHere,
       unsupportedRecords: c.unsupported,
+      unsupportedLinkTypes: [...c.unsupportedLinks],
       bytesWritten,
     };
   } catch (err) {
