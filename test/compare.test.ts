@@ -352,6 +352,8 @@ describe('lro compare WIRE OURS LINUX', () => {
     const flag = await lro('compare', p('wire.pcap'), p('gro.pcap'), '--preset', 'seed');
     expect(flag.code).toBe(2);
     expect(flag.err).toContain('--preset is for --rerun');
+    const twice = await lro('compare', '-', '-');
+    expect(twice).toEqual({ code: 2, out: '', err: "lro compare: standard input ('-') can be only one of the files\n" });
     const missing = await lro('compare', p('wire.pcap'), p('nothing.pcap'));
     expect(missing.code).toBe(1);
     expect(missing.err.trim().split('\n').length).toBe(1);

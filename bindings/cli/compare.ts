@@ -169,6 +169,8 @@ export async function run(parsed: Parsed, io: CliIo): Promise<number> {
   const files = parsed.positionals;
   if (files.length < 2 || files.length > 3)
     throw new UsageError(`lro compare: ${files.length < 2 ? 'missing' : 'too many'} capture files (usage: lro compare WIRE OURS [LINUX])`);
+  // Each file is read to its end in turn: standard input can be one of them, not two.
+  if (files.filter((x) => x === '-').length > 1) throw new UsageError("lro compare: standard input ('-') can be only one of the files");
   const f = parsed.flags;
   const top = (f.get('top') as number | undefined) ?? 10;
   if (!Number.isInteger(top) || top < 0) throw new UsageError(`lro compare: --top must be an integer ≥ 0, got ${top}`);
