@@ -227,6 +227,18 @@ describe('outputs that are not plain new files', () => {
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 
+  it('-o /dev/stdout or /dev/fd/N that is a pipe is written into the pipe', () => {
+    for (const [out, redirect] of [
+      ['/dev/stdout', ''],
+      ['/dev/fd/3', '3>&1'],
+    ]) {
+      const file = p(`dev-${out.replaceAll('/', '-')}.pcap`);
+      const r = sh(`$LRO coalesce ${input} -o ${out} -q ${redirect} | cat > ${file}; echo "status \${PIPESTATUS[0]}" >&2`);
+      expect(r.err).toBe('status 0\n');
+      expect(Buffer.compare(readFileSync(file), reference)).toBe(0);
+    }
+  });
+
   it('-o FIFO writes into the FIFO', () => {
     const fifo = p('out.fifo');
     expect(sh(`mkfifo ${fifo}`).code).toBe(0);

@@ -92,6 +92,15 @@ export const STDOUT = '-';
  */
 function whereTo(path: string): { direct: boolean; path: string; mode: number | null } {
   if (path === STDOUT) return { direct: true, path, mode: null };
+  // What the path leads to, as the kernel follows it: /dev/stdout or a shell's /dev/fd/63 may be a
+  // pipe, which realpath() cannot name (it reads 'pipe:[…]' as a file name).
+  let st: ReturnType<typeof statSync> | null = null;
+  try {
+    st = statSync(path);
+  } catch {
+    // Does not exist (yet), or a dangling symlink: a new file.
+  }
+  if (st !== null && !st.isFile()) return { direct: true, path, mode: null };
   let target = path;
   try {
     if (lstatSync(path).isSymbolicLink()) {
@@ -104,13 +113,7 @@ function whereTo(path: string): { direct: boolean; path: string; mode: number | 
   } catch {
     return { direct: false, path, mode: null }; // does not exist yet
   }
-  try {
-    const st = statSync(target);
-    if (!st.isFile()) return { direct: true, path, mode: null };
-    return { direct: false, path: target, mode: st.mode & 0o7777 };
-  } catch {
-    return { direct: false, path: target, mode: null };
-  }
+  return { direct: false, path: target, mode: st !== null ? Number(st.mode) & 0o7777 : null };
 }
 
 /**
