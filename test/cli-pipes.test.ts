@@ -152,6 +152,23 @@ describe('a quiet input (tcpdump -w - | lro coalesce - …)', () => {
     expect(r).toEqual({ code: null, signal: 'SIGINT' });
   }, 90_000);
 
+  it('Ctrl-C with -o - (nothing to remove: what went out is out): one line that does not say "removed"', async () => {
+    const child = spawn(process.execPath, [BIN, 'coalesce', '-', '-o', '-', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const wrote = new Promise((ok) => child.stdout.once('data', ok));
+    child.stdout.resume();
+    const ended = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    // Enough input that a full output buffer goes out; then the input goes quiet.
+    child.stdin.write(readFileSync(input).subarray(0, 3_000_000));
+    await wrote;
+    child.kill('SIGINT');
+    const r = await endedOrHung(ended);
+    child.stdin.destroy();
+    expect(r).toEqual({ code: null, signal: 'SIGINT' });
+    expect(err).toBe('lro: interrupted by SIGINT\n');
+  }, 90_000);
+
   it('SIGTERM while a FIFO input has a writer that has not written yet', async () => {
     const fifo = p('quiet.fifo');
     expect(sh(`mkfifo ${fifo}`).code).toBe(0);

@@ -31,11 +31,14 @@ export const DEFAULT_OUT_BUFFER = 1 << 20;
 // files when Ctrl-C or SIGTERM ends the process: the output is only ever renamed into place whole.
 const openOutputs = new Set<OutputFile>();
 
-/** Abort every output not yet committed (their temporary files are deleted); returns how many. */
+/**
+ * Abort every output not yet committed; returns how many temporary files that deleted (an output
+ * written directly, such as standard output or a FIFO, has none: what it got is gone already).
+ */
 export function abortOpenOutputs(): number {
   const open = [...openOutputs];
   for (const out of open) out.abort();
-  return open.length;
+  return open.filter((out) => out.tempPath !== null).length;
 }
 
 /**
