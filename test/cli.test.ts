@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../bindings/capture/index.js';
 import { coalesceFile } from '../bindings/pipeline/coalesce.js';
+import { writeGenerated } from '../bindings/traffic/write.js';
 import { ACK, FIN, SYN, parseFrame, tcpFrame } from '../bindings/packet/index.js';
 import { PASS_THROUGH_CAUSES, REASONS } from '../bindings/engine/types.js';
 import { crc32, gzipSync } from 'node:zlib';
@@ -170,6 +171,27 @@ describe("lro coalesce: output = the engine's packets, records kept where bytes 
     expect(s.packetsIn).toBe(8000);
     expect(s.flowsCreated).toBe(24);
     await checkAgainstEngine(p('if.pcapng'), p('if.out.pcapng'));
+  });
+
+  it('pcapng with 40 interfaces whose records alternate: one engine each, every packet where its first segment was', async () => {
+    // Many engines at once: the pipeline keeps each interface's frontier between calls into its
+    // engine (a packet is written once no interface can still send one from an earlier position).
+    const input = p('if40.pcapng');
+    await writeGenerated(
+      input,
+      { packets: 8000, flows: 80, ackEvery: 4, handshake: true, noise: 0.02, seed: 9 },
+      { format: 'pcapng', linkType: 1, ns: false, bigEndian: false, snaplen: 262144, packetComments: false, interfaces: 40 },
+    );
+    const r = await lro('coalesce', input, '-o', p('if40.out.pcapng'), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    // A connection stays on one interface: the interfaces its 80 connections fell on.
+    const used = new Set(readRecords(input).records.map((x) => x.interfaceId)).size;
+    expect(used).toBeGreaterThan(20);
+    expect(s.interfaces).toBe(used);
+    expect(s.aggregates).toBeGreaterThan(0);
+    expect(s.packetsOut * 2).toBeLessThan(s.packetsIn);
+    await checkAgainstEngine(input, p('if40.out.pcapng'));
   });
 
   it("pcapng with several sections: each section's engines are closed before the next", async () => {
