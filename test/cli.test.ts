@@ -783,6 +783,20 @@ describe('lro coalesce: errors are one line naming the file and offset, exit 1, 
 });
 
 describe('lro generate and inspect', () => {
+  it('generate --snaplen N keeps at most N bytes of each frame (the wire length stays), in pcap and pcapng; coalesce passes them through', async () => {
+    for (const format of ['pcap', 'pcapng']) {
+      const comments = format === 'pcapng' ? ['--packet-comments'] : [];
+      const file = await gen(`snap.${format}`, '--packets', '300', '--format', format, '--snaplen', '100', ...comments);
+      const { info, records } = readRecords(file);
+      expect(info.interfaces[0].snaplen).toBe(100);
+      expect(records.every((r) => r.data.length <= 100)).toBe(true);
+      expect(records.filter((r) => r.origLen > 100).length).toBeGreaterThan(100);
+      const r = await lro('coalesce', file, '-o', p(`snap.out.${format}`), '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ aggregates: 0, passedThrough: 300 });
+    }
+  });
+
   it('generate is deterministic, honours the format flags and validates its options', async () => {
     await gen('g1.pcapng', '--packets', '500', '--seed', '3');
     await gen('g2.pcapng', '--packets', '500', '--seed', '3');

@@ -91,7 +91,12 @@ const GENERATE_FLAGS: FlagSpec[] = [
   },
   { name: 'resolution', type: 'string', arg: 'us|ns', help: 'timestamp resolution (default us)' },
   { name: 'big-endian', type: 'boolean', help: 'write a big-endian file (default little-endian)' },
-  { name: 'snaplen', type: 'number', arg: 'BYTES', help: 'snap length in the header (default 262144)' },
+  {
+    name: 'snaplen',
+    type: 'number',
+    arg: 'BYTES',
+    help: 'snap length: each record keeps at most BYTES of its frame (0: no limit; default 262144)',
+  },
   { name: 'packet-comments', type: 'boolean', help: 'pcapng: an opt_comment on every packet block (to test option pass-through)' },
   { name: 'json', type: 'boolean', help: 'print one JSON object instead of a line' },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing on success' },

@@ -15,6 +15,7 @@ export interface WriteOptions {
   linkType: number;
   ns: boolean;
   bigEndian: boolean;
+  /** Snap length in the header; each record keeps at most this many bytes of its frame (0: no limit). */
   snaplen: number;
   packetComments: boolean;
   /**
@@ -60,7 +61,7 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
       out.put(new Uint8Array(h.buffer));
       for (const fr of generateTraffic(gen)) {
         const t = pcapTime(fr.timeUs, file.ns);
-        writePcapRecord(out, le, t.sec, t.frac, fr.data.length, fr.data);
+        writePcapRecord(out, le, t.sec, t.frac, fr.data.length, snap(fr.data, file.snaplen));
         packets++;
         bytes += fr.data.length;
         if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
@@ -73,10 +74,11 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
       const enc = new TextEncoder();
       for (const fr of generateTraffic(gen)) {
         clock.fromUs(fr.timeUs);
-        const tail = file.packetComments ? commentTail(fr.data.length, enc.encode(`generated frame ${packets + 1}`), le) : null;
         const d = fr.data;
+        const kept = snap(d, file.snaplen);
+        const tail = file.packetComments ? commentTail(kept.length, enc.encode(`generated frame ${packets + 1}`), le) : null;
         const iface = interfaces === 1 || d.length < 38 ? 0 : (d[34] ^ d[35] ^ d[36] ^ d[37]) % interfaces;
-        writePacketBlock(out, le, BT_EPB, iface, 0, clock.hi, clock.lo, d.length, d, tail);
+        writePacketBlock(out, le, BT_EPB, iface, 0, clock.hi, clock.lo, d.length, kept, tail);
         packets++;
         bytes += fr.data.length;
         if (packets % YIELD_EVERY === 0) await yieldToEventLoop();
@@ -88,6 +90,11 @@ export async function writeGenerated(path: string, gen: GenerateOptions, file: W
     out.abort();
     throw err;
   }
+}
+
+/** The bytes of a frame a capture with this snap length keeps (0: no limit), as a capture tool cuts them. */
+function snap(frame: Uint8Array, snaplen: number): Uint8Array {
+  return snaplen === 0 || frame.length <= snaplen ? frame : frame.subarray(0, snaplen);
 }
 
 function idb(le: boolean, linkType: number, snaplen: number, ns: boolean): Uint8Array {
