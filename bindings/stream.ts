@@ -127,6 +127,9 @@ export function createStream<O extends StreamOutput = 'packets'>(
   if (output !== 'packets' && output !== 'frames' && output !== 'virtio') {
     throw new RangeError(`createStream: output must be 'packets', 'frames' or 'virtio', got ${String(output)}`);
   }
+  if (virtio === null || typeof virtio !== 'object') {
+    throw new TypeError(`createStream: virtio must be an object ({ size, csum }), got ${virtio === null ? 'null' : typeof virtio}`);
+  }
   // Checks size and csum now (the header of an empty packet), not at the first packet.
   const headerSize = output === 'virtio' ? writeVirtioNetHeader(blankPacketInfo(), new Uint8Array(12), 0, virtio) : 0;
   const needsCsum = virtio.csum === 'needs-csum';

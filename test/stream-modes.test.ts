@@ -167,6 +167,9 @@ describe('createStream output modes', () => {
     expect(() => createStream({ output: 'bytes' as 'frames' })).toThrow(RangeError);
     expect(() => createStream({ output: 'virtio', virtio: { size: 11 as 12 } })).toThrow(/size must be 10 or 12/);
     expect(() => createStream({ output: 'virtio', virtio: { csum: 'full' as 'none' } })).toThrow(/csum must be/);
+    expect(() => createStream({ output: 'virtio', virtio: null as unknown as VirtioNetHeaderOptions })).toThrow(
+      /virtio must be an object .*got null/,
+    );
   });
 
   it('a bad chunk errors the stream: a FrameBatch with a time missing, a bad frame in it', async () => {
