@@ -36,6 +36,24 @@ async function gen(name: string, ...args: string[]): Promise<string> {
   return p(name);
 }
 
+/** A little-endian Ethernet pcap with each frame's FCS appended (the header's FCS bits say 4 bytes). */
+function withFcs(pcap: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from(pcap.subarray(0, 24))];
+  parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20); // 2 × 16 bits of FCS, Ethernet
+  for (let at = 24; at < pcap.length; ) {
+    const cap = pcap.readUInt32LE(at + 8);
+    const head = Buffer.from(pcap.subarray(at, at + 16));
+    const data = pcap.subarray(at + 16, at + 16 + cap);
+    const fcs = Buffer.alloc(4);
+    fcs.writeUInt32LE(crc32(data) >>> 0);
+    head.writeUInt32LE(cap + 4, 8);
+    head.writeUInt32LE(pcap.readUInt32LE(at + 12) + 4, 12);
+    parts.push(head, data, fcs);
+    at += 16 + cap;
+  }
+  return Buffer.concat(parts);
+}
+
 describe("lro coalesce: output = the engine's packets, records kept where bytes are unchanged", () => {
   it('pcap µs little-endian, with every impairment', async () => {
     const input = await gen(
@@ -262,21 +280,7 @@ describe("lro coalesce: output = the engine's packets, records kept where bytes 
   });
 
   it('frames with an Ethernet FCS (pcap FCS bits): aggregates get a correct new FCS', async () => {
-    const src = readFileSync(await gen('fcs-src.pcap', '--packets', '2000'));
-    const parts: Buffer[] = [Buffer.from(src.subarray(0, 24))];
-    parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20); // 2 × 16 bits of FCS, Ethernet
-    for (let at = 24; at < src.length; ) {
-      const cap = src.readUInt32LE(at + 8);
-      const head = Buffer.from(src.subarray(at, at + 16));
-      const data = src.subarray(at + 16, at + 16 + cap);
-      const fcs = Buffer.alloc(4);
-      fcs.writeUInt32LE(crc32(data) >>> 0);
-      head.writeUInt32LE(cap + 4, 8);
-      head.writeUInt32LE(src.readUInt32LE(at + 12) + 4, 12);
-      parts.push(head, data, fcs);
-      at += 16 + cap;
-    }
-    writeFileSync(p('fcs.pcap'), Buffer.concat(parts));
+    writeFileSync(p('fcs.pcap'), withFcs(readFileSync(await gen('fcs-src.pcap', '--packets', '2000'))));
     const r = await lro('coalesce', p('fcs.pcap'), '-o', p('fcs.out.pcap'), '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
@@ -1111,21 +1115,7 @@ describe('lro coalesce --max-frame', () => {
     });
     writeFileSync(p('mf-loop.pcapng'), concat([shb(), idb(0), ...loop]));
     // Ethernet frames with their FCS (pcap FCS bits): two full segments make 14 + 2948 + 4 bytes.
-    const eth = readFileSync(await gen('mf-eth.pcap', '--packets', '3000'));
-    const parts: Buffer[] = [Buffer.from(eth.subarray(0, 24))];
-    parts[0].writeUInt32LE(0x04000000 | (2 << 28) | 1, 20);
-    for (let at = 24; at < eth.length; ) {
-      const cap = eth.readUInt32LE(at + 8);
-      const head = Buffer.from(eth.subarray(at, at + 16));
-      const data = eth.subarray(at + 16, at + 16 + cap);
-      const fcs = Buffer.alloc(4);
-      fcs.writeUInt32LE(crc32(data) >>> 0);
-      head.writeUInt32LE(cap + 4, 8);
-      head.writeUInt32LE(eth.readUInt32LE(at + 12) + 4, 12);
-      parts.push(head, data, fcs);
-      at += 16 + cap;
-    }
-    writeFileSync(p('mf-fcs.pcap'), Buffer.concat(parts));
+    writeFileSync(p('mf-fcs.pcap'), withFcs(readFileSync(await gen('mf-eth.pcap', '--packets', '3000'))));
     for (const [input, limits] of [
       [p('mf-loop.pcapng'), [2948, 2952, 65535]],
       [p('mf-fcs.pcap'), [2962, 2966, 65535]],
