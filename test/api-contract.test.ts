@@ -9,7 +9,7 @@ import { generateTraffic } from '../bindings/traffic/generate.js';
 import { ringCost } from '../bindings/abi.js';
 import { TwinCore } from '../bindings/twin/engine.js';
 import { Ring } from '../bindings/twin/ring.js';
-import { expectSamePackets } from './helpers/bytes.js';
+import { expectSamePackets, framesInBuffer } from './helpers/bytes.js';
 
 const KINDS: readonly EngineKind[] = ['wasm', 'ts'];
 const MSS = 1448;
@@ -494,21 +494,9 @@ describe.each(KINDS)('frames that alias the staging area; bytes read when pushed
           e.pushBatch(mine, times(b));
         } else {
           // The frames back to back in one buffer, which the sink scribbles over.
-          const all = new Uint8Array(batch.reduce((n, f) => n + f.length, 0));
-          const offsets: number[] = [];
-          let at = 0;
-          for (const f of batch) {
-            all.set(f, at);
-            offsets.push(at);
-            at += f.length;
-          }
-          mine = [all];
-          e.pushFrom(
-            all,
-            offsets,
-            batch.map((f) => f.length),
-            times(b),
-          );
+          const { view, offsets, lengths } = framesInBuffer(batch, new ArrayBuffer(8 + batch.reduce((n, f) => n + f.length, 0)), () => 0);
+          mine = [view];
+          e.pushFrom(view, offsets, lengths, times(b));
         }
       }
       e.close();
@@ -557,25 +545,12 @@ describe.each(KINDS)('frames that alias the staging area; bytes read when pushed
 
 describe.each(KINDS)('pushFrom: frames from any buffer (%s engine)', (kind) => {
   /** The frames back to back in one buffer, a gap before each (a pcap record header), some out of order. */
-  function layout(frames: Uint8Array[], buffer: ArrayBufferLike, gap: (i: number) => number) {
-    const view = new Uint8Array(buffer, 8);
-    const offsets: number[] = [];
-    let at = 0;
-    frames.forEach((f, i) => {
-      at += gap(i);
-      view.set(f, at);
-      offsets.push(at);
-      at += f.length;
-    });
-    return { view, offsets, lengths: frames.map((f) => f.length) };
-  }
-
   for (const shared of [false, true]) {
     it(`== pushBatch of the subarrays (${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}; gaps, a jump back, > 1 MiB, a frame > 128 KiB; sink and drain)`, async () => {
       const { frames, times } = mixedFrames(1500);
       const size = frames.reduce((n, f) => n + f.length + 200, 8);
       const buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
-      const { view, offsets, lengths } = layout(frames, buffer, (i) => (i % 100 === 0 ? 150 : 16));
+      const { view, offsets, lengths } = framesInBuffer(frames, buffer, (i) => (i % 100 === 0 ? 150 : 16));
       // Frame 10 read again from frame 3's place (a jump back), instead of its own.
       const order = frames.map((_, i) => i);
       order[10] = 3;
@@ -606,7 +581,7 @@ describe.each(KINDS)('pushFrom: frames from any buffer (%s engine)', (kind) => {
     frames.splice(100, 1);
     times.pop();
     const expected = await referenceRun(kind, frames, times);
-    const { view, offsets, lengths } = layout(frames, new ArrayBuffer(400_000), () => 3);
+    const { view, offsets, lengths } = framesInBuffer(frames, new ArrayBuffer(400_000), () => 3);
     for (const where of ['staging area', 'own buffer'] as const) {
       const e = await createEngine({ engine: kind, hashSeed: 5 });
       let source: Uint8Array = view.slice();
@@ -627,7 +602,7 @@ describe.each(KINDS)('pushFrom: frames from any buffer (%s engine)', (kind) => {
 
   it('refuses like pushStaged: a frame outside the view (RangeError), a string offset (TypeError), after close, from a sink', async () => {
     const frames = bulk(3, { sport: 7 });
-    const { view, offsets, lengths } = layout(frames, new ArrayBuffer(10_000), () => 0);
+    const { view, offsets, lengths } = framesInBuffer(frames, new ArrayBuffer(10_000), () => 0);
     const pf = (o: unknown[], l: unknown[], t: unknown[]) => (e: Engine) => e.pushFrom(view, o as number[], l as number[], t as number[]);
     await expectRefusedWithoutTrace(
       kind,

@@ -9,7 +9,7 @@ import { createEngine, type EngineKind, type Packet, type Stats } from '../bindi
 import { PASS_THROUGH_CAUSES, REASONS } from '../bindings/abi.js';
 import { generateTraffic } from '../bindings/traffic/generate.js';
 import { Prng } from '../bindings/traffic/prng.js';
-import { expectSamePackets } from './helpers/bytes.js';
+import { expectSamePackets, framesInBuffer } from './helpers/bytes.js';
 
 type Step = { frame: Uint8Array; t: number } | { advance: number } | { flush: true };
 type Mode = 'push' | 'pushBatch' | 'pushFrom' | 'pushStaged';
@@ -73,22 +73,10 @@ async function run(kind: EngineKind, all: Step[], mode: Mode | 'mixed', delivery
       e.pushBatch(handed, times);
     } else if (how === 'pushFrom') {
       // Back to back in a SharedArrayBuffer, with gaps.
-      const view = new Uint8Array(new SharedArrayBuffer(frames.reduce((n, f) => n + f.length + 40, 0)));
-      const offsets: number[] = [];
-      let at = 0;
-      for (const f of frames) {
-        at += rng.int(0, 39);
-        view.set(f, at);
-        offsets.push(at);
-        at += f.length;
-      }
+      const buffer = new SharedArrayBuffer(8 + frames.reduce((n, f) => n + f.length + 40, 0));
+      const { view, offsets, lengths } = framesInBuffer(frames, buffer, () => rng.int(0, 39));
       handed = [view];
-      e.pushFrom(
-        view,
-        offsets,
-        frames.map((f) => f.length),
-        times,
-      );
+      e.pushFrom(view, offsets, lengths, times);
     } else {
       const area = e.stagingArea();
       for (let i = 0; i < frames.length; ) {

@@ -365,3 +365,20 @@ export function expectSamePackets(actual: Packet[], expected: Packet[], linkType
     );
   }
 }
+
+/**
+ * The frames laid out in one view of `buffer` (from its byte 8), `gap(i)` bytes before frame i:
+ * what pushFrom takes (the view, each frame's offset in it and its length).
+ */
+export function framesInBuffer(frames: Uint8Array[], buffer: ArrayBufferLike, gap: (i: number) => number) {
+  const view = new Uint8Array(buffer, 8);
+  const offsets: number[] = [];
+  let at = 0;
+  frames.forEach((f, i) => {
+    at += gap(i);
+    view.set(f, at);
+    offsets.push(at);
+    at += f.length;
+  });
+  return { view, offsets, lengths: frames.map((f) => f.length) };
+}
