@@ -373,12 +373,7 @@ class Coalescer {
     const offsets = st.offsets.subarray(0, n);
     const lengths = st.lengths.subarray(0, n);
     const times = st.times.subarray(0, n);
-    this.enter(st);
-    try {
-      st.engine.pushFrom(this.reader.buffer.subarray(st.regionStart, st.regionEnd), offsets, lengths, times);
-    } finally {
-      this.leave(st);
-    }
+    this.callEngine(st, () => st.engine.pushFrom(this.reader.buffer.subarray(st.regionStart, st.regionEnd), offsets, lengths, times));
     const t = times[n - 1];
     if (t > this.lastTime) this.lastTime = t;
     if (this.open.length > 1) this.fireIdleTimers(st);
@@ -395,29 +390,29 @@ class Coalescer {
     for (const other of this.open) {
       if (other === current || other.n !== 0 || !(other.deadline <= now)) continue;
       const e = other.engine;
-      this.enter(other);
-      try {
+      this.callEngine(other, () => {
         for (let guard = 0; ; guard++) {
           const d = e.nextDeadline();
           if (!(d <= now)) break;
           e.advance(guard < 64 ? d : now);
         }
-      } finally {
-        this.leave(other);
-      }
+      });
     }
   }
 
-  /** A call into st's engine begins: until leave(), its frontier is asked of the engine itself. */
-  private enter(st: Iface): void {
+  /**
+   * `work` calls into st's engine: meanwhile its frontier is asked of the engine itself; after,
+   * its frontier and next deadline are kept as they are then (Iface.front, Iface.deadline).
+   */
+  private callEngine(st: Iface, work: () => void): void {
     this.calling = st;
-  }
-
-  /** The call into st's engine is over: its frontier and next deadline as they are now. */
-  private leave(st: Iface): void {
-    this.calling = null;
-    st.front = st.frontier();
-    st.deadline = st.engine.nextDeadline();
+    try {
+      work();
+    } finally {
+      this.calling = null;
+      st.front = st.frontier();
+      st.deadline = st.engine.nextDeadline();
+    }
   }
 
   /** The interface's engine, or null for a link type no engine takes. */
@@ -446,12 +441,7 @@ class Coalescer {
 
   private closeAll(): void {
     for (const st of this.open) {
-      this.enter(st);
-      try {
-        st.engine.close();
-      } finally {
-        this.leave(st);
-      }
+      this.callEngine(st, () => st.engine.close());
       st.closed = true;
       addStats(this.totals, st.engine.stats());
     }
