@@ -3,7 +3,7 @@
 // Linear memory, laid out once by init() from __heap_base; it never grows afterwards:
 // ┌────────┬───────┬──────┬──────────┬────────┬──────────┬──────────┬───────────┬─────────────┬─────────────┬────────┬─────────────┬─────────────┐
 // │ stats  │ key   │ out  │ slots    │ free   │ hints    │ flows    │ pend free │ pending     │ areas, gath │ ring   │ stage: desc │ stage: data │
-// │ f64 ×40│ 40+8 B│ 56 B │ u32 ×2^k │ i32 ×N │ u32 ×1024│ 128 B ×N │ i32 ×P    │ 40 B ×P     │ bufCap×(A+1)│ R      │ 24 B ×BATCH │ STAGE_BYTES │
+// │ f64 ×40│ 40+8 B│ 56 B │ 8 B ×2^k │ i32 ×N │ 8 B ×1024│ 128 B ×N │ i32 ×P    │ 40 B ×P     │ bufCap×(A+1)│ R      │ 24 B ×BATCH │ STAGE_BYTES │
 // └────────┴───────┴──────┴──────────┴────────┴──────────┴──────────┴───────────┴─────────────┴─────────────┴────────┴─────────────┴─────────────┘
 // N = maxFlows, P = maxPending, R = ringBytes; out: the output descriptor (below); slots, free,
 // hints: flow-table.ts; flows: flow.ts; pending: pending.ts; areas, gather: aggregate.ts (A =
